@@ -1,0 +1,116 @@
+/* providers.c — the one table of webhook providers ctgw knows. Adding a provider means adding
+ * its descriptor (in its own file once it has hooks) and one line in gw_providers[]. */
+#include "adapters/provider.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "config/config.h"
+
+#define KEY_SECRETS                                                                            \
+    {                                                                                          \
+        .name = "secrets", .type = GW_CFG_SECRET_LIST,                                         \
+        .offset = offsetof(struct gw_endpoint_config, secrets), .min = 1, .max = 16,           \
+        .flags = GW_CFG_REQUIRED                                                               \
+    }
+#define KEY_COMPANY                                                                            \
+    {                                                                                          \
+        .name = "company", .type = GW_CFG_SLUG,                                                \
+        .offset = offsetof(struct gw_endpoint_config, company), .flags = GW_CFG_REQUIRED       \
+    }
+#define KEY_END                                                                                \
+    {                                                                                          \
+        .name = NULL                                                                           \
+    }
+
+/* Providers signed with a list of shared secrets and nothing else (yet). */
+static const struct gw_cfg_key secrets_only_keys[] = {KEY_SECRETS, KEY_END};
+/* Providers bound to one company by configuration rather than by an account id. */
+static const struct gw_cfg_key company_bound_keys[] = {KEY_SECRETS, KEY_COMPANY, KEY_END};
+
+/* Descriptors of providers whose adapters have not arrived yet: each moves to its own file
+ * in adapters/ with its hooks. Their endpoint keys are the ones providers.md documents. */
+static const struct gw_provider generic = {
+    .name = "generic",
+    .summary = "Standard Webhooks signed events driving the jobs of one company",
+    .endpoint_keys = company_bound_keys,
+};
+static const struct gw_provider contact_form = {
+    .name = "contact-form",
+    .summary = "the public website's contact form, signed with Standard Webhooks",
+    .endpoint_keys = company_bound_keys,
+};
+static const struct gw_provider slack = {
+    .name = "slack",
+    .summary = "Slack slash commands (/job)",
+    .endpoint_keys = secrets_only_keys,
+};
+static const struct gw_provider xero = {
+    .name = "xero",
+    .summary = "Xero accounting webhooks (invoices, contacts)",
+    .endpoint_keys = secrets_only_keys,
+};
+static const struct gw_provider ghl = {
+    .name = "ghl",
+    .summary = "GoHighLevel CRM webhooks",
+    .endpoint_keys = NULL,
+};
+static const struct gw_provider email_ses = {
+    .name = "email-ses",
+    .summary = "inbound e-mail from Amazon SES through SNS",
+    .endpoint_keys = NULL,
+};
+static const struct gw_provider email_mailgun = {
+    .name = "email-mailgun",
+    .summary = "inbound e-mail from Mailgun routes",
+    .endpoint_keys = secrets_only_keys,
+};
+static const struct gw_provider email_sendgrid = {
+    .name = "email-sendgrid",
+    .summary = "inbound e-mail from SendGrid Inbound Parse",
+    .endpoint_keys = NULL,
+};
+static const struct gw_provider email_postmark = {
+    .name = "email-postmark",
+    .summary = "inbound e-mail from Postmark",
+    .endpoint_keys = NULL,
+};
+static const struct gw_provider stripe = {
+    .name = "stripe",
+    .summary = "Stripe billing events",
+    .endpoint_keys = secrets_only_keys,
+};
+static const struct gw_provider asana = {
+    .name = "asana",
+    .summary = "Asana task webhooks",
+    .endpoint_keys = NULL,
+};
+
+const struct gw_provider *const gw_providers[] = {
+    &generic, &contact_form, &slack,  &xero,  &ghl,   &email_ses,
+    &email_mailgun, &email_sendgrid, &email_postmark, &stripe, &asana, NULL,
+};
+
+const struct gw_provider *gw_provider_find(const char *name)
+{
+    if (name == NULL)
+        return NULL;
+    for (size_t i = 0; gw_providers[i] != NULL; i++)
+        if (strcmp(gw_providers[i]->name, name) == 0)
+            return gw_providers[i];
+    return NULL;
+}
+
+void gw_provider_names(char *buf, size_t len)
+{
+    size_t used = 0;
+    if (len == 0)
+        return;
+    buf[0] = '\0';
+    for (size_t i = 0; gw_providers[i] != NULL && used < len; i++) {
+        int n = snprintf(buf + used, len - used, "%s%s", i ? ", " : "", gw_providers[i]->name);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+}

@@ -1,0 +1,124 @@
+/* config.h — the ctgw configuration as loaded from YAML and validated: the types every
+ * command reads, and the loader that fills them. */
+#ifndef CTGW_CONFIG_H
+#define CTGW_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct gw_provider;
+
+enum gw_log_level { GW_LOG_DEBUG, GW_LOG_INFO, GW_LOG_WARN, GW_LOG_ERROR };
+enum gw_log_format { GW_LOG_FORMAT_JSON, GW_LOG_FORMAT_TEXT };
+
+/* Bytes resolved from `${NAME}` or `file:PATH`. `data` is NUL-terminated for convenience
+ * but may also contain NUL bytes: `len` is authoritative. Owned by the config. */
+struct gw_secret {
+    char *data;
+    size_t len;
+};
+
+struct gw_tls_config {
+    bool enabled;          /* true when the `tls` mapping is present */
+    struct gw_secret cert; /* PEM text of the certificate chain (`file:PATH`) */
+    struct gw_secret key;  /* PEM text of the private key (`file:PATH` or `${NAME}`) */
+    int min_version;       /* 12 for TLS 1.2 (default), 13 for TLS 1.3 */
+};
+
+struct gw_listen_config {
+    char *address; /* default "0.0.0.0" */
+    uint16_t port; /* required */
+    struct gw_tls_config tls;
+    uint32_t max_connections; /* default 4096 */
+    uint64_t max_header_size; /* default 16 KiB */
+    uint64_t timeout_ms;      /* read/write timeout per connection, default 30 s */
+};
+
+struct gw_admin_config {
+    char *address;          /* default "127.0.0.1" */
+    uint16_t port;          /* required */
+    struct gw_secret token; /* required; bearer token for admin endpoints */
+};
+
+struct gw_database_config {
+    char *host;                  /* default "127.0.0.1" */
+    uint16_t port;               /* default 3306 */
+    char *socket;                /* optional unix socket; preferred over host/port when set */
+    char *user;                  /* required */
+    struct gw_secret password;   /* optional (data == NULL when absent) */
+    char *name;                  /* required, the schema name */
+    uint32_t pool;               /* default 8, 1..256 */
+    uint64_t connect_timeout_ms; /* default 5 s */
+    uint64_t timeout_ms;         /* read/write timeout per query, default 30 s */
+};
+
+struct gw_ingest_config {
+    uint32_t writers;   /* default 2, 1..64 */
+    uint32_t batch_max; /* default 256, 1..10000 */
+    uint64_t max_body;  /* default 1 MiB, 1 KiB..64 MiB */
+};
+
+struct gw_workers_config {
+    uint32_t threads;         /* default 4, 0..256 */
+    uint32_t max_attempts;    /* default 8, 1..100 */
+    uint64_t backoff_base_ms; /* default 2 s */
+    uint64_t backoff_max_ms;  /* default 1 h, >= base */
+};
+
+struct gw_log_config {
+    enum gw_log_level level;   /* default info */
+    enum gw_log_format format; /* default json */
+};
+
+/* One `endpoints:` entry. Keys beyond id/provider/max_body are allowed per provider by the
+ * provider's `endpoint_keys` table (adapters/provider.h), which points into this struct. */
+struct gw_endpoint_config {
+    char *id;
+    const struct gw_provider *provider;
+    uint64_t max_body;         /* default ingest.max_body, at most 64 MiB */
+    struct gw_secret *secrets; /* newest first; any one verifying is enough */
+    size_t n_secrets;
+    char *company; /* company slug, for providers bound to one company */
+    unsigned line; /* line of the entry in the file, for later messages */
+};
+
+struct gw_config {
+    char *path;
+    struct gw_listen_config listen;
+    struct gw_admin_config admin;
+    struct gw_database_config database;
+    struct gw_ingest_config ingest;
+    struct gw_workers_config workers;
+    struct gw_log_config log;
+    struct gw_endpoint_config *endpoints;
+    size_t n_endpoints;
+};
+
+/* Every error found in one pass, each formatted "FILE:LINE: message" (no newline). */
+struct gw_config_errors {
+    char **lines;
+    size_t n;
+};
+
+/* Loads and validates PATH. Returns NULL when there was any error; every error found is
+ * appended to `errs` (which the caller zero-initialises and frees with
+ * gw_config_errors_finish). On success `errs` is left empty. */
+struct gw_config *gw_config_load(const char *path, struct gw_config_errors *errs);
+void gw_config_destroy(struct gw_config *cfg);
+void gw_config_errors_finish(struct gw_config_errors *errs);
+
+const struct gw_endpoint_config *gw_config_endpoint(const struct gw_config *cfg, const char *id);
+
+/* Calls fn once for every secret the config holds (admin token, database password, tls
+ * key, endpoint secrets), so that the logger can refuse to print them. */
+void gw_config_each_secret(const struct gw_config *cfg,
+                           void (*fn)(const struct gw_secret *secret, void *ud), void *ud);
+
+/* One line such as "ok: 3 endpoints, listen 0.0.0.0:8443 (tls 1.2+), admin 127.0.0.1:9090,
+ * database canticket via /path/to.sock". Never contains a secret. */
+void gw_config_summary(const struct gw_config *cfg, char *buf, size_t len);
+
+const char *gw_log_level_name(enum gw_log_level level);
+
+#endif

@@ -1,0 +1,254 @@
+/* sections.c — the key tables of the configuration file: every key, its type, where it is
+ * stored, its bounds and its default, in one place. */
+#include "config/sections.h"
+
+#include <stdbool.h>
+
+#include "config/config.h"
+
+#define KiB       (1024ull)
+#define MiB       (1024ull * 1024ull)
+#define SECOND_MS 1000ull
+#define HOUR_MS   (3600ull * 1000ull)
+#define DAY_MS    (24ull * HOUR_MS)
+#define END                                                                                        \
+    {                                                                                              \
+        .name = NULL                                                                               \
+    }
+
+/* CHOICE keys store an int into enum fields. */
+_Static_assert(sizeof(enum gw_log_level) == sizeof(int), "enum gw_log_level is not an int");
+_Static_assert(sizeof(enum gw_log_format) == sizeof(int), "enum gw_log_format is not an int");
+/* SECRET_LIST keys find their count right after the pointer. */
+_Static_assert(offsetof(struct gw_endpoint_config, n_secrets) ==
+                   offsetof(struct gw_endpoint_config, secrets) + sizeof(struct gw_secret *),
+               "n_secrets must follow secrets");
+
+static const struct gw_cfg_choice tls_versions[] = {{"1.2", 12}, {"1.3", 13}, {NULL, 0}};
+
+static const struct gw_cfg_choice log_levels[] = {
+    {"debug", GW_LOG_DEBUG},
+    {"info", GW_LOG_INFO},
+    {"warn", GW_LOG_WARN},
+    {"error", GW_LOG_ERROR},
+    {NULL, 0},
+};
+
+static const struct gw_cfg_choice log_formats[] = {
+    {"json", GW_LOG_FORMAT_JSON}, {"text", GW_LOG_FORMAT_TEXT}, {NULL, 0}};
+
+#define TLS(f) offsetof(struct gw_tls_config, f)
+static const struct gw_cfg_key tls_keys[] = {
+    {.name = "cert", .type = GW_CFG_FILE, .offset = TLS(cert), .flags = GW_CFG_REQUIRED},
+    {.name = "key", .type = GW_CFG_SECRET, .offset = TLS(key), .flags = GW_CFG_REQUIRED},
+    {.name = "min_version",
+     .type = GW_CFG_CHOICE,
+     .offset = TLS(min_version),
+     .def = 12,
+     .choices = tls_versions},
+    END,
+};
+
+/* Bounds the header does not give are ours: wide enough for any sane deployment, narrow
+ * enough that a typo (a missing unit, an extra zero) is caught. */
+#define LISTEN(f) offsetof(struct gw_listen_config, f)
+static const struct gw_cfg_key listen_keys[] = {
+    {.name = "address",
+     .type = GW_CFG_STRING,
+     .offset = LISTEN(address),
+     .min = 1,
+     .max = 255,
+     .def_str = "0.0.0.0"},
+    {.name = "port", .type = GW_CFG_PORT, .offset = LISTEN(port), .flags = GW_CFG_REQUIRED},
+    {.name = "tls",
+     .type = GW_CFG_SECTION,
+     .offset = LISTEN(tls),
+     .section = tls_keys,
+     .flags = GW_CFG_MARK_PRESENT,
+     .present = LISTEN(tls.enabled)},
+    {.name = "max_connections",
+     .type = GW_CFG_UINT,
+     .offset = LISTEN(max_connections),
+     .min = 1,
+     .max = 1000000,
+     .def = 4096},
+    {.name = "max_header_size",
+     .type = GW_CFG_SIZE,
+     .offset = LISTEN(max_header_size),
+     .min = 1 * KiB,
+     .max = 1 * MiB,
+     .def = 16 * KiB},
+    {.name = "timeout",
+     .type = GW_CFG_DURATION,
+     .offset = LISTEN(timeout_ms),
+     .min = 1,
+     .max = DAY_MS,
+     .def = 30 * SECOND_MS},
+    END,
+};
+
+#define ADMIN(f) offsetof(struct gw_admin_config, f)
+static const struct gw_cfg_key admin_keys[] = {
+    {.name = "address",
+     .type = GW_CFG_STRING,
+     .offset = ADMIN(address),
+     .min = 1,
+     .max = 255,
+     .def_str = "127.0.0.1"},
+    {.name = "port", .type = GW_CFG_PORT, .offset = ADMIN(port), .flags = GW_CFG_REQUIRED},
+    {.name = "token", .type = GW_CFG_SECRET, .offset = ADMIN(token), .flags = GW_CFG_REQUIRED},
+    END,
+};
+
+/* 107: a unix socket path must fit sun_path with its NUL; 80 and 64: MariaDB's limits on
+ * user and schema names. */
+#define DB(f) offsetof(struct gw_database_config, f)
+static const struct gw_cfg_key database_keys[] = {
+    {.name = "host",
+     .type = GW_CFG_STRING,
+     .offset = DB(host),
+     .min = 1,
+     .max = 255,
+     .def_str = "127.0.0.1"},
+    {.name = "port", .type = GW_CFG_PORT, .offset = DB(port), .def = 3306},
+    {.name = "socket", .type = GW_CFG_STRING, .offset = DB(socket), .min = 1, .max = 107},
+    {.name = "user",
+     .type = GW_CFG_STRING,
+     .offset = DB(user),
+     .min = 1,
+     .max = 80,
+     .flags = GW_CFG_REQUIRED},
+    {.name = "password", .type = GW_CFG_SECRET, .offset = DB(password)},
+    {.name = "name",
+     .type = GW_CFG_STRING,
+     .offset = DB(name),
+     .min = 1,
+     .max = 64,
+     .flags = GW_CFG_REQUIRED},
+    {.name = "pool", .type = GW_CFG_UINT, .offset = DB(pool), .min = 1, .max = 256, .def = 8},
+    {.name = "connect_timeout",
+     .type = GW_CFG_DURATION,
+     .offset = DB(connect_timeout_ms),
+     .min = 1,
+     .max = DAY_MS,
+     .def = 5 * SECOND_MS},
+    {.name = "timeout",
+     .type = GW_CFG_DURATION,
+     .offset = DB(timeout_ms),
+     .min = 1,
+     .max = DAY_MS,
+     .def = 30 * SECOND_MS},
+    END,
+};
+
+#define INGEST(f) offsetof(struct gw_ingest_config, f)
+static const struct gw_cfg_key ingest_keys[] = {
+    {.name = "writers",
+     .type = GW_CFG_UINT,
+     .offset = INGEST(writers),
+     .min = 1,
+     .max = 64,
+     .def = 2},
+    {.name = "batch_max",
+     .type = GW_CFG_UINT,
+     .offset = INGEST(batch_max),
+     .min = 1,
+     .max = 10000,
+     .def = 256},
+    {.name = "max_body",
+     .type = GW_CFG_SIZE,
+     .offset = INGEST(max_body),
+     .min = 1 * KiB,
+     .max = 64 * MiB,
+     .def = 1 * MiB},
+    END,
+};
+
+/* `backoff` is a section of its own in the file but flat fields in the struct, so its
+ * table describes struct gw_workers_config too and the section sits at offset 0. */
+#define WORKERS(f) offsetof(struct gw_workers_config, f)
+static const struct gw_cfg_key backoff_keys[] = {
+    {.name = "base",
+     .type = GW_CFG_DURATION,
+     .offset = WORKERS(backoff_base_ms),
+     .min = 1,
+     .max = 7 * DAY_MS,
+     .def = 2 * SECOND_MS},
+    {.name = "max",
+     .type = GW_CFG_DURATION,
+     .offset = WORKERS(backoff_max_ms),
+     .min = 1,
+     .max = 7 * DAY_MS,
+     .def = 1 * HOUR_MS},
+    END,
+};
+
+static const struct gw_cfg_key workers_keys[] = {
+    {.name = "threads",
+     .type = GW_CFG_UINT,
+     .offset = WORKERS(threads),
+     .min = 0,
+     .max = 256,
+     .def = 4},
+    {.name = "max_attempts",
+     .type = GW_CFG_UINT,
+     .offset = WORKERS(max_attempts),
+     .min = 1,
+     .max = 100,
+     .def = 8},
+    {.name = "backoff", .type = GW_CFG_SECTION, .offset = 0, .section = backoff_keys},
+    END,
+};
+
+#define LOG(f) offsetof(struct gw_log_config, f)
+static const struct gw_cfg_key log_keys[] = {
+    {.name = "level",
+     .type = GW_CFG_CHOICE,
+     .offset = LOG(level),
+     .def = GW_LOG_INFO,
+     .choices = log_levels},
+    {.name = "format",
+     .type = GW_CFG_CHOICE,
+     .offset = LOG(format),
+     .def = GW_LOG_FORMAT_JSON,
+     .choices = log_formats},
+    END,
+};
+
+#define TOP(f) offsetof(struct gw_config, f)
+const struct gw_cfg_key gw_cfg_top_keys[] = {
+    {.name = "listen",
+     .type = GW_CFG_SECTION,
+     .offset = TOP(listen),
+     .section = listen_keys,
+     .flags = GW_CFG_REQUIRED},
+    {.name = "admin",
+     .type = GW_CFG_SECTION,
+     .offset = TOP(admin),
+     .section = admin_keys,
+     .flags = GW_CFG_REQUIRED},
+    {.name = "database",
+     .type = GW_CFG_SECTION,
+     .offset = TOP(database),
+     .section = database_keys,
+     .flags = GW_CFG_REQUIRED},
+    {.name = "ingest", .type = GW_CFG_SECTION, .offset = TOP(ingest), .section = ingest_keys},
+    {.name = "workers", .type = GW_CFG_SECTION, .offset = TOP(workers), .section = workers_keys},
+    {.name = "log", .type = GW_CFG_SECTION, .offset = TOP(log), .section = log_keys},
+    {.name = "endpoints",
+     .type = GW_CFG_CUSTOM,
+     .offset = TOP(endpoints),
+     .walk = gw_cfg_walk_endpoints,
+     .destroy = gw_cfg_release_endpoints},
+    END,
+};
+
+/* max_body has no default here: an endpoint that leaves it out gets ingest.max_body, which
+ * is only known once the whole file is read (ingest may come after endpoints). */
+#define EP(f) offsetof(struct gw_endpoint_config, f)
+const struct gw_cfg_key gw_cfg_endpoint_keys[] = {
+    {.name = "id", .type = GW_CFG_SLUG, .offset = EP(id), .flags = GW_CFG_REQUIRED},
+    {.name = "provider", .type = GW_CFG_PROVIDER, .offset = EP(provider), .flags = GW_CFG_REQUIRED},
+    {.name = "max_body", .type = GW_CFG_SIZE, .offset = EP(max_body), .min = 1, .max = 64 * MiB},
+    END,
+};

@@ -1,0 +1,36 @@
+/* http_listener.h — one evhttp listener (public or admin) with the limits every listener
+ * has from the start: header size, body size, timeouts, maximum open connections, and TLS
+ * when configured. */
+#ifndef CTGW_HTTP_LISTENER_H
+#define CTGW_HTTP_LISTENER_H
+
+#include <event2/event.h>
+#include <event2/http.h>
+#include <openssl/ssl.h>
+#include <stdint.h>
+
+struct gw_listener;
+
+struct gw_listener_opts {
+    const char *name; /* "public" or "admin", for logs */
+    const char *address;
+    uint16_t port;
+    SSL_CTX *ssl; /* NULL for plain HTTP; the listener takes a reference */
+    uint32_t max_connections;
+    uint64_t max_header_size;
+    uint64_t max_body;
+    uint64_t timeout_ms;
+};
+
+/* Binds and starts accepting. Every request goes to cb(req, arg). NULL with err set when the
+ * address cannot be bound. */
+struct gw_listener *gw_listener_create(struct event_base *base, const struct gw_listener_opts *o,
+                                       void (*cb)(struct evhttp_request *, void *), void *arg,
+                                       char *err, size_t errlen);
+/* Closes the listening socket; open connections stay until destroy. */
+void gw_listener_stop_accepting(struct gw_listener *l);
+/* Closes every connection and frees the listener. Accepts NULL. */
+void gw_listener_destroy(struct gw_listener *l);
+unsigned gw_listener_open_connections(const struct gw_listener *l);
+
+#endif

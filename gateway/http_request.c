@@ -1,0 +1,163 @@
+/* http_request.c — request ids, the answer every handler ends with, and the access log. */
+#include "gateway/http_request.h"
+
+#include <event2/buffer.h>
+#include <event2/keyvalq_struct.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "gateway/log.h"
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void gw_request_new_id(char out[GW_REQUEST_ID_MAX + 1])
+{
+    unsigned char raw[16];
+    size_t got = 0;
+    while (got < sizeof(raw)) {
+        ssize_t n = getrandom(raw + got, sizeof(raw) - got, 0);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    if (got < sizeof(raw)) {
+        /* getrandom cannot fail on Linux >= 3.17 once the pool is seeded; keep ids unique
+         * anyway. */
+        static uint64_t counter;
+        uint64_t v = mono_ns() ^ (++counter << 32);
+        memcpy(raw, &v, sizeof(v));
+    }
+    for (size_t i = 0; i < sizeof(raw); i++)
+        snprintf(out + 2 * i, 3, "%02x", raw[i]);
+}
+
+static bool request_id_ok(const char *s)
+{
+    size_t n = 0;
+    for (; s[n] != '\0'; n++) {
+        char c = s[n];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '.' || c == '_' || c == ':' || c == '-';
+        if (!ok || n >= GW_REQUEST_ID_MAX)
+            return false;
+    }
+    return n > 0;
+}
+
+int gw_request_begin(struct gw_request *r, struct evhttp_request *req, const char *listener)
+{
+    memset(r, 0, sizeof(*r));
+    r->req = req;
+    r->start_ns = mono_ns();
+    r->listener = listener;
+    const char *given = evhttp_find_header(evhttp_request_get_input_headers(req), "X-Request-Id");
+    if (given != NULL && request_id_ok(given))
+        snprintf(r->id, sizeof(r->id), "%s", given);
+    else
+        gw_request_new_id(r->id);
+
+    struct evhttp_connection *conn = evhttp_request_get_connection(req);
+    char *peer = NULL;
+    ev_uint16_t port = 0;
+    if (conn != NULL)
+        evhttp_connection_get_peer(conn, &peer, &port);
+    snprintf(r->peer, sizeof(r->peer), "%s", peer ? peer : "-");
+
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+    const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+    if (path == NULL || path[0] != '/' || strlen(path) >= sizeof(r->path)) {
+        snprintf(r->path, sizeof(r->path), "-");
+        return -1;
+    }
+    snprintf(r->path, sizeof(r->path), "%s", path);
+    return 0;
+}
+
+static const char *method_name(enum evhttp_cmd_type t)
+{
+    switch (t) {
+    case EVHTTP_REQ_GET: return "GET";
+    case EVHTTP_REQ_POST: return "POST";
+    case EVHTTP_REQ_HEAD: return "HEAD";
+    case EVHTTP_REQ_PUT: return "PUT";
+    case EVHTTP_REQ_DELETE: return "DELETE";
+    case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+    case EVHTTP_REQ_TRACE: return "TRACE";
+    case EVHTTP_REQ_CONNECT: return "CONNECT";
+    case EVHTTP_REQ_PATCH: return "PATCH";
+    }
+    return "OTHER";
+}
+
+static const char *reason_phrase(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 413: return "Payload Too Large";
+    case 415: return "Unsupported Media Type";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    default: return "Status";
+    }
+}
+
+void gw_request_reply_with(struct gw_request *r, int status, const char *json,
+                           const char *const *headers)
+{
+    struct evkeyvalq *out = evhttp_request_get_output_headers(r->req);
+    evhttp_add_header(out, "X-Request-Id", r->id);
+    evhttp_add_header(out, "Cache-Control", "no-store");
+    evhttp_add_header(out, "X-Content-Type-Options", "nosniff");
+    if (json != NULL)
+        evhttp_add_header(out, "Content-Type", "application/json");
+    for (size_t i = 0; headers != NULL && headers[i] != NULL && headers[i + 1] != NULL; i += 2)
+        evhttp_add_header(out, headers[i], headers[i + 1]);
+    struct evbuffer *body = NULL;
+    if (json != NULL) {
+        body = evbuffer_new();
+        if (body != NULL) {
+            evbuffer_add(body, json, strlen(json));
+            evbuffer_add(body, "\n", 1);
+        }
+    }
+    evhttp_send_reply(r->req, status, reason_phrase(status), body);
+    evbuffer_free(body);
+
+    uint64_t us = (mono_ns() - r->start_ns) / 1000u;
+    enum gw_log_level level = GW_LOG_INFO;
+    /* Probes arrive every few seconds from load balancers: keep them out of the info log. */
+    if (strcmp(r->path, "/healthz") == 0 || strcmp(r->path, "/readyz") == 0)
+        level = GW_LOG_DEBUG;
+    struct gw_log_field f[] = {
+        GW_LOG_STR("listener", r->listener),
+        GW_LOG_STR("method", method_name(evhttp_request_get_command(r->req))),
+        GW_LOG_STR("path", r->path),
+        GW_LOG_NUM("status", status),
+        GW_LOG_NUM("duration_us", us),
+        GW_LOG_STR("peer", r->peer),
+    };
+    gw_log_fields(level, r->id, "request", f, sizeof(f) / sizeof(f[0]));
+}
+
+void gw_request_reply(struct gw_request *r, int status, const char *json)
+{
+    gw_request_reply_with(r, status, json, NULL);
+}

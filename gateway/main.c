@@ -1,0 +1,162 @@
+/* main.c — the ctgw command line: parses the command and its options, loads the config with
+ * the one loader every command shares, and hands over to the command. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "gateway/db.h"
+#include "gateway/log.h"
+#include "gateway/migrate.h"
+#include "gateway/migrations.h"
+#include "gateway/server.h"
+
+#ifndef CTGW_VERSION
+#define CTGW_VERSION "dev"
+#endif
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: ctgw COMMAND -c FILE\n"
+                 "\n"
+                 "commands:\n"
+                 "  serve -c FILE          run the gateway\n"
+                 "  migrate -c FILE        apply pending schema migrations (idempotent)\n"
+                 "  check-config -c FILE   validate a config file and print every error\n"
+                 "  version                print the version\n");
+}
+
+static void register_secret(const struct gw_secret *secret, void *ud)
+{
+    (void)ud;
+    gw_log_register_secret(secret->data, secret->len);
+}
+
+/* Loads the config, printing every error as FILE:LINE: message. NULL when invalid. */
+static struct gw_config *load_config(const char *path)
+{
+    struct gw_config_errors errs = {0};
+    struct gw_config *cfg = gw_config_load(path, &errs);
+    for (size_t i = 0; i < errs.n; i++)
+        fprintf(stderr, "%s\n", errs.lines[i]);
+    gw_config_errors_finish(&errs);
+    if (cfg != NULL) {
+        gw_log_configure(cfg->log.level, cfg->log.format);
+        gw_config_each_secret(cfg, register_secret, NULL);
+    }
+    return cfg;
+}
+
+static int cmd_check_config(const char *path)
+{
+    struct gw_config_errors errs = {0};
+    struct gw_config *cfg = gw_config_load(path, &errs);
+    for (size_t i = 0; i < errs.n; i++)
+        fprintf(stderr, "%s\n", errs.lines[i]);
+    int rc = 1;
+    if (cfg != NULL) {
+        char summary[512];
+        gw_config_summary(cfg, summary, sizeof(summary));
+        printf("%s: %s\n", path, summary);
+        rc = 0;
+    } else {
+        fprintf(stderr, "%s: %zu error%s\n", path, errs.n, errs.n == 1 ? "" : "s");
+    }
+    gw_config_errors_finish(&errs);
+    gw_config_destroy(cfg);
+    return rc;
+}
+
+static int cmd_migrate(const struct gw_config *cfg)
+{
+    struct gw_db *db = gw_db_open(&cfg->database);
+    if (db == NULL) {
+        gw_log_error(NULL, "out of memory");
+        return 1;
+    }
+    if (gw_db_ensure(db) != 0) {
+        gw_log_error(NULL, "cannot connect to the database: %s", gw_db_error(db));
+        gw_db_close(db);
+        return 1;
+    }
+    char err[512];
+    unsigned applied = 0;
+    int rc = gw_migrate_apply(db, &applied, err, sizeof(err));
+    if (rc != 0)
+        gw_log_error(NULL, "migrate failed: %s", err);
+    else if (applied == 0)
+        gw_log_info(NULL, "schema is current (%zu migration%s)", gw_migrations_count,
+                    gw_migrations_count == 1 ? "" : "s");
+    else
+        gw_log_info(NULL, "applied %u migration%s", applied, applied == 1 ? "" : "s");
+    gw_db_close(db);
+    return rc == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *command = argv[1];
+    if (strcmp(command, "help") == 0 || strcmp(command, "--help") == 0 ||
+        strcmp(command, "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(command, "version") == 0 || strcmp(command, "--version") == 0) {
+        printf("ctgw %s\n", CTGW_VERSION);
+        return 0;
+    }
+
+    const char *config_path = NULL;
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    optind = 2;
+    int ch;
+    while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'c':
+            config_path = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind != argc || config_path == NULL) {
+        fprintf(stderr, "ctgw %s: -c FILE is required%s\n", command,
+                optind != argc ? " and takes no other arguments" : "");
+        return 2;
+    }
+
+    if (strcmp(command, "check-config") == 0)
+        return cmd_check_config(config_path);
+    if (strcmp(command, "serve") != 0 && strcmp(command, "migrate") != 0) {
+        fprintf(stderr, "ctgw: unknown command '%s'\n", command);
+        usage(stderr);
+        return 2;
+    }
+
+    struct gw_config *cfg = load_config(config_path);
+    if (cfg == NULL)
+        return 1;
+    if (gw_db_library_init() != 0) {
+        gw_log_error(NULL, "cannot initialise the MySQL client library");
+        gw_config_destroy(cfg);
+        return 1;
+    }
+    int rc = strcmp(command, "serve") == 0 ? gw_serve(cfg) : cmd_migrate(cfg);
+    gw_db_library_end();
+    gw_log_forget_secrets();
+    gw_config_destroy(cfg);
+    return rc;
+}

@@ -1,0 +1,543 @@
+/* test_load.c — valid configurations load with the values written and the documented
+ * defaults, and the limits on files and documents hold. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "adapters/provider.h"
+#include "config/config.h"
+#include "tests/unit/config/helpers.h"
+
+#define KiB (1024ull)
+#define MiB (1024ull * 1024ull)
+
+#define MINIMAL                                                                                    \
+    "listen:\n"                                                                                    \
+    "  port: 8080\n"                                                                               \
+    "admin:\n"                                                                                     \
+    "  port: 9090\n"                                                                               \
+    "  token: ${CTGW_T_TOKEN}\n"                                                                   \
+    "database:\n"                                                                                  \
+    "  user: ctgw\n"                                                                               \
+    "  name: canticket\n"
+
+struct fixture {
+    char *dir;
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    if (f == NULL)
+        return -1;
+    f->dir = test_mkdtemp();
+    if (setenv("CTGW_T_TOKEN", "admin-token", 1) != 0)
+        return -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    test_rmtree(f->dir);
+    free(f->dir);
+    free(f);
+    return 0;
+}
+
+/* Writes TEXT as DIR/NAME and loads it, expecting success. */
+static struct gw_config *load_ok(struct fixture *f, const char *name, const char *text)
+{
+    struct gw_config_errors errs = {0};
+    char *path = test_write_text(f->dir, name, text, 0644);
+    struct gw_config *cfg = test_load(path, &errs);
+    bool path_kept = cfg != NULL && strcmp(cfg->path, path) == 0;
+
+    if (cfg == NULL) {
+        char *all = test_join_errors(&errs);
+        fprintf(stderr, "%s did not load:\n%s", path, all);
+        free(all);
+    }
+    gw_config_errors_finish(&errs);
+    free(path);
+    assert_non_null(cfg);
+    assert_true(path_kept);
+    return cfg;
+}
+
+/* Writes TEXT as DIR/NAME and loads it, expecting exactly the error lines WANT, where
+ * @FILE@ stands for the path. Everything is freed before asserting, so that a failure is
+ * not buried in leak reports. */
+static void load_fails(struct fixture *f, const char *name, const char *text, const char *want)
+{
+    struct gw_config_errors errs = {0};
+    char *path = test_write_text(f->dir, name, text, 0644);
+    struct gw_config *cfg = test_load(path, &errs);
+    char *expected = test_replace(want, "@FILE@", path);
+    char *got = test_join_errors(&errs);
+    bool loaded = cfg != NULL;
+    bool same = strcmp(got, expected) == 0;
+
+    if (!same)
+        fprintf(stderr, "%s:\n--- expected\n%s--- got\n%s", name, expected, got);
+    gw_config_destroy(cfg);
+    free(got);
+    free(expected);
+    gw_config_errors_finish(&errs);
+    free(path);
+    assert_false(loaded);
+    assert_true(same);
+}
+
+static char *source_file(const char *rel)
+{
+    char path[4096];
+    char *text;
+
+    snprintf(path, sizeof path, "%s/%s", CTGW_SOURCE_ROOT, rel);
+    text = test_read(path, NULL);
+    if (text == NULL)
+        fail_msg("cannot read %s", path);
+    return text;
+}
+
+static void test_example(void **state)
+{
+    struct fixture *f = *state;
+    char *text = source_file("config/examples/ctgw.example.yaml");
+    char *files[] = {
+        test_write_text(f->dir, "tls/cert.pem", "-----BEGIN CERTIFICATE-----\n", 0644),
+        test_write_text(f->dir, "tls/key.pem", "-----BEGIN PRIVATE KEY-----\n", 0600),
+        test_write_text(f->dir, "secrets/contact-form.secret", "form-secret\r\n", 0600),
+        test_write_text(f->dir, "secrets/generic.secret", "generic-secret", 0400),
+    };
+    const struct gw_endpoint_config *ep;
+    struct gw_config *cfg;
+
+    assert_int_equal(setenv("CTGW_ADMIN_TOKEN", "admin-token", 1), 0);
+    assert_int_equal(setenv("CTGW_DB_PASSWORD", "db-password", 1), 0);
+    assert_int_equal(setenv("SLACK_SIGNING_SECRET", "slack-new", 1), 0);
+    assert_int_equal(setenv("SLACK_SIGNING_SECRET_PREVIOUS", "slack-old", 1), 0);
+    assert_int_equal(setenv("XERO_WEBHOOK_KEY", "xero-key", 1), 0);
+    assert_int_equal(setenv("MAILGUN_SIGNING_KEY", "mailgun-key", 1), 0);
+    assert_int_equal(setenv("STRIPE_WEBHOOK_SECRET", "whsec_x", 1), 0);
+    cfg = load_ok(f, "ctgw.yaml", text);
+
+    assert_string_equal(cfg->listen.address, "0.0.0.0");
+    assert_int_equal(cfg->listen.port, 8443);
+    assert_true(cfg->listen.tls.enabled);
+    assert_string_equal(cfg->listen.tls.cert.data, "-----BEGIN CERTIFICATE-----");
+    assert_string_equal(cfg->listen.tls.key.data, "-----BEGIN PRIVATE KEY-----");
+    assert_int_equal(cfg->listen.tls.min_version, 12);
+    assert_int_equal(cfg->listen.max_connections, 4096);
+    assert_int_equal(cfg->listen.max_header_size, 16 * KiB);
+    assert_int_equal(cfg->listen.timeout_ms, 30000);
+
+    assert_string_equal(cfg->admin.address, "127.0.0.1");
+    assert_int_equal(cfg->admin.port, 9090);
+    assert_int_equal(cfg->admin.token.len, 11);
+    assert_string_equal(cfg->admin.token.data, "admin-token");
+
+    assert_string_equal(cfg->database.host, "127.0.0.1");
+    assert_int_equal(cfg->database.port, 3306);
+    assert_string_equal(cfg->database.socket, "/run/mysqld/mysqld.sock");
+    assert_string_equal(cfg->database.user, "ctgw");
+    assert_string_equal(cfg->database.password.data, "db-password");
+    assert_string_equal(cfg->database.name, "canticket");
+    assert_int_equal(cfg->database.pool, 8);
+    assert_int_equal(cfg->database.connect_timeout_ms, 5000);
+    assert_int_equal(cfg->database.timeout_ms, 30000);
+
+    assert_int_equal(cfg->ingest.writers, 2);
+    assert_int_equal(cfg->ingest.batch_max, 256);
+    assert_int_equal(cfg->ingest.max_body, 1 * MiB);
+    assert_int_equal(cfg->workers.threads, 4);
+    assert_int_equal(cfg->workers.max_attempts, 8);
+    assert_int_equal(cfg->workers.backoff_base_ms, 2000);
+    assert_int_equal(cfg->workers.backoff_max_ms, 3600000);
+    assert_int_equal(cfg->log.level, GW_LOG_INFO);
+    assert_int_equal(cfg->log.format, GW_LOG_FORMAT_JSON);
+
+    assert_int_equal(cfg->n_endpoints, 8);
+    ep = gw_config_endpoint(cfg, "slack");
+    assert_non_null(ep);
+    assert_ptr_equal(ep, &cfg->endpoints[0]);
+    assert_ptr_equal(ep->provider, gw_provider_find("slack"));
+    assert_int_equal(ep->n_secrets, 2);
+    assert_string_equal(ep->secrets[0].data, "slack-new");
+    assert_string_equal(ep->secrets[1].data, "slack-old");
+    assert_int_equal(ep->max_body, 1 * MiB);
+    assert_null(ep->company);
+    assert_true(ep->line > 1);
+
+    ep = gw_config_endpoint(cfg, "contact-form");
+    assert_non_null(ep);
+    assert_ptr_equal(ep->provider, gw_provider_find("contact-form"));
+    assert_string_equal(ep->company, "demo");
+    assert_int_equal(ep->n_secrets, 1);
+    assert_int_equal(ep->secrets[0].len, 11);
+    assert_string_equal(ep->secrets[0].data, "form-secret");
+    assert_int_equal(ep->max_body, 64 * KiB);
+
+    ep = gw_config_endpoint(cfg, "jobs-api");
+    assert_non_null(ep);
+    assert_string_equal(ep->secrets[0].data, "generic-secret");
+    ep = gw_config_endpoint(cfg, "ghl");
+    assert_non_null(ep);
+    assert_int_equal(ep->n_secrets, 0);
+    assert_null(ep->secrets);
+    ep = gw_config_endpoint(cfg, "mail-ses");
+    assert_non_null(ep);
+    assert_int_equal(ep->max_body, 20 * MiB);
+    assert_null(gw_config_endpoint(cfg, "nope"));
+    assert_null(gw_config_endpoint(NULL, "slack"));
+
+    gw_config_destroy(cfg);
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+        free(files[i]);
+    free(text);
+}
+
+static void test_minimal_defaults(void **state)
+{
+    struct gw_config *cfg = load_ok(*state, "minimal.yaml", MINIMAL);
+
+    assert_string_equal(cfg->listen.address, "0.0.0.0");
+    assert_int_equal(cfg->listen.port, 8080);
+    assert_false(cfg->listen.tls.enabled);
+    assert_null(cfg->listen.tls.cert.data);
+    assert_null(cfg->listen.tls.key.data);
+    assert_int_equal(cfg->listen.tls.min_version, 12);
+    assert_int_equal(cfg->listen.max_connections, 4096);
+    assert_int_equal(cfg->listen.max_header_size, 16 * KiB);
+    assert_int_equal(cfg->listen.timeout_ms, 30000);
+    assert_string_equal(cfg->admin.address, "127.0.0.1");
+    assert_int_equal(cfg->admin.port, 9090);
+    assert_string_equal(cfg->admin.token.data, "admin-token");
+    assert_string_equal(cfg->database.host, "127.0.0.1");
+    assert_int_equal(cfg->database.port, 3306);
+    assert_null(cfg->database.socket);
+    assert_null(cfg->database.password.data);
+    assert_int_equal(cfg->database.password.len, 0);
+    assert_int_equal(cfg->database.pool, 8);
+    assert_int_equal(cfg->database.connect_timeout_ms, 5000);
+    assert_int_equal(cfg->database.timeout_ms, 30000);
+    assert_int_equal(cfg->ingest.writers, 2);
+    assert_int_equal(cfg->ingest.batch_max, 256);
+    assert_int_equal(cfg->ingest.max_body, 1 * MiB);
+    assert_int_equal(cfg->workers.threads, 4);
+    assert_int_equal(cfg->workers.max_attempts, 8);
+    assert_int_equal(cfg->workers.backoff_base_ms, 2000);
+    assert_int_equal(cfg->workers.backoff_max_ms, 3600000);
+    assert_int_equal(cfg->log.level, GW_LOG_INFO);
+    assert_int_equal(cfg->log.format, GW_LOG_FORMAT_JSON);
+    assert_int_equal(cfg->n_endpoints, 0);
+    assert_null(cfg->endpoints);
+    gw_config_destroy(cfg);
+}
+
+static void test_values_and_env_scalars(void **state)
+{
+    struct gw_config *cfg;
+
+    assert_int_equal(setenv("CTGW_T_PORT", "18443", 1), 0);
+    assert_int_equal(setenv("CTGW_T_DBHOST", "db.internal", 1), 0);
+    assert_int_equal(setenv("CTGW_T_SLACK", "slack-secret", 1), 0);
+    assert_int_equal(setenv("CTGW_T_LEVEL", "debug", 1), 0);
+    cfg = load_ok(*state, "values.yaml",
+                  "# endpoints before ingest: their max_body still defaults to ingest's\n"
+                  "endpoints:\n"
+                  "  - { id: slack, provider: slack, secrets: [ \"${CTGW_T_SLACK}\" ] }\n"
+                  "  - { id: big, provider: ghl, max_body: 64MiB }\n"
+                  "listen: { address: '::', port: \"${CTGW_T_PORT}\", max_connections: 1,\n"
+                  "          max_header_size: 1024, timeout: 1h30m }\n"
+                  "admin: { address: 127.0.0.2, port: 8443, token: \"${CTGW_T_TOKEN}\" }\n"
+                  "database:\n"
+                  "  host: ${CTGW_T_DBHOST}\n"
+                  "  port: 13306\n"
+                  "  user: gw\n"
+                  "  name: ct_test\n"
+                  "  pool: 256\n"
+                  "  connect_timeout: 250ms\n"
+                  "  timeout: 1d\n"
+                  "ingest: { writers: 64, batch_max: 10000, max_body: 512KiB }\n"
+                  "workers: { threads: 0, max_attempts: 100, backoff: { base: 1s, max: 1s } }\n"
+                  "log: { level: \"${CTGW_T_LEVEL}\", format: text }\n");
+    assert_string_equal(cfg->listen.address, "::");
+    assert_int_equal(cfg->listen.port, 18443);
+    assert_int_equal(cfg->listen.max_connections, 1);
+    assert_int_equal(cfg->listen.max_header_size, 1024);
+    assert_int_equal(cfg->listen.timeout_ms, 5400000);
+    assert_string_equal(cfg->admin.address, "127.0.0.2");
+    assert_int_equal(cfg->admin.port, 8443);
+    assert_string_equal(cfg->database.host, "db.internal");
+    assert_int_equal(cfg->database.port, 13306);
+    assert_string_equal(cfg->database.user, "gw");
+    assert_string_equal(cfg->database.name, "ct_test");
+    assert_int_equal(cfg->database.pool, 256);
+    assert_int_equal(cfg->database.connect_timeout_ms, 250);
+    assert_int_equal(cfg->database.timeout_ms, 86400000);
+    assert_int_equal(cfg->ingest.writers, 64);
+    assert_int_equal(cfg->ingest.batch_max, 10000);
+    assert_int_equal(cfg->ingest.max_body, 512 * KiB);
+    assert_int_equal(cfg->workers.threads, 0);
+    assert_int_equal(cfg->workers.max_attempts, 100);
+    assert_int_equal(cfg->workers.backoff_base_ms, 1000);
+    assert_int_equal(cfg->workers.backoff_max_ms, 1000);
+    assert_int_equal(cfg->log.level, GW_LOG_DEBUG);
+    assert_int_equal(cfg->log.format, GW_LOG_FORMAT_TEXT);
+    assert_int_equal(cfg->n_endpoints, 2);
+    assert_int_equal(cfg->endpoints[0].max_body, 512 * KiB);
+    assert_int_equal(cfg->endpoints[0].line, 3);
+    assert_string_equal(cfg->endpoints[0].secrets[0].data, "slack-secret");
+    assert_int_equal(cfg->endpoints[1].max_body, 64 * MiB);
+    assert_int_equal(cfg->endpoints[1].line, 4);
+    gw_config_destroy(cfg);
+}
+
+static void test_empty_endpoints(void **state)
+{
+    struct gw_config *cfg = load_ok(*state, "a.yaml", MINIMAL "endpoints: []\n");
+    assert_int_equal(cfg->n_endpoints, 0);
+    gw_config_destroy(cfg);
+    cfg = load_ok(*state, "b.yaml", MINIMAL "endpoints:\n");
+    assert_int_equal(cfg->n_endpoints, 0);
+    gw_config_destroy(cfg);
+    cfg = load_ok(*state, "c.yaml", MINIMAL "ingest:\nworkers: ~\nlog: {}\n");
+    assert_int_equal(cfg->ingest.writers, 2);
+    assert_int_equal(cfg->workers.threads, 4);
+    assert_int_equal(cfg->log.level, GW_LOG_INFO);
+    gw_config_destroy(cfg);
+}
+
+struct seen {
+    char text[16][64];
+    size_t n;
+};
+
+static void collect(const struct gw_secret *secret, void *ud)
+{
+    struct seen *s = ud;
+    assert_true(s->n < 16);
+    assert_true(secret->len < 64);
+    memcpy(s->text[s->n], secret->data, secret->len);
+    s->text[s->n][secret->len] = '\0';
+    s->n++;
+}
+
+static void test_each_secret_and_summary(void **state)
+{
+    struct fixture *f = *state;
+    char *cert = test_write_text(f->dir, "cert.pem", "CERT\n", 0644);
+    char *key = test_write_text(f->dir, "key.pem", "tls-key\n", 0600);
+    struct seen seen = {0};
+    struct gw_config *cfg;
+    char line[512];
+
+    assert_int_equal(setenv("CTGW_T_PW", "db-pw", 1), 0);
+    assert_int_equal(setenv("CTGW_T_A", "ep-a", 1), 0);
+    assert_int_equal(setenv("CTGW_T_B", "ep-b", 1), 0);
+    cfg = load_ok(f, "s.yaml",
+                  "listen:\n"
+                  "  port: 8443\n"
+                  "  tls: { cert: file:cert.pem, key: file:key.pem, min_version: \"1.3\" }\n"
+                  "admin: { port: 9090, token: \"${CTGW_T_TOKEN}\" }\n"
+                  "database: { user: u, name: canticket, password: \"${CTGW_T_PW}\" }\n"
+                  "endpoints:\n"
+                  "  - { id: a, provider: xero, secrets: [ \"${CTGW_T_A}\", \"${CTGW_T_B}\" ] }\n"
+                  "  - { id: b, provider: generic, company: acme, secrets: [ "
+                  "\"file:key.pem\" ] }\n");
+    assert_int_equal(cfg->listen.tls.min_version, 13);
+    gw_config_each_secret(cfg, collect, &seen);
+    assert_int_equal(seen.n, 6);
+    assert_string_equal(seen.text[0], "admin-token");
+    assert_string_equal(seen.text[1], "db-pw");
+    assert_string_equal(seen.text[2], "tls-key");
+    assert_string_equal(seen.text[3], "ep-a");
+    assert_string_equal(seen.text[4], "ep-b");
+    assert_string_equal(seen.text[5], "tls-key");
+
+    gw_config_summary(cfg, line, sizeof line);
+    assert_string_equal(line, "ok: 2 endpoints, listen 0.0.0.0:8443 (tls 1.3+), admin "
+                              "127.0.0.1:9090, database canticket via 127.0.0.1:3306");
+    for (size_t i = 0; i < seen.n; i++)
+        assert_null(strstr(line, seen.text[i]));
+    /* A short buffer is truncated, never overrun. */
+    gw_config_summary(cfg, line, 10);
+    assert_string_equal(line, "ok: 2 end");
+    gw_config_destroy(cfg);
+
+    seen.n = 0;
+    cfg = load_ok(f, "t.yaml",
+                  MINIMAL "  socket: /run/mysqld/mysqld.sock\n"
+                          "endpoints:\n  - { id: one, provider: ghl }\n");
+    gw_config_each_secret(cfg, collect, &seen);
+    assert_int_equal(seen.n, 1);
+    assert_string_equal(seen.text[0], "admin-token");
+    gw_config_summary(cfg, line, sizeof line);
+    assert_string_equal(line, "ok: 1 endpoint, listen 0.0.0.0:8080 (no tls), admin "
+                              "127.0.0.1:9090, database canticket via "
+                              "/run/mysqld/mysqld.sock");
+    gw_config_destroy(cfg);
+    free(cert);
+    free(key);
+}
+
+static void test_accessors(void **state)
+{
+    (void)state;
+    assert_string_equal(gw_log_level_name(GW_LOG_DEBUG), "debug");
+    assert_string_equal(gw_log_level_name(GW_LOG_INFO), "info");
+    assert_string_equal(gw_log_level_name(GW_LOG_WARN), "warn");
+    assert_string_equal(gw_log_level_name(GW_LOG_ERROR), "error");
+    gw_config_destroy(NULL);
+    gw_config_errors_finish(NULL);
+    gw_config_each_secret(NULL, collect, NULL);
+}
+
+static void test_unreadable_files(void **state)
+{
+    struct fixture *f = *state;
+    struct gw_config_errors errs = {0};
+    char path[4096];
+    char want[4200];
+
+    snprintf(path, sizeof path, "%s/missing.yaml", f->dir);
+    assert_null(gw_config_load(path, &errs));
+    assert_int_equal(errs.n, 1);
+    snprintf(want, sizeof want, "%s: cannot read: No such file or directory", path);
+    assert_string_equal(errs.lines[0], want);
+    gw_config_errors_finish(&errs);
+    assert_int_equal(errs.n, 0);
+    assert_null(errs.lines);
+
+    assert_null(gw_config_load(f->dir, &errs));
+    assert_int_equal(errs.n, 1);
+    snprintf(want, sizeof want, "%s: cannot read: Is a directory", f->dir);
+    assert_string_equal(errs.lines[0], want);
+    gw_config_errors_finish(&errs);
+
+    /* Without an error list the verdict is the same. */
+    assert_null(gw_config_load(path, NULL));
+}
+
+static void test_size_limits(void **state)
+{
+    struct fixture *f = *state;
+    size_t big = 1024 * 1024 + 1;
+    char *text = malloc(big + 1);
+    char *deep;
+    char *p;
+
+    /* A file over 1 MiB is refused before it is parsed, however valid. */
+    assert_non_null(text);
+    strcpy(text, MINIMAL);
+    memset(text + strlen(MINIMAL), '#', big - strlen(MINIMAL));
+    text[big - 1] = '\n';
+    text[big] = '\0';
+    load_fails(f, "big.yaml", text, "@FILE@: file is larger than 1MiB\n");
+    /* Exactly 1 MiB is fine. */
+    text[big - 2] = '\n';
+    text[big - 1] = '\0';
+    gw_config_destroy(load_ok(f, "max.yaml", text));
+
+    /* A scalar over 64 KiB. */
+    p = text + sprintf(text, MINIMAL "  socket: ");
+    memset(p, 'x', 65537);
+    strcpy(p + 65537, "\n");
+    load_fails(f, "scalar.yaml", text, "@FILE@:9: scalar longer than 65536 bytes\n");
+    /* 64 KiB exactly parses, and the key's own bound reports it. */
+    strcpy(p + 65536, "\n");
+    load_fails(f, "scalar2.yaml", text, "@FILE@:9: database.socket: longer than 107 characters\n");
+    free(text);
+
+    /* Nesting: 16 levels parse (the walker then refuses the shape), 17 do not. */
+    deep = malloc(256);
+    assert_non_null(deep);
+    p = deep + sprintf(deep, MINIMAL "ingest: ");
+    for (int i = 0; i < 15; i++)
+        *p++ = '[';
+    for (int i = 0; i < 15; i++)
+        *p++ = ']';
+    strcpy(p, "\n");
+    load_fails(f, "deep16.yaml", deep, "@FILE@:9: ingest: expected a mapping, got a sequence\n");
+    p = deep + sprintf(deep, MINIMAL "ingest: ");
+    for (int i = 0; i < 16; i++)
+        *p++ = '[';
+    for (int i = 0; i < 16; i++)
+        *p++ = ']';
+    strcpy(p, "\n");
+    load_fails(f, "deep17.yaml", deep, "@FILE@:9: nesting deeper than 16 levels\n");
+    free(deep);
+}
+
+static void test_endpoint_count_limit(void **state)
+{
+    struct fixture *f = *state;
+    size_t cap = 300 * 64 + 512;
+    char *text = malloc(cap);
+    struct gw_config *cfg;
+    char *p;
+
+    assert_non_null(text);
+    p = text + sprintf(text, MINIMAL "endpoints:\n");
+    for (int i = 0; i < 256; i++)
+        p += sprintf(p, "  - { id: ep%d, provider: ghl }\n", i);
+    cfg = load_ok(f, "256.yaml", text);
+    assert_int_equal(cfg->n_endpoints, 256);
+    assert_non_null(gw_config_endpoint(cfg, "ep255"));
+    gw_config_destroy(cfg);
+    sprintf(p, "  - { id: ep256, provider: ghl }\n");
+    load_fails(f, "257.yaml", text,
+               "@FILE@:10: endpoints: at most 256 endpoints are allowed, got 257\n");
+    free(text);
+}
+
+static void test_error_limit(void **state)
+{
+    struct fixture *f = *state;
+    struct gw_config_errors errs = {0};
+    char *text = malloc(150 * 32 + 512);
+    char *p;
+    char *path;
+
+    assert_non_null(text);
+    p = text + sprintf(text, MINIMAL);
+    for (int i = 0; i < 150; i++)
+        p += sprintf(p, "k%d: 1\n", i);
+    path = test_write_text(f->dir, "many.yaml", text, 0644);
+    assert_null(test_load(path, &errs));
+    assert_int_equal(errs.n, 101);
+    assert_non_null(strstr(errs.lines[0], ":9: unknown key 'k0' at top level"));
+    assert_non_null(strstr(errs.lines[99], ":108: unknown key 'k99' at top level"));
+    assert_non_null(strstr(errs.lines[100], ": 50 more errors not shown"));
+    gw_config_errors_finish(&errs);
+    free(path);
+    free(text);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_example),
+        T(test_minimal_defaults),
+        T(test_values_and_env_scalars),
+        T(test_empty_endpoints),
+        T(test_each_secret_and_summary),
+        T(test_accessors),
+        T(test_unreadable_files),
+        T(test_size_limits),
+        T(test_endpoint_count_limit),
+        T(test_error_limit),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
