@@ -2,13 +2,105 @@
  *
  * Each provider defines a `const struct gw_provider` at the bottom of its own file in
  * adapters/, and adapters/providers.c lists it once. Hooks a provider does not need are NULL;
- * the contract of each hook is written here, where it is declared. */
+ * the contract of each hook is written here, where it is declared.
+ *
+ * The path of a request (gateway/hooks.c does the common part once for every provider):
+ *   method, content type and size checks  → 405 / 415 / 413
+ *   verifier (over the raw bytes)         → 401 {"error":"invalid_signature"}, audit_log row
+ *   envelope                              → events to store, or an answer without storing
+ *   group-commit write                    → answer(ACCEPTED | DUPLICATE | UNAVAILABLE)
+ *   worker: apply, in one transaction with marking the event done
+ * and for providers with sync_deadline_ms: apply right after the commit, then
+ *   answer(APPLIED) with the result, or answer(TIMEOUT) when the deadline passes first. */
 #ifndef CTGW_PROVIDER_H
 #define CTGW_PROVIDER_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <time.h>
 
 #include "config/config_keys.h"
+#include "gateway/jobs.h"
+#include "verifiers/verifier.h"
+
+struct gw_endpoint_config;
+
+/* An HTTP answer an adapter composes. `body` is owned (malloc) and freed by the gateway. */
+struct gw_answer {
+    int status;
+    char *body;               /* NULL: empty body */
+    const char *content_type; /* static string; NULL: application/json when body is set */
+    unsigned retry_after_s;   /* > 0 adds Retry-After */
+};
+
+/* Sets status and a body built from a printf format (NULL fmt: empty body). */
+void gw_answer_set(struct gw_answer *a, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void gw_answer_free(struct gw_answer *a);
+
+/* A request as the adapter sees it, after the gateway's checks and the verifier. Valid for
+ * the duration of the hook call only. */
+struct gw_inbound {
+    const struct gw_endpoint_config *endpoint;
+    const struct gw_headers *headers;
+    const unsigned char *body; /* raw bytes, exactly as received */
+    size_t body_len;
+    const char *media_type; /* lowercased, without parameters: "application/json" */
+    const char *request_id;
+    time_t now;
+};
+
+#define GW_DEDUPE_KEY_MAX 255
+
+/* One event to store. The gateway stores the request's raw body unless `body` is set (an
+ * adapter that splits one delivery into several events points it at its own memory, which
+ * must outlive the envelope call until the gateway copies it: it copies before returning). */
+struct gw_envelope {
+    char dedupe_key[GW_DEDUPE_KEY_MAX + 1]; /* printable ASCII, unique per endpoint */
+    /* The provider's own account id, resolved to a company through `integrations`; empty for
+     * providers bound to one company by the endpoint's `company` key. */
+    char tenant[256];
+    const unsigned char *body;
+    size_t body_len;
+};
+
+/* How a request ended, for answer(). */
+enum gw_outcome {
+    GW_OUTCOME_ACCEPTED,    /* stored, will be applied asynchronously */
+    GW_OUTCOME_DUPLICATE,   /* this dedupe key was stored before: nothing stored now */
+    GW_OUTCOME_APPLIED,     /* sync providers: stored and applied within the deadline */
+    GW_OUTCOME_TIMEOUT,     /* sync providers: stored, not applied within the deadline */
+    GW_OUTCOME_FAILED,      /* sync providers: stored, applying failed permanently */
+    GW_OUTCOME_UNAVAILABLE, /* could not be stored (database down, overloaded) */
+};
+
+/* What answer() knows about the stored event. */
+struct gw_stored {
+    uint64_t event_id;  /* inbox row id, 0 when not stored */
+    const char *result; /* the adapter's result JSON (APPLIED, or DUPLICATE of an applied
+                           event), or NULL */
+    const char *error;  /* FAILED: the reason */
+};
+
+enum gw_apply_rc {
+    GW_APPLY_DONE,    /* applied: the event is marked done with the result */
+    GW_APPLY_IGNORED, /* nothing to do (e.g. an event type we do not handle) */
+    GW_APPLY_RETRY,   /* transient failure: roll back, try again later with backoff */
+    GW_APPLY_FAILED,  /* permanent failure (bad data, unknown ref): marked failed, no retry */
+};
+
+/* A stored event handed to apply(), inside the worker's open transaction. */
+struct gw_apply {
+    struct gw_core_ctx core; /* db, company_id, source, webhook_event_id */
+    const struct gw_endpoint_config *endpoint;
+    const char *dedupe_key;
+    const unsigned char *body;
+    size_t body_len;
+    unsigned attempt; /* 1 for the first try */
+    char *result;     /* apply may set a malloc'd JSON object text: stored and answered */
+    char error[512];  /* why, for RETRY and FAILED (stored as last_error, logged) */
+};
 
 struct gw_provider {
     /* The value of `provider:` in an endpoint, e.g. "slack". Unique. */
@@ -18,6 +110,39 @@ struct gw_provider {
     /* Endpoint keys this provider accepts beyond id, provider and max_body, terminated by an
      * entry whose name is NULL. Offsets point into struct gw_endpoint_config. May be NULL. */
     const struct gw_cfg_key *endpoint_keys;
+
+    /* The authentication scheme. NULL only for providers not served yet: their endpoints
+     * answer 404 (a provider is never served unauthenticated). */
+    const struct gw_verifier *verifier;
+    /* Accepted media types (lowercase), NULL-terminated; anything else is 415. */
+    const char *const *media_types;
+    /* Source recorded on jobs and job_events ("api", "form", ...). */
+    const char *source;
+    /* Request headers kept with the stored event (lowercase names), NULL-terminated; never
+     * credentials. */
+    const char *const *stored_headers;
+
+    /* envelope (required when verifier is set): MUST fill out[0..*n) (*n <= max) with the
+     * events to store and return 0; or fill `answer` and return 1 to answer without
+     * storing anything (a handshake, a validation error such as 400 invalid_field). MAY
+     * read in->body freely (it is verified). MUST NOT block. */
+    int (*envelope)(const struct gw_inbound *in, struct gw_envelope *out, size_t max, size_t *n,
+                    struct gw_answer *answer);
+
+    /* answer (required when verifier is set): composes the HTTP answer for an outcome.
+     * UNAVAILABLE MUST produce the status that makes this provider retry (503 with
+     * Retry-After by default; GoHighLevel: 429). MUST NOT block. */
+    void (*answer)(enum gw_outcome outcome, const struct gw_stored *stored,
+                   struct gw_answer *answer);
+
+    /* apply (may be NULL: events are then marked ignored): applies one stored event to the
+     * core tables through gateway/jobs.h on ctx->core.db, inside the worker's transaction.
+     * MUST NOT commit or roll back. MAY block on the database. */
+    enum gw_apply_rc (*apply)(struct gw_apply *ctx);
+
+    /* > 0: apply right after the commit and answer with the result if done within this many
+     * milliseconds (answer(TIMEOUT) otherwise). 0: answer as soon as the event is stored. */
+    unsigned sync_deadline_ms;
 };
 
 /* NULL-terminated, in a stable order. */

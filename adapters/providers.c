@@ -7,39 +7,22 @@
 
 #include "config/config.h"
 
-#define KEY_SECRETS                                                                            \
-    {                                                                                          \
-        .name = "secrets", .type = GW_CFG_SECRET_LIST,                                         \
-        .offset = offsetof(struct gw_endpoint_config, secrets), .min = 1, .max = 16,           \
-        .flags = GW_CFG_REQUIRED                                                               \
+#define KEY_SECRETS                                                                                \
+    {                                                                                              \
+        .name = "secrets", .type = GW_CFG_SECRET_LIST,                                             \
+        .offset = offsetof(struct gw_endpoint_config, secrets), .min = 1, .max = 16,               \
+        .flags = GW_CFG_REQUIRED                                                                   \
     }
-#define KEY_COMPANY                                                                            \
-    {                                                                                          \
-        .name = "company", .type = GW_CFG_SLUG,                                                \
-        .offset = offsetof(struct gw_endpoint_config, company), .flags = GW_CFG_REQUIRED       \
-    }
-#define KEY_END                                                                                \
-    {                                                                                          \
-        .name = NULL                                                                           \
+#define KEY_END                                                                                    \
+    {                                                                                              \
+        .name = NULL                                                                               \
     }
 
 /* Providers signed with a list of shared secrets and nothing else (yet). */
 static const struct gw_cfg_key secrets_only_keys[] = {KEY_SECRETS, KEY_END};
-/* Providers bound to one company by configuration rather than by an account id. */
-static const struct gw_cfg_key company_bound_keys[] = {KEY_SECRETS, KEY_COMPANY, KEY_END};
 
 /* Descriptors of providers whose adapters have not arrived yet: each moves to its own file
  * in adapters/ with its hooks. Their endpoint keys are the ones providers.md documents. */
-static const struct gw_provider generic = {
-    .name = "generic",
-    .summary = "Standard Webhooks signed events driving the jobs of one company",
-    .endpoint_keys = company_bound_keys,
-};
-static const struct gw_provider contact_form = {
-    .name = "contact-form",
-    .summary = "the public website's contact form, signed with Standard Webhooks",
-    .endpoint_keys = company_bound_keys,
-};
 static const struct gw_provider slack = {
     .name = "slack",
     .summary = "Slack slash commands (/job)",
@@ -86,9 +69,13 @@ static const struct gw_provider asana = {
     .endpoint_keys = NULL,
 };
 
+/* Providers with their own file in adapters/. */
+extern const struct gw_provider gw_provider_generic;
+extern const struct gw_provider gw_provider_contact_form;
+
 const struct gw_provider *const gw_providers[] = {
-    &generic, &contact_form, &slack,  &xero,  &ghl,   &email_ses,
-    &email_mailgun, &email_sendgrid, &email_postmark, &stripe, &asana, NULL,
+    &gw_provider_generic, &gw_provider_contact_form, &slack,          &xero,   &ghl,   &email_ses,
+    &email_mailgun,       &email_sendgrid,           &email_postmark, &stripe, &asana, NULL,
 };
 
 const struct gw_provider *gw_provider_find(const char *name)

@@ -19,6 +19,19 @@ struct gw_secret {
     size_t len;
 };
 
+/* A mapping of short names to strings, e.g. contact-form topics to team names. */
+struct gw_string_pair {
+    char *key;
+    char *value;
+};
+struct gw_string_map {
+    struct gw_string_pair *items;
+    size_t n;
+};
+
+/* The value of KEY in MAP, or NULL. */
+const char *gw_string_map_get(const struct gw_string_map *map, const char *key);
+
 struct gw_tls_config {
     bool enabled;          /* true when the `tls` mapping is present */
     struct gw_secret cert; /* PEM text of the certificate chain (`file:PATH`) */
@@ -79,8 +92,9 @@ struct gw_endpoint_config {
     uint64_t max_body;         /* default ingest.max_body, at most 64 MiB */
     struct gw_secret *secrets; /* newest first; any one verifying is enough */
     size_t n_secrets;
-    char *company; /* company slug, for providers bound to one company */
-    unsigned line; /* line of the entry in the file, for later messages */
+    char *company;              /* company slug, for providers bound to one company */
+    struct gw_string_map teams; /* contact-form: topic -> team name */
+    unsigned line;              /* line of the entry in the file, for later messages */
 };
 
 struct gw_config {
@@ -118,7 +132,5 @@ void gw_config_each_secret(const struct gw_config *cfg,
 /* One line such as "ok: 3 endpoints, listen 0.0.0.0:8443 (tls 1.2+), admin 127.0.0.1:9090,
  * database canticket via /path/to.sock". Never contains a secret. */
 void gw_config_summary(const struct gw_config *cfg, char *buf, size_t len);
-
-const char *gw_log_level_name(enum gw_log_level level);
 
 #endif

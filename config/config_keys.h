@@ -9,7 +9,7 @@
 
 enum gw_cfg_type {
     GW_CFG_STRING,      /* char *; literal or ${NAME}; length within [min, max] */
-    GW_CFG_SECRET,      /* struct gw_secret; only ${NAME} or file:PATH */
+    GW_CFG_SECRET,      /* struct gw_secret; only ${NAME} or file:PATH; at least `min` bytes */
     GW_CFG_SECRET_LIST, /* struct gw_secret * + size_t count right after it in the struct */
     GW_CFG_UINT,        /* uint32_t within [min, max] */
     GW_CFG_PORT,        /* uint16_t 1..65535 */
@@ -21,6 +21,8 @@ enum gw_cfg_type {
     GW_CFG_PROVIDER,    /* const struct gw_provider *; a name gw_provider_find knows */
     GW_CFG_SECTION,     /* a nested mapping described by `section`, stored at offset */
     GW_CFG_CUSTOM,      /* a value the `walk` hook checks and stores, `destroy` frees */
+    GW_CFG_STRING_MAP,  /* struct gw_string_map; keys are slugs, values strings of length
+                           1..200; min/max bound the number of entries */
 };
 
 enum {

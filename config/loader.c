@@ -258,17 +258,10 @@ void gw_config_summary(const struct gw_config *cfg, char *buf, size_t len)
              admin, cfg->database.name, db);
 }
 
-const char *gw_log_level_name(enum gw_log_level level)
+const char *gw_string_map_get(const struct gw_string_map *map, const char *key)
 {
-    switch (level) {
-    case GW_LOG_DEBUG:
-        return "debug";
-    case GW_LOG_INFO:
-        return "info";
-    case GW_LOG_WARN:
-        return "warn";
-    case GW_LOG_ERROR:
-        return "error";
-    }
-    return "unknown";
+    for (size_t i = 0; map != NULL && key != NULL && i < map->n; i++)
+        if (strcmp(map->items[i].key, key) == 0)
+            return map->items[i].value;
+    return NULL;
 }

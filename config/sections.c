@@ -96,7 +96,11 @@ static const struct gw_cfg_key admin_keys[] = {
      .max = 255,
      .def_str = "127.0.0.1"},
     {.name = "port", .type = GW_CFG_PORT, .offset = ADMIN(port), .flags = GW_CFG_REQUIRED},
-    {.name = "token", .type = GW_CFG_SECRET, .offset = ADMIN(token), .flags = GW_CFG_REQUIRED},
+    {.name = "token",
+     .type = GW_CFG_SECRET,
+     .offset = ADMIN(token),
+     .min = 16,
+     .flags = GW_CFG_REQUIRED},
     END,
 };
 

@@ -75,6 +75,9 @@ static void describe(const struct gw_cfg_key *key, char *buf, size_t len)
     case GW_CFG_SECTION:
         snprintf(buf, len, "a mapping");
         return;
+    case GW_CFG_STRING_MAP:
+        snprintf(buf, len, "a mapping of names to strings");
+        return;
     case GW_CFG_SECRET_LIST:
     case GW_CFG_CUSTOM:
         break;
@@ -339,6 +342,15 @@ int gw_cfg_set_secret(struct gw_cfg_walk *w, const struct gw_cfg_key *key,
         gw_cfg_error(w, value->line, "%s: %s", path, err);
         return -1;
     }
+    /* A short credential is guessable and too short for the logger to recognise. */
+    if (key->type == GW_CFG_SECRET && s.len < key->min) {
+        gw_cfg_error(w, value->line,
+                     "%s: must be at least %llu bytes, got %zu; generate one with: openssl rand "
+                     "-hex 32",
+                     path, (unsigned long long)key->min, s.len);
+        gw_secret_wipe(&s);
+        return -1;
+    }
     gw_secret_wipe(dst);
     *dst = s;
     return 0;
@@ -381,6 +393,7 @@ int gw_cfg_set_secret_list(struct gw_cfg_walk *w, const struct gw_cfg_key *key,
         return -1;
     }
     item.type = GW_CFG_SECRET;
+    item.min = 0; /* the list's bounds count secrets, not bytes */
     for (size_t i = 0; i < n; i++) {
         char item_path[GW_CFG_PATH_MAX];
 
@@ -390,6 +403,67 @@ int gw_cfg_set_secret_list(struct gw_cfg_walk *w, const struct gw_cfg_key *key,
             (*count)++;
         else
             rc = -1;
+    }
+    return rc;
+}
+
+int gw_cfg_set_string_map(struct gw_cfg_walk *w, const struct gw_cfg_key *key,
+                          const struct gw_yaml_node *value, const char *path, void *dst)
+{
+    struct gw_string_map *m = dst;
+    if (gw_yaml_is_null(value))
+        return 0;
+    if (value->kind != GW_YAML_MAPPING) {
+        wrong_kind(w, key, value, path);
+        return -1;
+    }
+    size_t n = value->n / 2;
+    if (n < key->min || (key->max != 0 && n > key->max)) {
+        gw_cfg_error(w, value->line, "%s: expected %llu to %llu entries, got %zu", path,
+                     (unsigned long long)key->min, (unsigned long long)key->max, n);
+        return -1;
+    }
+    m->items = calloc(n ? n : 1, sizeof(*m->items));
+    if (m->items == NULL) {
+        gw_cfg_error(w, value->line, "%s: out of memory", path);
+        return -1;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct gw_yaml_node *k = value->items[2 * i];
+        const struct gw_yaml_node *v = value->items[2 * i + 1];
+        char item_path[GW_CFG_PATH_MAX];
+        char quoted[GW_CFG_QUOTED_MAX];
+        snprintf(item_path, sizeof item_path, "%s.%s", path,
+                 k->kind == GW_YAML_SCALAR ? k->text : "?");
+        if (k->kind != GW_YAML_SCALAR || !is_slug(k->text)) {
+            gw_cfg_quote(k->kind == GW_YAML_SCALAR ? k->text : "", quoted, sizeof quoted);
+            gw_cfg_error(w, k->line, "%s: expected a name such as 'support', got %s", path, quoted);
+            rc = -1;
+            continue;
+        }
+        bool dup = false;
+        for (size_t j = 0; j < m->n; j++)
+            dup = dup || strcmp(m->items[j].key, k->text) == 0;
+        if (dup) {
+            gw_cfg_error(w, k->line, "%s: duplicate key '%s'", path, k->text);
+            rc = -1;
+            continue;
+        }
+        if (v->kind != GW_YAML_SCALAR || v->len == 0 || v->len > 200) {
+            gw_cfg_error(w, v->line, "%s: expected a string of 1 to 200 characters", item_path);
+            rc = -1;
+            continue;
+        }
+        m->items[m->n].key = strdup(k->text);
+        m->items[m->n].value = strdup(v->text);
+        if (m->items[m->n].key == NULL || m->items[m->n].value == NULL) {
+            free(m->items[m->n].key);
+            free(m->items[m->n].value);
+            gw_cfg_error(w, v->line, "%s: out of memory", item_path);
+            return -1;
+        }
+        m->n++;
     }
     return rc;
 }

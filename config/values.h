@@ -18,6 +18,10 @@ int gw_cfg_set_secret(struct gw_cfg_walk *w, const struct gw_cfg_key *key,
 int gw_cfg_set_secret_list(struct gw_cfg_walk *w, const struct gw_cfg_key *key,
                            const struct gw_yaml_node *value, const char *path, void *dst);
 
+/* STRING_MAP keys: DST is a struct gw_string_map. */
+int gw_cfg_set_string_map(struct gw_cfg_walk *w, const struct gw_cfg_key *key,
+                          const struct gw_yaml_node *value, const char *path, void *dst);
+
 /* Replaces the char * at DST with a copy of TEXT. */
 int gw_cfg_store_string(struct gw_cfg_walk *w, unsigned line, const char *path, void *dst,
                         const char *text);

@@ -80,6 +80,8 @@ int gw_cfg_walk_value(struct gw_cfg_walk *w, const struct gw_cfg_key *key,
         return gw_cfg_set_secret(w, key, value, path, dst);
     case GW_CFG_SECRET_LIST:
         return gw_cfg_set_secret_list(w, key, value, path, dst);
+    case GW_CFG_STRING_MAP:
+        return gw_cfg_set_string_map(w, key, value, path, dst);
     case GW_CFG_STRING:
     case GW_CFG_SLUG:
     case GW_CFG_UINT:
@@ -206,6 +208,7 @@ void gw_cfg_defaults(struct gw_cfg_walk *w, const struct gw_cfg_key *keys, void 
         case GW_CFG_FILE:
         case GW_CFG_PROVIDER:
         case GW_CFG_CUSTOM:
+        case GW_CFG_STRING_MAP:
             break;
         }
     }
@@ -242,6 +245,17 @@ void gw_cfg_release(const struct gw_cfg_key *keys, void *base)
         case GW_CFG_SECTION:
             gw_cfg_release(key->section, dst);
             break;
+        case GW_CFG_STRING_MAP: {
+            struct gw_string_map *m = dst;
+            for (size_t j = 0; j < m->n; j++) {
+                free(m->items[j].key);
+                free(m->items[j].value);
+            }
+            free(m->items);
+            m->items = NULL;
+            m->n = 0;
+            break;
+        }
         case GW_CFG_CUSTOM:
             if (key->destroy != NULL)
                 key->destroy(base);

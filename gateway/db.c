@@ -13,7 +13,7 @@
 #include "gateway/log.h"
 
 #define STMT_CACHE_SIZE 64
-#define MAX_PARAMS      64
+#define MAX_PARAMS      4096 /* multi-row inserts of the ingest writers */
 #define MAX_CELL_BYTES  (64u * 1024u * 1024u)
 
 struct cached_stmt {
@@ -36,7 +36,7 @@ struct gw_db {
 
 struct gw_db_rows {
     size_t n_rows, n_cols;
-    char **cells;   /* n_rows * n_cols, NULL for SQL NULL */
+    char **cells; /* n_rows * n_cols, NULL for SQL NULL */
     size_t *lens;
 };
 
@@ -148,8 +148,8 @@ static int do_connect(struct gw_db *db)
         mysql_options(db->conn, MYSQL_OPT_PROTOCOL, &proto);
     }
     const char *password = cfg->password.data;
-    if (mysql_real_connect(db->conn, cfg->socket ? NULL : cfg->host, cfg->user, password,
-                           cfg->name, cfg->socket ? 0 : cfg->port, cfg->socket, 0) == NULL) {
+    if (mysql_real_connect(db->conn, cfg->socket ? NULL : cfg->host, cfg->user, password, cfg->name,
+                           cfg->socket ? 0 : cfg->port, cfg->socket, 0) == NULL) {
         set_error(db, mysql_errno(db->conn), mysql_error(db->conn));
         mysql_close(db->conn);
         db->conn = NULL;
@@ -316,23 +316,36 @@ static int bind_params(struct gw_db *db, MYSQL_STMT *stmt, MYSQL_BIND *binds,
 static MYSQL_STMT *run(struct gw_db *db, const char *sql, const struct gw_db_value *params,
                        size_t n)
 {
-    MYSQL_BIND binds[MAX_PARAMS];
+    MYSQL_BIND small[16];
+    MYSQL_BIND *binds = small;
+    MYSQL_STMT *result = NULL;
     if (n > MAX_PARAMS) {
         set_error(db, CR_PARAMS_NOT_BOUND, "too many parameters");
         return NULL;
     }
+    if (n > sizeof(small) / sizeof(small[0])) {
+        binds = calloc(n, sizeof(*binds));
+        if (binds == NULL) {
+            set_error(db, CR_OUT_OF_MEMORY, "out of memory");
+            return NULL;
+        }
+    }
     if (gw_db_ensure(db) != 0)
-        return NULL;
+        goto out;
     MYSQL_STMT *stmt = prepare_cached(db, sql);
     if (stmt == NULL)
-        return NULL;
+        goto out;
     if (bind_params(db, stmt, binds, params, n) != 0)
-        return NULL;
+        goto out;
     if (mysql_stmt_execute(stmt) != 0) {
         stmt_failed(db, stmt);
-        return NULL;
+        goto out;
     }
-    return stmt;
+    result = stmt;
+out:
+    if (binds != small)
+        free(binds);
+    return result;
 }
 
 int64_t gw_db_exec(struct gw_db *db, const char *sql, const struct gw_db_value *params,
@@ -450,8 +463,7 @@ struct gw_db_rows *gw_db_query(struct gw_db *db, const char *sql, const struct g
             one.buffer = cell;
             one.buffer_length = lengths[c] + 1;
             one.length = &got;
-            if (lengths[c] > 0 &&
-                mysql_stmt_fetch_column(stmt, &one, (unsigned int)c, 0) != 0) {
+            if (lengths[c] > 0 && mysql_stmt_fetch_column(stmt, &one, (unsigned int)c, 0) != 0) {
                 free(cell);
                 stmt_failed(db, stmt);
                 goto out;
@@ -533,8 +545,12 @@ int gw_db_exec_static(struct gw_db *db, const char *sql, size_t len)
 int gw_db_begin(struct gw_db *db)
 {
     static const char sql[] = "START TRANSACTION";
-    if (gw_db_exec_static(db, sql, sizeof(sql) - 1) != 0)
-        return -1;
+    if (gw_db_exec_static(db, sql, sizeof(sql) - 1) != 0) {
+        /* Nothing has happened in this transaction yet, so a connection that died while
+         * idle (a server restart) can be replaced and the start tried once more. */
+        if (!gw_db_error_is_connection(db) || gw_db_exec_static(db, sql, sizeof(sql) - 1) != 0)
+            return -1;
+    }
     db->in_txn = true;
     return 0;
 }

@@ -24,11 +24,11 @@ struct gw_db_value {
     const void *p;
     size_t len;
 };
-#define GW_DB_NULL       ((struct gw_db_value){.type = GW_DB_T_NULL})
-#define GW_DB_INT(v)     ((struct gw_db_value){.type = GW_DB_T_INT, .i = (int64_t)(v)})
-#define GW_DB_TEXT(s)    ((struct gw_db_value){.type = GW_DB_T_TEXT, .p = (s), .len = strlen(s)})
+#define GW_DB_NULL        ((struct gw_db_value){.type = GW_DB_T_NULL})
+#define GW_DB_INT(v)      ((struct gw_db_value){.type = GW_DB_T_INT, .i = (int64_t)(v)})
+#define GW_DB_TEXT(s)     ((struct gw_db_value){.type = GW_DB_T_TEXT, .p = (s), .len = strlen(s)})
 #define GW_DB_TEXTN(s, n) ((struct gw_db_value){.type = GW_DB_T_TEXT, .p = (s), .len = (n)})
-#define GW_DB_BLOB(b, n) ((struct gw_db_value){.type = GW_DB_T_BLOB, .p = (b), .len = (n)})
+#define GW_DB_BLOB(b, n)  ((struct gw_db_value){.type = GW_DB_T_BLOB, .p = (b), .len = (n)})
 
 /* Call once in main() before any thread touches the client library, and gw_db_library_end()
  * at exit. Threads other than main call gw_db_thread_init/end around their use. */

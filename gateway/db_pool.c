@@ -1,5 +1,6 @@
 /* db_pool.c — a fixed set of database connections shared by threads. */
 #include "gateway/db_pool.h"
+#include "gateway/clock.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -33,11 +34,7 @@ struct gw_db_pool *gw_db_pool_create(const struct gw_database_config *cfg)
     }
     pthread_mutex_init(&pool->lock, NULL);
     /* CLOCK_MONOTONIC so a wall-clock jump cannot stretch or cut a wait. */
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&pool->freed, &attr);
-    pthread_condattr_destroy(&attr);
+    gw_cond_init_monotonic(&pool->freed);
     return pool;
 }
 
@@ -56,14 +53,7 @@ void gw_db_pool_destroy(struct gw_db_pool *pool)
 
 struct gw_db *gw_db_pool_acquire(struct gw_db_pool *pool, uint64_t timeout_ms)
 {
-    struct timespec deadline;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += (time_t)(timeout_ms / 1000);
-    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
+    struct timespec deadline = gw_deadline_in_ms(timeout_ms);
     pthread_mutex_lock(&pool->lock);
     for (;;) {
         for (size_t i = 0; i < pool->size; i++) {

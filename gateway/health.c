@@ -1,5 +1,6 @@
 /* health.c — the readiness checker thread behind /readyz. */
 #include "gateway/health.h"
+#include "gateway/clock.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -79,16 +80,8 @@ static void *run(void *arg)
         h->state = st;
         if (h->stopping)
             break;
-        struct timespec deadline;
-        clock_gettime(CLOCK_MONOTONIC, &deadline);
-        deadline.tv_sec += (time_t)(h->interval_ms / 1000);
-        deadline.tv_nsec += (long)(h->interval_ms % 1000) * 1000000L;
-        if (deadline.tv_nsec >= 1000000000L) {
-            deadline.tv_sec++;
-            deadline.tv_nsec -= 1000000000L;
-        }
-        while (!h->stopping &&
-               pthread_cond_timedwait(&h->wake, &h->lock, &deadline) == 0)
+        struct timespec deadline = gw_deadline_in_ms(h->interval_ms);
+        while (!h->stopping && pthread_cond_timedwait(&h->wake, &h->lock, &deadline) == 0)
             ;
     }
     pthread_mutex_unlock(&h->lock);
@@ -107,11 +100,7 @@ struct gw_health *gw_health_start(const struct gw_database_config *db, uint64_t 
     h->state.pending_migrations = -1;
     snprintf(h->state.reason, sizeof(h->state.reason), "not checked yet");
     pthread_mutex_init(&h->lock, NULL);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&h->wake, &attr);
-    pthread_condattr_destroy(&attr);
+    gw_cond_init_monotonic(&h->wake);
     if (pthread_create(&h->thread, NULL, run, h) != 0) {
         pthread_mutex_destroy(&h->lock);
         pthread_cond_destroy(&h->wake);

@@ -1,12 +1,16 @@
 /* http_listener.c — an evhttp listener with header, body, time and connection limits.
  *
- * libevent 2.1 has no limit on open connections, and evhttp tells nobody when it opens one;
- * so every connection's bufferevent is made here (evhttp_set_bevcb), which counts it. The
- * count goes down through the connection's close callback, which can only be set once a
- * first request arrives. Until then we hold a reference on the bufferevent, so that a
- * connection that closes before sending anything (an idle timeout, a port scan) can be
- * noticed by a sweep: evhttp clears its callbacks when it lets go. At the limit the
- * listening socket stops accepting and new connections wait in the kernel's backlog. */
+ * libevent 2.1 neither limits open connections nor bounds the time a request may take to
+ * arrive (its timeout is per read, so a client trickling a byte at a time keeps a connection
+ * forever). So every connection's bufferevent is made here (evhttp_set_bevcb) and tracked:
+ *   - the count goes down through the connection's close callback, which can be set once a
+ *     first request arrives; until then we hold a reference on the bufferevent, so that a
+ *     connection closing before it sent anything is noticed by a sweep (evhttp clears its
+ *     callbacks when it lets go);
+ *   - a connection that has not delivered a complete request within `timeout` of its accept
+ *     or of its previous answer is shut down by the sweep, whatever it trickles.
+ * At the connection limit the listening socket stops accepting; new connections wait in
+ * the kernel's backlog. */
 #include "gateway/http_listener.h"
 
 #include <event2/bufferevent.h>
@@ -16,15 +20,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 
 #include "gateway/log.h"
 
-#define SWEEP_INTERVAL_MS 500
+#define SWEEP_INTERVAL_MS 250
 
-/* A connection that has not yet sent a complete request. */
-struct pending_conn {
+struct conn {
     struct bufferevent *bev;
-    struct pending_conn *next;
+    struct evhttp_connection *evcon; /* set at the first request */
+    struct gw_listener *l;
+    uint64_t mark_ms; /* accept, or the end of the last answer */
+    bool busy;        /* a request is being handled: the handler owns the time */
+    bool cut;         /* shut down by the sweep; evhttp frees it next */
+    struct conn *prev, *next;
 };
 
 struct gw_listener {
@@ -34,15 +44,38 @@ struct gw_listener {
     struct event *sweep;
     SSL_CTX *ssl;
     uint32_t max_connections;
+    uint64_t timeout_ms;
     unsigned open;
     bool paused;
-    struct pending_conn *pending;
+    struct conn *conns;
     void (*cb)(struct evhttp_request *, void *);
     void *cb_arg;
 };
 
-static void connection_gone(struct gw_listener *l)
+static uint64_t now_ms(void)
 {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void conn_unlink(struct gw_listener *l, struct conn *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        l->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+}
+
+/* Forgets a connection evhttp has let go of, and accepts again below the limit. */
+static void conn_gone(struct gw_listener *l, struct conn *c)
+{
+    conn_unlink(l, c);
+    if (c->evcon == NULL)
+        bufferevent_decref(c->bev); /* our reference: the last one, it is freed now */
+    free(c);
     if (l->open > 0)
         l->open--;
     if (l->paused && l->open < l->max_connections && l->bound != NULL) {
@@ -54,48 +87,70 @@ static void connection_gone(struct gw_listener *l)
 
 static void on_connection_close(struct evhttp_connection *evcon, void *arg)
 {
+    struct conn *c = arg;
     (void)evcon;
-    connection_gone(arg);
+    conn_gone(c->l, c);
 }
 
-/* Drops pending connections evhttp has already freed (their callbacks are cleared). */
-static void sweep_pending(evutil_socket_t fd, short what, void *arg)
+static void on_request_complete(struct evhttp_request *req, void *arg)
+{
+    struct conn *c = arg;
+    (void)req;
+    c->busy = false;
+    c->mark_ms = now_ms();
+}
+
+static void sweep(evutil_socket_t fd, short what, void *arg)
 {
     struct gw_listener *l = arg;
     (void)fd;
     (void)what;
-    struct pending_conn **pp = &l->pending;
-    while (*pp != NULL) {
-        struct pending_conn *p = *pp;
-        bufferevent_data_cb readcb = NULL;
-        bufferevent_getcb(p->bev, &readcb, NULL, NULL, NULL);
-        if (readcb == NULL) {
-            *pp = p->next;
-            bufferevent_decref(p->bev);
-            free(p);
-            connection_gone(l);
-        } else {
-            pp = &p->next;
+    uint64_t now = now_ms();
+    struct conn *c = l->conns;
+    while (c != NULL) {
+        struct conn *next = c->next;
+        if (c->evcon == NULL) {
+            bufferevent_data_cb readcb = NULL;
+            bufferevent_getcb(c->bev, &readcb, NULL, NULL, NULL);
+            if (readcb == NULL) { /* evhttp freed it before any request */
+                conn_gone(l, c);
+                c = next;
+                continue;
+            }
         }
+        if (!c->busy && !c->cut && now - c->mark_ms > l->timeout_ms) {
+            /* Shutting the socket down makes evhttp see the end of the stream and free the
+             * connection through its own paths (close callback or cleared callbacks). */
+            evutil_socket_t s = bufferevent_getfd(c->bev);
+            if (s >= 0)
+                shutdown(s, SHUT_RDWR);
+            c->cut = true;
+            gw_log_debug(NULL,
+                         "%s listener: closed a connection with no complete request "
+                         "after %llu ms",
+                         l->name, (unsigned long long)(now - c->mark_ms));
+        }
+        c = next;
     }
 }
 
-/* Called for every request before the handler: the first request of a connection moves it
- * from the pending list to close-callback accounting. */
+/* Called for every request before the handler. */
 static void on_request(struct evhttp_request *req, void *arg)
 {
     struct gw_listener *l = arg;
     struct evhttp_connection *evcon = evhttp_request_get_connection(req);
     struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
-    for (struct pending_conn **pp = &l->pending; bev != NULL && *pp != NULL; pp = &(*pp)->next) {
-        if ((*pp)->bev == bev) {
-            struct pending_conn *p = *pp;
-            *pp = p->next;
-            free(p);
-            evhttp_connection_set_closecb(evcon, on_connection_close, l);
-            bufferevent_decref(bev);
-            break;
+    for (struct conn *c = l->conns; bev != NULL && c != NULL; c = c->next) {
+        if (c->bev != bev)
+            continue;
+        if (c->evcon == NULL) {
+            c->evcon = evcon;
+            evhttp_connection_set_closecb(evcon, on_connection_close, c);
+            bufferevent_decref(bev); /* evhttp's close callback tells us from now on */
         }
+        c->busy = true;
+        evhttp_request_set_on_complete_cb(req, on_request_complete, c);
+        break;
     }
     l->cb(req, l->cb_arg);
 }
@@ -104,8 +159,8 @@ static struct bufferevent *make_connection(struct event_base *base, void *arg)
 {
     struct gw_listener *l = arg;
     struct bufferevent *bev = NULL;
-    struct pending_conn *p = malloc(sizeof(*p));
-    if (p == NULL)
+    struct conn *c = calloc(1, sizeof(*c));
+    if (c == NULL)
         return NULL;
     if (l->ssl != NULL) {
         SSL *ssl = SSL_new(l->ssl);
@@ -118,13 +173,17 @@ static struct bufferevent *make_connection(struct event_base *base, void *arg)
         bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
     }
     if (bev == NULL) {
-        free(p);
+        free(c);
         return NULL;
     }
     bufferevent_incref(bev);
-    p->bev = bev;
-    p->next = l->pending;
-    l->pending = p;
+    c->bev = bev;
+    c->l = l;
+    c->mark_ms = now_ms();
+    c->next = l->conns;
+    if (l->conns)
+        l->conns->prev = c;
+    l->conns = c;
     l->open++;
     if (l->open >= l->max_connections && !l->paused && l->bound != NULL) {
         evconnlistener_disable(evhttp_bound_socket_get_listener(l->bound));
@@ -172,7 +231,8 @@ struct gw_listener *gw_listener_create(struct event_base *base, const struct gw_
     l->cb = cb;
     l->cb_arg = arg;
     evhttp_set_gencb(l->http, on_request, l);
-    l->sweep = event_new(base, -1, EV_PERSIST, sweep_pending, l);
+    l->timeout_ms = o->timeout_ms ? o->timeout_ms : 30000;
+    l->sweep = event_new(base, -1, EV_PERSIST, sweep, l);
     struct timeval every = {0, SWEEP_INTERVAL_MS * 1000};
     if (l->sweep == NULL || event_add(l->sweep, &every) != 0) {
         snprintf(err, errlen, "out of memory");
@@ -209,12 +269,8 @@ void gw_listener_destroy(struct gw_listener *l)
     if (l->sweep != NULL)
         event_free(l->sweep);
     evhttp_free(l->http); /* frees every connection; adopted ones report through closecb */
-    while (l->pending != NULL) {
-        struct pending_conn *p = l->pending;
-        l->pending = p->next;
-        bufferevent_decref(p->bev);
-        free(p);
-    }
+    while (l->conns != NULL)
+        conn_gone(l, l->conns); /* those that never sent a request */
     SSL_CTX_free(l->ssl);
     free(l);
 }

@@ -12,8 +12,8 @@
 struct gw_request {
     struct evhttp_request *req;
     char id[GW_REQUEST_ID_MAX + 1];
-    char peer[64];   /* "address" of the client, no port */
-    char path[256];  /* decoded path only, bounded; for routing and logs */
+    char peer[64];  /* "address" of the client, no port */
+    char path[256]; /* decoded path only, bounded; for routing and logs */
     uint64_t start_ns;
     const char *listener; /* "public" or "admin" */
 };
@@ -23,7 +23,8 @@ struct gw_request {
  * parsed (the caller answers 400). */
 int gw_request_begin(struct gw_request *r, struct evhttp_request *req, const char *listener);
 
-/* Sends status with a JSON body (may be NULL for an empty body), the request id and the
+/* Sends status with a body (JSON unless a Content-Type is among the extra headers; NULL for
+ * an empty body), the request id and the
  * headers every answer carries, and writes the access log line. Exactly one call per
  * request. */
 void gw_request_reply(struct gw_request *r, int status, const char *json);
@@ -31,6 +32,9 @@ void gw_request_reply(struct gw_request *r, int status, const char *json);
 /* The same with extra headers: pairs of name, value, terminated by NULL. */
 void gw_request_reply_with(struct gw_request *r, int status, const char *json,
                            const char *const *headers);
+
+/* Microseconds since the request arrived. */
+uint64_t gw_request_elapsed_us(const struct gw_request *r);
 
 /* Fresh 32-hex-character id from the system's random source. */
 void gw_request_new_id(char out[GW_REQUEST_ID_MAX + 1]);

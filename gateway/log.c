@@ -12,11 +12,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define LINE_MAX_BYTES  8192
-#define MSG_MAX_BYTES   2048
-#define MAX_SECRETS     256
-#define MIN_SECRET_LEN  6
-#define REDACTED        "[REDACTED]"
+#define LINE_MAX_BYTES 8192
+#define MSG_MAX_BYTES  2048
+#define MAX_SECRETS    256
+#define MIN_SECRET_LEN 6
+#define REDACTED       "[REDACTED]"
 
 struct secret_entry {
     char *bytes;
@@ -132,7 +132,10 @@ static void out_json_escaped(struct out *o, const char *s, size_t n)
             out_raw(o, (const char *)&p[i], 1);
             i++;
         } else {
-            size_t need = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+            size_t need = c >= 0xf0 && c <= 0xf4  ? 4
+                          : c >= 0xe0             ? 3
+                          : c >= 0xc2 && c < 0xe0 ? 2
+                                                  : 0;
             bool ok = need > 0 && i + need <= n;
             for (size_t k = 1; ok && k < need; k++)
                 ok = (p[i + k] & 0xc0) == 0x80;
@@ -160,6 +163,21 @@ static void out_text_escaped(struct out *o, const char *s, size_t n)
             out_raw(o, esc, 4);
         }
     }
+}
+
+const char *gw_log_level_name(enum gw_log_level level)
+{
+    switch (level) {
+    case GW_LOG_DEBUG:
+        return "debug";
+    case GW_LOG_INFO:
+        return "info";
+    case GW_LOG_WARN:
+        return "warn";
+    case GW_LOG_ERROR:
+        return "error";
+    }
+    return "info";
 }
 
 static void now_iso(char *buf, size_t len)

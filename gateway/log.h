@@ -7,6 +7,9 @@
 
 #include "config/config.h"
 
+/* "debug", "info", "warn" or "error". */
+const char *gw_log_level_name(enum gw_log_level level);
+
 /* Settings from `log:`; safe to call before any thread starts. Until called, level is info
  * and format json. */
 void gw_log_configure(enum gw_log_level level, enum gw_log_format format);
@@ -24,7 +27,13 @@ struct gw_log_field {
     const char *str; /* used when not NULL */
     long long num;   /* used when str is NULL */
 };
-#define GW_LOG_STR(k, v) ((struct gw_log_field){.key = (k), .str = (v) ? (v) : "", .num = 0})
+static inline const char *gw_log_str_or_empty(const char *s)
+{
+    return s ? s : "";
+}
+/* A NULL value is printed as an empty string. */
+#define GW_LOG_STR(k, v)                                                                           \
+    ((struct gw_log_field){.key = (k), .str = gw_log_str_or_empty(v), .num = 0})
 #define GW_LOG_NUM(k, v) ((struct gw_log_field){.key = (k), .str = NULL, .num = (long long)(v)})
 
 /* The full form: level, request id (may be NULL), message, extra fields. */

@@ -11,8 +11,8 @@
 #include "gateway/log.h"
 #include "gateway/migrations.h"
 
-#define LOCK_WAIT_S   "120"
-#define MAX_APPLIED   10000
+#define LOCK_WAIT_S      "120"
+#define MAX_APPLIED      10000
 #define ER_NO_SUCH_TABLE 1146
 
 static const char create_table_sql[] =
@@ -77,8 +77,8 @@ static int run_statements(struct gw_db *db, const struct gw_migration *m, char *
             size_t len = (size_t)(q - 1 - start);
             n++;
             if (!only_comments(start, len) && gw_db_exec_static(db, start, len) != 0) {
-                snprintf(err, errlen, "migration %04u_%s, statement %u: %s", m->version, m->name,
-                         n, gw_db_error(db));
+                snprintf(err, errlen, "migration %04u_%s, statement %u: %s", m->version, m->name, n,
+                         gw_db_error(db));
                 return -1;
             }
             start = line_end;
@@ -159,9 +159,9 @@ int gw_migrate_apply(struct gw_db *db, unsigned *applied, char *err, size_t errl
         gw_log_info(NULL, "applying migration %04u_%s", m->version, m->name);
         if (run_statements(db, m, err, errlen) != 0)
             goto out;
-        struct gw_db_value params[] = {GW_DB_INT(m->version), GW_DB_TEXT(m->name),
-                                       GW_DB_TEXT(sum)};
-        if (gw_db_exec(db, "INSERT INTO schema_migrations (version, name, checksum) VALUES (?, ?, ?)",
+        struct gw_db_value params[] = {GW_DB_INT(m->version), GW_DB_TEXT(m->name), GW_DB_TEXT(sum)};
+        if (gw_db_exec(db,
+                       "INSERT INTO schema_migrations (version, name, checksum) VALUES (?, ?, ?)",
                        params, 3) < 0) {
             snprintf(err, errlen, "cannot record migration %04u: %s", m->version, gw_db_error(db));
             goto out;

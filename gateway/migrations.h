@@ -1,4 +1,5 @@
-/* migrations.h — the schema migrations compiled into ctgw (the .sql files of gateway/migrations). */
+/* migrations.h — the schema migrations compiled into ctgw (the .sql files of gateway/migrations).
+ */
 #ifndef CTGW_MIGRATIONS_H
 #define CTGW_MIGRATIONS_H
 

@@ -12,7 +12,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include "gateway/db_pool.h"
 #include "gateway/health.h"
+#include "gateway/hooks.h"
+#include "gateway/ingest.h"
+#include "gateway/metrics.h"
+#include "gateway/workers.h"
 #include "gateway/http_listener.h"
 #include "gateway/http_request.h"
 #include "gateway/log.h"
@@ -29,6 +34,10 @@ struct server {
     struct gw_health *health;
     struct gw_listener *public_listener;
     struct gw_listener *admin_listener;
+    struct gw_db_pool *pool;
+    struct gw_ingest *ingest;
+    struct gw_workers *workers;
+    struct gw_hooks *hooks;
     struct event *sig_term, *sig_int, *drain_timer;
     unsigned inflight;
     bool stopping;
@@ -48,7 +57,8 @@ static void answer_ready(struct server *s, struct gw_request *r)
     gw_health_get(s->health, &st);
     char body[512];
     if (st.ready) {
-        snprintf(body, sizeof(body), "{\"status\":\"ready\",\"database\":\"up\",\"pending_migrations\":0}");
+        snprintf(body, sizeof(body),
+                 "{\"status\":\"ready\",\"database\":\"up\",\"pending_migrations\":0}");
         gw_request_reply(r, 200, body);
         return;
     }
@@ -56,7 +66,10 @@ static void answer_ready(struct server *s, struct gw_request *r)
      * public answer and in the log; the answer says which check failed. */
     snprintf(body, sizeof(body),
              "{\"status\":\"unavailable\",\"database\":\"%s\",\"pending_migrations\":%d}",
-             st.database_up ? "up" : "down", st.pending_migrations);
+             st.checked_at_ms == 0 ? "unknown"
+             : st.database_up      ? "up"
+                                   : "down",
+             st.pending_migrations);
     static const char *const retry[] = {"Retry-After", "1", NULL};
     gw_request_reply_with(r, 503, body, retry);
 }
@@ -87,7 +100,7 @@ static void on_public(struct evhttp_request *req, void *arg)
     s->inflight++;
     if (gw_request_begin(&r, req, "public") != 0)
         gw_request_reply(&r, 400, "{\"error\":\"bad_request\"}");
-    else if (!route_probes(s, &r))
+    else if (!route_probes(s, &r) && !gw_hooks_route(s->hooks, &r))
         gw_request_reply(&r, 404, "{\"error\":\"not_found\"}");
     s->inflight--;
 }
@@ -117,6 +130,15 @@ static void on_admin(struct evhttp_request *req, void *arg)
             gw_log_warn(r.id, "admin request without a valid token from %s", r.peer);
             static const char *const challenge[] = {"WWW-Authenticate", "Bearer", NULL};
             gw_request_reply_with(&r, 401, "{\"error\":\"unauthorized\"}", challenge);
+        } else if (strcmp(r.path, "/metrics") == 0) {
+            char *text = gw_metrics_render();
+            static const char *const prom[] = {"Content-Type",
+                                               "text/plain; version=0.0.4; charset=utf-8", NULL};
+            if (text != NULL)
+                gw_request_reply_with(&r, 200, text, prom);
+            else
+                gw_request_reply(&r, 500, "{\"error\":\"out_of_memory\"}");
+            free(text);
         } else {
             gw_request_reply(&r, 404, "{\"error\":\"not_found\"}");
         }
@@ -129,10 +151,11 @@ static void drain_tick(evutil_socket_t fd, short what, void *arg)
     struct server *s = arg;
     (void)fd;
     (void)what;
-    if (s->inflight == 0 || s->drain_waited_ms >= DRAIN_TIMEOUT_MS) {
-        if (s->inflight > 0)
-            gw_log_warn(NULL, "stopping with %u request(s) still in flight after %u ms",
-                        s->inflight, (unsigned)DRAIN_TIMEOUT_MS);
+    unsigned inflight = s->inflight + gw_hooks_in_flight(s->hooks);
+    if (inflight == 0 || s->drain_waited_ms >= DRAIN_TIMEOUT_MS) {
+        if (inflight > 0)
+            gw_log_warn(NULL, "stopping with %u request(s) still in flight after %u ms", inflight,
+                        (unsigned)DRAIN_TIMEOUT_MS);
         event_base_loopexit(s->base, NULL);
         return;
     }
@@ -209,7 +232,9 @@ static int start_listeners(struct server *s)
     struct gw_log_field f[] = {
         GW_LOG_STR("address", cfg->listen.address),
         GW_LOG_NUM("port", cfg->listen.port),
-        GW_LOG_STR("tls", cfg->listen.tls.enabled ? (cfg->listen.tls.min_version == 13 ? "1.3+" : "1.2+") : "off"),
+        GW_LOG_STR("tls", cfg->listen.tls.enabled
+                              ? (cfg->listen.tls.min_version == 13 ? "1.3+" : "1.2+")
+                              : "off"),
         GW_LOG_STR("admin_address", cfg->admin.address),
         GW_LOG_NUM("admin_port", cfg->admin.port),
     };
@@ -237,6 +262,18 @@ int gw_serve(const struct gw_config *cfg)
         gw_log_error(NULL, "cannot start the readiness checker");
         goto out;
     }
+    if (gw_metrics_init(cfg) != 0) {
+        gw_log_error(NULL, "out of memory");
+        goto out;
+    }
+    s.pool = gw_db_pool_create(&cfg->database);
+    s.ingest = s.pool ? gw_ingest_start(cfg, s.base, s.pool) : NULL;
+    s.workers = s.ingest ? gw_workers_start(cfg, s.pool, s.ingest) : NULL;
+    s.hooks = s.ingest ? gw_hooks_create(cfg, s.base, s.ingest) : NULL;
+    if (s.hooks == NULL || (s.workers == NULL && cfg->workers.threads > 0)) {
+        gw_log_error(NULL, "cannot start the ingest writers and workers");
+        goto out;
+    }
     if (start_listeners(&s) != 0)
         goto out;
     s.sig_term = evsignal_new(s.base, SIGTERM, on_signal, &s);
@@ -250,8 +287,15 @@ int gw_serve(const struct gw_config *cfg)
     event_base_dispatch(s.base);
     rc = 0;
 out:
+    /* Workers first (they hand synchronous requests back), then the writers (they answer
+     * whatever is still queued), then the listeners and their connections. */
+    gw_workers_stop(s.workers);
+    gw_ingest_stop(s.ingest);
     gw_listener_destroy(s.public_listener);
     gw_listener_destroy(s.admin_listener);
+    gw_hooks_destroy(s.hooks);
+    gw_db_pool_destroy(s.pool);
+    gw_metrics_finish();
     gw_health_stop(s.health);
     if (s.sig_term)
         event_free(s.sig_term);

@@ -9,9 +9,9 @@
 
 /* TLS 1.2 suites: ECDHE key exchange and AEAD only. TLS 1.3 suites are OpenSSL's defaults,
  * all of which qualify. */
-#define TLS12_CIPHERS                                                                          \
-    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                               \
-    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"                               \
+#define TLS12_CIPHERS                                                                              \
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                                   \
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"                                   \
     "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
 
 static void openssl_reason(char *buf, size_t len)
@@ -70,14 +70,21 @@ SSL_CTX *gw_tls_server_ctx(const struct gw_tls_config *tls, char *err, size_t er
 
     keybio = BIO_new_mem_buf(tls->key.data, (int)tls->key.len);
     key = keybio ? PEM_read_bio_PrivateKey(keybio, NULL, NULL, NULL) : NULL;
-    if (key == NULL || SSL_CTX_use_PrivateKey(ctx, key) != 1) {
+    if (key == NULL) {
         ERR_clear_error();
         snprintf(err, errlen, "listen.tls.key: no usable PEM private key");
         goto fail;
     }
-    if (SSL_CTX_check_private_key(ctx) != 1) {
+    /* Checked before loading: SSL_CTX_use_PrivateKey refuses a mismatch with a vaguer
+     * error. */
+    if (X509_check_private_key(leaf, key) != 1) {
         ERR_clear_error();
         snprintf(err, errlen, "listen.tls.key does not match listen.tls.cert");
+        goto fail;
+    }
+    if (SSL_CTX_use_PrivateKey(ctx, key) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
+        ERR_clear_error();
+        snprintf(err, errlen, "listen.tls.key: the key cannot be used");
         goto fail;
     }
     X509_free(leaf);

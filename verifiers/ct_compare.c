@@ -1,7 +1,6 @@
 /* ct_compare.c — constant-time comparison of secrets and signatures. */
 #include "verifiers/ct_compare.h"
 
-
 bool gw_ct_equal(const void *given, size_t given_len, const void *expected, size_t expected_len)
 {
     const unsigned char *g = given;

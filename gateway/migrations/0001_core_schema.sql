@@ -16,8 +16,9 @@ CREATE TABLE IF NOT EXISTS companies (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
 -- Per-company counter behind ticket refs: CT-000001, CT-000002, ... A job takes the next
--- number with UPDATE ... SET last_number = LAST_INSERT_ID(last_number + 1) inside its
--- transaction, which serialises concurrent creators on this one row.
+-- number with INSERT ... VALUES (company, LAST_INSERT_ID(1)) ON DUPLICATE KEY UPDATE
+-- last_number = LAST_INSERT_ID(last_number + 1) inside its transaction, which serialises
+-- concurrent creators on this one row (gateway/jobs.c).
 CREATE TABLE IF NOT EXISTS job_ref_counters (
   company_id   BIGINT UNSIGNED NOT NULL,
   last_number  BIGINT UNSIGNED NOT NULL DEFAULT 0,

@@ -24,8 +24,9 @@
 static int set_environment(void **state)
 {
     (void)state;
-    if (setenv("CTGW_T_TOKEN", "admin-token", 1) != 0 || setenv("CTGW_T_EMPTY", "", 1) != 0 ||
-        setenv("CTGW_T_WORD", "abc", 1) != 0 || unsetenv("CTGW_T_UNSET") != 0)
+    if (setenv("CTGW_T_TOKEN", "admin-token-0123456789", 1) != 0 ||
+        setenv("CTGW_T_EMPTY", "", 1) != 0 || setenv("CTGW_T_WORD", "abc", 1) != 0 ||
+        unsetenv("CTGW_T_UNSET") != 0)
         return -1;
     return 0;
 }

@@ -12,7 +12,9 @@
 #include <cmocka.h>
 
 #include "adapters/provider.h"
+#include "gateway/log.h"
 #include "config/config.h"
+#include "gateway/log.h"
 #include "tests/unit/config/helpers.h"
 
 #define KiB (1024ull)
@@ -38,7 +40,7 @@ static int setup(void **state)
     if (f == NULL)
         return -1;
     f->dir = test_mkdtemp();
-    if (setenv("CTGW_T_TOKEN", "admin-token", 1) != 0)
+    if (setenv("CTGW_T_TOKEN", "admin-token-0123456789", 1) != 0)
         return -1;
     *state = f;
     return 0;
@@ -122,7 +124,7 @@ static void test_example(void **state)
     const struct gw_endpoint_config *ep;
     struct gw_config *cfg;
 
-    assert_int_equal(setenv("CTGW_ADMIN_TOKEN", "admin-token", 1), 0);
+    assert_int_equal(setenv("CTGW_ADMIN_TOKEN", "admin-token-0123456789", 1), 0);
     assert_int_equal(setenv("CTGW_DB_PASSWORD", "db-password", 1), 0);
     assert_int_equal(setenv("SLACK_SIGNING_SECRET", "slack-new", 1), 0);
     assert_int_equal(setenv("SLACK_SIGNING_SECRET_PREVIOUS", "slack-old", 1), 0);
@@ -143,8 +145,8 @@ static void test_example(void **state)
 
     assert_string_equal(cfg->admin.address, "127.0.0.1");
     assert_int_equal(cfg->admin.port, 9090);
-    assert_int_equal(cfg->admin.token.len, 11);
-    assert_string_equal(cfg->admin.token.data, "admin-token");
+    assert_int_equal(cfg->admin.token.len, 22);
+    assert_string_equal(cfg->admin.token.data, "admin-token-0123456789");
 
     assert_string_equal(cfg->database.host, "127.0.0.1");
     assert_int_equal(cfg->database.port, 3306);
@@ -221,7 +223,7 @@ static void test_minimal_defaults(void **state)
     assert_int_equal(cfg->listen.timeout_ms, 30000);
     assert_string_equal(cfg->admin.address, "127.0.0.1");
     assert_int_equal(cfg->admin.port, 9090);
-    assert_string_equal(cfg->admin.token.data, "admin-token");
+    assert_string_equal(cfg->admin.token.data, "admin-token-0123456789");
     assert_string_equal(cfg->database.host, "127.0.0.1");
     assert_int_equal(cfg->database.port, 3306);
     assert_null(cfg->database.socket);
@@ -358,7 +360,7 @@ static void test_each_secret_and_summary(void **state)
     assert_int_equal(cfg->listen.tls.min_version, 13);
     gw_config_each_secret(cfg, collect, &seen);
     assert_int_equal(seen.n, 6);
-    assert_string_equal(seen.text[0], "admin-token");
+    assert_string_equal(seen.text[0], "admin-token-0123456789");
     assert_string_equal(seen.text[1], "db-pw");
     assert_string_equal(seen.text[2], "tls-key");
     assert_string_equal(seen.text[3], "ep-a");
@@ -381,7 +383,7 @@ static void test_each_secret_and_summary(void **state)
                           "endpoints:\n  - { id: one, provider: ghl }\n");
     gw_config_each_secret(cfg, collect, &seen);
     assert_int_equal(seen.n, 1);
-    assert_string_equal(seen.text[0], "admin-token");
+    assert_string_equal(seen.text[0], "admin-token-0123456789");
     gw_config_summary(cfg, line, sizeof line);
     assert_string_equal(line, "ok: 1 endpoint, listen 0.0.0.0:8080 (no tls), admin "
                               "127.0.0.1:9090, database canticket via "

@@ -1,0 +1,562 @@
+/* ingest.c — group-commit writer threads: each takes whatever verified events are queued (up
+ * to ingest.batch_max), stores them in one transaction, and hands every request back to the
+ * event loop only after that transaction committed. */
+#include "gateway/ingest.h"
+
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "config/config.h"
+#include "gateway/log.h"
+#include "gateway/metrics.h"
+#include "gateway/tenants.h"
+
+#define QUEUE_LIMIT     65536 /* pending requests at most; beyond, answer unavailable */
+#define AUDIT_LIMIT     4096
+#define AUDIT_PER_BATCH 256
+#define ACQUIRE_WAIT_MS 2000
+#define COLS_PER_ROW    14
+#define STATEMENT_BYTES (4u << 20)
+
+struct audit_row {
+    char kind[32], endpoint[65], reason[128], source[64], request_id[65];
+};
+
+struct node {
+    struct gw_pending *p;
+    struct node *next;
+};
+
+struct gw_ingest {
+    const struct gw_config *cfg;
+    struct gw_db_pool *pool;
+    pthread_t *writers;
+    size_t n_writers;
+
+    pthread_mutex_t lock;
+    pthread_cond_t work;
+    struct node *head, *tail;
+    size_t queued;
+    struct audit_row *audit;
+    size_t n_audit;
+    bool stopping;
+
+    /* Completion queue back to the loop. */
+    pthread_mutex_t done_lock;
+    struct node *done_head, *done_tail;
+    struct event *done_event;
+
+    void (*sync_handler)(void *ud, struct gw_pending *p);
+    void *sync_ud;
+    void (*commit_hook)(void *ud);
+    void *commit_ud;
+};
+
+void gw_pending_free(struct gw_pending *p)
+{
+    if (p == NULL)
+        return;
+    if (p->deadline != NULL)
+        event_free(p->deadline);
+    for (size_t i = 0; i < p->n_events; i++) {
+        free(p->events[i].body);
+        free(p->events[i].stored_result);
+    }
+    free(p->media_type);
+    free(p->headers_json);
+    free(p->result);
+    free(p);
+}
+
+static uint64_t random_u64(void)
+{
+    uint64_t v = 0;
+    if (getrandom(&v, sizeof(v), 0) != (ssize_t)sizeof(v))
+        v = (uint64_t)clock() ^ ((uint64_t)rand() << 32); /* only distinguishes batches */
+    /* 63 bits: the column is BIGINT UNSIGNED but parameters travel as signed 64-bit. */
+    v &= (uint64_t)INT64_MAX;
+    return v ? v : 1;
+}
+
+/* ------------------------------------------------------------------ completion queue */
+
+void gw_ingest_complete(struct gw_ingest *in, struct gw_pending *p)
+{
+    struct node *n = malloc(sizeof(*n));
+    if (n == NULL) {
+        /* Cannot queue: a request that never gets its answer is better than a crash; the
+         * client times out and retries, and the event (if stored) is applied anyway. */
+        gw_log_error(p->request_id, "out of memory handing a request back to the loop");
+        return;
+    }
+    n->p = p;
+    n->next = NULL;
+    pthread_mutex_lock(&in->done_lock);
+    if (in->done_tail)
+        in->done_tail->next = n;
+    else
+        in->done_head = n;
+    in->done_tail = n;
+    pthread_mutex_unlock(&in->done_lock);
+    event_active(in->done_event, EV_READ, 0);
+}
+
+static void drain_done(evutil_socket_t fd, short what, void *arg)
+{
+    struct gw_ingest *in = arg;
+    (void)fd;
+    (void)what;
+    pthread_mutex_lock(&in->done_lock);
+    struct node *list = in->done_head;
+    in->done_head = in->done_tail = NULL;
+    pthread_mutex_unlock(&in->done_lock);
+    while (list != NULL) {
+        struct node *next = list->next;
+        list->p->on_done(list->p);
+        free(list);
+        list = next;
+    }
+}
+
+/* ------------------------------------------------------------------ submission */
+
+bool gw_ingest_submit(struct gw_ingest *in, struct gw_pending *p)
+{
+    struct node *n = malloc(sizeof(*n));
+    if (n == NULL)
+        return false;
+    n->p = p;
+    n->next = NULL;
+    pthread_mutex_lock(&in->lock);
+    if (in->stopping || in->queued >= QUEUE_LIMIT) {
+        pthread_mutex_unlock(&in->lock);
+        free(n);
+        return false;
+    }
+    if (in->tail)
+        in->tail->next = n;
+    else
+        in->head = n;
+    in->tail = n;
+    in->queued++;
+    pthread_cond_signal(&in->work);
+    pthread_mutex_unlock(&in->lock);
+    return true;
+}
+
+void gw_ingest_audit(struct gw_ingest *in, const char *kind, const char *endpoint,
+                     const char *reason, const char *source_address, const char *request_id)
+{
+    pthread_mutex_lock(&in->lock);
+    if (in->n_audit >= AUDIT_LIMIT || in->stopping) {
+        pthread_mutex_unlock(&in->lock);
+        gw_metrics_count_audit_dropped();
+        gw_log_warn(request_id, "audit queue full: dropped %s for endpoint %s", kind,
+                    endpoint ? endpoint : "-");
+        return;
+    }
+    struct audit_row *a = &in->audit[in->n_audit++];
+    snprintf(a->kind, sizeof(a->kind), "%s", kind);
+    snprintf(a->endpoint, sizeof(a->endpoint), "%s", endpoint ? endpoint : "");
+    snprintf(a->reason, sizeof(a->reason), "%s", reason ? reason : "");
+    snprintf(a->source, sizeof(a->source), "%s", source_address ? source_address : "");
+    snprintf(a->request_id, sizeof(a->request_id), "%s", request_id ? request_id : "");
+    pthread_cond_signal(&in->work);
+    pthread_mutex_unlock(&in->lock);
+}
+
+/* ------------------------------------------------------------------ the batch */
+
+struct row_ref {
+    struct gw_pending *p;
+    struct gw_pending_event *e;
+    uint64_t company_id; /* 0: NULL */
+    const char *status;
+    char why[160];
+    unsigned char sha[32];
+    /* Synchronous events are applied by the worker this process hands them to; other
+     * pollers leave them alone for this long, then take over (that worker died). */
+    unsigned defer_s;
+};
+
+struct batch {
+    struct row_ref *rows;
+    size_t n_rows;
+    struct gw_pending **items;
+    size_t n_items;
+    struct audit_row audit[AUDIT_PER_BATCH];
+    size_t n_audit;
+};
+
+/* "INSERT ... VALUES (...), (...)" for k rows, built once for k in {1, 4, 16, 64}: a
+ * few statement shapes keep the prepared-statement cache warm whatever the batch size. */
+static char *insert_sql_for[65];
+static pthread_once_t insert_sql_once = PTHREAD_ONCE_INIT;
+
+static void build_insert_sql(void)
+{
+    static const char head[] =
+        "INSERT INTO webhook_events (endpoint, provider, company_id, dedupe_key, "
+        "request_id, ingest_batch, status, last_error, source_address, content_type, headers, "
+        "body, body_sha256, next_attempt_at) VALUES ";
+    static const char row[] = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NOW(3) + INTERVAL ? SECOND)";
+    /* A repeated (endpoint, dedupe_key) leaves the stored row as it is; any other error
+     * still fails the batch (INSERT IGNORE would turn bad data into warnings). */
+    static const char tail[] = " ON DUPLICATE KEY UPDATE id = id";
+    static const size_t sizes[] = {1, 4, 16, 64};
+    for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+        size_t k = sizes[s];
+        size_t len = sizeof(head) + k * (sizeof(row) + 2) + sizeof(tail) + 1;
+        char *sql = malloc(len);
+        if (sql == NULL)
+            continue;
+        char *o = sql;
+        o += sprintf(o, "%s", head);
+        for (size_t i = 0; i < k; i++)
+            o += sprintf(o, "%s%s", i ? ", " : "", row);
+        sprintf(o, "%s", tail);
+        insert_sql_for[k] = sql;
+    }
+}
+
+static int insert_rows(struct gw_db *db, struct row_ref *rows, size_t k, uint64_t token)
+{
+    pthread_once(&insert_sql_once, build_insert_sql);
+    const char *sql = insert_sql_for[k];
+    if (sql == NULL)
+        return -1;
+    struct gw_db_value *v = calloc(k * COLS_PER_ROW, sizeof(*v));
+    if (v == NULL)
+        return -1;
+    for (size_t i = 0; i < k; i++) {
+        struct row_ref *r = &rows[i];
+        struct gw_db_value *c = &v[i * COLS_PER_ROW];
+        c[0] = GW_DB_TEXT(r->p->endpoint->id);
+        c[1] = GW_DB_TEXT(r->p->endpoint->provider->name);
+        c[2] = r->company_id ? GW_DB_INT(r->company_id) : GW_DB_NULL;
+        c[3] = GW_DB_TEXT(r->e->env.dedupe_key);
+        c[4] = GW_DB_TEXT(r->p->request_id);
+        c[5] = GW_DB_INT(token);
+        c[6] = GW_DB_TEXT(r->status);
+        c[7] = r->why[0] ? GW_DB_TEXT(r->why) : GW_DB_NULL;
+        c[8] = GW_DB_TEXT(r->p->peer);
+        c[9] = r->p->media_type ? GW_DB_TEXT(r->p->media_type) : GW_DB_NULL;
+        c[10] = r->p->headers_json ? GW_DB_TEXT(r->p->headers_json) : GW_DB_NULL;
+        c[11] = GW_DB_BLOB(r->e->body ? (const void *)r->e->body : "", r->e->body_len);
+        c[12] = GW_DB_BLOB(r->sha, sizeof(r->sha));
+        c[13] = GW_DB_INT(r->defer_s);
+    }
+    int64_t rc = gw_db_exec(db, sql, v, k * COLS_PER_ROW);
+    free(v);
+    return rc < 0 ? -1 : 0;
+}
+
+static const size_t chunk_sizes[] = {64, 16, 4, 1};
+
+/* Finds the row a SELECT returned for (endpoint, dedupe_key) among the batch's rows. */
+static struct row_ref *find_row(struct batch *b, const char *endpoint, const char *key)
+{
+    for (size_t i = 0; i < b->n_rows; i++)
+        if (b->rows[i].e->event_id == 0 && strcmp(b->rows[i].p->endpoint->id, endpoint) == 0 &&
+            strcmp(b->rows[i].e->env.dedupe_key, key) == 0)
+            return &b->rows[i];
+    return NULL;
+}
+
+/* A row that was not inserted: take the id (and result) of the row that was. Two events of
+ * one batch with the same key are the same event: the second is a duplicate of the first. */
+static int resolve_duplicate(struct gw_db *db, struct batch *b, struct row_ref *r)
+{
+    for (size_t i = 0; i < b->n_rows; i++) {
+        struct row_ref *o = &b->rows[i];
+        if (o != r && o->e->event_id != 0 && !o->e->duplicate &&
+            strcmp(o->p->endpoint->id, r->p->endpoint->id) == 0 &&
+            strcmp(o->e->env.dedupe_key, r->e->env.dedupe_key) == 0) {
+            r->e->event_id = o->e->event_id;
+            r->e->duplicate = true;
+            return 0;
+        }
+    }
+    struct gw_db_value p[] = {GW_DB_TEXT(r->p->endpoint->id), GW_DB_TEXT(r->e->env.dedupe_key)};
+    struct gw_db_rows *rows = gw_db_query(
+        db, "SELECT id, result FROM webhook_events WHERE endpoint = ? AND dedupe_key = ?", p, 2, 1);
+    if (rows == NULL)
+        return -1;
+    if (gw_db_rows_count(rows) == 1) {
+        r->e->event_id = (uint64_t)gw_db_rows_int(rows, 0, 0, 0);
+        const char *res = gw_db_rows_text(rows, 0, 1, NULL);
+        r->e->stored_result = res ? strdup(res) : NULL;
+    }
+    r->e->duplicate = true;
+    gw_db_rows_free(rows);
+    return 0;
+}
+
+static void sha256(const unsigned char *data, size_t len, unsigned char out[32])
+{
+    unsigned int n = 0;
+    if (EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) != 1)
+        memset(out, 0, 32);
+}
+
+/* Stores the batch in one transaction. 0 on commit; -1 with the reason in err. */
+static int write_batch(struct gw_db *db, struct gw_tenants *tenants, struct batch *b, char *err,
+                       size_t err_len)
+{
+    uint64_t token = random_u64();
+    if (gw_db_begin(db) != 0)
+        goto fail;
+    for (size_t i = 0; i < b->n_rows; i++) {
+        struct row_ref *r = &b->rows[i];
+        const struct gw_endpoint_config *ep = r->p->endpoint;
+        sha256(r->e->body ? r->e->body : (const unsigned char *)"", r->e->body_len, r->sha);
+        enum gw_tenant_rc t = gw_tenants_resolve(
+            tenants, db, ep->provider->name, r->e->env.tenant[0] ? NULL : ep->company,
+            r->e->env.tenant, &r->company_id, r->why, sizeof(r->why));
+        if (t == GW_TENANT_DB_ERROR)
+            goto fail;
+        r->status = t == GW_TENANT_FOUND ? "pending" : "ignored";
+        r->defer_s = ep->provider->sync_deadline_ms > 0 ? 30 : 0;
+        if (t != GW_TENANT_FOUND)
+            r->company_id = 0;
+    }
+    for (size_t at = 0; at < b->n_rows;) {
+        size_t left = b->n_rows - at, k = 1;
+        for (size_t c = 0; c < sizeof(chunk_sizes) / sizeof(chunk_sizes[0]); c++) {
+            size_t bytes = 0;
+            for (size_t i = 0; i < chunk_sizes[c] && i < left; i++)
+                bytes += b->rows[at + i].e->body_len;
+            /* One statement is one packet: keep it well under max_allowed_packet. */
+            if (chunk_sizes[c] <= left && (bytes <= STATEMENT_BYTES || chunk_sizes[c] == 1)) {
+                k = chunk_sizes[c];
+                break;
+            }
+        }
+        if (insert_rows(db, &b->rows[at], k, token) != 0)
+            goto fail;
+        at += k;
+    }
+    for (size_t i = 0; i < b->n_audit; i++) {
+        struct audit_row *a = &b->audit[i];
+        struct gw_db_value p[] = {
+            GW_DB_TEXT(a->kind), a->endpoint[0] ? GW_DB_TEXT(a->endpoint) : GW_DB_NULL,
+            GW_DB_TEXT(a->reason), GW_DB_TEXT(a->source), GW_DB_TEXT(a->request_id)};
+        if (gw_db_exec(db,
+                       "INSERT INTO audit_log (kind, endpoint, reason, source_address, "
+                       "request_id) VALUES (?, ?, ?, ?, ?)",
+                       p, 5) < 0)
+            goto fail;
+    }
+    if (b->n_rows > 0) {
+        struct gw_db_value p[] = {GW_DB_INT(token)};
+        struct gw_db_rows *rows = gw_db_query(
+            db, "SELECT id, endpoint, dedupe_key FROM webhook_events WHERE ingest_batch = ?", p, 1,
+            b->n_rows);
+        if (rows == NULL)
+            goto fail;
+        for (size_t i = 0; i < gw_db_rows_count(rows); i++) {
+            struct row_ref *r =
+                find_row(b, gw_db_rows_text(rows, i, 1, NULL), gw_db_rows_text(rows, i, 2, NULL));
+            if (r != NULL)
+                r->e->event_id = (uint64_t)gw_db_rows_int(rows, i, 0, 0);
+        }
+        gw_db_rows_free(rows);
+        for (size_t i = 0; i < b->n_rows; i++)
+            if (b->rows[i].e->event_id == 0 && resolve_duplicate(db, b, &b->rows[i]) != 0)
+                goto fail;
+    }
+    if (gw_db_commit(db) != 0)
+        goto fail;
+    return 0;
+fail:
+    snprintf(err, err_len, "%s", gw_db_error(db));
+    gw_db_rollback(db);
+    for (size_t i = 0; i < b->n_rows; i++) {
+        b->rows[i].e->event_id = 0;
+        b->rows[i].e->duplicate = false;
+        free(b->rows[i].e->stored_result);
+        b->rows[i].e->stored_result = NULL;
+    }
+    return -1;
+}
+
+/* Decides each request's outcome after the batch and hands it on. */
+struct hooks {
+    void (*sync_handler)(void *ud, struct gw_pending *p);
+    void *sync_ud;
+    void (*commit_hook)(void *ud);
+    void *commit_ud;
+};
+
+static void finish_items(struct gw_ingest *in, const struct hooks *h, struct batch *b, bool stored,
+                         const char *err)
+{
+    for (size_t i = 0; i < b->n_items; i++) {
+        struct gw_pending *p = b->items[i];
+        if (!stored) {
+            p->outcome = GW_OUTCOME_UNAVAILABLE;
+            snprintf(p->error, sizeof(p->error), "%s", err);
+            gw_ingest_complete(in, p);
+            continue;
+        }
+        bool all_dup = true;
+        for (size_t k = 0; k < p->n_events; k++)
+            all_dup = all_dup && p->events[k].duplicate;
+        p->outcome = all_dup ? GW_OUTCOME_DUPLICATE : GW_OUTCOME_ACCEPTED;
+        /* A synchronous provider stores one event a request; a new one goes to a worker. */
+        if (!all_dup && p->endpoint->provider->sync_deadline_ms > 0 && p->n_events == 1 &&
+            h->sync_handler != NULL) {
+            atomic_store(&p->committed, true);
+            h->sync_handler(h->sync_ud, p);
+            continue;
+        }
+        gw_ingest_complete(in, p);
+    }
+}
+
+static void *writer_main(void *arg)
+{
+    struct gw_ingest *in = arg;
+    struct gw_tenants *tenants = gw_tenants_create();
+    size_t cap_rows = in->cfg->ingest.batch_max + GW_PENDING_MAX_EVENTS;
+    struct batch b = {.rows = calloc(cap_rows, sizeof(struct row_ref)),
+                      .items = calloc(cap_rows, sizeof(struct gw_pending *))};
+    if (tenants == NULL || b.rows == NULL || b.items == NULL) {
+        gw_log_error(NULL, "ingest writer: out of memory at start");
+        gw_tenants_destroy(tenants);
+        free(b.rows);
+        free(b.items);
+        return NULL;
+    }
+    gw_db_thread_init();
+    for (;;) {
+        pthread_mutex_lock(&in->lock);
+        while (!in->stopping && in->head == NULL && in->n_audit == 0)
+            pthread_cond_wait(&in->work, &in->lock);
+        if (in->stopping && in->head == NULL && in->n_audit == 0) {
+            pthread_mutex_unlock(&in->lock);
+            break;
+        }
+        b.n_rows = b.n_items = b.n_audit = 0;
+        /* Whatever is queued, up to batch_max events: under load batches grow by themselves,
+         * and one commit (one fsync) acknowledges them all. */
+        while (in->head != NULL &&
+               (b.n_rows == 0 || b.n_rows + in->head->p->n_events <= in->cfg->ingest.batch_max)) {
+            struct node *n = in->head;
+            in->head = n->next;
+            if (in->head == NULL)
+                in->tail = NULL;
+            in->queued--;
+            struct gw_pending *p = n->p;
+            free(n);
+            b.items[b.n_items++] = p;
+            for (size_t k = 0; k < p->n_events; k++)
+                b.rows[b.n_rows++] = (struct row_ref){.p = p, .e = &p->events[k]};
+        }
+        b.n_audit = in->n_audit < AUDIT_PER_BATCH ? in->n_audit : AUDIT_PER_BATCH;
+        memcpy(b.audit, in->audit, b.n_audit * sizeof(struct audit_row));
+        memmove(in->audit, in->audit + b.n_audit,
+                (in->n_audit - b.n_audit) * sizeof(struct audit_row));
+        in->n_audit -= b.n_audit;
+        struct hooks h = {in->sync_handler, in->sync_ud, in->commit_hook, in->commit_ud};
+        pthread_mutex_unlock(&in->lock);
+
+        char err[256] = "no database connection available";
+        bool stored = false;
+        struct gw_db *db = gw_db_pool_acquire(in->pool, ACQUIRE_WAIT_MS);
+        if (db != NULL) {
+            stored = write_batch(db, tenants, &b, err, sizeof(err)) == 0;
+            gw_db_pool_release(in->pool, db);
+        }
+        if (stored) {
+            gw_metrics_observe_batch(b.n_rows);
+        } else {
+            gw_log_error(NULL, "ingest batch of %zu event(s) not stored: %s", b.n_rows, err);
+            if (b.n_audit > 0)
+                gw_log_warn(NULL, "%zu audit row(s) lost with the failed batch", b.n_audit);
+        }
+        finish_items(in, &h, &b, stored, err);
+        if (stored && h.commit_hook != NULL)
+            h.commit_hook(h.commit_ud);
+    }
+    gw_db_thread_end();
+    gw_tenants_destroy(tenants);
+    free(b.rows);
+    free(b.items);
+    return NULL;
+}
+
+struct gw_ingest *gw_ingest_start(const struct gw_config *cfg, struct event_base *base,
+                                  struct gw_db_pool *pool)
+{
+    struct gw_ingest *in = calloc(1, sizeof(*in));
+    if (in == NULL)
+        return NULL;
+    in->cfg = cfg;
+    in->pool = pool;
+    in->audit = calloc(AUDIT_LIMIT, sizeof(struct audit_row));
+    in->n_writers = cfg->ingest.writers ? cfg->ingest.writers : 1;
+    in->writers = calloc(in->n_writers, sizeof(pthread_t));
+    in->done_event = event_new(base, -1, 0, drain_done, in);
+    if (in->audit == NULL || in->writers == NULL || in->done_event == NULL) {
+        free(in->audit);
+        free(in->writers);
+        if (in->done_event)
+            event_free(in->done_event);
+        free(in);
+        return NULL;
+    }
+    pthread_mutex_init(&in->lock, NULL);
+    pthread_cond_init(&in->work, NULL);
+    pthread_mutex_init(&in->done_lock, NULL);
+    for (size_t i = 0; i < in->n_writers; i++) {
+        if (pthread_create(&in->writers[i], NULL, writer_main, in) != 0) {
+            in->n_writers = i;
+            gw_ingest_stop(in);
+            return NULL;
+        }
+    }
+    return in;
+}
+
+void gw_ingest_set_sync_handler(struct gw_ingest *in,
+                                void (*handler)(void *ud, struct gw_pending *p), void *ud)
+{
+    pthread_mutex_lock(&in->lock);
+    in->sync_handler = handler;
+    in->sync_ud = ud;
+    pthread_mutex_unlock(&in->lock);
+}
+
+void gw_ingest_set_commit_hook(struct gw_ingest *in, void (*hook)(void *ud), void *ud)
+{
+    pthread_mutex_lock(&in->lock);
+    in->commit_hook = hook;
+    in->commit_ud = ud;
+    pthread_mutex_unlock(&in->lock);
+}
+
+void gw_ingest_stop(struct gw_ingest *in)
+{
+    if (in == NULL)
+        return;
+    pthread_mutex_lock(&in->lock);
+    in->stopping = true;
+    pthread_cond_broadcast(&in->work);
+    pthread_mutex_unlock(&in->lock);
+    /* Writers finish the queue before they exit: everything submitted gets its answer. */
+    for (size_t i = 0; i < in->n_writers; i++)
+        pthread_join(in->writers[i], NULL);
+    drain_done(-1, 0, in);
+    event_free(in->done_event);
+    pthread_mutex_destroy(&in->lock);
+    pthread_cond_destroy(&in->work);
+    pthread_mutex_destroy(&in->done_lock);
+    free(in->audit);
+    free(in->writers);
+    free(in);
+}

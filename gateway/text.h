@@ -1,0 +1,17 @@
+/* text.h — checks on text that arrives from outside: UTF-8 that utf8mb4 can store, e-mail
+ * address shape. */
+#ifndef CTGW_TEXT_H
+#define CTGW_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Counts the characters of s[0..len) when it is well-formed UTF-8 that utf8mb4 can store (no
+ * overlong forms, no surrogates, nothing past U+10FFFF); false otherwise. */
+bool gw_text_utf8_chars(const char *s, size_t len, size_t *chars);
+
+/* Basic shape only: one '@' with something on both sides, no white space or control
+ * characters, valid UTF-8, at most 254 bytes. Deliverability is not ours to judge. */
+bool gw_text_email_valid(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,482 @@
+/* workers.c — claims stored events with leases and applies them exactly once. */
+#include "gateway/workers.h"
+#include "gateway/clock.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "adapters/provider.h"
+#include "gateway/log.h"
+#include "gateway/metrics.h"
+
+#define CLAIM_BATCH     16
+#define LEASE_S         60
+#define POLL_MS         500
+#define STATUS_EVERY_S  5
+#define ACQUIRE_WAIT_MS 5000
+
+struct urgent {
+    struct gw_pending *p;
+    struct urgent *next;
+};
+
+struct worker {
+    struct gw_workers *pool;
+    pthread_t thread;
+    unsigned index;
+    char owner[96];
+    char last_claim_error[160];
+    time_t last_claim_log;
+};
+
+struct gw_workers {
+    const struct gw_config *cfg;
+    struct gw_db_pool *db;
+    struct gw_ingest *ingest;
+    struct worker *threads;
+    size_t n;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    bool stopping;
+    unsigned wakeups; /* commits since the workers last looked */
+    struct urgent *urgent_head, *urgent_tail;
+};
+
+uint64_t gw_backoff_ms(uint64_t base_ms, uint64_t max_ms, unsigned attempt, double random01)
+{
+    uint64_t delay = base_ms ? base_ms : 1;
+    for (unsigned i = 1; i < attempt && delay < max_ms; i++)
+        delay = delay > UINT64_MAX / 2 ? UINT64_MAX : delay * 2;
+    if (delay > max_ms)
+        delay = max_ms;
+    /* Equal jitter: half fixed, half random, so retries of many events spread out but
+     * never come back sooner than half the intended delay. */
+    uint64_t half = delay / 2;
+    return half + (uint64_t)((double)(delay - half) * random01);
+}
+
+static double random01(void)
+{
+    uint32_t r = 0;
+    if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
+        r = (uint32_t)rand();
+    return (double)r / 4294967296.0;
+}
+
+static const struct gw_endpoint_config *endpoint_by_id(const struct gw_config *cfg, const char *id)
+{
+    for (size_t i = 0; i < cfg->n_endpoints; i++)
+        if (strcmp(cfg->endpoints[i].id, id) == 0)
+            return &cfg->endpoints[i];
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ claiming */
+
+static size_t claim_batch(struct worker *w, struct gw_db *db, uint64_t *ids, size_t max)
+{
+    size_t n = 0;
+    if (gw_db_begin(db) != 0)
+        return 0;
+    struct gw_db_value lim[] = {GW_DB_INT(max)};
+    struct gw_db_rows *rows = gw_db_query(db,
+                                          "SELECT id FROM webhook_events WHERE status = 'pending' "
+                                          "AND next_attempt_at <= NOW(3) ORDER BY next_attempt_at "
+                                          "LIMIT ? FOR UPDATE SKIP LOCKED",
+                                          lim, 1, max);
+    if (rows == NULL)
+        goto fail;
+    for (size_t i = 0; i < gw_db_rows_count(rows) && n < max; i++)
+        ids[n++] = (uint64_t)gw_db_rows_int(rows, i, 0, 0);
+    gw_db_rows_free(rows);
+    if (n < max) {
+        /* Leases that ran out: a ctgw died mid-work, or a worker hung past its lease. */
+        struct gw_db_value lim2[] = {GW_DB_INT(max - n)};
+        rows = gw_db_query(db,
+                           "SELECT id FROM webhook_events WHERE status = 'processing' AND "
+                           "lease_expires_at < NOW(3) LIMIT ? FOR UPDATE SKIP LOCKED",
+                           lim2, 1, max - n);
+        if (rows == NULL)
+            goto fail;
+        for (size_t i = 0; i < gw_db_rows_count(rows) && n < max; i++)
+            ids[n++] = (uint64_t)gw_db_rows_int(rows, i, 0, 0);
+        gw_db_rows_free(rows);
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct gw_db_value p[] = {GW_DB_TEXT(w->owner), GW_DB_INT(LEASE_S), GW_DB_INT(ids[i])};
+        if (gw_db_exec(db,
+                       "UPDATE webhook_events SET status = 'processing', lease_owner = ?, "
+                       "lease_expires_at = NOW(3) + INTERVAL ? SECOND, attempts = attempts + 1 "
+                       "WHERE id = ?",
+                       p, 3) < 0)
+            goto fail;
+    }
+    if (gw_db_commit(db) != 0)
+        goto fail;
+    return n;
+fail:
+    /* The same failure every poll (database down, schema not migrated) is said once a
+     * minute, not twice a second per worker. */
+    if (strcmp(w->last_claim_error, gw_db_error(db)) != 0 || time(NULL) - w->last_claim_log >= 60) {
+        gw_log_warn(NULL, "worker %u: cannot claim events: %s", w->index, gw_db_error(db));
+        snprintf(w->last_claim_error, sizeof(w->last_claim_error), "%s", gw_db_error(db));
+        w->last_claim_log = time(NULL);
+    }
+    gw_db_rollback(db);
+    return 0;
+}
+
+/* Claims one given event (a synchronous one this process just stored). */
+static bool claim_one(struct worker *w, struct gw_db *db, uint64_t id)
+{
+    struct gw_db_value p[] = {GW_DB_TEXT(w->owner), GW_DB_INT(LEASE_S), GW_DB_INT(id)};
+    return gw_db_exec(db,
+                      "UPDATE webhook_events SET status = 'processing', lease_owner = ?, "
+                      "lease_expires_at = NOW(3) + INTERVAL ? SECOND, attempts = attempts + 1 "
+                      "WHERE id = ? AND status = 'pending'",
+                      p, 3) == 1;
+}
+
+/* ------------------------------------------------------------------ applying */
+
+struct applied {
+    enum gw_apply_rc rc;
+    char *result;
+    char error[512];
+};
+
+static void settle_failure(struct worker *w, struct gw_db *db, uint64_t id, unsigned attempts,
+                           enum gw_apply_rc rc, const char *error)
+{
+    const struct gw_config *cfg = w->pool->cfg;
+    bool dead = rc == GW_APPLY_RETRY && attempts >= cfg->workers.max_attempts;
+    const char *status = rc == GW_APPLY_FAILED ? "failed" : dead ? "dead" : "pending";
+    uint64_t delay_ms = rc == GW_APPLY_RETRY && !dead
+                            ? gw_backoff_ms(cfg->workers.backoff_base_ms,
+                                            cfg->workers.backoff_max_ms, attempts, random01())
+                            : 0;
+    struct gw_db_value p[] = {GW_DB_TEXT(status), GW_DB_INT(delay_ms * 1000), GW_DB_TEXT(error),
+                              GW_DB_INT(id), GW_DB_TEXT(w->owner)};
+    if (gw_db_exec(db,
+                   "UPDATE webhook_events SET status = ?, next_attempt_at = NOW(3) + INTERVAL ? "
+                   "MICROSECOND, last_error = LEFT(?, 1000), lease_owner = NULL, "
+                   "lease_expires_at = NULL, processed_at = IF(status = 'pending', NULL, NOW(3)) "
+                   "WHERE id = ? AND lease_owner = ?",
+                   p, 5) < 0) {
+        /* The lease runs out and the event is claimed again: nothing is lost. */
+        gw_log_warn(NULL, "worker %u: cannot record the failure of event %llu: %s", w->index,
+                    (unsigned long long)id, gw_db_error(db));
+        return;
+    }
+    gw_metrics_count_attempt(1);
+    if (dead) {
+        gw_metrics_count_dead();
+        gw_log_error(NULL, "event %llu is dead after %u attempts: %s", (unsigned long long)id,
+                     attempts, error);
+    } else if (rc == GW_APPLY_FAILED) {
+        gw_log_error(NULL, "event %llu failed: %s", (unsigned long long)id, error);
+    } else {
+        gw_log_warn(NULL, "event %llu attempt %u failed, retry in %llu ms: %s",
+                    (unsigned long long)id, attempts, (unsigned long long)delay_ms, error);
+    }
+}
+
+/* Applies one claimed event in one transaction with marking it settled. */
+static void apply_event(struct worker *w, struct gw_db *db, uint64_t id, struct applied *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->rc = GW_APPLY_RETRY;
+    struct gw_db_value pid[] = {GW_DB_INT(id)};
+    struct gw_db_rows *row = NULL;
+    unsigned attempts = 0;
+    if (gw_db_begin(db) != 0)
+        goto db_failed;
+    /* The row lock, and the lease check under it, make the apply exactly-once even when a
+     * lease expired and another worker claimed the event meanwhile. */
+    row = gw_db_query(db,
+                      "SELECT endpoint, provider, company_id, dedupe_key, body, attempts, status, "
+                      "lease_owner FROM webhook_events WHERE id = ? FOR UPDATE",
+                      pid, 1, 1);
+    if (row == NULL)
+        goto db_failed;
+    if (gw_db_rows_count(row) != 1 || strcmp(gw_db_rows_text(row, 0, 6, NULL), "processing") != 0 ||
+        gw_db_rows_text(row, 0, 7, NULL) == NULL ||
+        strcmp(gw_db_rows_text(row, 0, 7, NULL), w->owner) != 0) {
+        gw_db_rollback(db);
+        gw_db_rows_free(row);
+        snprintf(out->error, sizeof(out->error), "lease lost");
+        out->rc = GW_APPLY_IGNORED;
+        return; /* someone else holds it now */
+    }
+    attempts = (unsigned)gw_db_rows_int(row, 0, 5, 1);
+    const struct gw_endpoint_config *ep =
+        endpoint_by_id(w->pool->cfg, gw_db_rows_text(row, 0, 0, NULL));
+    const struct gw_provider *prov = gw_provider_find(gw_db_rows_text(row, 0, 1, NULL));
+    size_t body_len = 0;
+    const char *body = gw_db_rows_text(row, 0, 4, &body_len);
+    struct gw_apply ctx = {
+        .core = {.db = db,
+                 .company_id = (uint64_t)gw_db_rows_int(row, 0, 2, 0),
+                 .source = prov && prov->source ? prov->source : "api",
+                 .webhook_event_id = id},
+        .endpoint = ep,
+        .dedupe_key = gw_db_rows_text(row, 0, 3, NULL),
+        .body = (const unsigned char *)(body ? body : ""),
+        .body_len = body_len,
+        .attempt = attempts,
+    };
+    if (ep == NULL || prov == NULL || ep->provider != prov) {
+        out->rc = GW_APPLY_FAILED;
+        snprintf(out->error, sizeof(out->error), "endpoint '%s' is no longer configured for %s",
+                 gw_db_rows_text(row, 0, 0, NULL), gw_db_rows_text(row, 0, 1, NULL));
+    } else if (ctx.core.company_id == 0) {
+        out->rc = GW_APPLY_IGNORED;
+        snprintf(out->error, sizeof(out->error), "no company");
+    } else if (prov->apply == NULL) {
+        out->rc = GW_APPLY_IGNORED;
+    } else {
+        out->rc = prov->apply(&ctx);
+        out->result = ctx.result;
+        snprintf(out->error, sizeof(out->error), "%s", ctx.error[0] ? ctx.error : ctx.core.err);
+    }
+    gw_db_rows_free(row);
+    row = NULL;
+    if (out->rc == GW_APPLY_DONE || out->rc == GW_APPLY_IGNORED) {
+        struct gw_db_value p[] = {GW_DB_TEXT(out->rc == GW_APPLY_DONE ? "done" : "ignored"),
+                                  out->result ? GW_DB_TEXT(out->result) : GW_DB_NULL,
+                                  out->error[0] ? GW_DB_TEXT(out->error) : GW_DB_NULL,
+                                  GW_DB_INT(id)};
+        if (gw_db_exec(db,
+                       "UPDATE webhook_events SET status = ?, result = ?, last_error = LEFT(?, "
+                       "1000), processed_at = NOW(3), lease_owner = NULL, lease_expires_at = NULL "
+                       "WHERE id = ?",
+                       p, 4) < 0 ||
+            gw_db_commit(db) != 0)
+            goto db_failed;
+        gw_metrics_count_attempt(0);
+        return;
+    }
+    gw_db_rollback(db);
+    settle_failure(w, db, id, attempts, out->rc, out->error);
+    return;
+db_failed:
+    snprintf(out->error, sizeof(out->error), "database: %s", gw_db_error(db));
+    gw_db_rows_free(row);
+    gw_db_rollback(db);
+    free(out->result);
+    out->result = NULL;
+    out->rc = GW_APPLY_RETRY;
+    if (attempts > 0)
+        settle_failure(w, db, id, attempts, GW_APPLY_RETRY, out->error);
+    /* With attempts unknown the lease runs out and the event is claimed again. */
+}
+
+static void refresh_status_counts(struct gw_db *db)
+{
+    static const char *const names[6] = {"pending", "processing", "done",
+                                         "ignored", "failed",     "dead"};
+    struct gw_db_rows *rows =
+        gw_db_query(db, "SELECT status, COUNT(*) FROM webhook_events GROUP BY status", NULL, 0, 16);
+    if (rows == NULL)
+        return;
+    int64_t counts[6] = {0};
+    for (size_t r = 0; r < gw_db_rows_count(rows); r++)
+        for (size_t i = 0; i < 6; i++)
+            if (strcmp(gw_db_rows_text(rows, r, 0, NULL), names[i]) == 0)
+                counts[i] = gw_db_rows_int(rows, r, 1, 0);
+    gw_db_rows_free(rows);
+    gw_metrics_set_events_by_status(counts);
+}
+
+/* ------------------------------------------------------------------ threads */
+
+static void handle_urgent(struct worker *w, struct gw_db *db, struct gw_pending *p)
+{
+    uint64_t id = p->events[0].event_id;
+    if (!claim_one(w, db, id)) {
+        p->outcome = GW_OUTCOME_TIMEOUT; /* someone else has it; it will be applied */
+        gw_ingest_complete(w->pool->ingest, p);
+        return;
+    }
+    struct applied a;
+    apply_event(w, db, id, &a);
+    if (a.rc == GW_APPLY_DONE || a.rc == GW_APPLY_IGNORED) {
+        p->outcome = GW_OUTCOME_APPLIED;
+        p->result = a.result;
+        a.result = NULL;
+    } else if (a.rc == GW_APPLY_FAILED) {
+        p->outcome = GW_OUTCOME_FAILED;
+        snprintf(p->error, sizeof(p->error), "%.*s", (int)sizeof(p->error) - 1, a.error);
+    } else {
+        p->outcome = GW_OUTCOME_TIMEOUT;
+    }
+    free(a.result);
+    gw_ingest_complete(w->pool->ingest, p);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct gw_workers *pool = w->pool;
+    gw_db_thread_init();
+    time_t last_status = 0;
+    for (;;) {
+        pthread_mutex_lock(&pool->lock);
+        if (pool->stopping) {
+            pthread_mutex_unlock(&pool->lock);
+            break;
+        }
+        struct urgent *u = pool->urgent_head;
+        if (u != NULL) {
+            pool->urgent_head = u->next;
+            if (pool->urgent_head == NULL)
+                pool->urgent_tail = NULL;
+        }
+        pool->wakeups = 0;
+        pthread_mutex_unlock(&pool->lock);
+
+        struct gw_db *db = gw_db_pool_acquire(pool->db, ACQUIRE_WAIT_MS);
+        if (db == NULL) {
+            if (u != NULL) {
+                u->p->outcome = GW_OUTCOME_TIMEOUT;
+                gw_ingest_complete(pool->ingest, u->p);
+                free(u);
+            }
+            continue;
+        }
+        size_t claimed = 0;
+        if (u != NULL) {
+            handle_urgent(w, db, u->p);
+            free(u);
+            claimed = 1;
+        } else {
+            uint64_t ids[CLAIM_BATCH];
+            claimed = claim_batch(w, db, ids, CLAIM_BATCH);
+            for (size_t i = 0; i < claimed; i++) {
+                struct applied a;
+                apply_event(w, db, ids[i], &a);
+                free(a.result);
+            }
+            if (w->index == 0 && time(NULL) - last_status >= STATUS_EVERY_S) {
+                refresh_status_counts(db);
+                last_status = time(NULL);
+            }
+        }
+        gw_db_pool_release(pool->db, db);
+        if (claimed > 0)
+            continue;
+
+        /* Nothing to do: sleep until a commit or a synchronous event wakes us, or the poll
+         * interval passes (retries come due, other processes store events). */
+        struct timespec deadline = gw_deadline_in_ms(POLL_MS);
+        pthread_mutex_lock(&pool->lock);
+        while (!pool->stopping && pool->urgent_head == NULL && pool->wakeups == 0 &&
+               pthread_cond_timedwait(&pool->wake, &pool->lock, &deadline) == 0)
+            ;
+        pthread_mutex_unlock(&pool->lock);
+    }
+    gw_db_thread_end();
+    return NULL;
+}
+
+static void on_commit(void *ud)
+{
+    struct gw_workers *pool = ud;
+    pthread_mutex_lock(&pool->lock);
+    pool->wakeups++;
+    pthread_cond_broadcast(&pool->wake);
+    pthread_mutex_unlock(&pool->lock);
+}
+
+static void on_sync(void *ud, struct gw_pending *p)
+{
+    struct gw_workers *pool = ud;
+    struct urgent *u = malloc(sizeof(*u));
+    if (u == NULL) {
+        p->outcome = GW_OUTCOME_TIMEOUT;
+        gw_ingest_complete(pool->ingest, p);
+        return;
+    }
+    u->p = p;
+    u->next = NULL;
+    pthread_mutex_lock(&pool->lock);
+    if (pool->urgent_tail)
+        pool->urgent_tail->next = u;
+    else
+        pool->urgent_head = u;
+    pool->urgent_tail = u;
+    pthread_cond_signal(&pool->wake);
+    pthread_mutex_unlock(&pool->lock);
+}
+
+struct gw_workers *gw_workers_start(const struct gw_config *cfg, struct gw_db_pool *pool,
+                                    struct gw_ingest *ingest)
+{
+    struct gw_workers *w = calloc(1, sizeof(*w));
+    if (w == NULL)
+        return NULL;
+    w->cfg = cfg;
+    w->db = pool;
+    w->ingest = ingest;
+    w->n = cfg->workers.threads;
+    w->threads = calloc(w->n ? w->n : 1, sizeof(struct worker));
+    if (w->threads == NULL) {
+        free(w);
+        return NULL;
+    }
+    pthread_mutex_init(&w->lock, NULL);
+    gw_cond_init_monotonic(&w->wake);
+    char host[64] = "host";
+    gethostname(host, sizeof(host) - 1);
+    host[sizeof(host) - 1] = '\0';
+    uint32_t nonce = (uint32_t)(random01() * 4294967295.0);
+    for (size_t i = 0; i < w->n; i++) {
+        struct worker *t = &w->threads[i];
+        t->pool = w;
+        t->index = (unsigned)i;
+        /* Unique per process start, so a restarted ctgw never mistakes an old lease for
+         * its own. */
+        snprintf(t->owner, sizeof(t->owner), "%.40s:%ld:%08x:%zu", host, (long)getpid(), nonce, i);
+        if (pthread_create(&t->thread, NULL, worker_main, t) != 0) {
+            w->n = i;
+            gw_workers_stop(w);
+            return NULL;
+        }
+    }
+    if (w->n > 0) {
+        gw_ingest_set_commit_hook(ingest, on_commit, w);
+        gw_ingest_set_sync_handler(ingest, on_sync, w);
+    }
+    return w;
+}
+
+void gw_workers_stop(struct gw_workers *w)
+{
+    if (w == NULL)
+        return;
+    gw_ingest_set_commit_hook(w->ingest, NULL, NULL);
+    gw_ingest_set_sync_handler(w->ingest, NULL, NULL);
+    pthread_mutex_lock(&w->lock);
+    w->stopping = true;
+    pthread_cond_broadcast(&w->wake);
+    pthread_mutex_unlock(&w->lock);
+    for (size_t i = 0; i < w->n; i++)
+        pthread_join(w->threads[i].thread, NULL);
+    /* Synchronous events still queued are stored; they are applied by the next start. */
+    while (w->urgent_head != NULL) {
+        struct urgent *u = w->urgent_head;
+        w->urgent_head = u->next;
+        u->p->outcome = GW_OUTCOME_TIMEOUT;
+        gw_ingest_complete(w->ingest, u->p);
+        free(u);
+    }
+    pthread_mutex_destroy(&w->lock);
+    pthread_cond_destroy(&w->wake);
+    free(w->threads);
+    free(w);
+}

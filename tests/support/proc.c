@@ -1,0 +1,201 @@
+/* proc.c — running ctgw and other commands from tests. */
+#include "tests/support/proc.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "tests/support/db.h"
+#include "tests/support/files.h"
+#include "tests/support/http.h"
+
+#define START_WAIT_MS 20000
+#define STOP_WAIT_MS  20000
+
+const char *ts_ctgw_path(void)
+{
+    return CTGW_BUILD_ROOT "/ctgw";
+}
+
+uint16_t ts_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
+    socklen_t len = sizeof(a);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &len) != 0)
+        fail_msg("cannot find a free port: %s", strerror(errno));
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+void ts_server_prepare(struct ts_server *s, const struct ts_config *c)
+{
+    memset(s, 0, sizeof(*s));
+    char *dir = test_mkdtemp();
+    snprintf(s->dir, sizeof(s->dir), "%s", dir);
+    free(dir);
+    s->port = c->port ? c->port : ts_free_port();
+    s->admin_port = c->admin_port ? c->admin_port : ts_free_port();
+    snprintf(s->token, sizeof(s->token), "admin-token-%ld-%u", (long)getpid(), s->port);
+    free(test_write_text(s->dir, "admin_token", s->token, 0600));
+    snprintf(s->log, sizeof(s->log), "%s/ctgw.log", s->dir);
+
+    char yaml[8192];
+    snprintf(yaml, sizeof(yaml),
+             "listen:\n"
+             "  address: 127.0.0.1\n"
+             "  port: %u\n"
+             "%s"
+             "admin:\n"
+             "  address: 127.0.0.1\n"
+             "  port: %u\n"
+             "  token: file:admin_token\n"
+             "database:\n"
+             "  socket: %s\n"
+             "  user: %s\n"
+             "  password: file:%s\n"
+             "  name: %s\n"
+             "  pool: 4\n"
+             "  connect_timeout: 2s\n"
+             "  timeout: 10s\n"
+             "log:\n"
+             "  level: debug\n"
+             "%s",
+             (unsigned)s->port, c->listen_extra ? c->listen_extra : "", (unsigned)s->admin_port,
+             ts_env("CTGW_DB_SOCKET"), ts_env("CTGW_DB_USER"), ts_env("CTGW_DB_PASSWORD_FILE"),
+             c->db_name, c->top_extra ? c->top_extra : "");
+    char *path = test_write_text(s->dir, "ctgw.yaml", yaml, 0600);
+    snprintf(s->config, sizeof(s->config), "%s", path);
+    free(path);
+}
+
+bool ts_server_start(struct ts_server *s)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        fail_msg("fork: %s", strerror(errno));
+    if (pid == 0) {
+        int fd = open(s->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        if (fd >= 0) {
+            dup2(fd, STDERR_FILENO);
+            dup2(fd, STDOUT_FILENO);
+            close(fd);
+        }
+        execl(ts_ctgw_path(), "ctgw", "serve", "-c", s->config, (char *)NULL);
+        _exit(127);
+    }
+    s->pid = pid;
+    char url[128];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u/healthz", (unsigned)s->admin_port);
+    for (long waited = 0; waited < START_WAIT_MS; waited += 50) {
+        int status;
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            s->pid = 0;
+            return false;
+        }
+        struct ts_http r;
+        if (ts_http("GET", url, NULL, NULL, &r) == 0 && r.status == 200) {
+            ts_http_free(&r);
+            return true;
+        }
+        ts_http_free(&r);
+        sleep_ms(50);
+    }
+    return false;
+}
+
+static int wait_bounded(pid_t pid, long limit_ms)
+{
+    int status = 0;
+    for (long waited = 0; waited < limit_ms; waited += 20) {
+        pid_t got = waitpid(pid, &status, WNOHANG);
+        if (got == pid)
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        sleep_ms(20);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    return -1;
+}
+
+int ts_server_stop(struct ts_server *s, int sig)
+{
+    if (s->pid <= 0)
+        return -1;
+    kill(s->pid, sig);
+    int rc = wait_bounded(s->pid, STOP_WAIT_MS);
+    s->pid = 0;
+    return rc;
+}
+
+void ts_server_cleanup(struct ts_server *s)
+{
+    if (s->pid > 0)
+        ts_server_stop(s, SIGKILL);
+    test_rmtree(s->dir);
+}
+
+char *ts_server_log(const struct ts_server *s)
+{
+    char *log = test_read(s->log, NULL);
+    return log ? log : strdup("");
+}
+
+int ts_run(char *const argv[], char **output)
+{
+    char path[] = "/tmp/ctgw-run-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0)
+        fail_msg("mkstemp: %s", strerror(errno));
+    pid_t pid = fork();
+    if (pid < 0)
+        fail_msg("fork: %s", strerror(errno));
+    if (pid == 0) {
+        dup2(fd, STDOUT_FILENO);
+        dup2(fd, STDERR_FILENO);
+        close(fd);
+        int devnull = open("/dev/null", O_RDONLY);
+        if (devnull >= 0)
+            dup2(devnull, STDIN_FILENO);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    close(fd);
+    /* Commands in tests finish in seconds; two minutes is a hang. */
+    int rc = wait_bounded(pid, 120000);
+    if (output != NULL) {
+        *output = test_read(path, NULL);
+        if (*output == NULL)
+            *output = strdup("");
+    }
+    unlink(path);
+    return rc;
+}
+
+int ts_ctgw(const char *command, const char *config, char **output)
+{
+    char *argv[] = {(char *)ts_ctgw_path(), (char *)command, "-c", (char *)config, NULL};
+    return ts_run(argv, output);
+}

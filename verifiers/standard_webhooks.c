@@ -1,0 +1,400 @@
+/* standard_webhooks.c — verifies (and, for tests and tools, signs) Standard Webhooks v1
+ * signatures: HMAC-SHA256(key, id "." timestamp "." body), base64, in "v1,<sig>" entries. */
+#include "verifiers/standard_webhooks.h"
+
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+
+#include "verifiers/base64.h"
+#include "verifiers/ct_compare.h"
+
+#define ID_MAX              256  /* bytes of webhook-id */
+#define TS_DIGITS_MAX       19   /* INT64_MAX has 19 digits */
+#define KEY_MAX             256  /* bytes of a decoded secret */
+#define SIG_BYTES           32   /* HMAC-SHA256 */
+#define SIG_HEADER_MAX      8192 /* bytes of webhook-signature */
+#define SIG_ENTRIES_MAX     32   /* entries in webhook-signature */
+#define DEFAULT_TOLERANCE_S 300  /* the reference libraries' 5 minutes, past and future */
+#define SECRET_PREFIX       "whsec_"
+
+struct header_names {
+    const char *id;
+    const char *timestamp;
+    const char *signature;
+};
+
+static const struct header_names webhook_names = {"webhook-id", "webhook-timestamp",
+                                                  "webhook-signature"};
+/* Producers that brand the prefix (Svix itself) send the same scheme under these names. */
+static const struct header_names svix_names = {"svix-id", "svix-timestamp", "svix-signature"};
+
+/* The v1 signatures found in one webhook-signature value. */
+struct signatures {
+    unsigned char sig[SIG_ENTRIES_MAX][SIG_BYTES];
+    size_t n;       /* well-formed v1 entries, stored in sig */
+    size_t entries; /* all entries, whatever their form */
+};
+
+static void set_header(struct gw_verify_detail *detail, const char *name)
+{
+    snprintf(detail->header, sizeof detail->header, "%s", name);
+}
+
+__attribute__((format(printf, 2, 3))) static void set_note(struct gw_verify_detail *detail,
+                                                           const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail->note, sizeof detail->note, fmt, ap);
+    va_end(ap);
+}
+
+/* The webhook-* names unless none of them is present and some svix-* one is, so that a
+ * request mixing both sets is judged (and refused) by the standard names alone. */
+static const struct header_names *pick_names(const struct gw_headers *headers)
+{
+    const struct header_names *sets[] = {&webhook_names, &svix_names};
+    for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++)
+        if (gw_headers_count(headers, sets[i]->id) > 0 ||
+            gw_headers_count(headers, sets[i]->timestamp) > 0 ||
+            gw_headers_count(headers, sets[i]->signature) > 0)
+            return sets[i];
+    return &webhook_names;
+}
+
+/* 1..ID_MAX bytes of printable ASCII without spaces. */
+static bool valid_id(const char *id, size_t *len)
+{
+    size_t n = strnlen(id, ID_MAX + 1);
+    if (n == 0 || n > ID_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)id[i] < 0x21 || (unsigned char)id[i] > 0x7e)
+            return false;
+    *len = n;
+    return true;
+}
+
+/* 1..TS_DIGITS_MAX decimal digits and nothing else (no sign, no space), at most INT64_MAX. */
+static bool parse_timestamp(const char *s, int64_t *ts, size_t *len)
+{
+    size_t n = strnlen(s, TS_DIGITS_MAX + 1);
+    if (n == 0 || n > TS_DIGITS_MAX)
+        return false;
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (uint64_t)(s[i] - '0'); /* 19 digits cannot wrap a uint64_t */
+    }
+    if (v > (uint64_t)INT64_MAX)
+        return false;
+    *ts = (int64_t)v;
+    *len = n;
+    return true;
+}
+
+/* Splits VALUE into space-separated entries and keeps the v1 ones whose signature is the
+ * canonical padded base64 of 32 bytes — the exact form the reference libraries emit and
+ * compare against. Other versions (v1a is Ed25519, which no secret here can check) and
+ * damaged v1 entries are skipped so that one bad entry cannot hide a good one. Returns false,
+ * with the note set, when the value as a whole is refused. */
+static bool parse_signatures(const char *value, struct signatures *out,
+                             struct gw_verify_detail *detail)
+{
+    size_t len = strnlen(value, SIG_HEADER_MAX + 1);
+    if (len > SIG_HEADER_MAX) {
+        set_note(detail, "longer than %d bytes", SIG_HEADER_MAX);
+        return false;
+    }
+    out->n = 0;
+    out->entries = 0;
+    size_t i = 0;
+    while (i < len) {
+        if (value[i] == ' ') {
+            i++;
+            continue;
+        }
+        size_t start = i;
+        while (i < len && value[i] != ' ')
+            i++;
+        const char *entry = value + start;
+        size_t entry_len = i - start;
+        if (++out->entries > SIG_ENTRIES_MAX) {
+            set_note(detail, "more than %d entries", SIG_ENTRIES_MAX);
+            return false;
+        }
+        const char *comma = memchr(entry, ',', entry_len);
+        if (comma == NULL || comma - entry != 2 || memcmp(entry, "v1", 2) != 0)
+            continue;
+        size_t sig_len = 0;
+        if (gw_base64_decode(comma + 1, entry_len - 3, out->sig[out->n], SIG_BYTES, &sig_len, 0) &&
+            sig_len == SIG_BYTES)
+            out->n++;
+    }
+    if (out->n == 0) {
+        set_note(detail, "no v1 entry with a base64 signature of %d bytes among %zu entries",
+                 SIG_BYTES, out->entries);
+        return false;
+    }
+    return true;
+}
+
+/* KEY from "whsec_" + base64 or the base64 alone. Padding and the unused low bits are
+ * treated as leniently as the reference libraries do, so that a secret they accept works
+ * here too; the result must still be 1..KEY_MAX bytes. */
+static bool decode_secret(const struct gw_secret *secret, unsigned char key[KEY_MAX],
+                          size_t *key_len)
+{
+    if (secret == NULL || secret->data == NULL)
+        return false;
+    const char *b64 = secret->data;
+    size_t b64_len = secret->len;
+    size_t prefix_len = sizeof SECRET_PREFIX - 1;
+    if (b64_len >= prefix_len && memcmp(b64, SECRET_PREFIX, prefix_len) == 0) {
+        b64 += prefix_len;
+        b64_len -= prefix_len;
+    }
+    if (b64_len > GW_BASE64_ENCODED_LEN(KEY_MAX))
+        return false;
+    if (!gw_base64_decode(b64, b64_len, key, KEY_MAX, key_len,
+                          GW_BASE64_NOPAD | GW_BASE64_LAX_BITS))
+        return false;
+    return *key_len > 0;
+}
+
+/* MAC = HMAC-SHA256(KEY, ID "." TS "." BODY), fed in pieces so the body is never copied. */
+static bool hmac_content(EVP_MAC_CTX *ctx, const unsigned char *key, size_t key_len, const char *id,
+                         size_t id_len, const char *ts, size_t ts_len, const unsigned char *body,
+                         size_t body_len, unsigned char mac[SIG_BYTES])
+{
+    char digest[] = "SHA256";
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                           OSSL_PARAM_construct_end()};
+    static const unsigned char dot = '.';
+    size_t mac_len = 0;
+    if (EVP_MAC_init(ctx, key, key_len, params) != 1)
+        return false;
+    if (EVP_MAC_update(ctx, (const unsigned char *)id, id_len) != 1 ||
+        EVP_MAC_update(ctx, &dot, 1) != 1 ||
+        EVP_MAC_update(ctx, (const unsigned char *)ts, ts_len) != 1 ||
+        EVP_MAC_update(ctx, &dot, 1) != 1)
+        return false;
+    if (body_len > 0 && EVP_MAC_update(ctx, body, body_len) != 1)
+        return false;
+    if (EVP_MAC_final(ctx, mac, &mac_len, SIG_BYTES) != 1 || mac_len != SIG_BYTES)
+        return false;
+    return true;
+}
+
+/* A fresh HMAC context, or NULL. Fetched per call so the verifier keeps no global state;
+ * the caller frees both with free_hmac. */
+static EVP_MAC_CTX *new_hmac(EVP_MAC **mac)
+{
+    *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    if (*mac == NULL)
+        return NULL;
+    EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(*mac);
+    if (ctx == NULL) {
+        EVP_MAC_free(*mac);
+        *mac = NULL;
+    }
+    return ctx;
+}
+
+static void free_hmac(EVP_MAC *mac, EVP_MAC_CTX *ctx)
+{
+    EVP_MAC_CTX_free(ctx);
+    EVP_MAC_free(mac);
+}
+
+/* Checks, in order: each header present once; id and timestamp of their form; the signature
+ * header of its form; the timestamp inside the window (before any HMAC, so replays cost
+ * little); at least one usable secret; a v1 entry matching one of them. Syntax comes first
+ * so that a broken producer is reported as such whatever its clock says. */
+static enum gw_verify_result verify(const struct gw_verify_input *in,
+                                    struct gw_verify_detail *detail)
+{
+    struct gw_verify_detail scratch;
+    if (detail == NULL)
+        detail = &scratch;
+    memset(detail, 0, sizeof *detail);
+    detail->secret_index = -1;
+
+    static const struct gw_headers no_headers = {NULL, 0};
+    const struct gw_headers *headers =
+        in != NULL && in->headers != NULL ? in->headers : &no_headers;
+    const struct header_names *names = pick_names(headers);
+    const char *wanted[3] = {names->id, names->timestamp, names->signature};
+    const char *values[3];
+    for (size_t i = 0; i < 3; i++) {
+        size_t count = gw_headers_count(headers, wanted[i]);
+        values[i] = gw_headers_get(headers, wanted[i]);
+        if (count == 0 || values[i] == NULL) {
+            set_header(detail, wanted[i]);
+            set_note(detail, "%s is missing", wanted[i]);
+            return GW_VERIFY_MISSING_HEADER;
+        }
+        /* Repeated is reported as missing, as verifier.h says: there is no single value to
+         * verify, and picking one would let a proxy's added copy decide the outcome. */
+        if (count > 1) {
+            set_header(detail, wanted[i]);
+            set_note(detail, "%s appears %zu times, exactly once is needed", wanted[i], count);
+            return GW_VERIFY_MISSING_HEADER;
+        }
+    }
+    const char *id = values[0];
+    const char *ts_text = values[1];
+    const char *sig_value = values[2];
+
+    size_t id_len = 0;
+    if (!valid_id(id, &id_len)) {
+        set_header(detail, names->id);
+        set_note(detail, "%s must be 1..%d bytes of printable ASCII without spaces", names->id,
+                 ID_MAX);
+        return GW_VERIFY_MALFORMED_HEADER;
+    }
+    int64_t ts = 0;
+    size_t ts_len = 0;
+    if (!parse_timestamp(ts_text, &ts, &ts_len)) {
+        set_header(detail, names->timestamp);
+        set_note(detail, "%s must be 1..%d decimal digits (unix seconds)", names->timestamp,
+                 TS_DIGITS_MAX);
+        return GW_VERIFY_MALFORMED_HEADER;
+    }
+    detail->timestamp = ts;
+    size_t body_len = in->body_len;
+    const unsigned char *body = in->body;
+    if (body == NULL && body_len > 0) {
+        set_note(detail, "body of %zu bytes given without its bytes", body_len);
+        return GW_VERIFY_MALFORMED_HEADER;
+    }
+    /* id_len + ts_len + 2 <= 277, and a body that fits in memory leaves that much room. */
+    detail->signed_len = id_len + 1 + ts_len + 1 + body_len;
+
+    struct signatures sigs;
+    if (!parse_signatures(sig_value, &sigs, detail)) {
+        set_header(detail, names->signature);
+        OPENSSL_cleanse(&sigs, sizeof sigs);
+        return GW_VERIFY_MALFORMED_HEADER;
+    }
+
+    uint64_t tolerance = in->tolerance_s ? in->tolerance_s : DEFAULT_TOLERANCE_S;
+    int64_t now = (int64_t)in->now;
+    /* Differences taken in uint64_t: exact for any two int64_t values, never overflowing. */
+    if (ts < now && (uint64_t)now - (uint64_t)ts > tolerance) {
+        set_header(detail, names->timestamp);
+        set_note(detail, "timestamp %" PRIu64 " s in the past, tolerance %" PRIu64 " s",
+                 (uint64_t)now - (uint64_t)ts, tolerance);
+        return GW_VERIFY_TIMESTAMP_OUTSIDE;
+    }
+    if (ts > now && (uint64_t)ts - (uint64_t)now > tolerance) {
+        set_header(detail, names->timestamp);
+        set_note(detail, "timestamp %" PRIu64 " s in the future, tolerance %" PRIu64 " s",
+                 (uint64_t)ts - (uint64_t)now, tolerance);
+        return GW_VERIFY_TIMESTAMP_OUTSIDE;
+    }
+
+    EVP_MAC *mac = NULL;
+    EVP_MAC_CTX *ctx = new_hmac(&mac);
+    if (ctx == NULL) {
+        /* Fail closed: without HMAC no secret can be used. */
+        set_note(detail, "HMAC-SHA256 is not available from OpenSSL");
+        return GW_VERIFY_KEY_UNUSABLE;
+    }
+    size_t usable = 0;
+    int matched = -1;
+    for (size_t s = 0; s < in->n_secrets && matched < 0 && s <= INT_MAX; s++) {
+        unsigned char key[KEY_MAX];
+        size_t key_len = 0;
+        unsigned char expected[SIG_BYTES];
+        bool ok = decode_secret(&in->secrets[s], key, &key_len) &&
+                  hmac_content(ctx, key, key_len, id, id_len, ts_text, ts_len,
+                               body_len > 0 ? body : (const unsigned char *)"", body_len, expected);
+        OPENSSL_cleanse(key, sizeof key);
+        if (!ok) {
+            OPENSSL_cleanse(expected, sizeof expected);
+            continue;
+        }
+        usable++;
+        /* Every entry is compared, so the time taken does not tell which one matched. */
+        bool any = false;
+        for (size_t e = 0; e < sigs.n; e++)
+            any |= gw_ct_equal(sigs.sig[e], SIG_BYTES, expected, SIG_BYTES);
+        OPENSSL_cleanse(expected, sizeof expected);
+        if (any)
+            matched = (int)s;
+    }
+    free_hmac(mac, ctx);
+    OPENSSL_cleanse(&sigs, sizeof sigs);
+
+    if (usable == 0) {
+        set_note(detail, "none of the %zu secrets is usable (whsec_ + base64 of 1..%d bytes)",
+                 in->n_secrets, KEY_MAX);
+        return GW_VERIFY_KEY_UNUSABLE;
+    }
+    set_header(detail, names->signature);
+    if (matched < 0) {
+        set_note(detail, "none of %zu v1 signatures matches any of %zu usable secrets", sigs.n,
+                 usable);
+        return GW_VERIFY_NO_SECRET_MATCHED;
+    }
+    detail->secret_index = matched;
+    set_note(detail, "verified with secret %d", matched);
+    return GW_VERIFY_OK;
+}
+
+const struct gw_verifier gw_verifier_standard_webhooks = {
+    .name = "standard-webhooks",
+    .verify = verify,
+};
+
+int gw_standard_webhooks_sign(const struct gw_secret *secret, const char *msg_id, int64_t timestamp,
+                              const unsigned char *body, size_t body_len, char *out, size_t out_len)
+{
+    if (out != NULL && out_len > 0)
+        out[0] = '\0';
+    size_t id_len = 0;
+    if (out == NULL || out_len < GW_STANDARD_WEBHOOKS_SIGNATURE_SIZE || msg_id == NULL ||
+        !valid_id(msg_id, &id_len) || timestamp < 0 || (body == NULL && body_len > 0))
+        return -1;
+    char ts[TS_DIGITS_MAX + 1];
+    int ts_len = snprintf(ts, sizeof ts, "%" PRId64, timestamp);
+    if (ts_len <= 0 || (size_t)ts_len >= sizeof ts)
+        return -1;
+
+    unsigned char key[KEY_MAX];
+    size_t key_len = 0;
+    if (!decode_secret(secret, key, &key_len)) {
+        OPENSSL_cleanse(key, sizeof key);
+        return -1;
+    }
+    EVP_MAC *mac = NULL;
+    EVP_MAC_CTX *ctx = new_hmac(&mac);
+    unsigned char sig[SIG_BYTES];
+    bool ok =
+        ctx != NULL && hmac_content(ctx, key, key_len, msg_id, id_len, ts, (size_t)ts_len,
+                                    body_len > 0 ? body : (const unsigned char *)"", body_len, sig);
+    OPENSSL_cleanse(key, sizeof key);
+    free_hmac(mac, ctx);
+    if (ok) {
+        memcpy(out, "v1,", 3);
+        ok = gw_base64_encode(sig, SIG_BYTES, out + 3, out_len - 3, 0) ==
+             GW_BASE64_ENCODED_LEN(SIG_BYTES);
+    }
+    OPENSSL_cleanse(sig, sizeof sig);
+    if (!ok) {
+        out[0] = '\0';
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,67 @@
+/* verifier.h — the interface every authentication scheme implements: a pure function of the
+ * raw body, the request headers, the endpoint's secrets and the current time, answering ok
+ * or one specific reason. Verifiers never log, never allocate what they return, and never
+ * read the body beyond what their scheme signs. */
+#ifndef CTGW_VERIFIER_H
+#define CTGW_VERIFIER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "config/config.h"
+
+/* Request headers as received, in order; names compared case-insensitively. */
+struct gw_header {
+    const char *name;
+    const char *value;
+};
+
+struct gw_headers {
+    const struct gw_header *items;
+    size_t n;
+};
+
+/* The value of the first header called NAME, or NULL. */
+const char *gw_headers_get(const struct gw_headers *h, const char *name);
+/* How many headers are called NAME. */
+size_t gw_headers_count(const struct gw_headers *h, const char *name);
+
+enum gw_verify_result {
+    GW_VERIFY_OK = 0,
+    GW_VERIFY_MISSING_HEADER,    /* a header the scheme needs is absent (or repeated) */
+    GW_VERIFY_MALFORMED_HEADER,  /* present but not of the scheme's form */
+    GW_VERIFY_TIMESTAMP_OUTSIDE, /* the signed timestamp is outside the replay window */
+    GW_VERIFY_NO_SECRET_MATCHED, /* well-formed, but no configured secret verifies it */
+    GW_VERIFY_KEY_UNUSABLE,      /* a configured secret or key cannot be used */
+};
+
+/* Short stable names for logs, audit_log.reason and metrics: "missing_header", ... */
+const char *gw_verify_result_name(enum gw_verify_result r);
+
+struct gw_verify_input {
+    const unsigned char *body; /* exactly as received */
+    size_t body_len;
+    const struct gw_headers *headers;
+    const struct gw_secret *secrets; /* newest first; any one verifying is enough */
+    size_t n_secrets;
+    uint64_t tolerance_s; /* replay window for schemes with a timestamp */
+    time_t now;
+};
+
+/* What a verifier found, for operators ("why is this 401?"). Never holds secret bytes. */
+struct gw_verify_detail {
+    char header[64];   /* the header the reason is about, when there is one */
+    int secret_index;  /* index of the secret that verified, -1 when none */
+    size_t signed_len; /* length of the string that was signed */
+    int64_t timestamp; /* the request's timestamp, 0 when the scheme has none */
+    char note[160];    /* one readable sentence, e.g. "timestamp 412 s in the past" */
+};
+
+struct gw_verifier {
+    const char *name; /* scheme name, e.g. "standard-webhooks" */
+    enum gw_verify_result (*verify)(const struct gw_verify_input *in,
+                                    struct gw_verify_detail *detail);
+};
+
+#endif
