@@ -647,7 +647,7 @@ static void test_log_is_json_and_never_holds_secrets(void **state)
     /* Redaction ignores secrets under 6 bytes; ours must be long enough to be meaningful. */
     assert_true(strlen(pw) >= 6 && strlen(s->token) >= 6);
 
-    char auth_wrong[256], auth_right[256], auth_longer[256], id_token[256], id_pw[256];
+    char auth_wrong[512], auth_right[512], auth_longer[512], id_token[512], id_pw[512];
     char path_pw[300];
     snprintf(auth_wrong, sizeof(auth_wrong), "Authorization: Bearer wrong-%s", s->token);
     snprintf(auth_right, sizeof(auth_right), "Authorization: Bearer %s", s->token);
