@@ -66,6 +66,7 @@ void gw_pending_free(struct gw_pending *p)
         free(p->events[i].body);
         free(p->events[i].stored_result);
     }
+    free(p->events);
     free(p->media_type);
     free(p->headers_json);
     free(p->result);

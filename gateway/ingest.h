@@ -49,7 +49,7 @@ struct gw_pending {
     const struct gw_endpoint_config *endpoint;
     char *media_type;
     char *headers_json; /* allow-listed headers, stored with each event */
-    struct gw_pending_event events[GW_PENDING_MAX_EVENTS];
+    struct gw_pending_event *events; /* n_events of them, allocated with the item */
     size_t n_events;
 
     /* Filled by the writer / worker before handing back. */
