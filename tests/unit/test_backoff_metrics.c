@@ -1,0 +1,89 @@
+/* test_backoff_metrics.c — the workers' retry delays (exponential, capped, jittered) and the
+ * Prometheus text the metrics render. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "config/config.h"
+#include "gateway/metrics.h"
+#include "gateway/workers.h"
+
+static void test_backoff_doubles_and_caps(void **state)
+{
+    (void)state;
+    /* With the random part at its top the delay is the full exponential value... */
+    assert_int_equal(gw_backoff_ms(2000, 3600000, 1, 0.999999), 1999);
+    assert_int_equal(gw_backoff_ms(2000, 3600000, 2, 0.999999), 3999);
+    assert_int_equal(gw_backoff_ms(2000, 3600000, 3, 0.999999), 7999);
+    /* ...at its bottom, half of it: retries never come back sooner than that. */
+    assert_int_equal(gw_backoff_ms(2000, 3600000, 1, 0.0), 1000);
+    assert_int_equal(gw_backoff_ms(2000, 3600000, 3, 0.0), 4000);
+    /* Capped at max, however many attempts, without overflowing. */
+    assert_int_equal(gw_backoff_ms(2000, 3600000, 30, 0.0), 1800000);
+    assert_true(gw_backoff_ms(2000, 3600000, 1000, 0.999999) <= 3600000);
+    assert_int_equal(gw_backoff_ms(0, 10, 1, 0.0), 0); /* a zero base still makes progress */
+    for (unsigned a = 1; a < 70; a++) {
+        uint64_t d = gw_backoff_ms(50, 200, a, 0.5);
+        assert_true(d >= 25 && d <= 200);
+    }
+}
+
+static void test_metrics_render(void **state)
+{
+    (void)state;
+    struct gw_endpoint_config eps[2] = {{.id = "alpha"}, {.id = "beta"}};
+    struct gw_config cfg = {.endpoints = eps, .n_endpoints = 2};
+    assert_int_equal(gw_metrics_init(&cfg), 0);
+    gw_metrics_count_request(0, GW_M_ACCEPTED);
+    gw_metrics_count_request(0, GW_M_ACCEPTED);
+    gw_metrics_count_request(1, GW_M_REJECTED_SIGNATURE);
+    gw_metrics_count_request(7, GW_M_ACCEPTED); /* out of range: ignored, not a crash */
+    gw_metrics_observe_answer_us(700);
+    gw_metrics_observe_answer_us(30000000);
+    gw_metrics_observe_batch(3);
+    gw_metrics_count_attempt(1);
+    gw_metrics_count_attempt(0);
+    int64_t counts[6] = {4, 0, 10, 1, 2, 3};
+    gw_metrics_set_events_by_status(counts);
+    char *text = gw_metrics_render();
+    assert_non_null(text);
+    assert_non_null(
+        strstr(text, "ctgw_requests_total{endpoint=\"alpha\",outcome=\"accepted\"} 2\n"));
+    assert_non_null(
+        strstr(text, "ctgw_requests_total{endpoint=\"beta\",outcome=\"rejected_signature\"} 1\n"));
+    assert_non_null(
+        strstr(text, "ctgw_requests_total{endpoint=\"beta\",outcome=\"accepted\"} 0\n"));
+    assert_non_null(strstr(text, "ctgw_answer_seconds_bucket{le=\"0.001\"} 1\n"));
+    assert_non_null(strstr(text, "ctgw_answer_seconds_bucket{le=\"2.5\"} 1\n"));
+    assert_non_null(strstr(text, "ctgw_answer_seconds_bucket{le=\"+Inf\"} 2\n"));
+    assert_non_null(strstr(text, "ctgw_answer_seconds_count 2\n"));
+    assert_non_null(strstr(text, "ctgw_ingest_batch_events_bucket{le=\"2\"} 0\n"));
+    assert_non_null(strstr(text, "ctgw_ingest_batch_events_bucket{le=\"4\"} 1\n"));
+    assert_non_null(strstr(text, "ctgw_events{status=\"pending\"} 4\n"));
+    assert_non_null(strstr(text, "ctgw_events{status=\"dead\"} 3\n"));
+    assert_non_null(strstr(text, "ctgw_worker_attempts_total 2\n"));
+    assert_non_null(strstr(text, "ctgw_worker_failures_total 1\n"));
+    /* Every line is a comment or "name{labels} value". */
+    for (char *line = text; *line != '\0';) {
+        char *nl = strchr(line, '\n');
+        assert_non_null(nl);
+        assert_true(line[0] == '#' || (line[0] >= 'a' && line[0] <= 'z'));
+        line = nl + 1;
+    }
+    free(text);
+    gw_metrics_finish();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_backoff_doubles_and_caps),
+        cmocka_unit_test(test_metrics_render),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
