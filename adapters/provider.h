@@ -140,6 +140,14 @@ struct gw_provider {
      * MUST NOT commit or roll back. MAY block on the database. */
     enum gw_apply_rc (*apply)(struct gw_apply *ctx);
 
+    /* deliver (may be NULL): called on a worker thread after an event was applied (DONE) and
+     * committed when no HTTP request is waiting for its result — the synchronous deadline
+     * passed, or the event was applied later (a retry, another instance, after a restart).
+     * Gets the stored body and the result apply set. MAY block (an outbound HTTP call such
+     * as Slack's response_url); MUST NOT touch the database. */
+    void (*deliver)(const struct gw_endpoint_config *endpoint, const unsigned char *body,
+                    size_t body_len, const char *result);
+
     /* > 0: apply right after the commit and answer with the result if done within this many
      * milliseconds (answer(TIMEOUT) otherwise). 0: answer as soon as the event is stored. */
     unsigned sync_deadline_ms;

@@ -207,6 +207,13 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
         evtimer_add(p->deadline, &tv);
         return;
     }
+    int expected = GW_ANSWER_WAITING;
+    if (!atomic_compare_exchange_strong(&p->answer_state, &expected, GW_ANSWER_BY_LOOP)) {
+        /* The worker committed just now and is handing the result back: wait for it. */
+        struct timeval tv = {0, DEADLINE_RECHECK_MS * 1000};
+        evtimer_add(p->deadline, &tv);
+        return;
+    }
     p->timed_out = true;
     enum gw_outcome saved = p->outcome;
     p->outcome = GW_OUTCOME_TIMEOUT;

@@ -33,6 +33,8 @@ struct gw_pending_event {
     char *stored_result; /* duplicate of an applied event: its result (owned) */
 };
 
+enum { GW_ANSWER_WAITING, GW_ANSWER_BY_LOOP, GW_ANSWER_WITH_RESULT };
+
 struct gw_pending {
     /* Loop-side. */
     struct evhttp_request *req;
@@ -41,14 +43,19 @@ struct gw_pending {
     uint64_t start_ns;
     struct event *deadline; /* sync providers */
     bool timed_out;         /* loop only */
-    atomic_bool committed;  /* set by the writer once the event's transaction committed */
+    /* Who answers a synchronous request: GW_ANSWER_WAITING until either the loop's deadline
+     * (GW_ANSWER_BY_LOOP: the worker must deliver the result another way, through the
+     * provider's deliver hook) or the worker's commit (GW_ANSWER_WITH_RESULT: the loop waits
+     * for the hand-back) wins the compare-and-swap. */
+    atomic_int answer_state;
+    atomic_bool committed; /* set by the writer once the event's transaction committed */
     void (*on_done)(struct gw_pending *p); /* called on the loop when handed back */
     void *owner;                           /* for on_done: whoever submitted it */
 
     /* Read-only while handed away. */
     const struct gw_endpoint_config *endpoint;
     char *media_type;
-    char *headers_json; /* allow-listed headers, stored with each event */
+    char *headers_json;              /* allow-listed headers, stored with each event */
     struct gw_pending_event *events; /* n_events of them, allocated with the item */
     size_t n_events;
 

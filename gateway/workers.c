@@ -186,8 +186,10 @@ static void settle_failure(struct worker *w, struct gw_db *db, uint64_t id, unsi
     }
 }
 
-/* Applies one claimed event in one transaction with marking it settled. */
-static void apply_event(struct worker *w, struct gw_db *db, uint64_t id, struct applied *out)
+/* Applies one claimed event in one transaction with marking it settled. `waiter` is the
+ * synchronous request waiting for the result, or NULL. */
+static void apply_event(struct worker *w, struct gw_db *db, uint64_t id, struct gw_pending *waiter,
+                        struct applied *out)
 {
     memset(out, 0, sizeof(*out));
     out->rc = GW_APPLY_RETRY;
@@ -244,8 +246,6 @@ static void apply_event(struct worker *w, struct gw_db *db, uint64_t id, struct 
         out->result = ctx.result;
         snprintf(out->error, sizeof(out->error), "%s", ctx.error[0] ? ctx.error : ctx.core.err);
     }
-    gw_db_rows_free(row);
-    row = NULL;
     if (out->rc == GW_APPLY_DONE || out->rc == GW_APPLY_IGNORED) {
         struct gw_db_value p[] = {GW_DB_TEXT(out->rc == GW_APPLY_DONE ? "done" : "ignored"),
                                   out->result ? GW_DB_TEXT(out->result) : GW_DB_NULL,
@@ -259,8 +259,17 @@ static void apply_event(struct worker *w, struct gw_db *db, uint64_t id, struct 
             gw_db_commit(db) != 0)
             goto db_failed;
         gw_metrics_count_attempt(0);
+        int expected = GW_ANSWER_WAITING;
+        bool answered_here =
+            waiter != NULL &&
+            atomic_compare_exchange_strong(&waiter->answer_state, &expected, GW_ANSWER_WITH_RESULT);
+        if (out->rc == GW_APPLY_DONE && !answered_here && prov != NULL && prov->deliver != NULL)
+            prov->deliver(ep, ctx.body, ctx.body_len, out->result);
+        gw_db_rows_free(row);
         return;
     }
+    gw_db_rows_free(row);
+    row = NULL;
     gw_db_rollback(db);
     settle_failure(w, db, id, attempts, out->rc, out->error);
     return;
@@ -304,7 +313,7 @@ static void handle_urgent(struct worker *w, struct gw_db *db, struct gw_pending 
         return;
     }
     struct applied a;
-    apply_event(w, db, id, &a);
+    apply_event(w, db, id, p, &a);
     if (a.rc == GW_APPLY_DONE || a.rc == GW_APPLY_IGNORED) {
         p->outcome = GW_OUTCOME_APPLIED;
         p->result = a.result;
@@ -359,7 +368,7 @@ static void *worker_main(void *arg)
             claimed = claim_batch(w, db, ids, CLAIM_BATCH);
             for (size_t i = 0; i < claimed; i++) {
                 struct applied a;
-                apply_event(w, db, ids[i], &a);
+                apply_event(w, db, ids[i], NULL, &a);
                 free(a.result);
             }
             if (w->index == 0 && time(NULL) - last_status >= STATUS_EVERY_S) {
