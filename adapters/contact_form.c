@@ -36,6 +36,15 @@ static const char *topic_label(const char *topic)
     return NULL;
 }
 
+/* Nothing but spaces, tabs and line breaks: as empty as an empty string. */
+static bool blank(const char *s)
+{
+    for (; *s; s++)
+        if (*s != ' ' && *s != '\t' && *s != '\r' && *s != '\n')
+            return false;
+    return true;
+}
+
 struct form {
     cJSON *root;
     const char *name, *email, *topic, *message;
@@ -48,7 +57,7 @@ static const char *read_form(const unsigned char *body, size_t len, struct form 
     f->root = cJSON_ParseWithLength((const char *)body, len);
     if (f->root == NULL || !cJSON_IsObject(f->root))
         return "body";
-    if (gw_json_text(f->root, "name", NAME_CHARS, &f->name) != GW_FIELD_OK)
+    if (gw_json_text(f->root, "name", NAME_CHARS, &f->name) != GW_FIELD_OK || blank(f->name))
         return "name";
     for (const char *p = f->name; *p; p++)
         if ((unsigned char)*p < 0x20 || *p == 0x7f) /* names are one line */
@@ -59,7 +68,8 @@ static const char *read_form(const unsigned char *body, size_t len, struct form 
     if (gw_json_text(f->root, "topic", 16, &f->topic) != GW_FIELD_OK ||
         topic_label(f->topic) == NULL)
         return "topic";
-    if (gw_json_text(f->root, "message", MESSAGE_CHARS, &f->message) != GW_FIELD_OK)
+    if (gw_json_text(f->root, "message", MESSAGE_CHARS, &f->message) != GW_FIELD_OK ||
+        blank(f->message))
         return "message";
     return NULL;
 }
@@ -196,6 +206,9 @@ static void answer(enum gw_outcome outcome, const struct gw_stored *stored, stru
     case GW_OUTCOME_ACCEPTED:
     case GW_OUTCOME_TIMEOUT:
         break;
+    case GW_OUTCOME_IGNORED: /* the endpoint's company is missing: an operator's problem */
+        gw_answer_set(a, 500, "{\"error\":\"not_processed\"}");
+        return;
     }
     /* Stored but not applied yet (or applied by another instance): it will be. */
     gw_answer_set(a, 202, "{\"status\":\"accepted\",\"id\":\"%llu\"}",

@@ -222,6 +222,7 @@ static void answer(enum gw_outcome outcome, const struct gw_stored *stored, stru
     case GW_OUTCOME_APPLIED:
     case GW_OUTCOME_TIMEOUT:
     case GW_OUTCOME_FAILED:
+    case GW_OUTCOME_IGNORED: /* the endpoint's company is missing: an operator's problem */
         break;
     }
     gw_answer_set(a, 202, "{\"id\":\"%llu\"}", (unsigned long long)stored->event_id);

@@ -73,6 +73,8 @@ enum gw_outcome {
     GW_OUTCOME_TIMEOUT,     /* sync providers: stored, not applied within the deadline */
     GW_OUTCOME_FAILED,      /* sync providers: stored, applying failed permanently */
     GW_OUTCOME_UNAVAILABLE, /* could not be stored (database down, overloaded) */
+    GW_OUTCOME_IGNORED,     /* stored as ignored: no company for its tenant (stored->error
+                               says why); never applied */
 };
 
 /* What answer() knows about the stored event. */
@@ -80,7 +82,7 @@ struct gw_stored {
     uint64_t event_id;  /* inbox row id, 0 when not stored */
     const char *result; /* the adapter's result JSON (APPLIED, or DUPLICATE of an applied
                            event), or NULL */
-    const char *error;  /* FAILED: the reason */
+    const char *error;  /* FAILED, IGNORED: the reason */
 };
 
 enum gw_apply_rc {

@@ -2,6 +2,7 @@
  * with Standard Webhooks (generic, contact-form). */
 #include "adapters/standard_webhooks_common.h"
 
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,9 +15,21 @@ int gw_sw_dedupe_key(const struct gw_inbound *in, struct gw_envelope *env)
     const char *id = gw_headers_get(in->headers, "webhook-id");
     if (id == NULL)
         id = gw_headers_get(in->headers, "svix-id");
-    if (id == NULL || strlen(id) > GW_DEDUPE_KEY_MAX)
+    if (id == NULL)
         return -1;
-    snprintf(env->dedupe_key, sizeof(env->dedupe_key), "%s", id);
+    size_t len = strlen(id);
+    if (len <= GW_DEDUPE_KEY_MAX) {
+        snprintf(env->dedupe_key, sizeof(env->dedupe_key), "%s", id);
+        return 0;
+    }
+    /* Longer than the column (the scheme allows 256 bytes): a digest keeps it unique. */
+    unsigned char md[32];
+    unsigned int n = 0;
+    if (EVP_Digest(id, len, md, &n, EVP_sha256(), NULL) != 1 || n != sizeof(md))
+        return -1;
+    char *o = env->dedupe_key + sprintf(env->dedupe_key, "sha256:");
+    for (size_t i = 0; i < sizeof(md); i++)
+        o += sprintf(o, "%02x", md[i]);
     return 0;
 }
 

@@ -92,9 +92,20 @@ struct gw_endpoint_config {
     uint64_t max_body;         /* default ingest.max_body, at most 64 MiB */
     struct gw_secret *secrets; /* newest first; any one verifying is enough */
     size_t n_secrets;
-    char *company;              /* company slug, for providers bound to one company */
-    struct gw_string_map teams; /* contact-form: topic -> team name */
-    unsigned line;              /* line of the entry in the file, for later messages */
+    char *company;               /* company slug, for providers bound to one company */
+    struct gw_string_map teams;  /* contact-form: topic -> team name */
+    uint64_t tolerance_ms;       /* replay window of timestamped schemes; 0: the scheme's default */
+    struct gw_secret public_key; /* ghl: PEM of the Ed25519 key (file:) */
+    struct gw_secret legacy_public_key; /* ghl: PEM of the legacy RSA key (file:) */
+    char **topics;                      /* sns: the TopicArns this endpoint accepts */
+    size_t n_topics;
+    char *cert_host_pattern;   /* sns: host pattern of SigningCertURL; NULL: the default */
+    char *ca_file;             /* sns: path of extra trust anchors (tests, private CAs) */
+    char *username;            /* basic-auth: the user the relay's URL carries */
+    struct gw_secret password; /* basic-auth: its password */
+    char *header;              /* token: the header carrying the token; NULL: Authorization */
+    struct gw_secret token;    /* token: the expected value */
+    unsigned line;             /* line of the entry in the file, for later messages */
 };
 
 struct gw_config {

@@ -21,6 +21,8 @@ enum gw_cfg_type {
     GW_CFG_PROVIDER,    /* const struct gw_provider *; a name gw_provider_find knows */
     GW_CFG_SECTION,     /* a nested mapping described by `section`, stored at offset */
     GW_CFG_CUSTOM,      /* a value the `walk` hook checks and stores, `destroy` frees */
+    GW_CFG_STRING_LIST, /* char ** + size_t count right after it; items are strings of length
+                           1..def (0: 1024); min/max bound the number of items */
     GW_CFG_STRING_MAP,  /* struct gw_string_map; keys are slugs, values strings of length
                            1..200; min/max bound the number of entries */
 };

@@ -78,6 +78,9 @@ static void describe(const struct gw_cfg_key *key, char *buf, size_t len)
     case GW_CFG_STRING_MAP:
         snprintf(buf, len, "a mapping of names to strings");
         return;
+    case GW_CFG_STRING_LIST:
+        snprintf(buf, len, "a sequence of strings");
+        return;
     case GW_CFG_SECRET_LIST:
     case GW_CFG_CUSTOM:
         break;
@@ -464,6 +467,52 @@ int gw_cfg_set_string_map(struct gw_cfg_walk *w, const struct gw_cfg_key *key,
             return -1;
         }
         m->n++;
+    }
+    return rc;
+}
+
+int gw_cfg_set_string_list(struct gw_cfg_walk *w, const struct gw_cfg_key *key,
+                           const struct gw_yaml_node *value, const char *path, void *dst)
+{
+    char ***list = dst;
+    size_t *count = field(dst, sizeof(char **));
+    if (gw_yaml_is_null(value))
+        return 0;
+    if (value->kind != GW_YAML_SEQUENCE) {
+        wrong_kind(w, key, value, path);
+        return -1;
+    }
+    size_t n = value->n;
+    if (n < key->min || (key->max != 0 && n > key->max)) {
+        gw_cfg_error(w, value->line, "%s: expected %llu to %llu items, got %zu", path,
+                     (unsigned long long)key->min, (unsigned long long)key->max, n);
+        return -1;
+    }
+    if (n == 0)
+        return 0;
+    *list = calloc(n, sizeof(char *));
+    if (*list == NULL) {
+        gw_cfg_error(w, value->line, "%s: out of memory", path);
+        return -1;
+    }
+    size_t max_len = key->def ? (size_t)key->def : 1024;
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct gw_yaml_node *item = value->items[i];
+        char item_path[GW_CFG_PATH_MAX];
+        snprintf(item_path, sizeof item_path, "%s[%zu]", path, i);
+        if (item->kind != GW_YAML_SCALAR || item->len == 0 || item->len > max_len) {
+            gw_cfg_error(w, item->line, "%s: expected a string of 1 to %zu characters", item_path,
+                         max_len);
+            rc = -1;
+            continue;
+        }
+        (*list)[*count] = strdup(item->text);
+        if ((*list)[*count] == NULL) {
+            gw_cfg_error(w, item->line, "%s: out of memory", item_path);
+            return -1;
+        }
+        (*count)++;
     }
     return rc;
 }

@@ -18,6 +18,10 @@ int gw_cfg_set_secret(struct gw_cfg_walk *w, const struct gw_cfg_key *key,
 int gw_cfg_set_secret_list(struct gw_cfg_walk *w, const struct gw_cfg_key *key,
                            const struct gw_yaml_node *value, const char *path, void *dst);
 
+/* STRING_LIST keys: DST is the char ** with its size_t count right after it. */
+int gw_cfg_set_string_list(struct gw_cfg_walk *w, const struct gw_cfg_key *key,
+                           const struct gw_yaml_node *value, const char *path, void *dst);
+
 /* STRING_MAP keys: DST is a struct gw_string_map. */
 int gw_cfg_set_string_map(struct gw_cfg_walk *w, const struct gw_cfg_key *key,
                           const struct gw_yaml_node *value, const char *path, void *dst);

@@ -82,6 +82,8 @@ int gw_cfg_walk_value(struct gw_cfg_walk *w, const struct gw_cfg_key *key,
         return gw_cfg_set_secret_list(w, key, value, path, dst);
     case GW_CFG_STRING_MAP:
         return gw_cfg_set_string_map(w, key, value, path, dst);
+    case GW_CFG_STRING_LIST:
+        return gw_cfg_set_string_list(w, key, value, path, dst);
     case GW_CFG_STRING:
     case GW_CFG_SLUG:
     case GW_CFG_UINT:
@@ -209,6 +211,7 @@ void gw_cfg_defaults(struct gw_cfg_walk *w, const struct gw_cfg_key *keys, void 
         case GW_CFG_PROVIDER:
         case GW_CFG_CUSTOM:
         case GW_CFG_STRING_MAP:
+        case GW_CFG_STRING_LIST:
             break;
         }
     }
@@ -245,6 +248,16 @@ void gw_cfg_release(const struct gw_cfg_key *keys, void *base)
         case GW_CFG_SECTION:
             gw_cfg_release(key->section, dst);
             break;
+        case GW_CFG_STRING_LIST: {
+            char ***list = dst;
+            size_t *count = field(dst, sizeof(char **));
+            for (size_t j = 0; *list != NULL && j < *count; j++)
+                free((*list)[j]);
+            free(*list);
+            *list = NULL;
+            *count = 0;
+            break;
+        }
         case GW_CFG_STRING_MAP: {
             struct gw_string_map *m = dst;
             for (size_t j = 0; j < m->n; j++) {

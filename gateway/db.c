@@ -140,6 +140,11 @@ static int do_connect(struct gw_db *db)
     mysql_options(db->conn, MYSQL_INIT_COMMAND,
                   "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,"
                   "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION', time_zone = '+00:00'");
+    /* READ COMMITTED: a statement that waited for another transaction's row (a duplicate
+     * key, a contact inserted meanwhile) must then see that row in its next statement, which
+     * REPEATABLE READ's snapshot hides. Claims use locking reads either way. */
+    mysql_options(db->conn, MYSQL_INIT_COMMAND,
+                  "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
     if (cfg->socket != NULL) {
         unsigned int proto = MYSQL_PROTOCOL_SOCKET;
         mysql_options(db->conn, MYSQL_OPT_PROTOCOL, &proto);

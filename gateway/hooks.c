@@ -177,6 +177,9 @@ static void answer_outcome(struct gw_hooks *h, struct gw_pending *p)
     if (p->outcome == GW_OUTCOME_UNAVAILABLE)
         gw_log_warn(p->request_id, "endpoint %s: not stored, answered %d: %s", p->endpoint->id,
                     a.status, p->error[0] ? p->error : "overloaded");
+    else if (p->outcome == GW_OUTCOME_IGNORED)
+        gw_log_warn(p->request_id, "endpoint %s: stored as ignored, answered %d: %s",
+                    p->endpoint->id, a.status, p->error);
     gw_metrics_count_request(endpoint_index(h, p->endpoint), metric_of(p->outcome));
     finish(h, p, &a);
 }

@@ -15,12 +15,15 @@
 #include "gateway/metrics.h"
 #include "gateway/tenants.h"
 
-#define QUEUE_LIMIT     65536 /* pending requests at most; beyond, answer unavailable */
-#define AUDIT_LIMIT     4096
-#define AUDIT_PER_BATCH 256
-#define ACQUIRE_WAIT_MS 2000
-#define COLS_PER_ROW    14
-#define STATEMENT_BYTES (4u << 20)
+#define QUEUE_LIMIT          65536 /* pending requests at most; beyond, answer unavailable */
+#define AUDIT_LIMIT          4096
+#define AUDIT_PER_BATCH      256
+#define ACQUIRE_WAIT_MS      2000
+#define COLS_PER_ROW         14
+#define STATEMENT_BYTES      (4u << 20)
+#define DEADLOCK_RETRIES     3
+#define ER_LOCK_WAIT_TIMEOUT 1205
+#define ER_LOCK_DEADLOCK     1213
 
 struct audit_row {
     char kind[32], endpoint[65], reason[128], source[64], request_id[65];
@@ -54,6 +57,10 @@ struct gw_ingest {
     void *sync_ud;
     void (*commit_hook)(void *ud);
     void *commit_ud;
+    /* Writers using a copy of the hooks right now; a setter waits for them to finish so
+     * that whoever installed the hooks may free what they point at once it returns. */
+    unsigned hooks_in_use;
+    pthread_cond_t hooks_idle;
 };
 
 void gw_pending_free(struct gw_pending *p)
@@ -287,11 +294,15 @@ static int resolve_duplicate(struct gw_db *db, struct batch *b, struct row_ref *
         db, "SELECT id, result FROM webhook_events WHERE endpoint = ? AND dedupe_key = ?", p, 2, 1);
     if (rows == NULL)
         return -1;
-    if (gw_db_rows_count(rows) == 1) {
-        r->e->event_id = (uint64_t)gw_db_rows_int(rows, 0, 0, 0);
-        const char *res = gw_db_rows_text(rows, 0, 1, NULL);
-        r->e->stored_result = res ? strdup(res) : NULL;
+    if (gw_db_rows_count(rows) != 1) {
+        /* Not inserted, yet not there: cannot happen at READ COMMITTED; never answer a
+         * duplicate without its id. */
+        gw_db_rows_free(rows);
+        return -1;
     }
+    r->e->event_id = (uint64_t)gw_db_rows_int(rows, 0, 0, 0);
+    const char *res = gw_db_rows_text(rows, 0, 1, NULL);
+    r->e->stored_result = res ? strdup(res) : NULL;
     r->e->duplicate = true;
     gw_db_rows_free(rows);
     return 0;
@@ -305,8 +316,8 @@ static void sha256(const unsigned char *data, size_t len, unsigned char out[32])
 }
 
 /* Stores the batch in one transaction. 0 on commit; -1 with the reason in err. */
-static int write_batch(struct gw_db *db, struct gw_tenants *tenants, struct batch *b, char *err,
-                       size_t err_len)
+static int write_batch(struct gw_db *db, struct gw_tenants *tenants, struct batch *b,
+                       bool sync_handled, char *err, size_t err_len)
 {
     uint64_t token = random_u64();
     if (gw_db_begin(db) != 0)
@@ -321,7 +332,8 @@ static int write_batch(struct gw_db *db, struct gw_tenants *tenants, struct batc
         if (t == GW_TENANT_DB_ERROR)
             goto fail;
         r->status = t == GW_TENANT_FOUND ? "pending" : "ignored";
-        r->defer_s = ep->provider->sync_deadline_ms > 0 ? 30 : 0;
+        r->e->ignored = t != GW_TENANT_FOUND;
+        r->defer_s = ep->provider->sync_deadline_ms > 0 && sync_handled ? 30 : 0;
         if (t != GW_TENANT_FOUND)
             r->company_id = 0;
     }
@@ -379,6 +391,7 @@ fail:
     for (size_t i = 0; i < b->n_rows; i++) {
         b->rows[i].e->event_id = 0;
         b->rows[i].e->duplicate = false;
+        b->rows[i].e->ignored = false;
         free(b->rows[i].e->stored_result);
         b->rows[i].e->stored_result = NULL;
     }
@@ -404,10 +417,23 @@ static void finish_items(struct gw_ingest *in, const struct hooks *h, struct bat
             gw_ingest_complete(in, p);
             continue;
         }
-        bool all_dup = true;
-        for (size_t k = 0; k < p->n_events; k++)
+        bool all_dup = true, all_ignored = true;
+        const char *why = NULL;
+        for (size_t k = 0; k < p->n_events; k++) {
             all_dup = all_dup && p->events[k].duplicate;
-        p->outcome = all_dup ? GW_OUTCOME_DUPLICATE : GW_OUTCOME_ACCEPTED;
+            all_ignored = all_ignored && p->events[k].ignored && !p->events[k].duplicate;
+        }
+        for (size_t k = 0; k < b->n_rows && why == NULL; k++)
+            if (b->rows[k].p == p && b->rows[k].e->ignored)
+                why = b->rows[k].why;
+        p->outcome = all_dup       ? GW_OUTCOME_DUPLICATE
+                     : all_ignored ? GW_OUTCOME_IGNORED
+                                   : GW_OUTCOME_ACCEPTED;
+        if (p->outcome == GW_OUTCOME_IGNORED) {
+            snprintf(p->error, sizeof(p->error), "%s", why ? why : "no company");
+            gw_ingest_complete(in, p);
+            continue;
+        }
         /* A synchronous provider stores one event a request; a new one goes to a worker. */
         if (!all_dup && p->endpoint->provider->sync_deadline_ms > 0 && p->n_events == 1 &&
             h->sync_handler != NULL) {
@@ -464,17 +490,27 @@ static void *writer_main(void *arg)
                 (in->n_audit - b.n_audit) * sizeof(struct audit_row));
         in->n_audit -= b.n_audit;
         struct hooks h = {in->sync_handler, in->sync_ud, in->commit_hook, in->commit_ud};
+        in->hooks_in_use++;
         pthread_mutex_unlock(&in->lock);
 
         char err[256] = "no database connection available";
         bool stored = false;
         struct gw_db *db = gw_db_pool_acquire(in->pool, ACQUIRE_WAIT_MS);
         if (db != NULL) {
-            stored = write_batch(db, tenants, &b, err, sizeof(err)) == 0;
+            /* Two writers (or two instances) inserting overlapping keys can deadlock; InnoDB
+             * rolls one back, which is safe to run again. */
+            for (int attempt = 0; attempt < DEADLOCK_RETRIES && !stored; attempt++) {
+                stored =
+                    write_batch(db, tenants, &b, h.sync_handler != NULL, err, sizeof(err)) == 0;
+                unsigned no = gw_db_errno(db);
+                if (!stored && no != ER_LOCK_DEADLOCK && no != ER_LOCK_WAIT_TIMEOUT)
+                    break;
+            }
             gw_db_pool_release(in->pool, db);
         }
         if (stored) {
-            gw_metrics_observe_batch(b.n_rows);
+            if (b.n_rows > 0)
+                gw_metrics_observe_batch(b.n_rows);
         } else {
             gw_log_error(NULL, "ingest batch of %zu event(s) not stored: %s", b.n_rows, err);
             if (b.n_audit > 0)
@@ -483,6 +519,10 @@ static void *writer_main(void *arg)
         finish_items(in, &h, &b, stored, err);
         if (stored && h.commit_hook != NULL)
             h.commit_hook(h.commit_ud);
+        pthread_mutex_lock(&in->lock);
+        if (--in->hooks_in_use == 0)
+            pthread_cond_broadcast(&in->hooks_idle);
+        pthread_mutex_unlock(&in->lock);
     }
     gw_db_thread_end();
     gw_tenants_destroy(tenants);
@@ -513,6 +553,7 @@ struct gw_ingest *gw_ingest_start(const struct gw_config *cfg, struct event_base
     }
     pthread_mutex_init(&in->lock, NULL);
     pthread_cond_init(&in->work, NULL);
+    pthread_cond_init(&in->hooks_idle, NULL);
     pthread_mutex_init(&in->done_lock, NULL);
     for (size_t i = 0; i < in->n_writers; i++) {
         if (pthread_create(&in->writers[i], NULL, writer_main, in) != 0) {
@@ -530,6 +571,8 @@ void gw_ingest_set_sync_handler(struct gw_ingest *in,
     pthread_mutex_lock(&in->lock);
     in->sync_handler = handler;
     in->sync_ud = ud;
+    while (in->hooks_in_use > 0)
+        pthread_cond_wait(&in->hooks_idle, &in->lock);
     pthread_mutex_unlock(&in->lock);
 }
 
@@ -538,6 +581,8 @@ void gw_ingest_set_commit_hook(struct gw_ingest *in, void (*hook)(void *ud), voi
     pthread_mutex_lock(&in->lock);
     in->commit_hook = hook;
     in->commit_ud = ud;
+    while (in->hooks_in_use > 0)
+        pthread_cond_wait(&in->hooks_idle, &in->lock);
     pthread_mutex_unlock(&in->lock);
 }
 
@@ -556,6 +601,7 @@ void gw_ingest_stop(struct gw_ingest *in)
     event_free(in->done_event);
     pthread_mutex_destroy(&in->lock);
     pthread_cond_destroy(&in->work);
+    pthread_cond_destroy(&in->hooks_idle);
     pthread_mutex_destroy(&in->done_lock);
     free(in->audit);
     free(in->writers);

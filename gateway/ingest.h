@@ -30,6 +30,7 @@ struct gw_pending_event {
     /* Filled by the writer. */
     uint64_t event_id;
     bool duplicate;
+    bool ignored;        /* stored as ignored (unknown tenant); why in the item's error */
     char *stored_result; /* duplicate of an applied event: its result (owned) */
 };
 

@@ -27,6 +27,7 @@
 #define READINESS_INTERVAL_MS 1000
 #define DRAIN_TIMEOUT_MS      10000
 #define DRAIN_POLL_MS         50
+#define FLUSH_GRACE_MS        100
 
 struct server {
     struct event_base *base;
@@ -41,6 +42,7 @@ struct server {
     struct event *sig_term, *sig_int, *drain_timer;
     unsigned inflight;
     bool stopping;
+    bool flushing;
     uint64_t drain_waited_ms;
 };
 
@@ -152,6 +154,14 @@ static void drain_tick(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     unsigned inflight = s->inflight + gw_hooks_in_flight(s->hooks);
+    /* Once nothing is in flight, one more short turn of the loop writes out the answers
+     * just sent before the connections are closed. */
+    if (inflight == 0 && !s->flushing && s->drain_waited_ms < DRAIN_TIMEOUT_MS) {
+        s->flushing = true;
+        struct timeval tv = {0, FLUSH_GRACE_MS * 1000};
+        evtimer_add(s->drain_timer, &tv);
+        return;
+    }
     if (inflight == 0 || s->drain_waited_ms >= DRAIN_TIMEOUT_MS) {
         if (inflight > 0)
             gw_log_warn(NULL, "stopping with %u request(s) still in flight after %u ms", inflight,
@@ -197,6 +207,9 @@ static int start_listeners(struct server *s)
     for (size_t i = 0; i < cfg->n_endpoints; i++)
         if (cfg->endpoints[i].max_body > max_body)
             max_body = cfg->endpoints[i].max_body;
+    /* Past this evhttp answers 413 itself, with no log line and no metric: leave room so
+     * that an endpoint's own limit is the one bodies meet. */
+    max_body += max_body / 4 + 64 * 1024;
     struct gw_listener_opts pub = {
         .name = "public",
         .address = cfg->listen.address,

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <openssl/types.h> /* EVP_PKEY, X509: the ghl and sns keys */
+
 #include "config/config.h"
 
 /* Request headers as received, in order; names compared case-insensitively. */
@@ -47,6 +49,32 @@ struct gw_verify_input {
     size_t n_secrets;
     uint64_t tolerance_s; /* replay window for schemes with a timestamp */
     time_t now;
+    /* ghl: the Ed25519 key for x-ghl-signature and the legacy RSA key (2048 bits or more)
+     * for x-wh-signature, parsed once from the endpoint's PEM (gw_ghl_load_public_key); NULL
+     * when not configured. Only read, so one key may serve several threads at once. */
+    EVP_PKEY *public_key;
+    EVP_PKEY *legacy_public_key;
+    /* sns: the TopicArns the endpoint allows, compared exactly; an empty list allows none. */
+    const char *const *topics;
+    size_t n_topics;
+    /* sns: the host[:port] patterns, comma-separated, a SigningCertURL must match ('*' is one
+     * DNS label); NULL: GW_SNS_DEFAULT_CERT_HOST_PATTERN (sns.h). */
+    const char *cert_host_pattern;
+    /* sns: the certificate at a SigningCertURL that passed sns.c's URL checks, as a new
+     * reference the verifier frees, or NULL with a reason in WHY. Blocking when it fetches
+     * (sns_certs.h: gw_sns_certs_lookup with a struct gw_sns_certs as cert_ctx), so the
+     * caller runs sns on a worker thread or with a lookup that only reads a cache. */
+    X509 *(*cert_lookup)(void *cert_ctx, const char *url, char *why, size_t why_len);
+    void *cert_ctx;
+    /* mailgun: a struct gw_mailgun_cache * from gw_mailgun_cache_create (verifiers/mailgun.h)
+     * remembering the tokens of requests already accepted, so a captured request cannot be
+     * replayed inside the window; NULL disables that check. Other schemes ignore it. */
+    void *replay_cache;
+    /* token: the header carrying the token. NULL means "Authorization" holding
+     * "Bearer <token>" (scheme name in any case, then one or more spaces); a name means the
+     * whole value of that header is the token, e.g. "X-Goog-Channel-Token". Other schemes
+     * ignore it. */
+    const char *token_header;
 };
 
 /* What a verifier found, for operators ("why is this 401?"). Never holds secret bytes. */

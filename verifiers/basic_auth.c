@@ -1,0 +1,143 @@
+/* basic_auth.c — verifies Authorization: Basic base64(user:pass) against the endpoint's
+ * credentials, comparing the whole credential in constant time. */
+#include "verifiers/basic_auth.h"
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/crypto.h>
+
+#include "verifiers/base64.h"
+#include "verifiers/ct_compare.h"
+
+#define AUTH_HEADER    "Authorization"
+#define SCHEME         "Basic"
+#define CREDENTIAL_MAX 768 /* bytes of "user:pass" */
+/* Longest Authorization value looked at: the scheme, a few spaces, the base64. */
+#define HEADER_MAX 1100
+
+static void set_header(struct gw_verify_detail *detail, const char *name)
+{
+    snprintf(detail->header, sizeof detail->header, "%s", name);
+}
+
+__attribute__((format(printf, 2, 3))) static void set_note(struct gw_verify_detail *detail,
+                                                           const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail->note, sizeof detail->note, fmt, ap);
+    va_end(ap);
+}
+
+static bool usable(const struct gw_secret *secret)
+{
+    return secret != NULL && secret->data != NULL && secret->len > 0 &&
+           secret->len <= CREDENTIAL_MAX && memchr(secret->data, ':', secret->len) != NULL;
+}
+
+/* Decodes the credential of VALUE into CRED. Returns false, with the note set, when VALUE is
+ * not of the form basic_auth.h describes. */
+static bool parse(const char *value, unsigned char cred[CREDENTIAL_MAX], size_t *cred_len,
+                  struct gw_verify_detail *detail)
+{
+    size_t len = strnlen(value, HEADER_MAX + 1);
+    if (len > HEADER_MAX) {
+        set_note(detail, "%s is longer than %d bytes", AUTH_HEADER, HEADER_MAX);
+        return false;
+    }
+    size_t scheme_len = sizeof SCHEME - 1;
+    if (len <= scheme_len || strncasecmp(value, SCHEME, scheme_len) != 0 ||
+        value[scheme_len] != ' ') {
+        set_note(detail, "%s must be \"Basic\", a space and base64 of user:pass", AUTH_HEADER);
+        return false;
+    }
+    size_t i = scheme_len;
+    while (i < len && value[i] == ' ')
+        i++;
+    if (i == len || !gw_base64_decode(value + i, len - i, cred, CREDENTIAL_MAX, cred_len, 0)) {
+        set_note(detail, "the credentials must be padded base64 of at most %d bytes",
+                 CREDENTIAL_MAX);
+        return false;
+    }
+    bool colon = false;
+    for (size_t k = 0; k < *cred_len; k++) {
+        if (cred[k] < 0x20 || cred[k] == 0x7f) {
+            set_note(detail, "the decoded credentials hold a control character");
+            return false;
+        }
+        colon |= cred[k] == ':';
+    }
+    if (!colon) {
+        set_note(detail, "the decoded credentials have no ':' between user and password");
+        return false;
+    }
+    return true;
+}
+
+/* Checks, in order: the header present once and of its form; at least one usable secret;
+ * the credential equal to one of them. */
+static enum gw_verify_result verify(const struct gw_verify_input *in,
+                                    struct gw_verify_detail *detail)
+{
+    struct gw_verify_detail scratch;
+    if (detail == NULL)
+        detail = &scratch;
+    memset(detail, 0, sizeof *detail);
+    detail->secret_index = -1;
+    set_header(detail, AUTH_HEADER);
+
+    static const struct gw_headers no_headers = {NULL, 0};
+    const struct gw_headers *headers =
+        in != NULL && in->headers != NULL ? in->headers : &no_headers;
+    size_t count = gw_headers_count(headers, AUTH_HEADER);
+    const char *value = gw_headers_get(headers, AUTH_HEADER);
+    if (count == 0 || value == NULL) {
+        set_note(detail, "%s is missing", AUTH_HEADER);
+        return GW_VERIFY_MISSING_HEADER;
+    }
+    /* Repeated counts as missing (verifier.h): there is no single credential to check. */
+    if (count > 1) {
+        set_note(detail, "%s appears %zu times, exactly once is needed", AUTH_HEADER, count);
+        return GW_VERIFY_MISSING_HEADER;
+    }
+
+    unsigned char cred[CREDENTIAL_MAX];
+    size_t cred_len = 0;
+    if (!parse(value, cred, &cred_len, detail)) {
+        OPENSSL_cleanse(cred, sizeof cred);
+        return GW_VERIFY_MALFORMED_HEADER;
+    }
+
+    size_t n_usable = 0;
+    int matched = -1;
+    for (size_t s = 0; s < in->n_secrets && s <= INT_MAX && matched < 0; s++) {
+        if (!usable(&in->secrets[s]))
+            continue;
+        n_usable++;
+        if (gw_ct_equal(cred, cred_len, in->secrets[s].data, in->secrets[s].len))
+            matched = (int)s;
+    }
+    OPENSSL_cleanse(cred, sizeof cred);
+    if (n_usable == 0) {
+        set_note(detail, "none of the %zu secrets is usable (user:pass, at most %d bytes)",
+                 in->n_secrets, CREDENTIAL_MAX);
+        return GW_VERIFY_KEY_UNUSABLE;
+    }
+    if (matched < 0) {
+        set_note(detail, "the credentials match none of %zu configured", n_usable);
+        return GW_VERIFY_NO_SECRET_MATCHED;
+    }
+    detail->secret_index = matched;
+    set_note(detail, "verified with secret %d", matched);
+    return GW_VERIFY_OK;
+}
+
+const struct gw_verifier gw_verifier_basic_auth = {
+    .name = "basic-auth",
+    .verify = verify,
+};

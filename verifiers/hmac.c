@@ -1,0 +1,231 @@
+/* hmac.c — HMAC-SHA256 over pieces with EVP_MAC, strict hex, timestamps and the replay
+ * window, shared by the HMAC-signed schemes (Slack, Xero, Stripe, Asana, Mailgun). */
+#include "verifiers/hmac.h"
+
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+
+#include "verifiers/ct_compare.h"
+
+/* An HMAC-SHA256 context, fetched per use so that no verifier keeps global state. */
+struct hmac {
+    EVP_MAC *mac;
+    EVP_MAC_CTX *ctx;
+};
+
+static bool hmac_open(struct hmac *h)
+{
+    h->ctx = NULL;
+    h->mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    if (h->mac == NULL)
+        return false;
+    h->ctx = EVP_MAC_CTX_new(h->mac);
+    if (h->ctx == NULL) {
+        EVP_MAC_free(h->mac);
+        h->mac = NULL;
+        return false;
+    }
+    return true;
+}
+
+static void hmac_close(struct hmac *h)
+{
+    EVP_MAC_CTX_free(h->ctx);
+    EVP_MAC_free(h->mac);
+    h->ctx = NULL;
+    h->mac = NULL;
+}
+
+static bool pieces_valid(const struct gw_hmac_piece *pieces, size_t n)
+{
+    if (pieces == NULL && n > 0)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (pieces[i].data == NULL && pieces[i].len > 0)
+            return false;
+    return true;
+}
+
+/* The key is always given (never NULL), because EVP_MAC_init with a NULL key keeps the key
+ * of the previous use of the context — here, another endpoint secret. */
+static bool hmac_compute(struct hmac *h, const void *key, size_t key_len,
+                         const struct gw_hmac_piece *pieces, size_t n,
+                         unsigned char out[GW_HMAC_SHA256_SIZE])
+{
+    char digest[] = "SHA256";
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                           OSSL_PARAM_construct_end()};
+    size_t out_len = 0;
+    if (key == NULL || key_len == 0)
+        return false;
+    if (EVP_MAC_init(h->ctx, key, key_len, params) != 1)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (pieces[i].len > 0 && EVP_MAC_update(h->ctx, pieces[i].data, pieces[i].len) != 1)
+            return false;
+    if (EVP_MAC_final(h->ctx, out, &out_len, GW_HMAC_SHA256_SIZE) != 1 ||
+        out_len != GW_HMAC_SHA256_SIZE)
+        return false;
+    return true;
+}
+
+bool gw_hmac_sha256(const void *key, size_t key_len, const struct gw_hmac_piece *pieces, size_t n,
+                    unsigned char out[GW_HMAC_SHA256_SIZE])
+{
+    if (out == NULL)
+        return false;
+    struct hmac h;
+    bool ok = key != NULL && key_len > 0 && pieces_valid(pieces, n) && hmac_open(&h);
+    if (ok) {
+        ok = hmac_compute(&h, key, key_len, pieces, n, out);
+        hmac_close(&h);
+    }
+    if (!ok)
+        OPENSSL_cleanse(out, GW_HMAC_SHA256_SIZE);
+    return ok;
+}
+
+bool gw_hmac_secret_usable(const struct gw_secret *secret)
+{
+    return secret != NULL && secret->data != NULL && secret->len > 0;
+}
+
+struct gw_hmac_match gw_hmac_find_secret(const struct gw_secret *secrets, size_t n_secrets,
+                                         const struct gw_hmac_piece *pieces, size_t n_pieces,
+                                         const unsigned char *candidates, size_t n_candidates)
+{
+    struct gw_hmac_match m = {.index = -1, .usable = 0, .failed = false};
+    if ((secrets == NULL && n_secrets > 0) || (candidates == NULL && n_candidates > 0) ||
+        !pieces_valid(pieces, n_pieces))
+        return m;
+    struct hmac h;
+    if (!hmac_open(&h)) {
+        /* Fail closed: without HMAC no secret can be used. */
+        m.failed = true;
+        return m;
+    }
+    for (size_t s = 0; s < n_secrets && s <= INT_MAX && m.index < 0; s++) {
+        if (!gw_hmac_secret_usable(&secrets[s]))
+            continue;
+        unsigned char expected[GW_HMAC_SHA256_SIZE];
+        if (!hmac_compute(&h, secrets[s].data, secrets[s].len, pieces, n_pieces, expected)) {
+            OPENSSL_cleanse(expected, sizeof expected);
+            continue;
+        }
+        m.usable++;
+        /* Every candidate is compared, so the time taken does not tell which one matched. */
+        bool any = false;
+        for (size_t c = 0; c < n_candidates; c++)
+            any |= gw_ct_equal(candidates + c * GW_HMAC_SHA256_SIZE, GW_HMAC_SHA256_SIZE, expected,
+                               sizeof expected);
+        OPENSSL_cleanse(expected, sizeof expected);
+        if (any)
+            m.index = (int)s;
+    }
+    hmac_close(&h);
+    if (m.usable == 0 && m.index < 0) {
+        /* Every usable secret failed inside OpenSSL: report it as unusable rather than
+         * pretending the signature was wrong. */
+        bool any_usable = false;
+        for (size_t s = 0; s < n_secrets; s++)
+            any_usable |= gw_hmac_secret_usable(&secrets[s]);
+        m.failed = any_usable;
+    }
+    return m;
+}
+
+size_t gw_hex_encode(const unsigned char *in, size_t in_len, char *out, size_t out_cap)
+{
+    if (out != NULL && out_cap > 0)
+        out[0] = '\0';
+    if (out == NULL || (in == NULL && in_len > 0) || in_len >= SIZE_MAX / 2 ||
+        in_len * 2 >= out_cap)
+        return 0;
+    for (size_t i = 0; i < in_len; i++) {
+        for (int shift = 4; shift >= 0; shift -= 4) {
+            int v = (in[i] >> shift) & 0x0f;
+            /* '0' + v, plus the gap to 'a' when v > 9, computed without a branch:
+             * (9 - v) >> 8 is all ones exactly when v > 9. */
+            int gap = ((9 - v) >> 8) & ('a' - '0' - 10);
+            out[i * 2 + (shift == 4 ? 0 : 1)] = (char)('0' + v + gap);
+        }
+    }
+    out[in_len * 2] = '\0';
+    return in_len * 2;
+}
+
+static int hex_value(unsigned char c, unsigned flags)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if ((flags & GW_HEX_ANY_CASE) && c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+bool gw_hex_decode(const char *in, size_t in_len, unsigned char *out, size_t out_cap,
+                   size_t *out_len, unsigned flags)
+{
+    if (out_len == NULL)
+        return false;
+    *out_len = 0;
+    if (in_len == 0)
+        return true;
+    if (in == NULL || in_len % 2 != 0 || in_len / 2 > out_cap || out == NULL)
+        return false;
+    /* Validate everything before writing so OUT is untouched when the input is refused. */
+    for (size_t i = 0; i < in_len; i++)
+        if (hex_value((unsigned char)in[i], flags) < 0)
+            return false;
+    for (size_t i = 0; i < in_len / 2; i++)
+        out[i] = (unsigned char)(hex_value((unsigned char)in[2 * i], flags) << 4 |
+                                 hex_value((unsigned char)in[2 * i + 1], flags));
+    *out_len = in_len / 2;
+    return true;
+}
+
+bool gw_parse_unix_time(const char *text, size_t len, int64_t *ts)
+{
+    if (text == NULL || ts == NULL || len == 0 || len > GW_UNIX_TIME_DIGITS_MAX)
+        return false;
+    uint64_t v = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (text[i] < '0' || text[i] > '9')
+            return false;
+        v = v * 10 + (uint64_t)(text[i] - '0'); /* 19 digits cannot wrap a uint64_t */
+    }
+    if (v > (uint64_t)INT64_MAX)
+        return false;
+    *ts = (int64_t)v;
+    return true;
+}
+
+bool gw_within_window(int64_t ts, time_t now_t, uint64_t tolerance_s, char *note, size_t note_cap)
+{
+    uint64_t tolerance = tolerance_s ? tolerance_s : GW_DEFAULT_TOLERANCE_S;
+    int64_t now = (int64_t)now_t;
+    /* Differences taken in uint64_t: exact for any two int64_t values, never overflowing. */
+    if (ts < now && (uint64_t)now - (uint64_t)ts > tolerance) {
+        if (note != NULL && note_cap > 0)
+            snprintf(note, note_cap, "timestamp %" PRIu64 " s in the past, tolerance %" PRIu64 " s",
+                     (uint64_t)now - (uint64_t)ts, tolerance);
+        return false;
+    }
+    if (ts > now && (uint64_t)ts - (uint64_t)now > tolerance) {
+        if (note != NULL && note_cap > 0)
+            snprintf(note, note_cap,
+                     "timestamp %" PRIu64 " s in the future, tolerance %" PRIu64 " s",
+                     (uint64_t)ts - (uint64_t)now, tolerance);
+        return false;
+    }
+    return true;
+}

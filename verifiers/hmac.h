@@ -1,0 +1,79 @@
+/* hmac.h — what the HMAC-signed schemes share: HMAC-SHA256 over several pieces, strict hex,
+ * decimal Unix timestamps and the replay window, and trying every configured secret. */
+#ifndef CTGW_HMAC_H
+#define CTGW_HMAC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "config/config.h"
+
+#define GW_HMAC_SHA256_SIZE 32 /* bytes of an HMAC-SHA256 */
+#define GW_HMAC_SHA256_HEX  64 /* its lowercase hex, without a NUL */
+
+/* Replay window used when an input's tolerance_s is 0: five minutes, past and future. */
+#define GW_DEFAULT_TOLERANCE_S 300
+
+/* Decimal digits of INT64_MAX: the longest timestamp gw_parse_unix_time accepts. */
+#define GW_UNIX_TIME_DIGITS_MAX 19
+
+/* One piece of a signed message; the MAC covers the pieces one after another. */
+struct gw_hmac_piece {
+    const void *data; /* may be NULL when len is 0 */
+    size_t len;
+};
+
+/* OUT = HMAC-SHA256(KEY, pieces[0] || ... || pieces[N-1]). KEY must be 1 or more bytes: an
+ * empty key is refused (it would also make OpenSSL reuse a previous key). Returns false, with
+ * OUT zeroed, when the key is empty, a piece is NULL with a length, or OpenSSL fails. */
+bool gw_hmac_sha256(const void *key, size_t key_len, const struct gw_hmac_piece *pieces, size_t n,
+                    unsigned char out[GW_HMAC_SHA256_SIZE]);
+
+/* The secrets gw_hmac_find_secret can use: data present and 1 or more bytes. The schemes
+ * here all use the secret's bytes as the key exactly as configured (never decoded). */
+bool gw_hmac_secret_usable(const struct gw_secret *secret);
+
+/* What gw_hmac_find_secret found. */
+struct gw_hmac_match {
+    int index;     /* first secret for which some candidate matches, -1 when none */
+    size_t usable; /* secrets that were usable and tried */
+    bool failed;   /* OpenSSL could not compute an HMAC at all (nothing was tried) */
+};
+
+/* Computes HMAC-SHA256 of the pieces with each usable secret in turn (newest first) and
+ * compares it in constant time with every one of the N_CANDIDATES signatures, which lie one
+ * after another in CANDIDATES (N_CANDIDATES * GW_HMAC_SHA256_SIZE bytes), so the time taken
+ * does not say which candidate matched. Stops at the first secret that matches. */
+struct gw_hmac_match gw_hmac_find_secret(const struct gw_secret *secrets, size_t n_secrets,
+                                         const struct gw_hmac_piece *pieces, size_t n_pieces,
+                                         const unsigned char *candidates, size_t n_candidates);
+
+/* Writes the lowercase hex of IN_LEN bytes into OUT, NUL-terminated, without branching or
+ * indexing on the bytes (they may be a MAC). Returns the characters written, or 0 — with OUT
+ * empty when OUT_CAP > 0 — when OUT_CAP cannot hold them and the NUL. */
+size_t gw_hex_encode(const unsigned char *in, size_t in_len, char *out, size_t out_cap);
+
+/* Flags for gw_hex_decode; 0 is the strict form: lowercase only, as every provider sends. */
+enum {
+    GW_HEX_ANY_CASE = 1u << 0, /* accept 'A'..'F' too */
+};
+
+/* Decodes the IN_LEN characters of IN into OUT (at most OUT_CAP bytes). Returns false — and
+ * leaves *OUT_LEN at 0 and OUT untouched — on an odd length, a character that is not a hex
+ * digit under FLAGS (spaces included), or input that does not fit. */
+bool gw_hex_decode(const char *in, size_t in_len, unsigned char *out, size_t out_cap,
+                   size_t *out_len, unsigned flags);
+
+/* Parses 1..GW_UNIX_TIME_DIGITS_MAX decimal digits and nothing else (no sign, no space, no
+ * NUL) of TEXT[0..LEN) into *TS, at most INT64_MAX. Leading zeros are allowed: the text is
+ * what is signed, so they cannot be used to forge anything. */
+bool gw_parse_unix_time(const char *text, size_t len, int64_t *ts);
+
+/* Whether TS is at most TOLERANCE_S seconds (GW_DEFAULT_TOLERANCE_S when 0) from NOW, in
+ * either direction; the edge itself is inside. When it is not, writes a sentence such as
+ * "timestamp 301 s in the past, tolerance 300 s" into NOTE. Never overflows. */
+bool gw_within_window(int64_t ts, time_t now, uint64_t tolerance_s, char *note, size_t note_cap);
+
+#endif

@@ -1,0 +1,184 @@
+/* slack.c — verifies (and, for tests and tools, signs) Slack's v0 request signatures:
+ * HMAC-SHA256(signing secret, "v0:" timestamp ":" body), lowercase hex after "v0=". */
+#include "verifiers/slack.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "verifiers/hmac.h"
+
+#define TS_HEADER  "X-Slack-Request-Timestamp"
+#define SIG_HEADER "X-Slack-Signature"
+#define SIG_PREFIX "v0="
+/* Longest X-Slack-Signature value looked at: a longer one is refused without reading on. */
+#define SIG_VALUE_MAX (sizeof SIG_PREFIX - 1 + GW_HMAC_SHA256_HEX)
+
+static void set_header(struct gw_verify_detail *detail, const char *name)
+{
+    snprintf(detail->header, sizeof detail->header, "%s", name);
+}
+
+__attribute__((format(printf, 2, 3))) static void set_note(struct gw_verify_detail *detail,
+                                                           const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail->note, sizeof detail->note, fmt, ap);
+    va_end(ap);
+}
+
+/* The value of NAME when it is present exactly once; otherwise sets the detail and returns
+ * NULL. Repeated counts as missing (verifier.h): picking one copy would let a proxy's
+ * added header decide the outcome. */
+static const char *single_header(const struct gw_headers *headers, const char *name,
+                                 struct gw_verify_detail *detail)
+{
+    size_t count = gw_headers_count(headers, name);
+    const char *value = gw_headers_get(headers, name);
+    if (count == 0 || value == NULL) {
+        set_header(detail, name);
+        set_note(detail, "%s is missing", name);
+        return NULL;
+    }
+    if (count > 1) {
+        set_header(detail, name);
+        set_note(detail, "%s appears %zu times, exactly once is needed", name, count);
+        return NULL;
+    }
+    return value;
+}
+
+/* "v0=" and 64 lowercase hex digits, nothing else: the one form Slack sends. */
+static bool parse_signature(const char *value, unsigned char sig[GW_HMAC_SHA256_SIZE],
+                            struct gw_verify_detail *detail)
+{
+    size_t len = strnlen(value, SIG_VALUE_MAX + 1);
+    size_t prefix_len = sizeof SIG_PREFIX - 1;
+    if (len < prefix_len || memcmp(value, SIG_PREFIX, prefix_len) != 0) {
+        set_note(detail, "%s must start with \"v0=\", the only version Slack signs with",
+                 SIG_HEADER);
+        return false;
+    }
+    size_t sig_len = 0;
+    if (len != SIG_VALUE_MAX ||
+        !gw_hex_decode(value + prefix_len, len - prefix_len, sig, GW_HMAC_SHA256_SIZE, &sig_len,
+                       0) ||
+        sig_len != GW_HMAC_SHA256_SIZE) {
+        set_note(detail, "%s must be \"v0=\" and %d lowercase hex digits", SIG_HEADER,
+                 GW_HMAC_SHA256_HEX);
+        return false;
+    }
+    return true;
+}
+
+/* Checks, in order: each header present once; the timestamp and the signature of their form;
+ * the timestamp inside the window (before any HMAC, so replays cost little); at least one
+ * usable secret; the signature matching one of them. */
+static enum gw_verify_result verify(const struct gw_verify_input *in,
+                                    struct gw_verify_detail *detail)
+{
+    struct gw_verify_detail scratch;
+    if (detail == NULL)
+        detail = &scratch;
+    memset(detail, 0, sizeof *detail);
+    detail->secret_index = -1;
+
+    static const struct gw_headers no_headers = {NULL, 0};
+    const struct gw_headers *headers =
+        in != NULL && in->headers != NULL ? in->headers : &no_headers;
+    const char *ts_text = single_header(headers, TS_HEADER, detail);
+    if (ts_text == NULL)
+        return GW_VERIFY_MISSING_HEADER;
+    const char *sig_value = single_header(headers, SIG_HEADER, detail);
+    if (sig_value == NULL)
+        return GW_VERIFY_MISSING_HEADER;
+
+    int64_t ts = 0;
+    size_t ts_len = strnlen(ts_text, GW_UNIX_TIME_DIGITS_MAX + 1);
+    if (!gw_parse_unix_time(ts_text, ts_len, &ts)) {
+        set_header(detail, TS_HEADER);
+        set_note(detail, "%s must be 1..%d decimal digits (unix seconds)", TS_HEADER,
+                 GW_UNIX_TIME_DIGITS_MAX);
+        return GW_VERIFY_MALFORMED_HEADER;
+    }
+    detail->timestamp = ts;
+    if (in->body == NULL && in->body_len > 0) {
+        set_note(detail, "body of %zu bytes given without its bytes", in->body_len);
+        return GW_VERIFY_MALFORMED_HEADER;
+    }
+    /* 3 + ts_len + 1 <= 23, and a body that fits in memory leaves that much room. */
+    detail->signed_len = 3 + ts_len + 1 + in->body_len;
+
+    unsigned char sig[GW_HMAC_SHA256_SIZE];
+    if (!parse_signature(sig_value, sig, detail)) {
+        set_header(detail, SIG_HEADER);
+        return GW_VERIFY_MALFORMED_HEADER;
+    }
+
+    if (!gw_within_window(ts, in->now, in->tolerance_s, detail->note, sizeof detail->note)) {
+        set_header(detail, TS_HEADER);
+        return GW_VERIFY_TIMESTAMP_OUTSIDE;
+    }
+
+    const struct gw_hmac_piece pieces[] = {
+        {"v0:", 3}, {ts_text, ts_len}, {":", 1}, {in->body, in->body_len}};
+    struct gw_hmac_match m = gw_hmac_find_secret(in->secrets, in->n_secrets, pieces,
+                                                 sizeof pieces / sizeof pieces[0], sig, 1);
+    OPENSSL_cleanse(sig, sizeof sig);
+    if (m.failed) {
+        set_note(detail, "HMAC-SHA256 is not available from OpenSSL");
+        return GW_VERIFY_KEY_UNUSABLE;
+    }
+    if (m.usable == 0) {
+        set_note(detail, "none of the %zu secrets is usable (the signing secret, not empty)",
+                 in->n_secrets);
+        return GW_VERIFY_KEY_UNUSABLE;
+    }
+    set_header(detail, SIG_HEADER);
+    if (m.index < 0) {
+        set_note(detail, "the v0 signature matches none of %zu usable secrets", m.usable);
+        return GW_VERIFY_NO_SECRET_MATCHED;
+    }
+    detail->secret_index = m.index;
+    set_note(detail, "verified with secret %d", m.index);
+    return GW_VERIFY_OK;
+}
+
+const struct gw_verifier gw_verifier_slack = {
+    .name = "slack",
+    .verify = verify,
+};
+
+int gw_slack_sign(const struct gw_secret *secret, int64_t timestamp, const unsigned char *body,
+                  size_t body_len, char *out, size_t out_len)
+{
+    if (out != NULL && out_len > 0)
+        out[0] = '\0';
+    if (out == NULL || out_len < GW_SLACK_SIGNATURE_SIZE || !gw_hmac_secret_usable(secret) ||
+        timestamp < 0 || (body == NULL && body_len > 0))
+        return -1;
+    char ts[GW_UNIX_TIME_DIGITS_MAX + 1];
+    int ts_len = snprintf(ts, sizeof ts, "%" PRId64, timestamp);
+    if (ts_len <= 0 || (size_t)ts_len >= sizeof ts)
+        return -1;
+    const struct gw_hmac_piece pieces[] = {
+        {"v0:", 3}, {ts, (size_t)ts_len}, {":", 1}, {body, body_len}};
+    unsigned char mac[GW_HMAC_SHA256_SIZE];
+    bool ok =
+        gw_hmac_sha256(secret->data, secret->len, pieces, sizeof pieces / sizeof pieces[0], mac);
+    if (ok) {
+        memcpy(out, SIG_PREFIX, 3);
+        ok = gw_hex_encode(mac, sizeof mac, out + 3, out_len - 3) == GW_HMAC_SHA256_HEX;
+    }
+    OPENSSL_cleanse(mac, sizeof mac);
+    if (!ok) {
+        out[0] = '\0';
+        return -1;
+    }
+    return 0;
+}

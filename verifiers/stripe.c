@@ -1,0 +1,257 @@
+/* stripe.c — verifies (and, for tests and tools, signs) Stripe-Signature headers:
+ * HMAC-SHA256(whsec_ secret as-is, t "." body) in one or more v1 items, lowercase hex. */
+#include "verifiers/stripe.h"
+
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "verifiers/hmac.h"
+
+#define SIG_HEADER    "Stripe-Signature"
+#define HEADER_MAX    4096 /* bytes of Stripe-Signature */
+#define ITEMS_MAX     64   /* items in it, whatever their key */
+#define V1_MAX        32   /* v1 items kept: one per secret being rolled, with room to spare */
+#define SECRET_PREFIX "whsec_"
+
+/* What one Stripe-Signature value holds. */
+struct parsed {
+    const char *ts_text; /* the t value, as sent (it is what is signed) */
+    size_t ts_len;
+    int64_t ts;
+    unsigned char v1[V1_MAX * GW_HMAC_SHA256_SIZE];
+    size_t n_v1;     /* well-formed v1 items, stored in v1 */
+    size_t v1_items; /* all v1 items, whatever their form */
+};
+
+static void set_header(struct gw_verify_detail *detail, const char *name)
+{
+    snprintf(detail->header, sizeof detail->header, "%s", name);
+}
+
+__attribute__((format(printf, 2, 3))) static void set_note(struct gw_verify_detail *detail,
+                                                           const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail->note, sizeof detail->note, fmt, ap);
+    va_end(ap);
+}
+
+/* Parses the header as stripe.h describes. Returns false, with the note set, when the value
+ * as a whole is refused. */
+static bool parse(const char *value, struct parsed *out, struct gw_verify_detail *detail)
+{
+    size_t len = strnlen(value, HEADER_MAX + 1);
+    if (len > HEADER_MAX) {
+        set_note(detail, "longer than %d bytes", HEADER_MAX);
+        return false;
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)value[i];
+        if (c < 0x21 || c > 0x7e) {
+            set_note(detail, "byte %zu is %s; Stripe sends printable ASCII without spaces", i,
+                     c == ' ' ? "a space" : "not printable ASCII");
+            return false;
+        }
+    }
+    out->ts_text = NULL;
+    out->ts_len = 0;
+    out->ts = 0;
+    out->n_v1 = 0;
+    out->v1_items = 0;
+    size_t items = 0;
+    size_t i = 0;
+    for (;;) {
+        size_t start = i;
+        while (i < len && value[i] != ',')
+            i++;
+        const char *item = value + start;
+        size_t item_len = i - start;
+        if (++items > ITEMS_MAX) {
+            set_note(detail, "more than %d items", ITEMS_MAX);
+            return false;
+        }
+        const char *eq = memchr(item, '=', item_len);
+        if (item_len == 0 || eq == NULL || eq == item || eq == item + item_len - 1) {
+            set_note(detail, "item %zu is not key=value (empty item, key or value)", items);
+            return false;
+        }
+        size_t key_len = (size_t)(eq - item);
+        const char *val = eq + 1;
+        size_t val_len = item_len - key_len - 1;
+        if (key_len == 1 && item[0] == 't') {
+            if (out->ts_text != NULL) {
+                set_note(detail, "t appears more than once; exactly one timestamp is needed");
+                return false;
+            }
+            if (!gw_parse_unix_time(val, val_len, &out->ts)) {
+                set_note(detail, "t must be 1..%d decimal digits (unix seconds)",
+                         GW_UNIX_TIME_DIGITS_MAX);
+                return false;
+            }
+            out->ts_text = val;
+            out->ts_len = val_len;
+        } else if (key_len == 2 && memcmp(item, "v1", 2) == 0) {
+            if (++out->v1_items > V1_MAX) {
+                set_note(detail, "more than %d v1 items", V1_MAX);
+                return false;
+            }
+            size_t sig_len = 0;
+            /* A damaged v1 is skipped so that it cannot hide a good one. */
+            if (val_len == GW_HMAC_SHA256_HEX &&
+                gw_hex_decode(val, val_len, out->v1 + out->n_v1 * GW_HMAC_SHA256_SIZE,
+                              GW_HMAC_SHA256_SIZE, &sig_len, 0) &&
+                sig_len == GW_HMAC_SHA256_SIZE)
+                out->n_v1++;
+        }
+        /* Any other key — v0 included — is ignored. */
+        if (i == len)
+            break;
+        i++; /* the comma; a comma at the end leaves an empty last item, refused above */
+    }
+    if (out->ts_text == NULL) {
+        set_note(detail, "no t= timestamp");
+        return false;
+    }
+    if (out->n_v1 == 0) {
+        set_note(detail, "no v1 item with %d lowercase hex digits among %zu v1 items",
+                 GW_HMAC_SHA256_HEX, out->v1_items);
+        return false;
+    }
+    return true;
+}
+
+/* The index of the first usable secret without the whsec_ prefix, or -1: such a secret was
+ * most likely pasted without it, and Stripe signs with the whole string. */
+static int unprefixed_secret(const struct gw_verify_input *in)
+{
+    size_t prefix_len = sizeof SECRET_PREFIX - 1;
+    for (size_t s = 0; s < in->n_secrets && s <= INT_MAX; s++) {
+        const struct gw_secret *secret = &in->secrets[s];
+        if (gw_hmac_secret_usable(secret) &&
+            (secret->len < prefix_len || memcmp(secret->data, SECRET_PREFIX, prefix_len) != 0))
+            return (int)s;
+    }
+    return -1;
+}
+
+/* Checks, in order: the header present once and of its form; the timestamp inside the window
+ * (before any HMAC, so replays cost little); at least one usable secret; a v1 matching one. */
+static enum gw_verify_result verify(const struct gw_verify_input *in,
+                                    struct gw_verify_detail *detail)
+{
+    struct gw_verify_detail scratch;
+    if (detail == NULL)
+        detail = &scratch;
+    memset(detail, 0, sizeof *detail);
+    detail->secret_index = -1;
+    set_header(detail, SIG_HEADER);
+
+    static const struct gw_headers no_headers = {NULL, 0};
+    const struct gw_headers *headers =
+        in != NULL && in->headers != NULL ? in->headers : &no_headers;
+    size_t count = gw_headers_count(headers, SIG_HEADER);
+    const char *value = gw_headers_get(headers, SIG_HEADER);
+    if (count == 0 || value == NULL) {
+        set_note(detail, "%s is missing", SIG_HEADER);
+        return GW_VERIFY_MISSING_HEADER;
+    }
+    /* Repeated counts as missing (verifier.h): picking one copy would let a proxy's added
+     * header decide the outcome. */
+    if (count > 1) {
+        set_note(detail, "%s appears %zu times, exactly once is needed", SIG_HEADER, count);
+        return GW_VERIFY_MISSING_HEADER;
+    }
+
+    struct parsed p;
+    if (!parse(value, &p, detail)) {
+        OPENSSL_cleanse(&p, sizeof p);
+        return GW_VERIFY_MALFORMED_HEADER;
+    }
+    detail->timestamp = p.ts;
+    if (in->body == NULL && in->body_len > 0) {
+        OPENSSL_cleanse(&p, sizeof p);
+        set_note(detail, "body of %zu bytes given without its bytes", in->body_len);
+        return GW_VERIFY_MALFORMED_HEADER;
+    }
+    /* ts_len <= 19, and a body that fits in memory leaves that much room. */
+    detail->signed_len = p.ts_len + 1 + in->body_len;
+
+    if (!gw_within_window(p.ts, in->now, in->tolerance_s, detail->note, sizeof detail->note)) {
+        OPENSSL_cleanse(&p, sizeof p);
+        return GW_VERIFY_TIMESTAMP_OUTSIDE;
+    }
+
+    const struct gw_hmac_piece pieces[] = {
+        {p.ts_text, p.ts_len}, {".", 1}, {in->body, in->body_len}};
+    struct gw_hmac_match m = gw_hmac_find_secret(in->secrets, in->n_secrets, pieces,
+                                                 sizeof pieces / sizeof pieces[0], p.v1, p.n_v1);
+    size_t n_v1 = p.n_v1;
+    OPENSSL_cleanse(&p, sizeof p);
+    if (m.failed) {
+        set_note(detail, "HMAC-SHA256 is not available from OpenSSL");
+        return GW_VERIFY_KEY_UNUSABLE;
+    }
+    if (m.usable == 0) {
+        set_note(detail, "none of the %zu secrets is usable (the whsec_ signing secret)",
+                 in->n_secrets);
+        return GW_VERIFY_KEY_UNUSABLE;
+    }
+    if (m.index < 0) {
+        int bare = unprefixed_secret(in);
+        if (bare >= 0)
+            set_note(detail,
+                     "none of %zu v1 signatures matches any of %zu usable secrets; secret %d "
+                     "lacks the whsec_ prefix, which Stripe signs with",
+                     n_v1, m.usable, bare);
+        else
+            set_note(detail, "none of %zu v1 signatures matches any of %zu usable secrets", n_v1,
+                     m.usable);
+        return GW_VERIFY_NO_SECRET_MATCHED;
+    }
+    detail->secret_index = m.index;
+    set_note(detail, "verified with secret %d", m.index);
+    return GW_VERIFY_OK;
+}
+
+const struct gw_verifier gw_verifier_stripe = {
+    .name = "stripe",
+    .verify = verify,
+};
+
+int gw_stripe_sign(const struct gw_secret *secret, int64_t timestamp, const unsigned char *body,
+                   size_t body_len, char *out, size_t out_len)
+{
+    if (out != NULL && out_len > 0)
+        out[0] = '\0';
+    if (out == NULL || out_len < GW_STRIPE_SIGNATURE_SIZE || !gw_hmac_secret_usable(secret) ||
+        timestamp < 0 || (body == NULL && body_len > 0))
+        return -1;
+    char ts[GW_UNIX_TIME_DIGITS_MAX + 1];
+    int ts_len = snprintf(ts, sizeof ts, "%" PRId64, timestamp);
+    if (ts_len <= 0 || (size_t)ts_len >= sizeof ts)
+        return -1;
+    const struct gw_hmac_piece pieces[] = {{ts, (size_t)ts_len}, {".", 1}, {body, body_len}};
+    unsigned char mac[GW_HMAC_SHA256_SIZE];
+    char hex[GW_HMAC_SHA256_HEX + 1];
+    bool ok =
+        gw_hmac_sha256(secret->data, secret->len, pieces, sizeof pieces / sizeof pieces[0], mac) &&
+        gw_hex_encode(mac, sizeof mac, hex, sizeof hex) == GW_HMAC_SHA256_HEX;
+    if (ok) {
+        int n = snprintf(out, out_len, "t=%s,v1=%s", ts, hex);
+        ok = n > 0 && (size_t)n < out_len;
+    }
+    OPENSSL_cleanse(mac, sizeof mac);
+    OPENSSL_cleanse(hex, sizeof hex);
+    if (!ok) {
+        out[0] = '\0';
+        return -1;
+    }
+    return 0;
+}
