@@ -7,66 +7,114 @@
 
 #include "config/config.h"
 
+#define EP(field) offsetof(struct gw_endpoint_config, field)
 #define KEY_SECRETS                                                                                \
     {                                                                                              \
-        .name = "secrets", .type = GW_CFG_SECRET_LIST,                                             \
-        .offset = offsetof(struct gw_endpoint_config, secrets), .min = 1, .max = 16,               \
+        .name = "secrets", .type = GW_CFG_SECRET_LIST, .offset = EP(secrets), .min = 1, .max = 16, \
         .flags = GW_CFG_REQUIRED                                                                   \
+    }
+/* The replay window of schemes with a timestamp; 0 (absent) means the scheme's default. */
+#define KEY_TOLERANCE                                                                              \
+    {                                                                                              \
+        .name = "tolerance", .type = GW_CFG_DURATION, .offset = EP(tolerance_ms), .min = 1000,     \
+        .max = 86400000                                                                            \
     }
 #define KEY_END                                                                                    \
     {                                                                                              \
         .name = NULL                                                                               \
     }
 
-/* Providers signed with a list of shared secrets and nothing else (yet). */
-static const struct gw_cfg_key secrets_only_keys[] = {KEY_SECRETS, KEY_END};
+/* Endpoint keys per authentication scheme (issue 4's table). */
+static const struct gw_cfg_key secrets_keys[] = {KEY_SECRETS, KEY_END};
+static const struct gw_cfg_key timestamped_keys[] = {KEY_SECRETS, KEY_TOLERANCE, KEY_END};
+static const struct gw_cfg_key asana_keys[] = {
+    /* Asana hands the secret over in its handshake; configured ones are for rotation. */
+    {.name = "secrets", .type = GW_CFG_SECRET_LIST, .offset = EP(secrets), .min = 0, .max = 16},
+    KEY_END,
+};
+static const struct gw_cfg_key ghl_keys[] = {
+    {.name = "public_key", .type = GW_CFG_FILE, .offset = EP(public_key)},
+    {.name = "legacy_public_key", .type = GW_CFG_FILE, .offset = EP(legacy_public_key)},
+    KEY_END,
+};
+static const struct gw_cfg_key sns_keys[] = {
+    {.name = "topics",
+     .type = GW_CFG_STRING_LIST,
+     .offset = EP(topics),
+     .min = 1,
+     .max = 64,
+     .flags = GW_CFG_REQUIRED,
+     .def = 256},
+    {.name = "cert_host_pattern",
+     .type = GW_CFG_STRING,
+     .offset = EP(cert_host_pattern),
+     .min = 1,
+     .max = 255},
+    {.name = "ca_file", .type = GW_CFG_STRING, .offset = EP(ca_file), .min = 1, .max = 1024},
+    KEY_TOLERANCE,
+    KEY_END,
+};
+static const struct gw_cfg_key basic_auth_keys[] = {
+    {.name = "username",
+     .type = GW_CFG_STRING,
+     .offset = EP(username),
+     .min = 1,
+     .max = 255,
+     .flags = GW_CFG_REQUIRED},
+    {.name = "password",
+     .type = GW_CFG_SECRET,
+     .offset = EP(password),
+     .min = 16,
+     .flags = GW_CFG_REQUIRED},
+    KEY_END,
+};
 
 /* Descriptors of providers whose adapters have not arrived yet: each moves to its own file
  * in adapters/ with its hooks. Their endpoint keys are the ones providers.md documents. */
 static const struct gw_provider slack = {
     .name = "slack",
     .summary = "Slack slash commands (/job)",
-    .endpoint_keys = secrets_only_keys,
+    .endpoint_keys = timestamped_keys,
 };
 static const struct gw_provider xero = {
     .name = "xero",
     .summary = "Xero accounting webhooks (invoices, contacts)",
-    .endpoint_keys = secrets_only_keys,
+    .endpoint_keys = secrets_keys,
 };
 static const struct gw_provider ghl = {
     .name = "ghl",
     .summary = "GoHighLevel CRM webhooks",
-    .endpoint_keys = NULL,
+    .endpoint_keys = ghl_keys,
 };
 static const struct gw_provider email_ses = {
     .name = "email-ses",
     .summary = "inbound e-mail from Amazon SES through SNS",
-    .endpoint_keys = NULL,
+    .endpoint_keys = sns_keys,
 };
 static const struct gw_provider email_mailgun = {
     .name = "email-mailgun",
     .summary = "inbound e-mail from Mailgun routes",
-    .endpoint_keys = secrets_only_keys,
+    .endpoint_keys = timestamped_keys,
 };
 static const struct gw_provider email_sendgrid = {
     .name = "email-sendgrid",
     .summary = "inbound e-mail from SendGrid Inbound Parse",
-    .endpoint_keys = NULL,
+    .endpoint_keys = basic_auth_keys,
 };
 static const struct gw_provider email_postmark = {
     .name = "email-postmark",
     .summary = "inbound e-mail from Postmark",
-    .endpoint_keys = NULL,
+    .endpoint_keys = basic_auth_keys,
 };
 static const struct gw_provider stripe = {
     .name = "stripe",
     .summary = "Stripe billing events",
-    .endpoint_keys = secrets_only_keys,
+    .endpoint_keys = timestamped_keys,
 };
 static const struct gw_provider asana = {
     .name = "asana",
     .summary = "Asana task webhooks",
-    .endpoint_keys = NULL,
+    .endpoint_keys = asana_keys,
 };
 
 /* Providers with their own file in adapters/. */

@@ -298,7 +298,7 @@ bool gw_hooks_route(struct gw_hooks *h, struct gw_request *r)
         .headers = &hs,
         .secrets = ep->secrets,
         .n_secrets = ep->n_secrets,
-        .tolerance_s = 0,
+        .tolerance_s = ep->tolerance_ms / 1000, /* 0: the scheme's default */
         .now = time(NULL),
     };
     struct gw_verify_detail detail = {.secret_index = -1};
