@@ -124,6 +124,12 @@ struct gw_provider {
      * credentials. */
     const char *const *stored_headers;
 
+    /* precheck (may be NULL): called BEFORE verification, only for a provider's documented
+     * unsigned probe (Slack's ssl_check=1, which the official SDKs answer without a
+     * signature). Returns 1 with `answer` filled when IN is exactly such a probe — nothing is
+     * stored then — or 0 to go on with verification. MUST NOT block; MUST NOT trust IN. */
+    int (*precheck)(const struct gw_inbound *in, struct gw_answer *answer);
+
     /* envelope (required when verifier is set): MUST fill out[0..*n) (*n <= max) with the
      * events to store and return 0; or fill `answer` and return 1 to answer without
      * storing anything (a handshake, a validation error such as 400 invalid_field). MAY

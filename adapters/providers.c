@@ -71,11 +71,6 @@ static const struct gw_cfg_key basic_auth_keys[] = {
 
 /* Descriptors of providers whose adapters have not arrived yet: each moves to its own file
  * in adapters/ with its hooks. Their endpoint keys are the ones providers.md documents. */
-static const struct gw_provider slack = {
-    .name = "slack",
-    .summary = "Slack slash commands (/job)",
-    .endpoint_keys = timestamped_keys,
-};
 static const struct gw_provider xero = {
     .name = "xero",
     .summary = "Xero accounting webhooks (invoices, contacts)",
@@ -120,10 +115,21 @@ static const struct gw_provider asana = {
 /* Providers with their own file in adapters/. */
 extern const struct gw_provider gw_provider_generic;
 extern const struct gw_provider gw_provider_contact_form;
+extern const struct gw_provider gw_provider_slack;
 
 const struct gw_provider *const gw_providers[] = {
-    &gw_provider_generic, &gw_provider_contact_form, &slack,          &xero,   &ghl,   &email_ses,
-    &email_mailgun,       &email_sendgrid,           &email_postmark, &stripe, &asana, NULL,
+    &gw_provider_generic,
+    &gw_provider_contact_form,
+    &gw_provider_slack,
+    &xero,
+    &ghl,
+    &email_ses,
+    &email_mailgun,
+    &email_sendgrid,
+    &email_postmark,
+    &stripe,
+    &asana,
+    NULL,
 };
 
 const struct gw_provider *gw_provider_find(const char *name)

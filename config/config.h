@@ -105,7 +105,13 @@ struct gw_endpoint_config {
     struct gw_secret password; /* basic-auth: its password */
     char *header;              /* token: the header carrying the token; NULL: Authorization */
     struct gw_secret token;    /* token: the expected value */
-    unsigned line;             /* line of the entry in the file, for later messages */
+    char **commands;           /* slack: slash commands answered ("/job"); none: /job only */
+    size_t n_commands;
+    char *app_url;              /* slack: CanTicket's base URL for links; NULL: no links */
+    uint64_t reply_deadline_ms; /* sync providers: answer deadline; 0: the provider's own */
+    char **response_url_hosts;  /* slack: hosts delayed replies may go to; none: hooks.slack.com */
+    size_t n_response_url_hosts;
+    unsigned line; /* line of the entry in the file, for later messages */
 };
 
 struct gw_config {

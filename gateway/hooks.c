@@ -292,6 +292,25 @@ bool gw_hooks_route(struct gw_hooks *h, struct gw_request *r)
         headers[n_headers++] = (struct gw_header){kv->key, kv->value};
     }
     struct gw_headers hs = {headers, n_headers};
+    /* A provider's documented unsigned probe (Slack's ssl_check) is answered before
+     * verification; precheck answers only that exact shape and stores nothing. */
+    if (prov->precheck != NULL) {
+        struct gw_inbound probe = {.endpoint = ep,
+                                   .headers = &hs,
+                                   .body = body,
+                                   .body_len = body_len,
+                                   .media_type = media,
+                                   .request_id = r->id,
+                                   .now = time(NULL)};
+        struct gw_answer pa = {0};
+        if (prov->precheck(&probe, &pa) != 0) {
+            free(body);
+            free(media);
+            gw_metrics_count_request(ep_index, GW_M_ACCEPTED);
+            send_answer(r, &pa);
+            return true;
+        }
+    }
     struct gw_verify_input vin = {
         .body = body,
         .body_len = body_len,
@@ -386,9 +405,13 @@ bool gw_hooks_route(struct gw_hooks *h, struct gw_request *r)
     free(body);
     h->in_flight++;
     if (prov->sync_deadline_ms > 0) {
+        /* The endpoint's reply_deadline, when its provider offers that key, overrides the
+         * provider's default; ingest and workers only test the provider's "> 0". */
+        uint64_t deadline_ms =
+            ep->reply_deadline_ms ? ep->reply_deadline_ms : prov->sync_deadline_ms;
         p->deadline = evtimer_new(h->base, on_deadline, p);
-        struct timeval tv = {prov->sync_deadline_ms / 1000,
-                             (suseconds_t)(prov->sync_deadline_ms % 1000) * 1000};
+        struct timeval tv = {(time_t)(deadline_ms / 1000),
+                             (suseconds_t)(deadline_ms % 1000) * 1000};
         ok = ok && p->deadline != NULL && evtimer_add(p->deadline, &tv) == 0;
     }
     if (!ok || !gw_ingest_submit(h->ingest, p)) {

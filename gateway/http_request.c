@@ -167,7 +167,8 @@ void gw_request_reply_with(struct gw_request *r, int status, const char *json,
         }
     }
     evhttp_send_reply(r->req, status, reason_phrase(status), body);
-    evbuffer_free(body);
+    if (body != NULL)
+        evbuffer_free(body);
 
     uint64_t us = (mono_ns() - r->start_ns) / 1000u;
     enum gw_log_level level = GW_LOG_INFO;
