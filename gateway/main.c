@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "gateway/cli_verify.h"
 #include "gateway/db.h"
 #include "gateway/log.h"
 #include "gateway/migrate.h"
@@ -24,6 +25,13 @@ static void usage(FILE *out)
                  "  serve -c FILE          run the gateway\n"
                  "  migrate -c FILE        apply pending schema migrations (idempotent)\n"
                  "  check-config -c FILE   validate a config file and print every error\n"
+                 "  verify -c FILE --endpoint ID --request FILE [--now T]\n"
+                 "                         explain whether a captured request verifies\n"
+                 "  verify --scheme NAME --secret-file F ... --request FILE\n"
+                 "                         the same without a config (ctgw verify --help)\n"
+                 "  sign -c FILE --endpoint ID --body FILE [--raw] [--now T] [--id ID]\n"
+                 "                         print a curl command (or the raw request) signed\n"
+                 "                         for the endpoint\n"
                  "  version                print the version\n");
 }
 
@@ -110,6 +118,12 @@ int main(int argc, char **argv)
         printf("ctgw %s\n", CTGW_VERSION);
         return 0;
     }
+
+    /* The operator tools take their own options (cli_verify.c). */
+    if (strcmp(command, "verify") == 0)
+        return gw_cli_verify(argc - 1, argv + 1, stdout, stderr);
+    if (strcmp(command, "sign") == 0)
+        return gw_cli_sign(argc - 1, argv + 1, stdout, stderr);
 
     const char *config_path = NULL;
     static const struct option opts[] = {

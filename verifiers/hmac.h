@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <openssl/evp.h>
+
 #include "config/config.h"
 
 #define GW_HMAC_SHA256_SIZE 32 /* bytes of an HMAC-SHA256 */
@@ -75,5 +77,8 @@ bool gw_parse_unix_time(const char *text, size_t len, int64_t *ts);
  * either direction; the edge itself is inside. When it is not, writes a sentence such as
  * "timestamp 301 s in the past, tolerance 300 s" into NOTE. Never overflows. */
 bool gw_within_window(int64_t ts, time_t now, uint64_t tolerance_s, char *note, size_t note_cap);
+
+/* OpenSSL's HMAC, fetched once per process (thread-safe); NULL if unavailable. */
+EVP_MAC *gw_hmac_algorithm(void);
 
 #endif

@@ -52,7 +52,8 @@ static int random_id(const char *prefix, char *out, size_t out_len)
 {
     unsigned char raw[RANDOM_ID_BYTES];
     char hex[2 * RANDOM_ID_BYTES + 1];
-    if (RAND_bytes(raw, (int)sizeof raw) != 1 || gw_hex_encode(raw, sizeof raw, hex, sizeof hex) == 0)
+    if (RAND_bytes(raw, (int)sizeof raw) != 1 ||
+        gw_hex_encode(raw, sizeof raw, hex, sizeof hex) == 0)
         return -1;
     int n = snprintf(out, out_len, "%s%s", prefix, hex);
     return n < 0 || (size_t)n >= out_len ? -1 : 0;

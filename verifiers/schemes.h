@@ -13,7 +13,7 @@
 
 /* What a scheme reads from the endpoint besides the request. */
 enum {
-    GW_SCHEME_NEEDS_SECRETS = 1u << 0,    /* in->secrets: shared secrets or credentials */
+    GW_SCHEME_NEEDS_SECRETS = 1u << 0,     /* in->secrets: shared secrets or credentials */
     GW_SCHEME_NEEDS_PUBLIC_KEYS = 1u << 1, /* in->public_key / legacy_public_key (ghl) */
     GW_SCHEME_NEEDS_TOPICS = 1u << 2,      /* in->topics and a certificate lookup (sns) */
 };

@@ -15,6 +15,7 @@
 #include <openssl/params.h>
 
 #include "verifiers/base64.h"
+#include "verifiers/hmac.h"
 #include "verifiers/ct_compare.h"
 
 #define ID_MAX              256  /* bytes of webhook-id */
@@ -196,25 +197,17 @@ static bool hmac_content(EVP_MAC_CTX *ctx, const unsigned char *key, size_t key_
     return true;
 }
 
-/* A fresh HMAC context, or NULL. Fetched per call so the verifier keeps no global state;
- * the caller frees both with free_hmac. */
+/* A fresh HMAC context, or NULL; the algorithm itself is fetched once (hmac.h). */
 static EVP_MAC_CTX *new_hmac(EVP_MAC **mac)
 {
-    *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    if (*mac == NULL)
-        return NULL;
-    EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(*mac);
-    if (ctx == NULL) {
-        EVP_MAC_free(*mac);
-        *mac = NULL;
-    }
-    return ctx;
+    *mac = gw_hmac_algorithm();
+    return *mac ? EVP_MAC_CTX_new(*mac) : NULL;
 }
 
 static void free_hmac(EVP_MAC *mac, EVP_MAC_CTX *ctx)
 {
+    (void)mac; /* shared, never freed */
     EVP_MAC_CTX_free(ctx);
-    EVP_MAC_free(mac);
 }
 
 /* Checks, in order: each header present once; id and timestamp of their form; the signature
@@ -335,6 +328,7 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
             matched = (int)s;
     }
     free_hmac(mac, ctx);
+    size_t n_sigs = sigs.n; /* kept for the note: the cleanse below zeroes the count too */
     OPENSSL_cleanse(&sigs, sizeof sigs);
 
     if (usable == 0) {
@@ -344,7 +338,7 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
     }
     set_header(detail, names->signature);
     if (matched < 0) {
-        set_note(detail, "none of %zu v1 signatures matches any of %zu usable secrets", sigs.n,
+        set_note(detail, "none of %zu v1 signatures matches any of %zu usable secrets", n_sigs,
                  usable);
         return GW_VERIFY_NO_SECRET_MATCHED;
     }
