@@ -157,7 +157,7 @@ static void put_histogram(struct text *t, const char *name, const char *help,
     }
     uint64_t count = atomic_load_explicit(&h->count, memory_order_relaxed);
     put(t, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)count);
-    put(t, "%s_sum %g\n", name,
+    put(t, "%s_sum %.17g\n", name,
         (double)atomic_load_explicit(&h->sum, memory_order_relaxed) / scale);
     put(t, "%s_count %llu\n", name, (unsigned long long)count);
 }
