@@ -231,7 +231,8 @@ static void build_insert_sql(void)
     }
 }
 
-static int insert_rows(struct gw_db *db, struct row_ref *rows, size_t k, uint64_t token)
+/* Returns the rows the statement inserted (a repeated key counts 0), or -1. */
+static int64_t insert_rows(struct gw_db *db, struct row_ref *rows, size_t k, uint64_t token)
 {
     pthread_once(&insert_sql_once, build_insert_sql);
     const char *sql = insert_sql_for[k];
@@ -260,51 +261,46 @@ static int insert_rows(struct gw_db *db, struct row_ref *rows, size_t k, uint64_
     }
     int64_t rc = gw_db_exec(db, sql, v, k * COLS_PER_ROW);
     free(v);
-    return rc < 0 ? -1 : 0;
+    return rc;
 }
 
 static const size_t chunk_sizes[] = {64, 16, 4, 1};
 
-/* Finds the row a SELECT returned for (endpoint, dedupe_key) among the batch's rows. */
-static struct row_ref *find_row(struct batch *b, const char *endpoint, const char *key)
+/* Ids for the rows of one statement that did not all insert: each row's stored event is
+ * looked up by its key. One this batch inserted (its ingest_batch is ours) is new for its
+ * first row and a duplicate for any later row with the same key; one stored before is a
+ * duplicate, answered with its id and result. */
+static int resolve_rows(struct gw_db *db, struct batch *b, size_t from, size_t k, uint64_t token)
 {
-    for (size_t i = 0; i < b->n_rows; i++)
-        if (b->rows[i].e->event_id == 0 && strcmp(b->rows[i].p->endpoint->id, endpoint) == 0 &&
-            strcmp(b->rows[i].e->env.dedupe_key, key) == 0)
-            return &b->rows[i];
-    return NULL;
-}
-
-/* A row that was not inserted: take the id (and result) of the row that was. Two events of
- * one batch with the same key are the same event: the second is a duplicate of the first. */
-static int resolve_duplicate(struct gw_db *db, struct batch *b, struct row_ref *r)
-{
-    for (size_t i = 0; i < b->n_rows; i++) {
-        struct row_ref *o = &b->rows[i];
-        if (o != r && o->e->event_id != 0 && !o->e->duplicate &&
-            strcmp(o->p->endpoint->id, r->p->endpoint->id) == 0 &&
-            strcmp(o->e->env.dedupe_key, r->e->env.dedupe_key) == 0) {
-            r->e->event_id = o->e->event_id;
-            r->e->duplicate = true;
-            return 0;
+    for (size_t i = from; i < from + k; i++) {
+        struct row_ref *r = &b->rows[i];
+        struct gw_db_value p[] = {GW_DB_TEXT(r->p->endpoint->id), GW_DB_TEXT(r->e->env.dedupe_key)};
+        struct gw_db_rows *rows =
+            gw_db_query(db,
+                        "SELECT id, ingest_batch, result FROM webhook_events WHERE endpoint = ? "
+                        "AND dedupe_key = ?",
+                        p, 2, 1);
+        if (rows == NULL)
+            return -1;
+        if (gw_db_rows_count(rows) != 1) {
+            /* Not inserted, yet not there: cannot happen at READ COMMITTED; never answer
+             * without an id. */
+            gw_db_rows_free(rows);
+            return -1;
         }
-    }
-    struct gw_db_value p[] = {GW_DB_TEXT(r->p->endpoint->id), GW_DB_TEXT(r->e->env.dedupe_key)};
-    struct gw_db_rows *rows = gw_db_query(
-        db, "SELECT id, result FROM webhook_events WHERE endpoint = ? AND dedupe_key = ?", p, 2, 1);
-    if (rows == NULL)
-        return -1;
-    if (gw_db_rows_count(rows) != 1) {
-        /* Not inserted, yet not there: cannot happen at READ COMMITTED; never answer a
-         * duplicate without its id. */
+        uint64_t id = (uint64_t)gw_db_rows_int(rows, 0, 0, 0);
+        bool ours = gw_db_rows_int(rows, 0, 1, -1) == (int64_t)token;
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = b->rows[j].e->event_id == id;
+        r->e->event_id = id;
+        r->e->duplicate = !ours || seen;
+        if (!ours) {
+            const char *res = gw_db_rows_text(rows, 0, 2, NULL);
+            r->e->stored_result = res ? strdup(res) : NULL;
+        }
         gw_db_rows_free(rows);
-        return -1;
     }
-    r->e->event_id = (uint64_t)gw_db_rows_int(rows, 0, 0, 0);
-    const char *res = gw_db_rows_text(rows, 0, 1, NULL);
-    r->e->stored_result = res ? strdup(res) : NULL;
-    r->e->duplicate = true;
-    gw_db_rows_free(rows);
     return 0;
 }
 
@@ -317,7 +313,7 @@ static void sha256(const unsigned char *data, size_t len, unsigned char out[32])
 
 /* Stores the batch in one transaction. 0 on commit; -1 with the reason in err. */
 static int write_batch(struct gw_db *db, struct gw_tenants *tenants, struct batch *b,
-                       bool sync_handled, char *err, size_t err_len)
+                       bool sync_handled, bool consecutive_ids, char *err, size_t err_len)
 {
     uint64_t token = random_u64();
     if (gw_db_begin(db) != 0)
@@ -349,8 +345,18 @@ static int write_batch(struct gw_db *db, struct gw_tenants *tenants, struct batc
                 break;
             }
         }
-        if (insert_rows(db, &b->rows[at], k, token) != 0)
+        int64_t inserted = insert_rows(db, &b->rows[at], k, token);
+        if (inserted < 0)
             goto fail;
+        if (consecutive_ids && inserted == (int64_t)k) {
+            /* Every row inserted, and the server hands one statement consecutive ids in row
+             * order: no need to read them back. */
+            uint64_t first = gw_db_last_insert_id(db);
+            for (size_t i = 0; i < k; i++)
+                b->rows[at + i].e->event_id = first + i;
+        } else if (resolve_rows(db, b, at, k, token) != 0) {
+            goto fail;
+        }
         at += k;
     }
     for (size_t i = 0; i < b->n_audit; i++) {
@@ -363,24 +369,6 @@ static int write_batch(struct gw_db *db, struct gw_tenants *tenants, struct batc
                        "request_id) VALUES (?, ?, ?, ?, ?)",
                        p, 5) < 0)
             goto fail;
-    }
-    if (b->n_rows > 0) {
-        struct gw_db_value p[] = {GW_DB_INT(token)};
-        struct gw_db_rows *rows = gw_db_query(
-            db, "SELECT id, endpoint, dedupe_key FROM webhook_events WHERE ingest_batch = ?", p, 1,
-            b->n_rows);
-        if (rows == NULL)
-            goto fail;
-        for (size_t i = 0; i < gw_db_rows_count(rows); i++) {
-            struct row_ref *r =
-                find_row(b, gw_db_rows_text(rows, i, 1, NULL), gw_db_rows_text(rows, i, 2, NULL));
-            if (r != NULL)
-                r->e->event_id = (uint64_t)gw_db_rows_int(rows, i, 0, 0);
-        }
-        gw_db_rows_free(rows);
-        for (size_t i = 0; i < b->n_rows; i++)
-            if (b->rows[i].e->event_id == 0 && resolve_duplicate(db, b, &b->rows[i]) != 0)
-                goto fail;
     }
     if (gw_db_commit(db) != 0)
         goto fail;
@@ -445,6 +433,19 @@ static void finish_items(struct gw_ingest *in, const struct hooks *h, struct bat
     }
 }
 
+/* 1 when the server gives the rows of one multi-row INSERT consecutive ids in row order
+ * (innodb_autoinc_lock_mode 0 or 1: MariaDB's default), 0 when it may interleave them (2:
+ * MySQL 8's default), -1 when it cannot tell yet. */
+static int autoinc_consecutive(struct gw_db *db)
+{
+    struct gw_db_rows *rows = gw_db_query(db, "SELECT @@innodb_autoinc_lock_mode", NULL, 0, 1);
+    if (rows == NULL)
+        return -1;
+    int64_t mode = gw_db_rows_int(rows, 0, 0, 2);
+    gw_db_rows_free(rows);
+    return mode == 0 || mode == 1 ? 1 : 0;
+}
+
 static void *writer_main(void *arg)
 {
     struct gw_ingest *in = arg;
@@ -460,6 +461,7 @@ static void *writer_main(void *arg)
         return NULL;
     }
     gw_db_thread_init();
+    int consecutive = -1; /* unknown until the first connection answers */
     for (;;) {
         pthread_mutex_lock(&in->lock);
         while (!in->stopping && in->head == NULL && in->n_audit == 0)
@@ -499,9 +501,11 @@ static void *writer_main(void *arg)
         if (db != NULL) {
             /* Two writers (or two instances) inserting overlapping keys can deadlock; InnoDB
              * rolls one back, which is safe to run again. */
+            if (consecutive < 0)
+                consecutive = autoinc_consecutive(db);
             for (int attempt = 0; attempt < DEADLOCK_RETRIES && !stored; attempt++) {
-                stored =
-                    write_batch(db, tenants, &b, h.sync_handler != NULL, err, sizeof(err)) == 0;
+                stored = write_batch(db, tenants, &b, h.sync_handler != NULL, consecutive == 1, err,
+                                     sizeof(err)) == 0;
                 unsigned no = gw_db_errno(db);
                 if (!stored && no != ER_LOCK_DEADLOCK && no != ER_LOCK_WAIT_TIMEOUT)
                     break;

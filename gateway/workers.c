@@ -107,13 +107,25 @@ static size_t claim_batch(struct worker *w, struct gw_db *db, uint64_t *ids, siz
             ids[n++] = (uint64_t)gw_db_rows_int(rows, i, 0, 0);
         gw_db_rows_free(rows);
     }
-    for (size_t i = 0; i < n; i++) {
-        struct gw_db_value p[] = {GW_DB_TEXT(w->owner), GW_DB_INT(LEASE_S), GW_DB_INT(ids[i])};
-        if (gw_db_exec(db,
-                       "UPDATE webhook_events SET status = 'processing', lease_owner = ?, "
-                       "lease_expires_at = NOW(3) + INTERVAL ? SECOND, attempts = attempts + 1 "
-                       "WHERE id = ?",
-                       p, 3) < 0)
+    if (n > 0) {
+        /* One statement for the whole claim; its text depends only on n (<= CLAIM_BATCH). */
+        char sql[512];
+        int len = snprintf(sql, sizeof(sql),
+                           "UPDATE webhook_events SET status = 'processing', lease_owner = ?, "
+                           "lease_expires_at = NOW(3) + INTERVAL ? SECOND, attempts = attempts + "
+                           "1 WHERE id IN (");
+        for (size_t i = 0; i < n && len > 0 && (size_t)len < sizeof(sql); i++)
+            len += snprintf(sql + len, sizeof(sql) - (size_t)len, "%s?", i ? ", " : "");
+        if (len <= 0 || (size_t)len + 2 > sizeof(sql))
+            goto fail;
+        sql[len] = ')';
+        sql[len + 1] = '\0';
+        struct gw_db_value p[2 + CLAIM_BATCH];
+        p[0] = GW_DB_TEXT(w->owner);
+        p[1] = GW_DB_INT(LEASE_S);
+        for (size_t i = 0; i < n; i++)
+            p[2 + i] = GW_DB_INT(ids[i]);
+        if (gw_db_exec(db, sql, p, 2 + n) < 0)
             goto fail;
     }
     if (gw_db_commit(db) != 0)
