@@ -11,6 +11,7 @@
 #include <sys/random.h>
 
 #include "config/config.h"
+#include "gateway/clock.h"
 #include "gateway/log.h"
 #include "gateway/metrics.h"
 #include "gateway/tenants.h"
@@ -22,6 +23,8 @@
 #define COLS_PER_ROW         14
 #define STATEMENT_BYTES      (4u << 20)
 #define DEADLOCK_RETRIES     3
+#define LINGER_BELOW         8 /* events: a smaller batch waits a moment for more */
+#define LINGER_US            500
 #define ER_LOCK_WAIT_TIMEOUT 1205
 #define ER_LOCK_DEADLOCK     1213
 
@@ -61,6 +64,7 @@ struct gw_ingest {
      * that whoever installed the hooks may free what they point at once it returns. */
     unsigned hooks_in_use;
     pthread_cond_t hooks_idle;
+    unsigned committing; /* writers between taking a batch and finishing it */
 };
 
 void gw_pending_free(struct gw_pending *p)
@@ -446,6 +450,24 @@ static int autoinc_consecutive(struct gw_db *db)
     return mode == 0 || mode == 1 ? 1 : 0;
 }
 
+/* Moves queued requests into the batch, up to batch_max events (lock held). */
+static void take_items(struct gw_ingest *in, struct batch *b)
+{
+    while (in->head != NULL &&
+           (b->n_rows == 0 || b->n_rows + in->head->p->n_events <= in->cfg->ingest.batch_max)) {
+        struct node *n = in->head;
+        in->head = n->next;
+        if (in->head == NULL)
+            in->tail = NULL;
+        in->queued--;
+        struct gw_pending *p = n->p;
+        free(n);
+        b->items[b->n_items++] = p;
+        for (size_t k = 0; k < p->n_events; k++)
+            b->rows[b->n_rows++] = (struct row_ref){.p = p, .e = &p->events[k]};
+    }
+}
+
 static void *writer_main(void *arg)
 {
     struct gw_ingest *in = arg;
@@ -473,19 +495,22 @@ static void *writer_main(void *arg)
         b.n_rows = b.n_items = b.n_audit = 0;
         /* Whatever is queued, up to batch_max events: under load batches grow by themselves,
          * and one commit (one fsync) acknowledges them all. */
-        while (in->head != NULL &&
-               (b.n_rows == 0 || b.n_rows + in->head->p->n_events <= in->cfg->ingest.batch_max)) {
-            struct node *n = in->head;
-            in->head = n->next;
-            if (in->head == NULL)
-                in->tail = NULL;
-            in->queued--;
-            struct gw_pending *p = n->p;
-            free(n);
-            b.items[b.n_items++] = p;
-            for (size_t k = 0; k < p->n_events; k++)
-                b.rows[b.n_rows++] = (struct row_ref){.p = p, .e = &p->events[k]};
+        take_items(in, &b);
+        /* A writer woken by the first request of a burst would commit it alone while the
+         * rest arrive: while another writer is busy committing, wait a moment for company. */
+        if (b.n_rows < LINGER_BELOW && in->committing > 0 && !in->stopping) {
+            struct timespec until = gw_deadline_in_ms(0);
+            until.tv_nsec += LINGER_US * 1000L;
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
+            while (in->head == NULL && !in->stopping &&
+                   pthread_cond_timedwait(&in->work, &in->lock, &until) == 0)
+                ;
+            take_items(in, &b);
         }
+        in->committing++;
         b.n_audit = in->n_audit < AUDIT_PER_BATCH ? in->n_audit : AUDIT_PER_BATCH;
         memcpy(b.audit, in->audit, b.n_audit * sizeof(struct audit_row));
         memmove(in->audit, in->audit + b.n_audit,
@@ -524,6 +549,7 @@ static void *writer_main(void *arg)
         if (stored && h.commit_hook != NULL)
             h.commit_hook(h.commit_ud);
         pthread_mutex_lock(&in->lock);
+        in->committing--;
         if (--in->hooks_in_use == 0)
             pthread_cond_broadcast(&in->hooks_idle);
         pthread_mutex_unlock(&in->lock);
@@ -556,7 +582,7 @@ struct gw_ingest *gw_ingest_start(const struct gw_config *cfg, struct event_base
         return NULL;
     }
     pthread_mutex_init(&in->lock, NULL);
-    pthread_cond_init(&in->work, NULL);
+    gw_cond_init_monotonic(&in->work); /* the linger waits on it with a monotonic deadline */
     pthread_cond_init(&in->hooks_idle, NULL);
     pthread_mutex_init(&in->done_lock, NULL);
     for (size_t i = 0; i < in->n_writers; i++) {

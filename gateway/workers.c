@@ -99,7 +99,8 @@ static size_t claim_batch(struct worker *w, struct gw_db *db, uint64_t *ids, siz
         struct gw_db_value lim2[] = {GW_DB_INT(max - n)};
         rows = gw_db_query(db,
                            "SELECT id FROM webhook_events WHERE status = 'processing' AND "
-                           "lease_expires_at < NOW(3) LIMIT ? FOR UPDATE SKIP LOCKED",
+                           "next_attempt_at < NOW(3) AND lease_expires_at < NOW(3) LIMIT ? "
+                           "FOR UPDATE SKIP LOCKED",
                            lim2, 1, max - n);
         if (rows == NULL)
             goto fail;
@@ -110,10 +111,12 @@ static size_t claim_batch(struct worker *w, struct gw_db *db, uint64_t *ids, siz
     if (n > 0) {
         /* One statement for the whole claim; its text depends only on n (<= CLAIM_BATCH). */
         char sql[512];
-        int len = snprintf(sql, sizeof(sql),
-                           "UPDATE webhook_events SET status = 'processing', lease_owner = ?, "
-                           "lease_expires_at = NOW(3) + INTERVAL ? SECOND, attempts = attempts + "
-                           "1 WHERE id IN (");
+        int len = snprintf(
+            sql, sizeof(sql),
+            "UPDATE webhook_events SET status = 'processing', lease_owner = ?, "
+            "lease_expires_at = NOW(3) + INTERVAL ? SECOND, next_attempt_at = lease_expires_at, "
+            "attempts = attempts + "
+            "1 WHERE id IN (");
         for (size_t i = 0; i < n && len > 0 && (size_t)len < sizeof(sql); i++)
             len += snprintf(sql + len, sizeof(sql) - (size_t)len, "%s?", i ? ", " : "");
         if (len <= 0 || (size_t)len + 2 > sizeof(sql))
@@ -147,11 +150,13 @@ fail:
 static bool claim_one(struct worker *w, struct gw_db *db, uint64_t id)
 {
     struct gw_db_value p[] = {GW_DB_TEXT(w->owner), GW_DB_INT(LEASE_S), GW_DB_INT(id)};
-    return gw_db_exec(db,
-                      "UPDATE webhook_events SET status = 'processing', lease_owner = ?, "
-                      "lease_expires_at = NOW(3) + INTERVAL ? SECOND, attempts = attempts + 1 "
-                      "WHERE id = ? AND status = 'pending'",
-                      p, 3) == 1;
+    return gw_db_exec(
+               db,
+               "UPDATE webhook_events SET status = 'processing', lease_owner = ?, "
+               "lease_expires_at = NOW(3) + INTERVAL ? SECOND, next_attempt_at = lease_expires_at, "
+               "attempts = attempts + 1 "
+               "WHERE id = ? AND status = 'pending'",
+               p, 3) == 1;
 }
 
 /* ------------------------------------------------------------------ applying */
