@@ -3,6 +3,7 @@
 #include "verifiers/hmac.h"
 
 #include <pthread.h>
+#include <stdlib.h>
 
 #include <inttypes.h>
 #include <limits.h>
@@ -30,6 +31,83 @@ EVP_MAC *gw_hmac_algorithm(void)
 {
     pthread_once(&hmac_once, fetch_hmac);
     return hmac_algorithm;
+}
+
+/* Keyed contexts, cached per thread: keying HMAC (two SHA-256 blocks and allocations) cost
+ * more than hashing a 1 KiB body, and a thread verifies with the same few endpoint secrets
+ * again and again. A context keeps its key; EVP_MAC_init with a NULL key restarts it. */
+#define KEYED_SLOTS   16
+#define KEYED_KEY_MAX 256
+
+struct keyed_slot {
+    size_t len;
+    unsigned char key[KEYED_KEY_MAX];
+    EVP_MAC_CTX *ctx;
+    unsigned long used;
+};
+
+struct keyed_cache {
+    struct keyed_slot slot[KEYED_SLOTS];
+    unsigned long clock;
+};
+
+static pthread_key_t keyed_key;
+static pthread_once_t keyed_once = PTHREAD_ONCE_INIT;
+static int keyed_ok;
+
+static void keyed_free(void *p)
+{
+    struct keyed_cache *c = p;
+    for (size_t i = 0; i < KEYED_SLOTS; i++)
+        EVP_MAC_CTX_free(c->slot[i].ctx);
+    OPENSSL_cleanse(c, sizeof(*c));
+    free(c);
+}
+
+static void keyed_init(void)
+{
+    keyed_ok = pthread_key_create(&keyed_key, keyed_free) == 0;
+}
+
+EVP_MAC_CTX *gw_hmac_keyed(const void *key, size_t key_len)
+{
+    EVP_MAC *mac = gw_hmac_algorithm();
+    pthread_once(&keyed_once, keyed_init);
+    if (mac == NULL || !keyed_ok || key == NULL || key_len == 0 || key_len > KEYED_KEY_MAX)
+        return NULL;
+    struct keyed_cache *c = pthread_getspecific(keyed_key);
+    if (c == NULL) {
+        c = calloc(1, sizeof(*c));
+        if (c == NULL || pthread_setspecific(keyed_key, c) != 0) {
+            free(c);
+            return NULL;
+        }
+    }
+    struct keyed_slot *victim = &c->slot[0];
+    for (size_t i = 0; i < KEYED_SLOTS; i++) {
+        struct keyed_slot *s = &c->slot[i];
+        if (s->ctx != NULL && s->len == key_len && CRYPTO_memcmp(s->key, key, key_len) == 0) {
+            s->used = ++c->clock;
+            return EVP_MAC_init(s->ctx, NULL, 0, NULL) == 1 ? s->ctx : NULL;
+        }
+        if (s->ctx == NULL || (victim->ctx != NULL && s->used < victim->used))
+            victim = s;
+    }
+    EVP_MAC_CTX_free(victim->ctx);
+    OPENSSL_cleanse(victim, sizeof(*victim));
+    char digest[] = "SHA256";
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                           OSSL_PARAM_construct_end()};
+    EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(mac);
+    if (ctx == NULL || EVP_MAC_init(ctx, key, key_len, params) != 1) {
+        EVP_MAC_CTX_free(ctx);
+        return NULL;
+    }
+    victim->ctx = ctx;
+    victim->len = key_len;
+    memcpy(victim->key, key, key_len);
+    victim->used = ++c->clock;
+    return ctx;
 }
 
 /* An HMAC-SHA256 context of its own per use: contexts are not shared between threads. */
@@ -72,12 +150,16 @@ static bool hmac_compute(struct hmac *h, const void *key, size_t key_len,
     size_t out_len = 0;
     if (key == NULL || key_len == 0)
         return false;
-    if (EVP_MAC_init(h->ctx, key, key_len, params) != 1)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (pieces[i].len > 0 && EVP_MAC_update(h->ctx, pieces[i].data, pieces[i].len) != 1)
+    EVP_MAC_CTX *ctx = gw_hmac_keyed(key, key_len);
+    if (ctx == NULL) { /* no cache for this key: key the context of this call */
+        ctx = h->ctx;
+        if (EVP_MAC_init(ctx, key, key_len, params) != 1)
             return false;
-    if (EVP_MAC_final(h->ctx, out, &out_len, GW_HMAC_SHA256_SIZE) != 1 ||
+    }
+    for (size_t i = 0; i < n; i++)
+        if (pieces[i].len > 0 && EVP_MAC_update(ctx, pieces[i].data, pieces[i].len) != 1)
+            return false;
+    if (EVP_MAC_final(ctx, out, &out_len, GW_HMAC_SHA256_SIZE) != 1 ||
         out_len != GW_HMAC_SHA256_SIZE)
         return false;
     return true;

@@ -81,4 +81,9 @@ bool gw_within_window(int64_t ts, time_t now, uint64_t tolerance_s, char *note, 
 /* OpenSSL's HMAC, fetched once per process (thread-safe); NULL if unavailable. */
 EVP_MAC *gw_hmac_algorithm(void);
 
+/* An HMAC-SHA256 context keyed with KEY and ready for updates, from a small per-thread
+ * cache (freed when the thread ends); NULL when the key is over 256 bytes or OpenSSL fails,
+ * in which case the caller keys a context of its own. Valid until the thread's next call. */
+EVP_MAC_CTX *gw_hmac_keyed(const void *key, size_t key_len);
+
 #endif

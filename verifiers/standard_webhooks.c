@@ -183,7 +183,10 @@ static bool hmac_content(EVP_MAC_CTX *ctx, const unsigned char *key, size_t key_
                            OSSL_PARAM_construct_end()};
     static const unsigned char dot = '.';
     size_t mac_len = 0;
-    if (EVP_MAC_init(ctx, key, key_len, params) != 1)
+    EVP_MAC_CTX *keyed = gw_hmac_keyed(key, key_len);
+    if (keyed != NULL)
+        ctx = keyed; /* already keyed, from the per-thread cache */
+    else if (EVP_MAC_init(ctx, key, key_len, params) != 1)
         return false;
     if (EVP_MAC_update(ctx, (const unsigned char *)id, id_len) != 1 ||
         EVP_MAC_update(ctx, &dot, 1) != 1 ||
