@@ -24,3 +24,10 @@ struct timespec gw_deadline_in_ms(uint64_t ms)
     }
     return t;
 }
+
+uint64_t gw_monotonic_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}

@@ -13,4 +13,7 @@ int gw_cond_init_monotonic(pthread_cond_t *cond);
 /* The CLOCK_MONOTONIC time `ms` milliseconds from now, for pthread_cond_timedwait. */
 struct timespec gw_deadline_in_ms(uint64_t ms);
 
+/* Nanoseconds on CLOCK_MONOTONIC, for durations and deadlines. */
+uint64_t gw_monotonic_ns(void);
+
 #endif

@@ -111,14 +111,6 @@ static bool media_type_allowed(const struct gw_provider *p, const char *mt)
     return false;
 }
 
-static const struct gw_endpoint_config *find_endpoint(const struct gw_config *cfg, const char *id)
-{
-    for (size_t i = 0; i < cfg->n_endpoints; i++)
-        if (strcmp(cfg->endpoints[i].id, id) == 0)
-            return &cfg->endpoints[i];
-    return NULL;
-}
-
 /* The allow-listed headers as a JSON object, or NULL when none are present. */
 static char *stored_headers_json(const struct gw_provider *p, const struct gw_headers *hs)
 {
@@ -246,7 +238,7 @@ bool gw_hooks_route(struct gw_hooks *h, struct gw_request *r)
     if (strncmp(r->path, prefix, sizeof(prefix) - 1) != 0)
         return false;
     const char *id = r->path + sizeof(prefix) - 1;
-    const struct gw_endpoint_config *ep = find_endpoint(h->cfg, id);
+    const struct gw_endpoint_config *ep = gw_config_endpoint(h->cfg, id);
     if (ep == NULL || ep->provider->verifier == NULL) {
         reply_json(r, 404, "{\"error\":\"unknown_endpoint\"}");
         return true;

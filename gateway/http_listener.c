@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "gateway/clock.h"
 #include "gateway/log.h"
 
 #define SWEEP_INTERVAL_MS 250
@@ -51,13 +52,6 @@ struct gw_listener {
     void (*cb)(struct evhttp_request *, void *);
     void *cb_arg;
 };
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static void conn_unlink(struct gw_listener *l, struct conn *c)
 {
@@ -97,7 +91,7 @@ static void on_request_complete(struct evhttp_request *req, void *arg)
     struct conn *c = arg;
     (void)req;
     c->busy = false;
-    c->mark_ms = now_ms();
+    c->mark_ms = (gw_monotonic_ns() / 1000000u);
 }
 
 static void sweep(evutil_socket_t fd, short what, void *arg)
@@ -105,7 +99,7 @@ static void sweep(evutil_socket_t fd, short what, void *arg)
     struct gw_listener *l = arg;
     (void)fd;
     (void)what;
-    uint64_t now = now_ms();
+    uint64_t now = (gw_monotonic_ns() / 1000000u);
     struct conn *c = l->conns;
     while (c != NULL) {
         struct conn *next = c->next;
@@ -179,7 +173,7 @@ static struct bufferevent *make_connection(struct event_base *base, void *arg)
     bufferevent_incref(bev);
     c->bev = bev;
     c->l = l;
-    c->mark_ms = now_ms();
+    c->mark_ms = (gw_monotonic_ns() / 1000000u);
     c->next = l->conns;
     if (l->conns)
         l->conns->prev = c;

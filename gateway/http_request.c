@@ -11,14 +11,8 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "gateway/clock.h"
 #include "gateway/log.h"
-
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 void gw_request_new_id(char out[GW_REQUEST_ID_MAX + 1])
 {
@@ -34,7 +28,7 @@ void gw_request_new_id(char out[GW_REQUEST_ID_MAX + 1])
         /* getrandom cannot fail on Linux >= 3.17 once the pool is seeded; keep ids unique
          * anyway. */
         static uint64_t counter;
-        uint64_t v = mono_ns() ^ (++counter << 32);
+        uint64_t v = gw_monotonic_ns() ^ (++counter << 32);
         memcpy(raw, &v, sizeof(v));
     }
     for (size_t i = 0; i < sizeof(raw); i++)
@@ -58,7 +52,7 @@ int gw_request_begin(struct gw_request *r, struct evhttp_request *req, const cha
 {
     memset(r, 0, sizeof(*r));
     r->req = req;
-    r->start_ns = mono_ns();
+    r->start_ns = gw_monotonic_ns();
     r->listener = listener;
     const char *given = evhttp_find_header(evhttp_request_get_input_headers(req), "X-Request-Id");
     if (given != NULL && request_id_ok(given))
@@ -170,7 +164,7 @@ void gw_request_reply_with(struct gw_request *r, int status, const char *json,
     if (body != NULL)
         evbuffer_free(body);
 
-    uint64_t us = (mono_ns() - r->start_ns) / 1000u;
+    uint64_t us = (gw_monotonic_ns() - r->start_ns) / 1000u;
     enum gw_log_level level = GW_LOG_INFO;
     /* Probes arrive every few seconds from load balancers: keep them out of the info log. */
     if (strcmp(r->path, "/healthz") == 0 || strcmp(r->path, "/readyz") == 0)
@@ -188,7 +182,7 @@ void gw_request_reply_with(struct gw_request *r, int status, const char *json,
 
 uint64_t gw_request_elapsed_us(const struct gw_request *r)
 {
-    return (mono_ns() - r->start_ns) / 1000u;
+    return (gw_monotonic_ns() - r->start_ns) / 1000u;
 }
 
 void gw_request_reply(struct gw_request *r, int status, const char *json)

@@ -68,14 +68,6 @@ static double random01(void)
     return (double)r / 4294967296.0;
 }
 
-static const struct gw_endpoint_config *endpoint_by_id(const struct gw_config *cfg, const char *id)
-{
-    for (size_t i = 0; i < cfg->n_endpoints; i++)
-        if (strcmp(cfg->endpoints[i].id, id) == 0)
-            return &cfg->endpoints[i];
-    return NULL;
-}
-
 /* ------------------------------------------------------------------ claiming */
 
 static size_t claim_batch(struct worker *w, struct gw_db *db, uint64_t *ids, size_t max)
@@ -234,7 +226,7 @@ static void apply_event(struct worker *w, struct gw_db *db, uint64_t id, struct 
     }
     attempts = (unsigned)gw_db_rows_int(row, 0, 5, 1);
     const struct gw_endpoint_config *ep =
-        endpoint_by_id(w->pool->cfg, gw_db_rows_text(row, 0, 0, NULL));
+        gw_config_endpoint(w->pool->cfg, gw_db_rows_text(row, 0, 0, NULL));
     const struct gw_provider *prov = gw_provider_find(gw_db_rows_text(row, 0, 1, NULL));
     size_t body_len = 0;
     const char *body = gw_db_rows_text(row, 0, 4, &body_len);

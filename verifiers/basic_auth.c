@@ -20,20 +20,6 @@
 /* Longest Authorization value looked at: the scheme, a few spaces, the base64. */
 #define HEADER_MAX 1100
 
-static void set_header(struct gw_verify_detail *detail, const char *name)
-{
-    snprintf(detail->header, sizeof detail->header, "%s", name);
-}
-
-__attribute__((format(printf, 2, 3))) static void set_note(struct gw_verify_detail *detail,
-                                                           const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(detail->note, sizeof detail->note, fmt, ap);
-    va_end(ap);
-}
-
 static bool usable(const struct gw_secret *secret)
 {
     return secret != NULL && secret->data != NULL && secret->len > 0 &&
@@ -47,33 +33,34 @@ static bool parse(const char *value, unsigned char cred[CREDENTIAL_MAX], size_t 
 {
     size_t len = strnlen(value, HEADER_MAX + 1);
     if (len > HEADER_MAX) {
-        set_note(detail, "%s is longer than %d bytes", AUTH_HEADER, HEADER_MAX);
+        gw_verify_note(detail, "%s is longer than %d bytes", AUTH_HEADER, HEADER_MAX);
         return false;
     }
     size_t scheme_len = sizeof SCHEME - 1;
     if (len <= scheme_len || strncasecmp(value, SCHEME, scheme_len) != 0 ||
         value[scheme_len] != ' ') {
-        set_note(detail, "%s must be \"Basic\", a space and base64 of user:pass", AUTH_HEADER);
+        gw_verify_note(detail, "%s must be \"Basic\", a space and base64 of user:pass",
+                       AUTH_HEADER);
         return false;
     }
     size_t i = scheme_len;
     while (i < len && value[i] == ' ')
         i++;
     if (i == len || !gw_base64_decode(value + i, len - i, cred, CREDENTIAL_MAX, cred_len, 0)) {
-        set_note(detail, "the credentials must be padded base64 of at most %d bytes",
-                 CREDENTIAL_MAX);
+        gw_verify_note(detail, "the credentials must be padded base64 of at most %d bytes",
+                       CREDENTIAL_MAX);
         return false;
     }
     bool colon = false;
     for (size_t k = 0; k < *cred_len; k++) {
         if (cred[k] < 0x20 || cred[k] == 0x7f) {
-            set_note(detail, "the decoded credentials hold a control character");
+            gw_verify_note(detail, "the decoded credentials hold a control character");
             return false;
         }
         colon |= cred[k] == ':';
     }
     if (!colon) {
-        set_note(detail, "the decoded credentials have no ':' between user and password");
+        gw_verify_note(detail, "the decoded credentials have no ':' between user and password");
         return false;
     }
     return true;
@@ -89,22 +76,12 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
         detail = &scratch;
     memset(detail, 0, sizeof *detail);
     detail->secret_index = -1;
-    set_header(detail, AUTH_HEADER);
+    gw_verify_set_header(detail, AUTH_HEADER);
 
-    static const struct gw_headers no_headers = {NULL, 0};
-    const struct gw_headers *headers =
-        in != NULL && in->headers != NULL ? in->headers : &no_headers;
-    size_t count = gw_headers_count(headers, AUTH_HEADER);
-    const char *value = gw_headers_get(headers, AUTH_HEADER);
-    if (count == 0 || value == NULL) {
-        set_note(detail, "%s is missing", AUTH_HEADER);
+    const char *value =
+        gw_verify_single_header(in != NULL ? in->headers : NULL, AUTH_HEADER, detail);
+    if (value == NULL)
         return GW_VERIFY_MISSING_HEADER;
-    }
-    /* Repeated counts as missing (verifier.h): there is no single credential to check. */
-    if (count > 1) {
-        set_note(detail, "%s appears %zu times, exactly once is needed", AUTH_HEADER, count);
-        return GW_VERIFY_MISSING_HEADER;
-    }
 
     unsigned char cred[CREDENTIAL_MAX];
     size_t cred_len = 0;
@@ -124,16 +101,16 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
     }
     OPENSSL_cleanse(cred, sizeof cred);
     if (n_usable == 0) {
-        set_note(detail, "none of the %zu secrets is usable (user:pass, at most %d bytes)",
-                 in->n_secrets, CREDENTIAL_MAX);
+        gw_verify_note(detail, "none of the %zu secrets is usable (user:pass, at most %d bytes)",
+                       in->n_secrets, CREDENTIAL_MAX);
         return GW_VERIFY_KEY_UNUSABLE;
     }
     if (matched < 0) {
-        set_note(detail, "the credentials match none of %zu configured", n_usable);
+        gw_verify_note(detail, "the credentials match none of %zu configured", n_usable);
         return GW_VERIFY_NO_SECRET_MATCHED;
     }
     detail->secret_index = matched;
-    set_note(detail, "verified with secret %d", matched);
+    gw_verify_note(detail, "verified with secret %d", matched);
     return GW_VERIFY_OK;
 }
 

@@ -34,20 +34,6 @@ struct scheme {
 static const struct scheme current = {CURRENT_HEADER, 0, GW_GHL_KEY_ED25519};
 static const struct scheme legacy = {LEGACY_HEADER, 1, GW_GHL_KEY_RSA};
 
-static void set_header(struct gw_verify_detail *detail, const char *name)
-{
-    snprintf(detail->header, sizeof detail->header, "%s", name);
-}
-
-__attribute__((format(printf, 2, 3))) static void set_note(struct gw_verify_detail *detail,
-                                                           const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(detail->note, sizeof detail->note, fmt, ap);
-    va_end(ap);
-}
-
 /* NULL when KEY is usable as KIND, else why not. */
 static const char *key_problem(const EVP_PKEY *key, enum gw_ghl_key_kind kind)
 {
@@ -139,20 +125,20 @@ out:
 static enum gw_verify_result verify_scheme(const struct gw_verify_input *in, const struct scheme *s,
                                            const char *value, struct gw_verify_detail *detail)
 {
-    set_header(detail, s->header);
+    gw_verify_set_header(detail, s->header);
     detail->signed_len = in->body_len;
     if (in->body == NULL && in->body_len > 0) {
-        set_note(detail, "body of %zu bytes given without its bytes", in->body_len);
+        gw_verify_note(detail, "body of %zu bytes given without its bytes", in->body_len);
         return GW_VERIFY_MALFORMED_HEADER;
     }
     if (strcmp(value, NOT_SIGNED) == 0) {
-        set_note(detail, "%s is \"N/A\": HighLevel did not sign this delivery", s->header);
+        gw_verify_note(detail, "%s is \"N/A\": HighLevel did not sign this delivery", s->header);
         return GW_VERIFY_MALFORMED_HEADER;
     }
     EVP_PKEY *key = s->kind == GW_GHL_KEY_ED25519 ? in->public_key : in->legacy_public_key;
     const char *problem = key_problem(key, s->kind);
     if (problem != NULL) {
-        set_note(detail, "%s", problem);
+        gw_verify_note(detail, "%s", problem);
         return GW_VERIFY_KEY_UNUSABLE;
     }
     /* The signature size follows from the key, so a value of any other length is refused
@@ -160,24 +146,25 @@ static enum gw_verify_result verify_scheme(const struct gw_verify_input *in, con
     size_t want = s->kind == GW_GHL_KEY_ED25519 ? ED25519_SIG : (size_t)EVP_PKEY_get_size(key);
     unsigned char sig[RSA_SIG_MAX];
     if (want == 0 || want > sizeof sig || !decode_signature(value, sig, want)) {
-        set_note(detail, "%s must be padded base64 of a %zu-byte signature", s->header, want);
+        gw_verify_note(detail, "%s must be padded base64 of a %zu-byte signature", s->header, want);
         return GW_VERIFY_MALFORMED_HEADER;
     }
     const unsigned char *body = in->body_len > 0 ? in->body : (const unsigned char *)"";
     int v = verify_with(key, s->kind, sig, want, body, in->body_len);
     if (v < 0) {
-        set_note(detail, "OpenSSL could not set up the %s key for verification",
-                 s->kind == GW_GHL_KEY_ED25519 ? "Ed25519" : "RSA-SHA256");
+        gw_verify_note(detail, "OpenSSL could not set up the %s key for verification",
+                       s->kind == GW_GHL_KEY_ED25519 ? "Ed25519" : "RSA-SHA256");
         return GW_VERIFY_KEY_UNUSABLE;
     }
     if (v == 0) {
-        set_note(detail, "%s does not verify with the %s key over the %zu-byte body", s->header,
-                 s->kind == GW_GHL_KEY_ED25519 ? "Ed25519" : "legacy RSA", in->body_len);
+        gw_verify_note(detail, "%s does not verify with the %s key over the %zu-byte body",
+                       s->header, s->kind == GW_GHL_KEY_ED25519 ? "Ed25519" : "legacy RSA",
+                       in->body_len);
         return GW_VERIFY_NO_SECRET_MATCHED;
     }
     detail->secret_index = s->index;
-    set_note(detail, "verified with the %s key",
-             s->kind == GW_GHL_KEY_ED25519 ? "Ed25519" : "legacy RSA");
+    gw_verify_note(detail, "verified with the %s key",
+                   s->kind == GW_GHL_KEY_ED25519 ? "Ed25519" : "legacy RSA");
     return GW_VERIFY_OK;
 }
 
@@ -202,8 +189,9 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
         if (count == 0)
             continue;
         if (count > 1) {
-            set_header(detail, s->header);
-            set_note(detail, "%s appears %zu times, exactly once is needed", s->header, count);
+            gw_verify_set_header(detail, s->header);
+            gw_verify_note(detail, "%s appears %zu times, exactly once is needed", s->header,
+                           count);
             return GW_VERIFY_MISSING_HEADER;
         }
         const char *value = gw_headers_get(headers, s->header);
@@ -211,8 +199,8 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
             break;
         return verify_scheme(in, s, value, detail);
     }
-    set_header(detail, CURRENT_HEADER);
-    set_note(detail, "neither %s nor %s is present", CURRENT_HEADER, LEGACY_HEADER);
+    gw_verify_set_header(detail, CURRENT_HEADER);
+    gw_verify_note(detail, "neither %s nor %s is present", CURRENT_HEADER, LEGACY_HEADER);
     return GW_VERIFY_MISSING_HEADER;
 }
 

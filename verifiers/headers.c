@@ -1,4 +1,7 @@
-/* headers.c — case-insensitive lookup in the request headers verifiers receive. */
+/* headers.c — what every verifier shares: case-insensitive lookup in the request headers,
+ * reason names, and filling the detail it reports. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <strings.h>
 
 #include "verifiers/verifier.h"
@@ -37,4 +40,35 @@ const char *gw_verify_result_name(enum gw_verify_result r)
         return "key_unusable";
     }
     return "unknown";
+}
+
+void gw_verify_set_header(struct gw_verify_detail *detail, const char *name)
+{
+    snprintf(detail->header, sizeof detail->header, "%s", name);
+}
+
+void gw_verify_note(struct gw_verify_detail *detail, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail->note, sizeof detail->note, fmt, ap);
+    va_end(ap);
+}
+
+const char *gw_verify_single_header(const struct gw_headers *headers, const char *name,
+                                    struct gw_verify_detail *detail)
+{
+    size_t count = gw_headers_count(headers, name);
+    const char *value = gw_headers_get(headers, name);
+    if (count == 0 || value == NULL) {
+        gw_verify_set_header(detail, name);
+        gw_verify_note(detail, "%s is missing", name);
+        return NULL;
+    }
+    if (count > 1) {
+        gw_verify_set_header(detail, name);
+        gw_verify_note(detail, "%s appears %zu times, exactly once is needed", name, count);
+        return NULL;
+    }
+    return value;
 }

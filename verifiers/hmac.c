@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
+#include "verifiers/base64.h"
 #include "verifiers/ct_compare.h"
 
 /* The HMAC implementation is fetched once per process: fetching it for every verification
@@ -317,4 +318,66 @@ bool gw_within_window(int64_t ts, time_t now_t, uint64_t tolerance_s, char *note
         return false;
     }
     return true;
+}
+
+enum gw_verify_result gw_hmac_verify_body(const struct gw_verify_input *in,
+                                          struct gw_verify_detail *detail, const char *header,
+                                          enum gw_hmac_encoding encoding, const char *what)
+{
+    struct gw_verify_detail scratch;
+    if (detail == NULL)
+        detail = &scratch;
+    memset(detail, 0, sizeof *detail);
+    detail->secret_index = -1;
+    gw_verify_set_header(detail, header);
+
+    const char *value = gw_verify_single_header(in != NULL ? in->headers : NULL, header, detail);
+    if (value == NULL)
+        return GW_VERIFY_MISSING_HEADER;
+    if (in->body == NULL && in->body_len > 0) {
+        gw_verify_note(detail, "body of %zu bytes given without its bytes", in->body_len);
+        return GW_VERIFY_MALFORMED_HEADER;
+    }
+    detail->signed_len = in->body_len;
+
+    /* The one length each encoding of 32 bytes has; a longer value is not read on. */
+    size_t want = encoding == GW_HMAC_HEX ? (size_t)GW_HMAC_SHA256_HEX
+                                          : (size_t)GW_BASE64_ENCODED_LEN(GW_HMAC_SHA256_SIZE);
+    unsigned char sig[GW_HMAC_SHA256_SIZE];
+    size_t value_len = strnlen(value, want + 1);
+    size_t sig_len = 0;
+    bool decoded = value_len == want &&
+                   (encoding == GW_HMAC_HEX
+                        ? gw_hex_decode(value, value_len, sig, sizeof sig, &sig_len, 0)
+                        : gw_base64_decode(value, value_len, sig, sizeof sig, &sig_len, 0)) &&
+                   sig_len == sizeof sig;
+    if (!decoded) {
+        if (encoding == GW_HMAC_HEX)
+            gw_verify_note(detail, "%s must be %d lowercase hex digits", header,
+                           GW_HMAC_SHA256_HEX);
+        else
+            gw_verify_note(detail, "%s must be the padded base64 of %d bytes (%d characters)",
+                           header, GW_HMAC_SHA256_SIZE, (int)want);
+        return GW_VERIFY_MALFORMED_HEADER;
+    }
+
+    const struct gw_hmac_piece body = {in->body, in->body_len};
+    struct gw_hmac_match m = gw_hmac_find_secret(in->secrets, in->n_secrets, &body, 1, sig, 1);
+    OPENSSL_cleanse(sig, sizeof sig);
+    if (m.failed) {
+        gw_verify_note(detail, "HMAC-SHA256 is not available from OpenSSL");
+        return GW_VERIFY_KEY_UNUSABLE;
+    }
+    if (m.usable == 0) {
+        gw_verify_note(detail, "none of the %zu secrets is usable (%s, not empty)", in->n_secrets,
+                       what);
+        return GW_VERIFY_KEY_UNUSABLE;
+    }
+    if (m.index < 0) {
+        gw_verify_note(detail, "the signature matches none of %zu usable secrets", m.usable);
+        return GW_VERIFY_NO_SECRET_MATCHED;
+    }
+    detail->secret_index = m.index;
+    gw_verify_note(detail, "verified with secret %d", m.index);
+    return GW_VERIFY_OK;
 }

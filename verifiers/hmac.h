@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 
 #include "config/config.h"
+#include "verifiers/verifier.h"
 
 #define GW_HMAC_SHA256_SIZE 32 /* bytes of an HMAC-SHA256 */
 #define GW_HMAC_SHA256_HEX  64 /* its lowercase hex, without a NUL */
@@ -85,5 +86,15 @@ EVP_MAC *gw_hmac_algorithm(void);
  * cache (freed when the thread ends); NULL when the key is over 256 bytes or OpenSSL fails,
  * in which case the caller keys a context of its own. Valid until the thread's next call. */
 EVP_MAC_CTX *gw_hmac_keyed(const void *key, size_t key_len);
+
+enum gw_hmac_encoding { GW_HMAC_HEX, GW_HMAC_BASE64 };
+
+/* The whole check of schemes whose only header is HEADER = encoding(HMAC-SHA256(secret, raw
+ * body)) with no timestamp (Xero: padded base64; Asana: lowercase hex): the header present
+ * once and of its one form, at least one usable secret, a match. WHAT names the secrets in
+ * the "none usable" note. Fills the detail on every path (DETAIL may be NULL). */
+enum gw_verify_result gw_hmac_verify_body(const struct gw_verify_input *in,
+                                          struct gw_verify_detail *detail, const char *header,
+                                          enum gw_hmac_encoding encoding, const char *what);
 
 #endif

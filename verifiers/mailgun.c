@@ -173,20 +173,6 @@ static bool replay_key(const char *ts, size_t ts_len, const char *token, size_t 
 
 /* --- the verifier ------------------------------------------------------------------------ */
 
-static void set_header(struct gw_verify_detail *detail, const char *name)
-{
-    snprintf(detail->header, sizeof detail->header, "%s", name);
-}
-
-__attribute__((format(printf, 2, 3))) static void set_note(struct gw_verify_detail *detail,
-                                                           const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(detail->note, sizeof detail->note, fmt, ap);
-    va_end(ap);
-}
-
 /* 1..GW_MAILGUN_TOKEN_MAX bytes of printable ASCII without spaces. */
 static bool valid_token(const char *token, size_t len)
 {
@@ -212,15 +198,15 @@ static bool field_missing(const struct gw_form_field *f, bool required,
                           struct gw_verify_detail *detail)
 {
     if (f->count == 0 && required) {
-        set_header(detail, f->name);
-        set_note(detail, "form field %s is missing", f->name);
+        gw_verify_set_header(detail, f->name);
+        gw_verify_note(detail, "form field %s is missing", f->name);
         return true;
     }
     if (f->count > 1) {
         /* As for headers (verifier.h): there is no single value to verify. */
-        set_header(detail, f->name);
-        set_note(detail, "form field %s appears %zu times, exactly once is needed", f->name,
-                 f->count);
+        gw_verify_set_header(detail, f->name);
+        gw_verify_note(detail, "form field %s appears %zu times, exactly once is needed", f->name,
+                       f->count);
         return true;
     }
     return false;
@@ -238,7 +224,7 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
         detail = &scratch;
     memset(detail, 0, sizeof *detail);
     detail->secret_index = -1;
-    set_header(detail, CT_HEADER);
+    gw_verify_set_header(detail, CT_HEADER);
 
     static const struct gw_headers no_headers = {NULL, 0};
     const struct gw_headers *headers =
@@ -246,23 +232,23 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
     size_t ct_count = gw_headers_count(headers, CT_HEADER);
     const char *ct = gw_headers_get(headers, CT_HEADER);
     if (ct_count == 0 || ct == NULL) {
-        set_note(detail, "%s is missing", CT_HEADER);
+        gw_verify_note(detail, "%s is missing", CT_HEADER);
         return GW_VERIFY_MISSING_HEADER;
     }
     if (ct_count > 1) {
-        set_note(detail, "%s appears %zu times, exactly once is needed", CT_HEADER, ct_count);
+        gw_verify_note(detail, "%s appears %zu times, exactly once is needed", CT_HEADER, ct_count);
         return GW_VERIFY_MISSING_HEADER;
     }
     struct gw_form_type type;
     if (!gw_form_content_type(ct, &type)) {
-        set_note(detail,
-                 "%s must be application/x-www-form-urlencoded or multipart/form-data with a "
-                 "boundary",
-                 CT_HEADER);
+        gw_verify_note(detail,
+                       "%s must be application/x-www-form-urlencoded or multipart/form-data with a "
+                       "boundary",
+                       CT_HEADER);
         return GW_VERIFY_MALFORMED_HEADER;
     }
     if (in->body == NULL && in->body_len > 0) {
-        set_note(detail, "body of %zu bytes given without its bytes", in->body_len);
+        gw_verify_note(detail, "body of %zu bytes given without its bytes", in->body_len);
         return GW_VERIFY_MALFORMED_HEADER;
     }
 
@@ -280,8 +266,9 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
     struct gw_form_error err = {0, ""};
     if (!gw_form_read(&type, in->body, in->body_len, fields, sizeof fields / sizeof fields[0],
                       &err)) {
-        set_note(detail, "the body is not a valid %s form: %s at byte %zu",
-                 type.kind == GW_FORM_MULTIPART ? "multipart" : "urlencoded", err.what, err.offset);
+        gw_verify_note(detail, "the body is not a valid %s form: %s at byte %zu",
+                       type.kind == GW_FORM_MULTIPART ? "multipart" : "urlencoded", err.what,
+                       err.offset);
         return GW_VERIFY_MALFORMED_HEADER;
     }
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
@@ -294,16 +281,17 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
 
     int64_t ts = 0;
     if (f_ts->too_long || !gw_parse_unix_time(ts_text, f_ts->len, &ts)) {
-        set_header(detail, F_TIMESTAMP);
-        set_note(detail, "form field %s must be 1..%d decimal digits (unix seconds)", F_TIMESTAMP,
-                 GW_UNIX_TIME_DIGITS_MAX);
+        gw_verify_set_header(detail, F_TIMESTAMP);
+        gw_verify_note(detail, "form field %s must be 1..%d decimal digits (unix seconds)",
+                       F_TIMESTAMP, GW_UNIX_TIME_DIGITS_MAX);
         return GW_VERIFY_MALFORMED_HEADER;
     }
     detail->timestamp = ts;
     if (f_token->too_long || !valid_token(token, f_token->len)) {
-        set_header(detail, F_TOKEN);
-        set_note(detail, "form field %s must be 1..%d bytes of printable ASCII without spaces",
-                 F_TOKEN, GW_MAILGUN_TOKEN_MAX);
+        gw_verify_set_header(detail, F_TOKEN);
+        gw_verify_note(detail,
+                       "form field %s must be 1..%d bytes of printable ASCII without spaces",
+                       F_TOKEN, GW_MAILGUN_TOKEN_MAX);
         return GW_VERIFY_MALFORMED_HEADER;
     }
     detail->signed_len = f_ts->len + f_token->len;
@@ -316,9 +304,9 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
             continue;
         if (!parse_signature(sig_fields[i], sigs + n_sigs * GW_HMAC_SHA256_SIZE)) {
             OPENSSL_cleanse(sigs, sizeof sigs);
-            set_header(detail, sig_fields[i]->name);
-            set_note(detail, "form field %s must be %d lowercase hex digits", sig_fields[i]->name,
-                     GW_HMAC_SHA256_HEX);
+            gw_verify_set_header(detail, sig_fields[i]->name);
+            gw_verify_note(detail, "form field %s must be %d lowercase hex digits",
+                           sig_fields[i]->name, GW_HMAC_SHA256_HEX);
             return GW_VERIFY_MALFORMED_HEADER;
         }
         n_sigs++;
@@ -326,7 +314,7 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
 
     if (!gw_within_window(ts, in->now, in->tolerance_s, detail->note, sizeof detail->note)) {
         OPENSSL_cleanse(sigs, sizeof sigs);
-        set_header(detail, F_TIMESTAMP);
+        gw_verify_set_header(detail, F_TIMESTAMP);
         return GW_VERIFY_TIMESTAMP_OUTSIDE;
     }
 
@@ -335,18 +323,19 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
         gw_hmac_find_secret(in->secrets, in->n_secrets, pieces, 2, sigs, n_sigs);
     OPENSSL_cleanse(sigs, sizeof sigs);
     if (m.failed) {
-        set_note(detail, "HMAC-SHA256 is not available from OpenSSL");
+        gw_verify_note(detail, "HMAC-SHA256 is not available from OpenSSL");
         return GW_VERIFY_KEY_UNUSABLE;
     }
     if (m.usable == 0) {
-        set_note(detail, "none of the %zu secrets is usable (the HTTP webhook signing key)",
-                 in->n_secrets);
+        gw_verify_note(detail, "none of the %zu secrets is usable (the HTTP webhook signing key)",
+                       in->n_secrets);
         return GW_VERIFY_KEY_UNUSABLE;
     }
-    set_header(detail, F_SIGNATURE);
+    gw_verify_set_header(detail, F_SIGNATURE);
     if (m.index < 0) {
-        set_note(detail, "%s matches none of %zu usable secrets",
-                 n_sigs > 1 ? "neither signature nor parent-signature" : "the signature", m.usable);
+        gw_verify_note(detail, "%s matches none of %zu usable secrets",
+                       n_sigs > 1 ? "neither signature nor parent-signature" : "the signature",
+                       m.usable);
         return GW_VERIFY_NO_SECRET_MATCHED;
     }
 
@@ -362,21 +351,22 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
         if (hashed)
             seen = remember(in->replay_cache, digest, expires, (int64_t)in->now);
         if (!hashed || seen != SEEN_NEW) {
-            set_header(detail, F_TOKEN);
+            gw_verify_set_header(detail, F_TOKEN);
             if (!hashed)
-                set_note(detail, "the token could not be checked against the replay cache");
+                gw_verify_note(detail, "the token could not be checked against the replay cache");
             else if (seen == SEEN_BEFORE)
-                set_note(detail, "token already used by an earlier request inside the window");
+                gw_verify_note(detail,
+                               "token already used by an earlier request inside the window");
             else
-                set_note(detail,
-                         "replay cache full (%zu tokens inside their window): refused rather "
-                         "than forget one",
-                         ((struct gw_mailgun_cache *)in->replay_cache)->capacity);
+                gw_verify_note(detail,
+                               "replay cache full (%zu tokens inside their window): refused rather "
+                               "than forget one",
+                               ((struct gw_mailgun_cache *)in->replay_cache)->capacity);
             return GW_VERIFY_TIMESTAMP_OUTSIDE;
         }
     }
     detail->secret_index = m.index;
-    set_note(detail, "verified with secret %d", m.index);
+    gw_verify_note(detail, "verified with secret %d", m.index);
     return GW_VERIFY_OK;
 }
 

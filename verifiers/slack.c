@@ -18,41 +18,6 @@
 /* Longest X-Slack-Signature value looked at: a longer one is refused without reading on. */
 #define SIG_VALUE_MAX (sizeof SIG_PREFIX - 1 + GW_HMAC_SHA256_HEX)
 
-static void set_header(struct gw_verify_detail *detail, const char *name)
-{
-    snprintf(detail->header, sizeof detail->header, "%s", name);
-}
-
-__attribute__((format(printf, 2, 3))) static void set_note(struct gw_verify_detail *detail,
-                                                           const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(detail->note, sizeof detail->note, fmt, ap);
-    va_end(ap);
-}
-
-/* The value of NAME when it is present exactly once; otherwise sets the detail and returns
- * NULL. Repeated counts as missing (verifier.h): picking one copy would let a proxy's
- * added header decide the outcome. */
-static const char *single_header(const struct gw_headers *headers, const char *name,
-                                 struct gw_verify_detail *detail)
-{
-    size_t count = gw_headers_count(headers, name);
-    const char *value = gw_headers_get(headers, name);
-    if (count == 0 || value == NULL) {
-        set_header(detail, name);
-        set_note(detail, "%s is missing", name);
-        return NULL;
-    }
-    if (count > 1) {
-        set_header(detail, name);
-        set_note(detail, "%s appears %zu times, exactly once is needed", name, count);
-        return NULL;
-    }
-    return value;
-}
-
 /* "v0=" and 64 lowercase hex digits, nothing else: the one form Slack sends. */
 static bool parse_signature(const char *value, unsigned char sig[GW_HMAC_SHA256_SIZE],
                             struct gw_verify_detail *detail)
@@ -60,8 +25,8 @@ static bool parse_signature(const char *value, unsigned char sig[GW_HMAC_SHA256_
     size_t len = strnlen(value, SIG_VALUE_MAX + 1);
     size_t prefix_len = sizeof SIG_PREFIX - 1;
     if (len < prefix_len || memcmp(value, SIG_PREFIX, prefix_len) != 0) {
-        set_note(detail, "%s must start with \"v0=\", the only version Slack signs with",
-                 SIG_HEADER);
+        gw_verify_note(detail, "%s must start with \"v0=\", the only version Slack signs with",
+                       SIG_HEADER);
         return false;
     }
     size_t sig_len = 0;
@@ -69,8 +34,8 @@ static bool parse_signature(const char *value, unsigned char sig[GW_HMAC_SHA256_
         !gw_hex_decode(value + prefix_len, len - prefix_len, sig, GW_HMAC_SHA256_SIZE, &sig_len,
                        0) ||
         sig_len != GW_HMAC_SHA256_SIZE) {
-        set_note(detail, "%s must be \"v0=\" and %d lowercase hex digits", SIG_HEADER,
-                 GW_HMAC_SHA256_HEX);
+        gw_verify_note(detail, "%s must be \"v0=\" and %d lowercase hex digits", SIG_HEADER,
+                       GW_HMAC_SHA256_HEX);
         return false;
     }
     return true;
@@ -91,24 +56,24 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
     static const struct gw_headers no_headers = {NULL, 0};
     const struct gw_headers *headers =
         in != NULL && in->headers != NULL ? in->headers : &no_headers;
-    const char *ts_text = single_header(headers, TS_HEADER, detail);
+    const char *ts_text = gw_verify_single_header(headers, TS_HEADER, detail);
     if (ts_text == NULL)
         return GW_VERIFY_MISSING_HEADER;
-    const char *sig_value = single_header(headers, SIG_HEADER, detail);
+    const char *sig_value = gw_verify_single_header(headers, SIG_HEADER, detail);
     if (sig_value == NULL)
         return GW_VERIFY_MISSING_HEADER;
 
     int64_t ts = 0;
     size_t ts_len = strnlen(ts_text, GW_UNIX_TIME_DIGITS_MAX + 1);
     if (!gw_parse_unix_time(ts_text, ts_len, &ts)) {
-        set_header(detail, TS_HEADER);
-        set_note(detail, "%s must be 1..%d decimal digits (unix seconds)", TS_HEADER,
-                 GW_UNIX_TIME_DIGITS_MAX);
+        gw_verify_set_header(detail, TS_HEADER);
+        gw_verify_note(detail, "%s must be 1..%d decimal digits (unix seconds)", TS_HEADER,
+                       GW_UNIX_TIME_DIGITS_MAX);
         return GW_VERIFY_MALFORMED_HEADER;
     }
     detail->timestamp = ts;
     if (in->body == NULL && in->body_len > 0) {
-        set_note(detail, "body of %zu bytes given without its bytes", in->body_len);
+        gw_verify_note(detail, "body of %zu bytes given without its bytes", in->body_len);
         return GW_VERIFY_MALFORMED_HEADER;
     }
     /* 3 + ts_len + 1 <= 23, and a body that fits in memory leaves that much room. */
@@ -116,12 +81,12 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
 
     unsigned char sig[GW_HMAC_SHA256_SIZE];
     if (!parse_signature(sig_value, sig, detail)) {
-        set_header(detail, SIG_HEADER);
+        gw_verify_set_header(detail, SIG_HEADER);
         return GW_VERIFY_MALFORMED_HEADER;
     }
 
     if (!gw_within_window(ts, in->now, in->tolerance_s, detail->note, sizeof detail->note)) {
-        set_header(detail, TS_HEADER);
+        gw_verify_set_header(detail, TS_HEADER);
         return GW_VERIFY_TIMESTAMP_OUTSIDE;
     }
 
@@ -131,21 +96,21 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
                                                  sizeof pieces / sizeof pieces[0], sig, 1);
     OPENSSL_cleanse(sig, sizeof sig);
     if (m.failed) {
-        set_note(detail, "HMAC-SHA256 is not available from OpenSSL");
+        gw_verify_note(detail, "HMAC-SHA256 is not available from OpenSSL");
         return GW_VERIFY_KEY_UNUSABLE;
     }
     if (m.usable == 0) {
-        set_note(detail, "none of the %zu secrets is usable (the signing secret, not empty)",
-                 in->n_secrets);
+        gw_verify_note(detail, "none of the %zu secrets is usable (the signing secret, not empty)",
+                       in->n_secrets);
         return GW_VERIFY_KEY_UNUSABLE;
     }
-    set_header(detail, SIG_HEADER);
+    gw_verify_set_header(detail, SIG_HEADER);
     if (m.index < 0) {
-        set_note(detail, "the v0 signature matches none of %zu usable secrets", m.usable);
+        gw_verify_note(detail, "the v0 signature matches none of %zu usable secrets", m.usable);
         return GW_VERIFY_NO_SECRET_MATCHED;
     }
     detail->secret_index = m.index;
-    set_note(detail, "verified with secret %d", m.index);
+    gw_verify_note(detail, "verified with secret %d", m.index);
     return GW_VERIFY_OK;
 }
 

@@ -70,20 +70,6 @@ struct message {
     size_t count[F_COUNT];
 };
 
-static void set_header(struct gw_verify_detail *detail, const char *name)
-{
-    snprintf(detail->header, sizeof detail->header, "%s", name);
-}
-
-__attribute__((format(printf, 2, 3))) static void set_note(struct gw_verify_detail *detail,
-                                                           const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(detail->note, sizeof detail->note, fmt, ap);
-    va_end(ap);
-}
-
 __attribute__((format(printf, 3, 4))) static void set_why(char *why, size_t why_len,
                                                           const char *fmt, ...)
 {
@@ -260,18 +246,18 @@ static enum gw_verify_result check_field(const struct message *m, enum field f, 
 {
     const char *name = field_names[f];
     if (m->count[f] > 1) {
-        set_header(detail, name);
-        set_note(detail, "%s appears %zu times, exactly once is needed", name, m->count[f]);
+        gw_verify_set_header(detail, name);
+        gw_verify_note(detail, "%s appears %zu times, exactly once is needed", name, m->count[f]);
         return GW_VERIFY_MISSING_HEADER;
     }
     if (m->state[f] == S_OTHER) {
-        set_header(detail, name);
-        set_note(detail, "%s is not a JSON string", name);
+        gw_verify_set_header(detail, name);
+        gw_verify_note(detail, "%s is not a JSON string", name);
         return GW_VERIFY_MALFORMED_HEADER;
     }
     if (!optional && m->state[f] != S_STRING) {
-        set_header(detail, name);
-        set_note(detail, "%s is missing", name);
+        gw_verify_set_header(detail, name);
+        gw_verify_note(detail, "%s is missing", name);
         return GW_VERIFY_MISSING_HEADER;
     }
     return GW_VERIFY_OK;
@@ -295,21 +281,21 @@ static enum gw_verify_result parse_message(const unsigned char *body, size_t len
 {
     memset(m, 0, sizeof *m);
     if (body == NULL || len == 0) {
-        set_note(detail, "the body is empty: an SNS message is a JSON object");
+        gw_verify_note(detail, "the body is empty: an SNS message is a JSON object");
         return GW_VERIFY_MALFORMED_HEADER;
     }
     if (len > GW_SNS_BODY_MAX) {
-        set_note(detail, "the body is longer than %d bytes", GW_SNS_BODY_MAX);
+        gw_verify_note(detail, "the body is longer than %d bytes", GW_SNS_BODY_MAX);
         return GW_VERIFY_MALFORMED_HEADER;
     }
     if (memchr(body, '\0', len) != NULL || has_nul_escape(body, len)) {
-        set_note(detail, "the body has a NUL character, raw or as \\u0000");
+        gw_verify_note(detail, "the body has a NUL character, raw or as \\u0000");
         return GW_VERIFY_MALFORMED_HEADER;
     }
     const char *end = NULL;
     m->root = cJSON_ParseWithLengthOpts((const char *)body, len, &end, 0);
     if (m->root == NULL) {
-        set_note(detail, "the body is not JSON");
+        gw_verify_note(detail, "the body is not JSON");
         return GW_VERIFY_MALFORMED_HEADER;
     }
     /* Only white space may follow the object: anything else could be read by another
@@ -317,12 +303,12 @@ static enum gw_verify_result parse_message(const unsigned char *body, size_t len
     size_t used = end != NULL && end >= (const char *)body ? (size_t)(end - (const char *)body) : 0;
     for (size_t i = used; i < len; i++) {
         if (body[i] != ' ' && body[i] != '\t' && body[i] != '\n' && body[i] != '\r') {
-            set_note(detail, "the body has text after its JSON value (byte %zu)", i);
+            gw_verify_note(detail, "the body has text after its JSON value (byte %zu)", i);
             return GW_VERIFY_MALFORMED_HEADER;
         }
     }
     if (!cJSON_IsObject(m->root)) {
-        set_note(detail, "the body is JSON but not an object");
+        gw_verify_note(detail, "the body is JSON but not an object");
         return GW_VERIFY_MALFORMED_HEADER;
     }
     for (const cJSON *item = m->root->child; item != NULL; item = item->next) {
@@ -353,9 +339,9 @@ static enum gw_verify_result parse_message(const unsigned char *body, size_t len
     while (t < sizeof type_names / sizeof type_names[0] && strcmp(m->value[F_TYPE], type_names[t]))
         t++;
     if (t == sizeof type_names / sizeof type_names[0]) {
-        set_header(detail, "Type");
-        set_note(detail, "Type is not Notification, SubscriptionConfirmation or "
-                         "UnsubscribeConfirmation");
+        gw_verify_set_header(detail, "Type");
+        gw_verify_note(detail, "Type is not Notification, SubscriptionConfirmation or "
+                               "UnsubscribeConfirmation");
         return GW_VERIFY_MALFORMED_HEADER;
     }
     m->type = (enum msg_type)t;
@@ -421,7 +407,7 @@ enum gw_verify_result gw_sns_string_to_sign(const unsigned char *body, size_t bo
     if (out_len != NULL)
         *out_len = 0;
     if (out == NULL || out_len == NULL) {
-        set_note(detail, "nowhere to put the string");
+        gw_verify_note(detail, "nowhere to put the string");
         return GW_VERIFY_MALFORMED_HEADER;
     }
     struct message m;
@@ -429,11 +415,11 @@ enum gw_verify_result gw_sns_string_to_sign(const unsigned char *body, size_t bo
     if (r == GW_VERIFY_OK) {
         *out = canonical_string(&m, out_len);
         if (*out == NULL) {
-            set_note(detail, "out of memory");
+            gw_verify_note(detail, "out of memory");
             r = GW_VERIFY_MALFORMED_HEADER;
         } else {
             detail->signed_len = *out_len;
-            set_note(detail, "%s, %zu bytes to sign", type_names[m.type], *out_len);
+            gw_verify_note(detail, "%s, %zu bytes to sign", type_names[m.type], *out_len);
         }
     }
     message_free(&m);
@@ -518,14 +504,15 @@ static enum gw_verify_result check_signature(const struct gw_verify_input *in,
 {
     const char *url = m->value[F_SIGNING_CERT_URL];
     char why[128] = "";
-    set_header(detail, "SigningCertURL");
+    gw_verify_set_header(detail, "SigningCertURL");
     if (in->cert_lookup == NULL) {
-        set_note(detail, "no certificate source is configured for this endpoint");
+        gw_verify_note(detail, "no certificate source is configured for this endpoint");
         return GW_VERIFY_KEY_UNUSABLE;
     }
     X509 *cert = in->cert_lookup(in->cert_ctx, url, why, sizeof why);
     if (cert == NULL) {
-        set_note(detail, "signing certificate unavailable: %s", why[0] ? why : "no reason given");
+        gw_verify_note(detail, "signing certificate unavailable: %s",
+                       why[0] ? why : "no reason given");
         return GW_VERIFY_KEY_UNUSABLE;
     }
     EVP_PKEY *key = X509_get0_pubkey(cert);
@@ -533,22 +520,23 @@ static enum gw_verify_result check_signature(const struct gw_verify_input *in,
     if (key == NULL || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA || bits < RSA_MIN_BITS ||
         bits > RSA_MAX_BITS) {
         X509_free(cert);
-        set_note(detail, "the signing certificate's key is not RSA of %d..%d bits", RSA_MIN_BITS,
-                 RSA_MAX_BITS);
+        gw_verify_note(detail, "the signing certificate's key is not RSA of %d..%d bits",
+                       RSA_MIN_BITS, RSA_MAX_BITS);
         return GW_VERIFY_KEY_UNUSABLE;
     }
-    set_header(detail, "Signature");
+    gw_verify_set_header(detail, "Signature");
     size_t want = (size_t)EVP_PKEY_get_size(key);
     if (sig_len != want) {
         X509_free(cert);
-        set_note(detail, "Signature is %zu bytes, the certificate's key signs %zu", sig_len, want);
+        gw_verify_note(detail, "Signature is %zu bytes, the certificate's key signs %zu", sig_len,
+                       want);
         return GW_VERIFY_MALFORMED_HEADER;
     }
     size_t text_len = 0;
     char *text = canonical_string(m, &text_len);
     if (text == NULL) {
         X509_free(cert);
-        set_note(detail, "out of memory");
+        gw_verify_note(detail, "out of memory");
         return GW_VERIFY_KEY_UNUSABLE;
     }
     detail->signed_len = text_len;
@@ -557,12 +545,12 @@ static enum gw_verify_result check_signature(const struct gw_verify_input *in,
     free(text);
     X509_free(cert);
     if (v < 0) {
-        set_note(detail, "OpenSSL could not set up the certificate's key");
+        gw_verify_note(detail, "OpenSSL could not set up the certificate's key");
         return GW_VERIFY_KEY_UNUSABLE;
     }
     if (v == 0) {
-        set_note(detail, "Signature (version %s) does not verify over the %zu-byte string",
-                 v1 ? "1, SHA1withRSA" : "2, SHA256withRSA", text_len);
+        gw_verify_note(detail, "Signature (version %s) does not verify over the %zu-byte string",
+                       v1 ? "1, SHA1withRSA" : "2, SHA256withRSA", text_len);
         return GW_VERIFY_NO_SECRET_MATCHED;
     }
     return GW_VERIFY_OK;
@@ -577,8 +565,8 @@ static enum gw_verify_result verify_message(const struct gw_verify_input *in, st
 
     const char *version = m->value[F_SIGNATURE_VERSION];
     if (strcmp(version, "1") != 0 && strcmp(version, "2") != 0) {
-        set_header(detail, "SignatureVersion");
-        set_note(detail, "SignatureVersion must be \"1\" or \"2\"");
+        gw_verify_set_header(detail, "SignatureVersion");
+        gw_verify_note(detail, "SignatureVersion must be \"1\" or \"2\"");
         return GW_VERIFY_MALFORMED_HEADER;
     }
     const char *sig_text = m->value[F_SIGNATURE];
@@ -587,20 +575,20 @@ static enum gw_verify_result verify_message(const struct gw_verify_input *in, st
     size_t sig_len = 0;
     if (sig_text_len == 0 || sig_text_len > GW_SNS_SIGNATURE_B64_MAX ||
         !gw_base64_decode(sig_text, sig_text_len, sig, sizeof sig, &sig_len, 0)) {
-        set_header(detail, "Signature");
-        set_note(detail, "Signature must be padded base64 of at most %d bytes", SIG_MAX);
+        gw_verify_set_header(detail, "Signature");
+        gw_verify_note(detail, "Signature must be padded base64 of at most %d bytes", SIG_MAX);
         return GW_VERIFY_MALFORMED_HEADER;
     }
     char why[128] = "";
     if (!gw_sns_cert_url_ok(m->value[F_SIGNING_CERT_URL], in->cert_host_pattern, why, sizeof why)) {
-        set_header(detail, "SigningCertURL");
-        set_note(detail, "SigningCertURL refused: %s", why);
+        gw_verify_set_header(detail, "SigningCertURL");
+        gw_verify_note(detail, "SigningCertURL refused: %s", why);
         return GW_VERIFY_MALFORMED_HEADER;
     }
     int64_t ts = 0;
     if (!parse_timestamp(m->value[F_TIMESTAMP], &ts)) {
-        set_header(detail, "Timestamp");
-        set_note(detail, "Timestamp must be ISO-8601 UTC, e.g. 2026-01-05T09:30:01.112Z");
+        gw_verify_set_header(detail, "Timestamp");
+        gw_verify_note(detail, "Timestamp must be ISO-8601 UTC, e.g. 2026-01-05T09:30:01.112Z");
         return GW_VERIFY_MALFORMED_HEADER;
     }
     detail->timestamp = ts;
@@ -609,23 +597,23 @@ static enum gw_verify_result verify_message(const struct gw_verify_input *in, st
     int64_t now = (int64_t)in->now;
     /* Differences in uint64_t: exact for any two int64_t values, never overflowing. */
     if (ts < now && (uint64_t)now - (uint64_t)ts > tolerance) {
-        set_header(detail, "Timestamp");
-        set_note(detail, "timestamp %" PRIu64 " s in the past, tolerance %" PRIu64 " s",
-                 (uint64_t)now - (uint64_t)ts, tolerance);
+        gw_verify_set_header(detail, "Timestamp");
+        gw_verify_note(detail, "timestamp %" PRIu64 " s in the past, tolerance %" PRIu64 " s",
+                       (uint64_t)now - (uint64_t)ts, tolerance);
         return GW_VERIFY_TIMESTAMP_OUTSIDE;
     }
     if (ts > now && (uint64_t)ts - (uint64_t)now > tolerance) {
-        set_header(detail, "Timestamp");
-        set_note(detail, "timestamp %" PRIu64 " s in the future, tolerance %" PRIu64 " s",
-                 (uint64_t)ts - (uint64_t)now, tolerance);
+        gw_verify_set_header(detail, "Timestamp");
+        gw_verify_note(detail, "timestamp %" PRIu64 " s in the future, tolerance %" PRIu64 " s",
+                       (uint64_t)ts - (uint64_t)now, tolerance);
         return GW_VERIFY_TIMESTAMP_OUTSIDE;
     }
 
     /* The topic is checked before the certificate so that a message for another topic
      * costs neither a fetch nor an RSA operation. */
-    set_header(detail, "TopicArn");
+    gw_verify_set_header(detail, "TopicArn");
     if (in->n_topics == 0 || in->topics == NULL) {
-        set_note(detail, "no TopicArn is allowed: the endpoint's topics list is empty");
+        gw_verify_note(detail, "no TopicArn is allowed: the endpoint's topics list is empty");
         return GW_VERIFY_KEY_UNUSABLE;
     }
     int topic = -1;
@@ -633,7 +621,8 @@ static enum gw_verify_result verify_message(const struct gw_verify_input *in, st
         if (in->topics[i] != NULL && strcmp(in->topics[i], m->value[F_TOPIC_ARN]) == 0)
             topic = (int)i;
     if (topic < 0) {
-        set_note(detail, "TopicArn is none of the %zu topics this endpoint allows", in->n_topics);
+        gw_verify_note(detail, "TopicArn is none of the %zu topics this endpoint allows",
+                       in->n_topics);
         return GW_VERIFY_NO_SECRET_MATCHED;
     }
 
@@ -641,8 +630,8 @@ static enum gw_verify_result verify_message(const struct gw_verify_input *in, st
     if (r != GW_VERIFY_OK)
         return r;
     detail->secret_index = topic;
-    set_note(detail, "%s verified (SignatureVersion %s), topic %d", type_names[m->type], version,
-             topic);
+    gw_verify_note(detail, "%s verified (SignatureVersion %s), topic %d", type_names[m->type],
+                   version, topic);
     return GW_VERIFY_OK;
 }
 
@@ -655,7 +644,7 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
     memset(detail, 0, sizeof *detail);
     detail->secret_index = -1;
     if (in == NULL) {
-        set_note(detail, "no request");
+        gw_verify_note(detail, "no request");
         return GW_VERIFY_MALFORMED_HEADER;
     }
     struct message m;

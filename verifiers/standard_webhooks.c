@@ -45,20 +45,6 @@ struct signatures {
     size_t entries; /* all entries, whatever their form */
 };
 
-static void set_header(struct gw_verify_detail *detail, const char *name)
-{
-    snprintf(detail->header, sizeof detail->header, "%s", name);
-}
-
-__attribute__((format(printf, 2, 3))) static void set_note(struct gw_verify_detail *detail,
-                                                           const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(detail->note, sizeof detail->note, fmt, ap);
-    va_end(ap);
-}
-
 /* The webhook-* names unless none of them is present and some svix-* one is, so that a
  * request mixing both sets is judged (and refused) by the standard names alone. */
 static const struct header_names *pick_names(const struct gw_headers *headers)
@@ -114,7 +100,7 @@ static bool parse_signatures(const char *value, struct signatures *out,
 {
     size_t len = strnlen(value, SIG_HEADER_MAX + 1);
     if (len > SIG_HEADER_MAX) {
-        set_note(detail, "longer than %d bytes", SIG_HEADER_MAX);
+        gw_verify_note(detail, "longer than %d bytes", SIG_HEADER_MAX);
         return false;
     }
     out->n = 0;
@@ -131,7 +117,7 @@ static bool parse_signatures(const char *value, struct signatures *out,
         const char *entry = value + start;
         size_t entry_len = i - start;
         if (++out->entries > SIG_ENTRIES_MAX) {
-            set_note(detail, "more than %d entries", SIG_ENTRIES_MAX);
+            gw_verify_note(detail, "more than %d entries", SIG_ENTRIES_MAX);
             return false;
         }
         const char *comma = memchr(entry, ',', entry_len);
@@ -143,8 +129,8 @@ static bool parse_signatures(const char *value, struct signatures *out,
             out->n++;
     }
     if (out->n == 0) {
-        set_note(detail, "no v1 entry with a base64 signature of %d bytes among %zu entries",
-                 SIG_BYTES, out->entries);
+        gw_verify_note(detail, "no v1 entry with a base64 signature of %d bytes among %zu entries",
+                       SIG_BYTES, out->entries);
         return false;
     }
     return true;
@@ -236,15 +222,16 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
         size_t count = gw_headers_count(headers, wanted[i]);
         values[i] = gw_headers_get(headers, wanted[i]);
         if (count == 0 || values[i] == NULL) {
-            set_header(detail, wanted[i]);
-            set_note(detail, "%s is missing", wanted[i]);
+            gw_verify_set_header(detail, wanted[i]);
+            gw_verify_note(detail, "%s is missing", wanted[i]);
             return GW_VERIFY_MISSING_HEADER;
         }
         /* Repeated is reported as missing, as verifier.h says: there is no single value to
          * verify, and picking one would let a proxy's added copy decide the outcome. */
         if (count > 1) {
-            set_header(detail, wanted[i]);
-            set_note(detail, "%s appears %zu times, exactly once is needed", wanted[i], count);
+            gw_verify_set_header(detail, wanted[i]);
+            gw_verify_note(detail, "%s appears %zu times, exactly once is needed", wanted[i],
+                           count);
             return GW_VERIFY_MISSING_HEADER;
         }
     }
@@ -254,24 +241,24 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
 
     size_t id_len = 0;
     if (!valid_id(id, &id_len)) {
-        set_header(detail, names->id);
-        set_note(detail, "%s must be 1..%d bytes of printable ASCII without spaces", names->id,
-                 ID_MAX);
+        gw_verify_set_header(detail, names->id);
+        gw_verify_note(detail, "%s must be 1..%d bytes of printable ASCII without spaces",
+                       names->id, ID_MAX);
         return GW_VERIFY_MALFORMED_HEADER;
     }
     int64_t ts = 0;
     size_t ts_len = 0;
     if (!parse_timestamp(ts_text, &ts, &ts_len)) {
-        set_header(detail, names->timestamp);
-        set_note(detail, "%s must be 1..%d decimal digits (unix seconds)", names->timestamp,
-                 TS_DIGITS_MAX);
+        gw_verify_set_header(detail, names->timestamp);
+        gw_verify_note(detail, "%s must be 1..%d decimal digits (unix seconds)", names->timestamp,
+                       TS_DIGITS_MAX);
         return GW_VERIFY_MALFORMED_HEADER;
     }
     detail->timestamp = ts;
     size_t body_len = in->body_len;
     const unsigned char *body = in->body;
     if (body == NULL && body_len > 0) {
-        set_note(detail, "body of %zu bytes given without its bytes", body_len);
+        gw_verify_note(detail, "body of %zu bytes given without its bytes", body_len);
         return GW_VERIFY_MALFORMED_HEADER;
     }
     /* id_len + ts_len + 2 <= 277, and a body that fits in memory leaves that much room. */
@@ -279,7 +266,7 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
 
     struct signatures sigs;
     if (!parse_signatures(sig_value, &sigs, detail)) {
-        set_header(detail, names->signature);
+        gw_verify_set_header(detail, names->signature);
         OPENSSL_cleanse(&sigs, sizeof sigs);
         return GW_VERIFY_MALFORMED_HEADER;
     }
@@ -288,15 +275,15 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
     int64_t now = (int64_t)in->now;
     /* Differences taken in uint64_t: exact for any two int64_t values, never overflowing. */
     if (ts < now && (uint64_t)now - (uint64_t)ts > tolerance) {
-        set_header(detail, names->timestamp);
-        set_note(detail, "timestamp %" PRIu64 " s in the past, tolerance %" PRIu64 " s",
-                 (uint64_t)now - (uint64_t)ts, tolerance);
+        gw_verify_set_header(detail, names->timestamp);
+        gw_verify_note(detail, "timestamp %" PRIu64 " s in the past, tolerance %" PRIu64 " s",
+                       (uint64_t)now - (uint64_t)ts, tolerance);
         return GW_VERIFY_TIMESTAMP_OUTSIDE;
     }
     if (ts > now && (uint64_t)ts - (uint64_t)now > tolerance) {
-        set_header(detail, names->timestamp);
-        set_note(detail, "timestamp %" PRIu64 " s in the future, tolerance %" PRIu64 " s",
-                 (uint64_t)ts - (uint64_t)now, tolerance);
+        gw_verify_set_header(detail, names->timestamp);
+        gw_verify_note(detail, "timestamp %" PRIu64 " s in the future, tolerance %" PRIu64 " s",
+                       (uint64_t)ts - (uint64_t)now, tolerance);
         return GW_VERIFY_TIMESTAMP_OUTSIDE;
     }
 
@@ -304,7 +291,7 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
     EVP_MAC_CTX *ctx = new_hmac(&mac);
     if (ctx == NULL) {
         /* Fail closed: without HMAC no secret can be used. */
-        set_note(detail, "HMAC-SHA256 is not available from OpenSSL");
+        gw_verify_note(detail, "HMAC-SHA256 is not available from OpenSSL");
         return GW_VERIFY_KEY_UNUSABLE;
     }
     size_t usable = 0;
@@ -335,18 +322,18 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
     OPENSSL_cleanse(&sigs, sizeof sigs);
 
     if (usable == 0) {
-        set_note(detail, "none of the %zu secrets is usable (whsec_ + base64 of 1..%d bytes)",
-                 in->n_secrets, KEY_MAX);
+        gw_verify_note(detail, "none of the %zu secrets is usable (whsec_ + base64 of 1..%d bytes)",
+                       in->n_secrets, KEY_MAX);
         return GW_VERIFY_KEY_UNUSABLE;
     }
-    set_header(detail, names->signature);
+    gw_verify_set_header(detail, names->signature);
     if (matched < 0) {
-        set_note(detail, "none of %zu v1 signatures matches any of %zu usable secrets", n_sigs,
-                 usable);
+        gw_verify_note(detail, "none of %zu v1 signatures matches any of %zu usable secrets",
+                       n_sigs, usable);
         return GW_VERIFY_NO_SECRET_MATCHED;
     }
     detail->secret_index = matched;
-    set_note(detail, "verified with secret %d", matched);
+    gw_verify_note(detail, "verified with secret %d", matched);
     return GW_VERIFY_OK;
 }
 

@@ -29,34 +29,20 @@ struct parsed {
     size_t v1_items; /* all v1 items, whatever their form */
 };
 
-static void set_header(struct gw_verify_detail *detail, const char *name)
-{
-    snprintf(detail->header, sizeof detail->header, "%s", name);
-}
-
-__attribute__((format(printf, 2, 3))) static void set_note(struct gw_verify_detail *detail,
-                                                           const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(detail->note, sizeof detail->note, fmt, ap);
-    va_end(ap);
-}
-
 /* Parses the header as stripe.h describes. Returns false, with the note set, when the value
  * as a whole is refused. */
 static bool parse(const char *value, struct parsed *out, struct gw_verify_detail *detail)
 {
     size_t len = strnlen(value, HEADER_MAX + 1);
     if (len > HEADER_MAX) {
-        set_note(detail, "longer than %d bytes", HEADER_MAX);
+        gw_verify_note(detail, "longer than %d bytes", HEADER_MAX);
         return false;
     }
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)value[i];
         if (c < 0x21 || c > 0x7e) {
-            set_note(detail, "byte %zu is %s; Stripe sends printable ASCII without spaces", i,
-                     c == ' ' ? "a space" : "not printable ASCII");
+            gw_verify_note(detail, "byte %zu is %s; Stripe sends printable ASCII without spaces", i,
+                           c == ' ' ? "a space" : "not printable ASCII");
             return false;
         }
     }
@@ -74,12 +60,12 @@ static bool parse(const char *value, struct parsed *out, struct gw_verify_detail
         const char *item = value + start;
         size_t item_len = i - start;
         if (++items > ITEMS_MAX) {
-            set_note(detail, "more than %d items", ITEMS_MAX);
+            gw_verify_note(detail, "more than %d items", ITEMS_MAX);
             return false;
         }
         const char *eq = memchr(item, '=', item_len);
         if (item_len == 0 || eq == NULL || eq == item || eq == item + item_len - 1) {
-            set_note(detail, "item %zu is not key=value (empty item, key or value)", items);
+            gw_verify_note(detail, "item %zu is not key=value (empty item, key or value)", items);
             return false;
         }
         size_t key_len = (size_t)(eq - item);
@@ -87,19 +73,19 @@ static bool parse(const char *value, struct parsed *out, struct gw_verify_detail
         size_t val_len = item_len - key_len - 1;
         if (key_len == 1 && item[0] == 't') {
             if (out->ts_text != NULL) {
-                set_note(detail, "t appears more than once; exactly one timestamp is needed");
+                gw_verify_note(detail, "t appears more than once; exactly one timestamp is needed");
                 return false;
             }
             if (!gw_parse_unix_time(val, val_len, &out->ts)) {
-                set_note(detail, "t must be 1..%d decimal digits (unix seconds)",
-                         GW_UNIX_TIME_DIGITS_MAX);
+                gw_verify_note(detail, "t must be 1..%d decimal digits (unix seconds)",
+                               GW_UNIX_TIME_DIGITS_MAX);
                 return false;
             }
             out->ts_text = val;
             out->ts_len = val_len;
         } else if (key_len == 2 && memcmp(item, "v1", 2) == 0) {
             if (++out->v1_items > V1_MAX) {
-                set_note(detail, "more than %d v1 items", V1_MAX);
+                gw_verify_note(detail, "more than %d v1 items", V1_MAX);
                 return false;
             }
             size_t sig_len = 0;
@@ -116,12 +102,12 @@ static bool parse(const char *value, struct parsed *out, struct gw_verify_detail
         i++; /* the comma; a comma at the end leaves an empty last item, refused above */
     }
     if (out->ts_text == NULL) {
-        set_note(detail, "no t= timestamp");
+        gw_verify_note(detail, "no t= timestamp");
         return false;
     }
     if (out->n_v1 == 0) {
-        set_note(detail, "no v1 item with %d lowercase hex digits among %zu v1 items",
-                 GW_HMAC_SHA256_HEX, out->v1_items);
+        gw_verify_note(detail, "no v1 item with %d lowercase hex digits among %zu v1 items",
+                       GW_HMAC_SHA256_HEX, out->v1_items);
         return false;
     }
     return true;
@@ -151,23 +137,12 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
         detail = &scratch;
     memset(detail, 0, sizeof *detail);
     detail->secret_index = -1;
-    set_header(detail, SIG_HEADER);
+    gw_verify_set_header(detail, SIG_HEADER);
 
-    static const struct gw_headers no_headers = {NULL, 0};
-    const struct gw_headers *headers =
-        in != NULL && in->headers != NULL ? in->headers : &no_headers;
-    size_t count = gw_headers_count(headers, SIG_HEADER);
-    const char *value = gw_headers_get(headers, SIG_HEADER);
-    if (count == 0 || value == NULL) {
-        set_note(detail, "%s is missing", SIG_HEADER);
+    const char *value =
+        gw_verify_single_header(in != NULL ? in->headers : NULL, SIG_HEADER, detail);
+    if (value == NULL)
         return GW_VERIFY_MISSING_HEADER;
-    }
-    /* Repeated counts as missing (verifier.h): picking one copy would let a proxy's added
-     * header decide the outcome. */
-    if (count > 1) {
-        set_note(detail, "%s appears %zu times, exactly once is needed", SIG_HEADER, count);
-        return GW_VERIFY_MISSING_HEADER;
-    }
 
     struct parsed p;
     if (!parse(value, &p, detail)) {
@@ -177,7 +152,7 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
     detail->timestamp = p.ts;
     if (in->body == NULL && in->body_len > 0) {
         OPENSSL_cleanse(&p, sizeof p);
-        set_note(detail, "body of %zu bytes given without its bytes", in->body_len);
+        gw_verify_note(detail, "body of %zu bytes given without its bytes", in->body_len);
         return GW_VERIFY_MALFORMED_HEADER;
     }
     /* ts_len <= 19, and a body that fits in memory leaves that much room. */
@@ -195,28 +170,28 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
     size_t n_v1 = p.n_v1;
     OPENSSL_cleanse(&p, sizeof p);
     if (m.failed) {
-        set_note(detail, "HMAC-SHA256 is not available from OpenSSL");
+        gw_verify_note(detail, "HMAC-SHA256 is not available from OpenSSL");
         return GW_VERIFY_KEY_UNUSABLE;
     }
     if (m.usable == 0) {
-        set_note(detail, "none of the %zu secrets is usable (the whsec_ signing secret)",
-                 in->n_secrets);
+        gw_verify_note(detail, "none of the %zu secrets is usable (the whsec_ signing secret)",
+                       in->n_secrets);
         return GW_VERIFY_KEY_UNUSABLE;
     }
     if (m.index < 0) {
         int bare = unprefixed_secret(in);
         if (bare >= 0)
-            set_note(detail,
-                     "none of %zu v1 signatures matches any of %zu usable secrets; secret %d "
-                     "lacks the whsec_ prefix, which Stripe signs with",
-                     n_v1, m.usable, bare);
+            gw_verify_note(detail,
+                           "none of %zu v1 signatures matches any of %zu usable secrets; secret %d "
+                           "lacks the whsec_ prefix, which Stripe signs with",
+                           n_v1, m.usable, bare);
         else
-            set_note(detail, "none of %zu v1 signatures matches any of %zu usable secrets", n_v1,
-                     m.usable);
+            gw_verify_note(detail, "none of %zu v1 signatures matches any of %zu usable secrets",
+                           n_v1, m.usable);
         return GW_VERIFY_NO_SECRET_MATCHED;
     }
     detail->secret_index = m.index;
-    set_note(detail, "verified with secret %d", m.index);
+    gw_verify_note(detail, "verified with secret %d", m.index);
     return GW_VERIFY_OK;
 }
 

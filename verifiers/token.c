@@ -18,20 +18,6 @@
 /* Longest header value looked at: the scheme, a few spaces, the token. */
 #define VALUE_MAX (TOKEN_MAX + 64)
 
-static void set_header(struct gw_verify_detail *detail, const char *name)
-{
-    snprintf(detail->header, sizeof detail->header, "%s", name);
-}
-
-__attribute__((format(printf, 2, 3))) static void set_note(struct gw_verify_detail *detail,
-                                                           const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(detail->note, sizeof detail->note, fmt, ap);
-    va_end(ap);
-}
-
 /* RFC 9110 tchar: what a header name may be made of. */
 static bool tchar(unsigned char c)
 {
@@ -62,7 +48,7 @@ static bool parse(const char *value, bool bearer, const char **token, size_t *to
 {
     size_t len = strnlen(value, VALUE_MAX + 1);
     if (len > VALUE_MAX) {
-        set_note(detail, "the value is longer than %d bytes", VALUE_MAX);
+        gw_verify_note(detail, "the value is longer than %d bytes", VALUE_MAX);
         return false;
     }
     size_t i = 0;
@@ -70,7 +56,7 @@ static bool parse(const char *value, bool bearer, const char **token, size_t *to
         size_t scheme_len = sizeof SCHEME - 1;
         if (len <= scheme_len || strncasecmp(value, SCHEME, scheme_len) != 0 ||
             value[scheme_len] != ' ') {
-            set_note(detail, "%s must be \"Bearer\", a space and the token", DEFAULT_HEADER);
+            gw_verify_note(detail, "%s must be \"Bearer\", a space and the token", DEFAULT_HEADER);
             return false;
         }
         i = scheme_len;
@@ -80,15 +66,15 @@ static bool parse(const char *value, bool bearer, const char **token, size_t *to
     *token = value + i;
     *token_len = len - i;
     if (*token_len == 0 || *token_len > TOKEN_MAX) {
-        set_note(detail, "the token must be 1..%d bytes", TOKEN_MAX);
+        gw_verify_note(detail, "the token must be 1..%d bytes", TOKEN_MAX);
         return false;
     }
     for (size_t k = 0; k < *token_len; k++) {
         unsigned char c = (unsigned char)(*token)[k];
         bool edge = k == 0 || k == *token_len - 1;
         if (c < 0x20 || c > 0x7e || (c == ' ' && (bearer || edge))) {
-            set_note(detail, "the token must be printable ASCII%s",
-                     bearer ? " without spaces" : " without a space at either end");
+            gw_verify_note(detail, "the token must be printable ASCII%s",
+                           bearer ? " without spaces" : " without a space at either end");
             return false;
         }
     }
@@ -109,26 +95,15 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
     bool bearer = in == NULL || in->token_header == NULL;
     const char *name = bearer ? DEFAULT_HEADER : in->token_header;
     if (!valid_header_name(name)) {
-        set_note(detail, "the configured token header is not a header name of 1..%d bytes",
-                 HEADER_NAME_MAX);
+        gw_verify_note(detail, "the configured token header is not a header name of 1..%d bytes",
+                       HEADER_NAME_MAX);
         return GW_VERIFY_KEY_UNUSABLE;
     }
-    set_header(detail, name);
+    gw_verify_set_header(detail, name);
 
-    static const struct gw_headers no_headers = {NULL, 0};
-    const struct gw_headers *headers =
-        in != NULL && in->headers != NULL ? in->headers : &no_headers;
-    size_t count = gw_headers_count(headers, name);
-    const char *value = gw_headers_get(headers, name);
-    if (count == 0 || value == NULL) {
-        set_note(detail, "%s is missing", name);
+    const char *value = gw_verify_single_header(in != NULL ? in->headers : NULL, name, detail);
+    if (value == NULL)
         return GW_VERIFY_MISSING_HEADER;
-    }
-    /* Repeated counts as missing (verifier.h): there is no single token to check. */
-    if (count > 1) {
-        set_note(detail, "%s appears %zu times, exactly once is needed", name, count);
-        return GW_VERIFY_MISSING_HEADER;
-    }
 
     const char *token = NULL;
     size_t token_len = 0;
@@ -145,16 +120,16 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
             matched = (int)s;
     }
     if (n_usable == 0) {
-        set_note(detail, "none of the %zu secrets is usable (a token of 1..%d bytes)",
-                 in->n_secrets, TOKEN_MAX);
+        gw_verify_note(detail, "none of the %zu secrets is usable (a token of 1..%d bytes)",
+                       in->n_secrets, TOKEN_MAX);
         return GW_VERIFY_KEY_UNUSABLE;
     }
     if (matched < 0) {
-        set_note(detail, "the token matches none of %zu configured", n_usable);
+        gw_verify_note(detail, "the token matches none of %zu configured", n_usable);
         return GW_VERIFY_NO_SECRET_MATCHED;
     }
     detail->secret_index = matched;
-    set_note(detail, "verified with secret %d", matched);
+    gw_verify_note(detail, "verified with secret %d", matched);
     return GW_VERIFY_OK;
 }
 

@@ -92,4 +92,16 @@ struct gw_verifier {
                                     struct gw_verify_detail *detail);
 };
 
+/* Fill a detail's header name and its note (bounded, truncated to fit), for verifiers. */
+void gw_verify_set_header(struct gw_verify_detail *detail, const char *name);
+void gw_verify_note(struct gw_verify_detail *detail, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* The value of NAME when it is present exactly once; otherwise names it in the detail with
+ * "is missing" or "appears N times" and returns NULL: the caller answers
+ * GW_VERIFY_MISSING_HEADER. Repeated counts as missing: picking one copy would let a proxy's
+ * added header decide the outcome. HEADERS may be NULL. */
+const char *gw_verify_single_header(const struct gw_headers *headers, const char *name,
+                                    struct gw_verify_detail *detail);
+
 #endif
