@@ -22,6 +22,7 @@
 #include <curl/curl.h>
 
 #include "config/config.h"
+#include "tests/support/checks.h"
 #include "tests/support/db.h"
 #include "tests/support/files.h"
 #include "tests/support/http.h"
@@ -63,12 +64,6 @@ struct fixture {
 
 /* ------------------------------------------------------------------ helpers */
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 /* Hands p (may be NULL) to the fixture, which frees it in the teardown; returns p. */
 static char *keep(struct fixture *f, char *p)
 {
@@ -85,25 +80,8 @@ static char *keep(struct fixture *f, char *p)
 /* For a failure message: prints the end of s's log to stderr (cmocka cuts long messages)
  * and returns a pointer to it in the message. Allocates nothing that a failing check, which
  * jumps out of the test, would leak. */
-static const char *log_tail(const struct ts_server *s)
-{
-    char *log = ts_server_log(s);
-    size_t n = strlen(log);
-    fprintf(stderr, "--- end of the ctgw log %s ---\n%s\n--- end ---\n", s->log,
-            n > 16384 ? log + n - 16384 : log);
-    free(log);
-    return "(the end of the ctgw log is printed above)";
-}
-
 /* Stops s with SIGTERM and checks it exits 0: a clean drain, and no leak or crash found by
  * the sanitizers on the way out. */
-static void stop_clean(const char *what, struct ts_server *s)
-{
-    int rc = ts_server_stop(s, SIGTERM);
-    if (rc != 0)
-        fail_msg("%s: ctgw exited %d on SIGTERM\n--- ctgw log ---\n%s", what, rc, log_tail(s));
-}
-
 static long long q_int(struct fixture *f, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static long long q_int(struct fixture *f, const char *fmt, ...)
@@ -151,7 +129,7 @@ static bool wait_int(struct fixture *f, long long want, long limit_ms, const cha
             return true;
         if (waited >= limit_ms)
             return false;
-        sleep_ms(25);
+        ts_sleep_ms(25);
     }
 }
 
@@ -167,7 +145,7 @@ static bool wait_blocked(struct fixture *f, const char *statement)
     for (int i = 0; i < 400; i++) {
         if (ts_db_int(&f->db, sql) > 0)
             return true;
-        sleep_ms(25);
+        ts_sleep_ms(25);
     }
     return false;
 }
@@ -214,35 +192,13 @@ static char *fixture_text(struct fixture *f, const char *name)
 }
 
 /* The string member KEY of a JSON object text (caller frees), or NULL. */
-static char *json_string(const char *text, const char *key)
-{
-    cJSON *o = cJSON_Parse(text);
-    const cJSON *v = o ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
-    char *out = cJSON_IsString(v) ? strdup(v->valuestring) : NULL;
-    cJSON_Delete(o);
-    return out;
-}
-
 /* json_string, owned by the fixture. */
 static char *jstr(struct fixture *f, const char *text, const char *key)
 {
-    return keep(f, json_string(text, key));
+    return keep(f, ts_json_string(text, key));
 }
 
 /* The event id of a generic 202 answer {"id": "<n>"}; 0 when absent. */
-static unsigned long long answer_id(const char *body)
-{
-    char *id = json_string(body, "id");
-    unsigned long long v = id ? strtoull(id, NULL, 10) : 0;
-    free(id);
-    return v;
-}
-
-static void hook_url(const struct ts_server *s, const char *endpoint, char *out, size_t len)
-{
-    snprintf(out, len, "http://127.0.0.1:%u/hooks/%s", (unsigned)s->port, endpoint);
-}
-
 /* Fails with the answer and the end of the log; frees the answer first. */
 static void fail_with_log(const struct ts_server *s, const char *what, struct ts_http *r)
 {
@@ -253,7 +209,7 @@ static void fail_with_log(const struct ts_server *s, const char *what, struct ts
     snprintf(error, sizeof(error), "%s", r->error);
     ts_http_free(r);
     fail_msg("%s: status %ld, body '%s' (%s)\n--- ctgw log ---\n%s", what, status, body, error,
-             log_tail(s));
+             ts_server_log_tail(s));
 }
 
 /* Sends body to endpoint of s as opts says and checks the status. */
@@ -263,7 +219,7 @@ static void post_expect(struct fixture *f, const struct ts_server *s, const char
 {
     char url[128];
     (void)f;
-    hook_url(s, endpoint, url, sizeof(url));
+    ts_hook_url(s, endpoint, url, sizeof(url));
     int rc = ts_signed_post(url, body, opts, out);
     if (rc != 0 || out->status != want) {
         char what[160];
@@ -283,7 +239,7 @@ static unsigned long long send_generic(struct fixture *f, const struct ts_server
     struct ts_signed o = {.secret = f->generic_secret, .id = id};
     struct ts_http r;
     post_expect(f, s, "generic", body, &o, 202, &r);
-    unsigned long long ev = answer_id(r.body);
+    unsigned long long ev = ts_answer_id(r.body);
     if (ev == 0)
         fail_msg("202 without an event id: %s", r.body);
     ts_http_free(&r);
@@ -307,7 +263,7 @@ static void expect_done(struct fixture *f, const struct ts_server *s, unsigned l
         char *err = keep(f, q_text(f, "SELECT last_error FROM webhook_events WHERE id = %llu", ev));
         keep(f, st);
         fail_msg("event %llu is %s (last_error %s), want done\n--- ctgw log ---\n%s", ev, st, err,
-                 log_tail(s));
+                 ts_server_log_tail(s));
     }
     free(st);
 }
@@ -323,19 +279,6 @@ static bool is_ct_ref(const char *s)
 }
 
 /* Value of one sample line of /metrics ("name{labels} value"); -1 when absent. */
-static long long metric(const char *text, const char *series)
-{
-    size_t n = strlen(series);
-    for (const char *line = text; line != NULL && *line != '\0';) {
-        if (strncmp(line, series, n) == 0 && line[n] == ' ')
-            return strtoll(line + n + 1, NULL, 10);
-        line = strchr(line, '\n');
-        if (line != NULL)
-            line++;
-    }
-    return -1;
-}
-
 static char *fetch_metrics(struct fixture *f, const struct ts_server *s)
 {
     char url[96], auth[200];
@@ -352,7 +295,7 @@ static char *fetch_metrics(struct fixture *f, const struct ts_server *s)
 
 static void expect_metric(const char *text, const char *series, long long want)
 {
-    long long got = metric(text, series);
+    long long got = ts_metric(text, series);
     if (got != want) {
         fprintf(stderr, "--- metrics ---\n%s\n", text);
         fail_msg("%s is %lld, want %lld", series, got, want);
@@ -431,7 +374,7 @@ static void start_server(struct fixture *f, struct ts_server *s, const char *ext
         f->migrated = true;
     }
     if (!ts_server_start(s))
-        fail_msg("ctgw did not start:\n%s", log_tail(s));
+        fail_msg("ctgw did not start:\n%s", ts_server_log_tail(s));
 }
 
 /* ------------------------------------------------------------------ contact form */
@@ -541,7 +484,7 @@ static void test_contact_form_creates_ticket_once(void **state)
     assert_int_equal(q_int(f, "SELECT COUNT(*) FROM contacts"), 1);
     assert_int_equal(q_int(f, "SELECT COUNT(DISTINCT contact_id) FROM jobs"), 1);
     assert_int_equal(q_int(f, "SELECT COUNT(*) FROM webhook_events WHERE status = 'done'"), 2);
-    stop_clean("test_contact_form_creates_ticket_once", &f->srv);
+    ts_server_stop_clean("test_contact_form_creates_ticket_once", &f->srv);
 }
 
 /* A form body from its four fields (NULL leaves a field out); raw bytes are kept as given. */
@@ -638,7 +581,7 @@ static void test_contact_form_invalid_fields_are_refused(void **state)
     free(name200);
     free(msg20001);
     free(name201);
-    stop_clean("test_contact_form_invalid_fields_are_refused", &f->srv);
+    ts_server_stop_clean("test_contact_form_invalid_fields_are_refused", &f->srv);
 }
 
 /* A message of white space only passes for 1..20000 characters, but a ticket cannot carry
@@ -655,7 +598,7 @@ static void test_contact_form_blank_message_is_a_field_error(void **state)
     ts_http_free(&r);
     assert_int_equal(q_int(f, "SELECT COUNT(*) FROM webhook_events"), 0);
     assert_int_equal(q_int(f, "SELECT COUNT(*) FROM jobs"), 0);
-    stop_clean("test_contact_form_blank_message_is_a_field_error", &f->srv);
+    ts_server_stop_clean("test_contact_form_blank_message_is_a_field_error", &f->srv);
 }
 
 /* ------------------------------------------------------------------ authentication */
@@ -745,7 +688,7 @@ static void test_bad_signatures_are_refused_and_audited(void **state)
     ts_http_free(&r);
     assert_int_equal(q_int(f, "SELECT COUNT(*) FROM webhook_events"), 1);
 
-    stop_clean("test_bad_signatures_are_refused_and_audited", &f->srv);
+    ts_server_stop_clean("test_bad_signatures_are_refused_and_audited", &f->srv);
 }
 
 /* ------------------------------------------------------------------ HTTP errors */
@@ -822,7 +765,7 @@ static void test_http_errors(void **state)
     assert_int_equal(q_int(f, "SELECT COUNT(*) FROM audit_log"), 0);
     free(at);
     free(over);
-    stop_clean("test_http_errors", &f->srv);
+    ts_server_stop_clean("test_http_errors", &f->srv);
 }
 
 /* `contact` has the largest limit (ingest.max_body, 1 MiB), which is also the listener's: a
@@ -844,7 +787,7 @@ static void test_body_over_the_largest_limit_is_counted_and_logged(void **state)
     char *log = keep(f, ts_server_log(&f->srv));
     if (strstr(log, "\"status\":413") == NULL)
         fail_msg("no log line for the 413:\n%s", log);
-    stop_clean("test_body_over_the_largest_limit_is_counted_and_logged", &f->srv);
+    ts_server_stop_clean("test_body_over_the_largest_limit_is_counted_and_logged", &f->srv);
 }
 
 /* ------------------------------------------------------------------ generic events */
@@ -872,7 +815,7 @@ static void test_generic_events_of_every_type_are_applied(void **state)
     struct ts_signed o = {.secret = f->generic_secret, .id = id, .request_id = "it-generic-create"};
     struct ts_http r;
     post_expect(f, &f->srv, "generic", create, &o, 202, &r);
-    unsigned long long ev_create = answer_id(r.body);
+    unsigned long long ev_create = ts_answer_id(r.body);
     assert_true(ev_create > 0);
     ts_http_free(&r);
     expect_done(f, &f->srv, ev_create);
@@ -950,7 +893,7 @@ static void test_generic_events_of_every_type_are_applied(void **state)
     assert_int_equal(send_generic(f, &f->srv, "time_add.json", time_id), ev_time);
     assert_int_equal(q_int(f, "SELECT COUNT(*) FROM webhook_events"), 5);
     assert_int_equal(q_int(f, "SELECT COUNT(*) FROM time_entries"), 1);
-    stop_clean("test_generic_events_of_every_type_are_applied", &f->srv);
+    ts_server_stop_clean("test_generic_events_of_every_type_are_applied", &f->srv);
 }
 
 static void test_generic_bad_events_fail_once(void **state)
@@ -975,12 +918,12 @@ static void test_generic_bad_events_fail_once(void **state)
         ev[i] = send_generic(f, &f->srv, cases[i].fixture, NULL);
     /* Not JSON at all (the signature is fine, so it is stored, then fails). */
     char url[128];
-    hook_url(&f->srv, "generic", url, sizeof(url));
+    ts_hook_url(&f->srv, "generic", url, sizeof(url));
     struct ts_signed o = {.secret = f->generic_secret};
     struct ts_http r;
     assert_int_equal(ts_signed_post(url, "this is not json", &o, &r), 0);
     assert_int_equal(r.status, 202);
-    unsigned long long ev_text = answer_id(r.body);
+    unsigned long long ev_text = ts_answer_id(r.body);
     ts_http_free(&r);
 
     for (size_t i = 0; i < n; i++) {
@@ -1017,7 +960,7 @@ static void test_generic_bad_events_fail_once(void **state)
     snprintf(line, sizeof(line), "event %llu failed: unknown type", ev[0]);
     if (strstr(log, line) == NULL)
         fail_msg("the log does not say '%s':\n%s", line, log);
-    stop_clean("test_generic_bad_events_fail_once", &f->srv);
+    ts_server_stop_clean("test_generic_bad_events_fail_once", &f->srv);
 }
 
 /* The delay a log line "event N attempt K failed, retry in D ms" gives; -1 when absent. */
@@ -1049,7 +992,7 @@ static void test_transient_failure_is_retried_then_dead(void **state)
         keep(f, err);
         fail_msg("status %s, attempts %lld, last_error '%s'; want dead after 3 with the "
                  "database's reason\n--- ctgw log ---\n%s",
-                 st, attempts, err, log_tail(&f->srv));
+                 st, attempts, err, ts_server_log_tail(&f->srv));
     }
     free(err);
     free(st);
@@ -1074,7 +1017,7 @@ static void test_transient_failure_is_retried_then_dead(void **state)
     char *m = fetch_metrics(f, &f->srv);
     expect_metric(m, "ctgw_events_dead_total", 1);
     expect_metric(m, "ctgw_worker_failures_total", 3);
-    stop_clean("test_transient_failure_is_retried_then_dead", &f->srv);
+    ts_server_stop_clean("test_transient_failure_is_retried_then_dead", &f->srv);
 }
 
 /* ------------------------------------------------------------------ metrics */
@@ -1134,7 +1077,7 @@ static void test_metrics_count_what_was_sent(void **state)
     expect_metric(m, "ctgw_requests_total{endpoint=\"contact\",outcome=\"duplicate\"}", 0);
     /* Events stored by group commits: the four generic deliveries and the form. */
     expect_metric(m, "ctgw_ingest_batch_events_sum", 5);
-    assert_true(metric(m, "ctgw_answer_seconds_count") >= 5);
+    assert_true(ts_metric(m, "ctgw_answer_seconds_count") >= 5);
 
     /* /metrics is for operators only. */
     char url[96];
@@ -1148,7 +1091,7 @@ static void test_metrics_count_what_was_sent(void **state)
     /* Let the audit rows of the four refusals land before stopping (stopping while they are
      * written is test_sigterm_while_audit_rows_are_written). */
     assert_true(wait_int(f, 4, 10000, "SELECT COUNT(*) FROM audit_log"));
-    stop_clean("test_metrics_count_what_was_sent", &f->srv);
+    ts_server_stop_clean("test_metrics_count_what_was_sent", &f->srv);
 }
 
 /* Two workers applying events about one new person: the other's transaction inserts the
@@ -1173,7 +1116,7 @@ static void test_contact_created_meanwhile_is_used(void **state)
     expect_done(f, &f->srv, ev);
     assert_int_equal(q_int(f, "SELECT contact_id FROM jobs WHERE ref = 'CT-000001'"), contact);
     assert_int_equal(q_int(f, "SELECT COUNT(*) FROM contacts"), 1);
-    stop_clean("test_contact_created_meanwhile_is_used", &f->srv);
+    ts_server_stop_clean("test_contact_created_meanwhile_is_used", &f->srv);
 }
 
 #define REJECTED_BURST 3000
@@ -1214,14 +1157,14 @@ static void test_sigterm_while_audit_rows_are_written(void **state)
     struct burst *b = calloc(1, sizeof(*b));
     assert_non_null(b);
     keep(f, (char *)b);
-    hook_url(&f->srv, "generic", b->url, sizeof(b->url));
+    ts_hook_url(&f->srv, "generic", b->url, sizeof(b->url));
     b->secret = keep(f, ts_whsec_new());
     b->body = fixture_text(f, "generic/job_create.json");
     pthread_t th[REJECT_SENDERS];
     for (size_t i = 0; i < REJECT_SENDERS; i++)
         assert_int_equal(pthread_create(&th[i], NULL, reject_sender, b), 0);
     for (int i = 0; i < 2000 && atomic_load(&b->refused) < REJECTED_BURST / 3; i++)
-        sleep_ms(10);
+        ts_sleep_ms(10);
     int rc = ts_server_stop(&f->srv, SIGTERM);
     atomic_store(&b->stop, true);
     for (size_t i = 0; i < REJECT_SENDERS; i++)
@@ -1229,7 +1172,7 @@ static void test_sigterm_while_audit_rows_are_written(void **state)
     unsigned refused = atomic_load(&b->refused);
     if (rc != 0)
         fail_msg("ctgw exited %d on SIGTERM during a burst of forged requests\n%s", rc,
-                 log_tail(&f->srv));
+                 ts_server_log_tail(&f->srv));
     assert_true(refused >= REJECTED_BURST / 3);
     /* At least one row per 401 the senders saw: a request rejected as ctgw stopped may have
      * lost its answer with the connection, never its audit row. */
@@ -1273,7 +1216,7 @@ static void test_same_event_sent_concurrently_is_stored_once(void **state)
     pthread_t th[SAME_EVENT_SENDERS];
     int64_t now = (int64_t)time(NULL);
     for (size_t i = 0; i < SAME_EVENT_SENDERS; i++) {
-        hook_url(&f->srv, "generic", jobs[i].url, sizeof(jobs[i].url));
+        ts_hook_url(&f->srv, "generic", jobs[i].url, sizeof(jobs[i].url));
         jobs[i].body = body;
         jobs[i].o = (struct ts_signed){.secret = f->generic_secret, .id = id, .timestamp = now};
         assert_int_equal(pthread_create(&th[i], NULL, post_in_thread, &jobs[i]), 0);
@@ -1284,7 +1227,7 @@ static void test_same_event_sent_concurrently_is_stored_once(void **state)
     for (size_t i = 0; i < SAME_EVENT_SENDERS; i++) {
         if (jobs[i].rc != 0 || jobs[i].r.status != 202)
             fail_with_log(&f->srv, "a concurrent copy", &jobs[i].r);
-        ids[i] = answer_id(jobs[i].r.body);
+        ids[i] = ts_answer_id(jobs[i].r.body);
         ts_http_free(&jobs[i].r);
     }
     long long stored = q_int(f, "SELECT id FROM webhook_events WHERE dedupe_key = '%s'", id);
@@ -1299,7 +1242,7 @@ static void test_same_event_sent_concurrently_is_stored_once(void **state)
     expect_metric(m, "ctgw_requests_total{endpoint=\"generic\",outcome=\"accepted\"}", 1);
     expect_metric(m, "ctgw_requests_total{endpoint=\"generic\",outcome=\"duplicate\"}",
                   SAME_EVENT_SENDERS - 1);
-    stop_clean("test_same_event_sent_concurrently_is_stored_once", &f->srv);
+    ts_server_stop_clean("test_same_event_sent_concurrently_is_stored_once", &f->srv);
 }
 
 /* The race two instances run when a provider delivers one event to both: the other one's
@@ -1324,7 +1267,7 @@ static void test_duplicate_committed_meanwhile_answers_its_id(void **state)
     unsigned long long stored = (unsigned long long)mysql_insert_id(f->db.conn);
     struct post_job *j = calloc(1, sizeof(*j));
     assert_non_null(j);
-    hook_url(&f->srv, "generic", j->url, sizeof(j->url));
+    ts_hook_url(&f->srv, "generic", j->url, sizeof(j->url));
     j->body = body;
     j->o = (struct ts_signed){.secret = f->generic_secret, .id = id};
     pthread_t th;
@@ -1336,14 +1279,14 @@ static void test_duplicate_committed_meanwhile_answers_its_id(void **state)
     int rc = j->rc;
     free(j);
     assert_true(blocked);
-    if (rc != 0 || r.status != 202 || answer_id(r.body) != stored) {
+    if (rc != 0 || r.status != 202 || ts_answer_id(r.body) != stored) {
         char what[96];
         snprintf(what, sizeof(what), "want 202 {\"id\":\"%llu\"}", stored);
         fail_with_log(&f->srv, what, &r);
     }
     ts_http_free(&r);
     assert_int_equal(q_int(f, "SELECT COUNT(*) FROM webhook_events"), 1);
-    stop_clean("test_duplicate_committed_meanwhile_answers_its_id", &f->srv);
+    ts_server_stop_clean("test_duplicate_committed_meanwhile_answers_its_id", &f->srv);
 }
 
 #define FLOOD_EVENTS  1000
@@ -1382,12 +1325,12 @@ static void *flood_sender(void *arg)
             int rc = ts_signed_post(fl->urls[srv], body, &o, &r);
             status = rc == 0 ? r.status : 0;
             if (status == 202)
-                fl->answered[ev][srv] = answer_id(r.body);
+                fl->answered[ev][srv] = ts_answer_id(r.body);
             ts_http_free(&r);
             if (status != 503 && status != 0)
                 break;
             atomic_fetch_add(&fl->retries, 1);
-            sleep_ms(20);
+            ts_sleep_ms(20);
         }
         fl->status[ev][srv] = status;
     }
@@ -1403,8 +1346,8 @@ static void test_two_processes_share_one_database(void **state)
     start_server(f, &f->srv2, workers);
     struct flood *fl = f->flood = calloc(1, sizeof(*fl));
     assert_non_null(fl);
-    hook_url(&f->srv, "generic", fl->urls[0], sizeof(fl->urls[0]));
-    hook_url(&f->srv2, "generic", fl->urls[1], sizeof(fl->urls[1]));
+    ts_hook_url(&f->srv, "generic", fl->urls[0], sizeof(fl->urls[0]));
+    ts_hook_url(&f->srv2, "generic", fl->urls[1], sizeof(fl->urls[1]));
     fl->secret = f->generic_secret;
     for (unsigned i = 0; i < FLOOD_EVENTS; i++)
         snprintf(fl->ids[i], sizeof(fl->ids[i]), "flood-%04u-%ld", i, (long)getpid());
@@ -1451,8 +1394,8 @@ static void test_two_processes_share_one_database(void **state)
                      FLOOD_EVENTS);
     /* Both processes applied part of the events, and no attempt was wasted on a duplicate. */
     char *m1 = fetch_metrics(f, &f->srv), *m2 = fetch_metrics(f, &f->srv2);
-    long long a1 = metric(m1, "ctgw_worker_attempts_total");
-    long long a2 = metric(m2, "ctgw_worker_attempts_total");
+    long long a1 = ts_metric(m1, "ctgw_worker_attempts_total");
+    long long a2 = ts_metric(m2, "ctgw_worker_attempts_total");
     if (a1 <= 0 || a2 <= 0 || a1 + a2 != FLOOD_EVENTS)
         fail_msg("worker attempts: %lld and %lld; want both > 0, %d in all", a1, a2, FLOOD_EVENTS);
 
@@ -1481,8 +1424,8 @@ static void test_two_processes_share_one_database(void **state)
         fail_msg("%u answers name the wrong event id; first: event %u to server %u answered "
                  "{\"id\":\"%llu\"}, stored as id %llu",
                  wrong, first, first_srv, fl->answered[first][first_srv], fl->stored[first]);
-    stop_clean("first ctgw", &f->srv);
-    stop_clean("second ctgw", &f->srv2);
+    ts_server_stop_clean("first ctgw", &f->srv);
+    ts_server_stop_clean("second ctgw", &f->srv2);
 }
 
 int main(void)

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 #include <curl/curl.h>
 
+#include "tests/support/checks.h"
 #include "tests/support/db.h"
 #include "tests/support/files.h"
 #include "tests/support/http.h"
@@ -67,22 +68,6 @@ static char *keep(struct fixture *f, char *p)
 /* For a failure message: prints the end of s's log to stderr (cmocka cuts long messages)
  * and returns a pointer to it in the message. Allocates nothing that a failing check, which
  * jumps out of the test, would leak. */
-static const char *log_tail(const struct ts_server *s)
-{
-    char *log = ts_server_log(s);
-    size_t n = strlen(log);
-    fprintf(stderr, "--- end of the ctgw log %s ---\n%s\n--- end ---\n", s->log,
-            n > 16384 ? log + n - 16384 : log);
-    free(log);
-    return "(the end of the ctgw log is printed above)";
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 static int dev(const char *what)
 {
     char *out = NULL;
@@ -96,13 +81,6 @@ static int dev(const char *what)
 
 /* Stops s with SIGTERM and checks it exits 0: a clean drain, and no leak or crash found by
  * the sanitizers on the way out. */
-static void stop_clean(const char *what, struct ts_server *s)
-{
-    int rc = ts_server_stop(s, SIGTERM);
-    if (rc != 0)
-        fail_msg("%s: ctgw exited %d on SIGTERM\n--- ctgw log ---\n%s", what, rc, log_tail(s));
-}
-
 static long long q_int(struct fixture *f, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static long long q_int(struct fixture *f, const char *fmt, ...)
@@ -129,7 +107,7 @@ static bool wait_int(struct fixture *f, long long want, long limit_ms, const cha
             return true;
         if (waited >= limit_ms)
             return false;
-        sleep_ms(25);
+        ts_sleep_ms(25);
     }
 }
 
@@ -143,45 +121,24 @@ static char *fixture_text(struct fixture *f, const char *name)
     return keep(f, t);
 }
 
-static char *json_string(const char *text, const char *key)
-{
-    cJSON *o = cJSON_Parse(text);
-    const cJSON *v = o ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
-    char *out = cJSON_IsString(v) ? strdup(v->valuestring) : NULL;
-    cJSON_Delete(o);
-    return out;
-}
-
 /* json_string, owned by the fixture. */
 static char *jstr(struct fixture *f, const char *text, const char *key)
 {
-    return keep(f, json_string(text, key));
-}
-
-static unsigned long long answer_id(const char *body)
-{
-    char *id = json_string(body, "id");
-    unsigned long long v = id ? strtoull(id, NULL, 10) : 0;
-    free(id);
-    return v;
-}
-
-static void hook_url(const struct ts_server *s, const char *endpoint, char *out, size_t len)
-{
-    snprintf(out, len, "http://127.0.0.1:%u/hooks/%s", (unsigned)s->port, endpoint);
+    return keep(f, ts_json_string(text, key));
 }
 
 static void post_expect(const struct ts_server *s, const char *endpoint, const char *body,
                         const struct ts_signed *opts, long want, struct ts_http *out)
 {
     char url[128];
-    hook_url(s, endpoint, url, sizeof(url));
+    ts_hook_url(s, endpoint, url, sizeof(url));
     if (ts_signed_post(url, body, opts, out) != 0 || out->status != want) {
         static char answer[2048];
         snprintf(answer, sizeof(answer), "%ld (%s) %s", out->status, out->error,
                  out->body ? out->body : "");
         ts_http_free(out);
-        fail_msg("POST %s: %s; want %ld\n--- ctgw log ---\n%s", url, answer, want, log_tail(s));
+        fail_msg("POST %s: %s; want %ld\n--- ctgw log ---\n%s", url, answer, want,
+                 ts_server_log_tail(s));
     }
 }
 
@@ -242,22 +199,9 @@ static void start_server(struct fixture *f, struct ts_server *s, const char *ext
         f->migrated = true;
     }
     if (!ts_server_start(s)) {
-        const char *log = log_tail(s);
+        const char *log = ts_server_log_tail(s);
         fail_msg("ctgw did not start:\n%s", log);
     }
-}
-
-static long long metric(const char *text, const char *series)
-{
-    size_t n = strlen(series);
-    for (const char *line = text; line != NULL && *line != '\0';) {
-        if (strncmp(line, series, n) == 0 && line[n] == ' ')
-            return strtoll(line + n + 1, NULL, 10);
-        line = strchr(line, '\n');
-        if (line != NULL)
-            line++;
-    }
-    return -1;
 }
 
 static char *fetch_metrics(const struct ts_server *s)
@@ -304,7 +248,7 @@ static long resend_until_stored(const char *url, const char *body, const struct 
         if (waited >= limit_ms)
             return out->status;
         ts_http_free(out);
-        sleep_ms(100);
+        ts_sleep_ms(100);
     }
 }
 
@@ -332,8 +276,8 @@ static void test_database_down_answers_503_then_recovers(void **state)
     int64_t now = (int64_t)time(NULL);
     struct ts_signed g = {.secret = f->generic_secret, .id = gid, .timestamp = now};
     struct ts_signed c = {.secret = f->contact_secret, .id = cid, .timestamp = now};
-    hook_url(&f->srv, "generic", url, sizeof(url));
-    hook_url(&f->srv, "contact", curl_, sizeof(curl_));
+    ts_hook_url(&f->srv, "generic", url, sizeof(url));
+    ts_hook_url(&f->srv, "contact", curl_, sizeof(curl_));
 
     assert_int_equal(ts_signed_post(url, body, &g, &r), 0);
     expect_unavailable(&r);
@@ -357,15 +301,15 @@ static void test_database_down_answers_503_then_recovers(void **state)
      * the same process. */
     long st = resend_until_stored(url, body, &g, &r, 60000);
     if (st != 202) {
-        const char *log = log_tail(&f->srv);
+        const char *log = ts_server_log_tail(&f->srv);
         fail_msg("generic after the restart: %ld %s\n%s", st, r.body, log);
     }
-    unsigned long long ev = answer_id(r.body);
+    unsigned long long ev = ts_answer_id(r.body);
     assert_true(ev > 0);
     ts_http_free(&r);
     st = resend_until_stored(curl_, form, &c, &r, 30000);
     if (st != 201) {
-        const char *log = log_tail(&f->srv);
+        const char *log = ts_server_log_tail(&f->srv);
         fail_msg("contact form after the restart: %ld %s\n%s", st, r.body, log);
     }
     char *ref = jstr(f, r.body, "ref");
@@ -385,15 +329,15 @@ static void test_database_down_answers_503_then_recovers(void **state)
 
     char *m = fetch_metrics(&f->srv);
     long long unavailable =
-        metric(m, "ctgw_requests_total{endpoint=\"generic\",outcome=\"unavailable\"}");
+        ts_metric(m, "ctgw_requests_total{endpoint=\"generic\",outcome=\"unavailable\"}");
     long long unavailable_c =
-        metric(m, "ctgw_requests_total{endpoint=\"contact\",outcome=\"unavailable\"}");
+        ts_metric(m, "ctgw_requests_total{endpoint=\"contact\",outcome=\"unavailable\"}");
     if (unavailable < 1 || unavailable_c < 1)
         fail_msg("unavailable answers not counted:\n%s", m);
     free(m);
     char *log = keep(f, ts_server_log(&f->srv));
     assert_non_null(strstr(log, "not stored"));
-    stop_clean("test_database_down_answers_503_then_recovers", &f->srv);
+    ts_server_stop_clean("test_database_down_answers_503_then_recovers", &f->srv);
 }
 
 #define KILLED_EVENTS 5
@@ -413,7 +357,7 @@ static void test_sigkill_before_apply_applies_once_after_restart(void **state)
                  "{\"type\":\"job.create\",\"data\":{\"title\":\"Killed before applying %d\"}}", i);
         struct ts_signed o = {.secret = f->generic_secret, .id = ids[i]};
         post_expect(&f->srv, "generic", bodies[i], &o, 202, &r);
-        evs[i] = answer_id(r.body);
+        evs[i] = ts_answer_id(r.body);
         assert_true(evs[i] > 0);
         ts_http_free(&r);
     }
@@ -441,7 +385,7 @@ static void test_sigkill_before_apply_applies_once_after_restart(void **state)
                   "SELECT COUNT(*) FROM webhook_events WHERE status = 'done'")) {
         char *dump = ts_db_dump(&f->db, "SELECT id, status, attempts, last_error, "
                                         "next_attempt_at, NOW(3) FROM webhook_events");
-        const char *log = log_tail(&f->srv2);
+        const char *log = ts_server_log_tail(&f->srv2);
         fail_msg("not applied after the restart:\n%s\n--- ctgw log ---\n%s", dump, log);
     }
     assert_int_equal(q_int(f, "SELECT COUNT(*) FROM jobs"), KILLED_EVENTS + 1);
@@ -462,7 +406,7 @@ static void test_sigkill_before_apply_applies_once_after_restart(void **state)
     for (int i = 0; i < KILLED_EVENTS; i++) {
         struct ts_signed o = {.secret = f->generic_secret, .id = ids[i]};
         post_expect(&f->srv2, "generic", bodies[i], &o, 202, &r);
-        assert_int_equal(answer_id(r.body), evs[i]);
+        assert_int_equal(ts_answer_id(r.body), evs[i]);
         ts_http_free(&r);
     }
     post_expect(&f->srv2, "contact", form, &c, 200, &r);
@@ -477,7 +421,7 @@ static void test_sigkill_before_apply_applies_once_after_restart(void **state)
                      1);
     assert_int_equal(q_int(f, "SELECT COUNT(*) FROM jobs"), KILLED_EVENTS + 1);
     assert_int_equal(q_int(f, "SELECT COUNT(*) FROM webhook_events"), KILLED_EVENTS + 1);
-    stop_clean("test_sigkill_before_apply_applies_once_after_restart", &f->srv2);
+    ts_server_stop_clean("test_sigkill_before_apply_applies_once_after_restart", &f->srv2);
 }
 
 /* A ctgw that died mid-work leaves its events `processing` under a lease. Once the lease
@@ -520,7 +464,7 @@ static void test_expired_lease_is_claimed_again(void **state)
     struct ts_signed o = {.secret = f->generic_secret};
     struct ts_http r;
     post_expect(&f->srv, "generic", body, &o, 202, &r);
-    unsigned long long ev = answer_id(r.body);
+    unsigned long long ev = ts_answer_id(r.body);
     ts_http_free(&r);
     assert_true(wait_int(f, 1, 20000,
                          "SELECT COUNT(*) FROM webhook_events WHERE id = %llu AND status = 'done'",
@@ -531,7 +475,7 @@ static void test_expired_lease_is_claimed_again(void **state)
                      1);
     assert_int_equal(q_int(f, "SELECT COUNT(*) FROM jobs WHERE title = 'Left by ghost-running'"),
                      0);
-    stop_clean("test_expired_lease_is_claimed_again", &f->srv);
+    ts_server_stop_clean("test_expired_lease_is_claimed_again", &f->srv);
 }
 
 int main(void)

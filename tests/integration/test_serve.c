@@ -25,6 +25,7 @@
 #include <curl/curl.h>
 
 #include "gateway/migrations.h"
+#include "tests/support/checks.h"
 #include "tests/support/db.h"
 #include "tests/support/files.h"
 #include "tests/support/http.h"
@@ -62,12 +63,6 @@ static int teardown(void **state)
     ts_db_drop(&f->db);
     free(f);
     return 0;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
 }
 
 /* ---- the server ---------------------------------------------------------------------- */
@@ -235,7 +230,7 @@ static bool wait_log_line(const struct ts_server *s, const char *const *kv, long
     for (long waited = 0; waited <= limit_ms; waited += 50) {
         if (log_has_line(s, kv))
             return true;
-        sleep_ms(50);
+        ts_sleep_ms(50);
     }
     return false;
 }
@@ -245,7 +240,7 @@ static bool wait_log_text(const struct ts_server *s, const char *needle, long li
     for (long waited = 0; waited <= limit_ms; waited += 50) {
         if (log_has_text(s, needle))
             return true;
-        sleep_ms(50);
+        ts_sleep_ms(50);
     }
     return false;
 }
@@ -502,7 +497,7 @@ static void test_readyz_turns_ready_after_migrate(void **state)
         fetch("GET", f->srv.port, "/readyz", NULL, &a);
         if (json_number(a.body, "pending_migrations", -1) != -1)
             break;
-        sleep_ms(100);
+        ts_sleep_ms(100);
     }
     assert_int_equal(a.status, 503);
     const char *retry = header(&a, "Retry-After", b, sizeof(b));
@@ -522,7 +517,7 @@ static void test_readyz_turns_ready_after_migrate(void **state)
         fetch("GET", f->srv.port, "/readyz", NULL, &a);
         if (a.status == 200)
             break;
-        sleep_ms(100);
+        ts_sleep_ms(100);
     }
     assert_int_equal(a.status, 200);
     assert_true(
@@ -727,7 +722,7 @@ static void test_admin_needs_the_token_except_for_probes(void **state)
         if (a.status == 200)
             break;
         assert_int_not_equal(a.status, 401);
-        sleep_ms(100);
+        ts_sleep_ms(100);
     }
     assert_int_equal(a.status, 200);
     assert_false(has_header(&a, "WWW-Authenticate"));

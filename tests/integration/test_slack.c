@@ -24,6 +24,7 @@
 #include <curl/curl.h>
 
 #include "config/config.h"
+#include "tests/support/checks.h"
 #include "tests/support/db.h"
 #include "tests/support/files.h"
 #include "tests/support/http.h"
@@ -144,12 +145,6 @@ struct fixture {
     char **owned;
     size_t n_owned;
 };
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 static char *keep(struct fixture *f, char *p)
 {
@@ -672,7 +667,7 @@ static void test_slow_path_posts_to_response_url(void **state)
     assert_int_equal(mysql_query(lock, "ROLLBACK"), 0);
     mysql_close(lock);
     for (int i = 0; i < 400 && standin_requests(&f->standin) < 2; i++)
-        sleep_ms(25);
+        ts_sleep_ms(25);
     if (standin_requests(&f->standin) != 2)
         fail_msg("response_url got %d posts, want 2 (503 then 200)\n%s",
                  standin_requests(&f->standin), log_tail(&f->srv));
@@ -689,7 +684,7 @@ static void test_slow_path_posts_to_response_url(void **state)
     /* The same trigger again: the stored result, nothing applied twice, nothing posted. */
     assert_int_equal(post(f, &s, "close 1", &reply), 200);
     assert_string_equal(reply, "CT-000001 is now closed.");
-    sleep_ms(300);
+    ts_sleep_ms(300);
     assert_int_equal(standin_requests(&f->standin), 2);
     /* A response_url on a host that is not allowed gets nothing (and the command works). */
     exec_ok(f, "SELECT 1");
@@ -699,10 +694,10 @@ static void test_slow_path_posts_to_response_url(void **state)
     for (int i = 0; i < 200; i++) {
         if (q_int(f, "%s", "SELECT COUNT(*) FROM jobs WHERE number = 1 AND status = 'open'") == 1)
             break;
-        sleep_ms(25);
+        ts_sleep_ms(25);
     }
     expect_text(f, "open", "%s", "SELECT status FROM jobs WHERE number = 1");
-    sleep_ms(300);
+    ts_sleep_ms(300);
     assert_int_equal(standin_requests(&f->standin), 2);
     stop_clean(f);
 }
@@ -734,10 +729,10 @@ static void test_response_url_gets_at_most_five_posts(void **state)
     for (int i = 0; i < 600; i++) {
         if (q_int(f, "%s", "SELECT COUNT(*) FROM webhook_events WHERE status = 'done'") == 7)
             break;
-        sleep_ms(25);
+        ts_sleep_ms(25);
     }
     expect_int(f, 7, "%s", "SELECT COUNT(*) FROM webhook_events WHERE status = 'done'");
-    sleep_ms(500); /* the last deliveries run after the commit */
+    ts_sleep_ms(500); /* the last deliveries run after the commit */
     if (standin_requests(&f->standin) != 5)
         fail_msg("response_url got %d posts, want 5\n%s", standin_requests(&f->standin),
                  log_tail(&f->srv));
@@ -766,7 +761,7 @@ static void test_signatures_replays_and_ssl_check(void **state)
                                      "SELECT COUNT(*) FROM audit_log WHERE kind = "
                                      "'rejected_signature'") < 3;
          i++)
-        sleep_ms(25);
+        ts_sleep_ms(25);
     expect_int(f, 3, "%s", "SELECT COUNT(*) FROM audit_log WHERE kind = 'rejected_signature'");
     expect_int(f, 0, "%s", "SELECT COUNT(*) FROM webhook_events");
     expect_int(f, 0, "%s", "SELECT COUNT(*) FROM jobs WHERE source = 'slack'");

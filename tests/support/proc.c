@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "tests/support/checks.h"
 #include "tests/support/db.h"
 #include "tests/support/files.h"
 #include "tests/support/http.h"
@@ -42,12 +43,6 @@ uint16_t ts_free_port(void)
         fail_msg("cannot find a free port: %s", strerror(errno));
     close(fd);
     return ntohs(a.sin_port);
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
 }
 
 void ts_server_prepare(struct ts_server *s, const struct ts_config *c)
@@ -121,7 +116,7 @@ bool ts_server_start(struct ts_server *s)
             return true;
         }
         ts_http_free(&r);
-        sleep_ms(50);
+        ts_sleep_ms(50);
     }
     return false;
 }
@@ -133,7 +128,7 @@ static int wait_bounded(pid_t pid, long limit_ms)
         pid_t got = waitpid(pid, &status, WNOHANG);
         if (got == pid)
             return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        sleep_ms(20);
+        ts_sleep_ms(20);
     }
     kill(pid, SIGKILL);
     waitpid(pid, &status, 0);
