@@ -182,9 +182,12 @@ char *gw_metrics_render(void)
                   batch_bounds, N_BATCH, 1.0);
     if (atomic_load(&events_known)) {
         put(&t, "# HELP ctgw_events Inbox events by status.\n# TYPE ctgw_events gauge\n");
-        for (size_t i = 0; i < 6; i++)
-            put(&t, "ctgw_events{status=\"%s\"} %lld\n", status_names[i],
-                (long long)atomic_load_explicit(&events_by_status[i], memory_order_relaxed));
+        for (size_t i = 0; i < 6; i++) {
+            long long v =
+                (long long)atomic_load_explicit(&events_by_status[i], memory_order_relaxed);
+            if (v >= 0) /* a status not counted is left out rather than shown as 0 */
+                put(&t, "ctgw_events{status=\"%s\"} %lld\n", status_names[i], v);
+        }
     }
     put(&t,
         "# HELP ctgw_worker_attempts_total Attempts to apply an event.\n"

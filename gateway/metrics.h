@@ -32,7 +32,8 @@ void gw_metrics_observe_batch(size_t events);
 void gw_metrics_count_attempt(int failed);
 void gw_metrics_count_dead(void);
 void gw_metrics_count_audit_dropped(void);
-/* Inbox rows by status, as last counted (pending, processing, done, ignored, failed, dead). */
+/* Inbox rows by status, as last counted (pending, processing, done, ignored, failed, dead);
+ * a negative count means "not counted" and is left out of the exposition. */
 void gw_metrics_set_events_by_status(const int64_t counts[6]);
 
 /* The whole exposition (caller frees). */

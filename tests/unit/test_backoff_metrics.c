@@ -76,6 +76,15 @@ static void test_metrics_render(void **state)
         line = nl + 1;
     }
     free(text);
+    /* A status not counted (done, ignored: history) is left out, not shown as 0. */
+    int64_t backlog_only[6] = {1, 0, -1, -1, 0, 0};
+    gw_metrics_set_events_by_status(backlog_only);
+    text = gw_metrics_render();
+    assert_non_null(text);
+    assert_non_null(strstr(text, "ctgw_events{status=\"pending\"} 1\n"));
+    assert_null(strstr(text, "ctgw_events{status=\"done\"}"));
+    assert_null(strstr(text, "ctgw_events{status=\"ignored\"}"));
+    free(text);
     gw_metrics_finish();
 }
 
