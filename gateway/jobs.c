@@ -273,6 +273,8 @@ static enum gw_core_rc need_client(struct gw_core_ctx *c, uint64_t id)
 
 static enum gw_core_rc need_contact(struct gw_core_ctx *c, uint64_t id)
 {
+    if (id != 0 && c->proved_company == c->company_id && id == c->proved_contact)
+        return GW_CORE_OK;
     return need_row(c,
                     "SELECT 1 FROM contacts WHERE company_id = ? AND id = ? AND deleted_at IS NULL",
                     id, "contact");
@@ -283,8 +285,19 @@ static enum gw_core_rc need_job(struct gw_core_ctx *c, uint64_t id)
     return need_row(c, "SELECT 1 FROM jobs WHERE company_id = ? AND id = ?", id, "job");
 }
 
+/* Records that this transaction proved something in the context's company (see jobs.h). */
+static void proved_in_company(struct gw_core_ctx *c)
+{
+    if (c->proved_company != c->company_id) {
+        c->proved_company = c->company_id;
+        c->proved_event = c->proved_contact = 0;
+    }
+}
+
 static enum gw_core_rc need_company(struct gw_core_ctx *c)
 {
+    if (c->proved_company == c->company_id)
+        return GW_CORE_OK;
     struct gw_db_value p[] = {GW_DB_INT(c->company_id)};
     struct gw_db_rows *rows = gw_db_query(c->db, "SELECT 1 FROM companies WHERE id = ?", p, 1, 1);
     if (rows == NULL)
@@ -293,6 +306,7 @@ static enum gw_core_rc need_company(struct gw_core_ctx *c)
     gw_db_rows_free(rows);
     if (n == 0)
         return fail(c, GW_CORE_NOT_FOUND, "company %" PRIu64 " does not exist", c->company_id);
+    proved_in_company(c);
     return GW_CORE_OK;
 }
 
@@ -319,9 +333,15 @@ static enum gw_core_rc check_ctx_refs(struct gw_core_ctx *c)
     enum gw_core_rc rc = GW_CORE_OK;
     if (c->actor_user_id != 0)
         rc = need_user(c, c->actor_user_id, "acting user");
-    if (rc == GW_CORE_OK && c->webhook_event_id != 0)
+    if (rc == GW_CORE_OK && c->webhook_event_id != 0 &&
+        (c->proved_company != c->company_id || c->proved_event != c->webhook_event_id)) {
         rc = need_row(c, "SELECT 1 FROM webhook_events WHERE company_id = ? AND id = ?",
                       c->webhook_event_id, "webhook event");
+        if (rc == GW_CORE_OK) {
+            proved_in_company(c);
+            c->proved_event = c->webhook_event_id;
+        }
+    }
     return rc;
 }
 
@@ -459,22 +479,11 @@ static enum gw_core_rc check_job_refs(struct gw_core_ctx *c, const struct gw_job
     return rc;
 }
 
-static enum gw_core_rc read_ref(struct gw_core_ctx *c, uint64_t job_id, char ref[32])
+/* The ref the jobs.ref generated column derives from number (migration 0001), computed
+ * here rather than read back. */
+static void ref_of(uint64_t number, char ref[32])
 {
-    struct gw_db_value p[] = {GW_DB_INT(c->company_id), GW_DB_INT(job_id)};
-    struct gw_db_rows *rows =
-        gw_db_query(c->db, "SELECT ref FROM jobs WHERE company_id = ? AND id = ?", p, 2, 1);
-    if (rows == NULL)
-        return db_fail(c, "reading the new job's ref");
-    size_t len = 0;
-    const char *text = gw_db_rows_count(rows) == 1 ? gw_db_rows_text(rows, 0, 0, &len) : NULL;
-    if (text == NULL || len == 0 || len >= 32) {
-        gw_db_rows_free(rows);
-        return fail(c, GW_CORE_DB_ERROR, "the new job has no readable ref");
-    }
-    memcpy(ref, text, len + 1);
-    gw_db_rows_free(rows);
-    return GW_CORE_OK;
+    snprintf(ref, 32, "CT-%06" PRIu64, number);
 }
 
 enum gw_core_rc gw_job_create(struct gw_core_ctx *c, const struct gw_job_new *j, uint64_t *job_id,
@@ -527,8 +536,7 @@ enum gw_core_rc gw_job_create(struct gw_core_ctx *c, const struct gw_job_new *j,
     if (id == 0)
         return fail(c, GW_CORE_DB_ERROR, "the new job has no id");
     char new_ref[32];
-    if ((rc = read_ref(c, id, new_ref)) != GW_CORE_OK)
-        return rc;
+    ref_of(number, new_ref);
 
     cJSON *d = cJSON_CreateObject();
     bool ok = d != NULL && cJSON_AddStringToObject(d, "ref", new_ref) != NULL &&
@@ -808,6 +816,8 @@ enum gw_core_rc gw_contact_upsert(struct gw_core_ctx *c, const char *email, cons
     if (id == 0)
         return fail(c, GW_CORE_DB_ERROR, "the contact has no id");
     *contact_id = id;
+    proved_in_company(c);
+    c->proved_contact = id;
     return GW_CORE_OK;
 }
 

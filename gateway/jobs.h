@@ -25,6 +25,15 @@ struct gw_core_ctx {
                                   form, stripe, asana, api */
     uint64_t webhook_event_id; /* 0 when not from an inbox event */
     uint64_t actor_user_id;    /* 0 when no CanTicket user acts */
+    /* Rows this transaction has already proved to exist, so that a sequence of calls does
+     * not look them up again. proved_company is the company they were proved in (the
+     * company itself exists then too); when it differs from company_id nothing is proved.
+     * The core sets them after its own checks; a caller may set them only for what it
+     * proved itself in the same transaction (the worker holds the inbox row, whose
+     * company_id it copied and whose foreign key proves the company). */
+    uint64_t proved_company;
+    uint64_t proved_event;   /* webhook_event_id */
+    uint64_t proved_contact; /* the contact gw_contact_upsert returned */
     char err[256];
 };
 

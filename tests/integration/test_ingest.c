@@ -963,6 +963,81 @@ static void test_generic_bad_events_fail_once(void **state)
     ts_server_stop_clean("test_generic_bad_events_fail_once", &f->srv);
 }
 
+/* Stores the given generic fixtures with no workers running, so that the next ctgw's first
+ * claim takes them all at once; returns their event ids in ev. */
+static void store_unapplied(struct fixture *f, struct ts_server *s, const char *const *fixtures,
+                            size_t n, unsigned long long *ev)
+{
+    if (s->dir[0] != '\0') {
+        ts_server_cleanup(s);
+        memset(s, 0, sizeof(*s));
+    }
+    start_server(f, s, "workers: { threads: 0 }\n");
+    for (size_t i = 0; i < n; i++)
+        ev[i] = send_generic(f, s, fixtures[i], NULL);
+    ts_server_stop_clean("ctgw without workers", s);
+}
+
+static void test_claimed_batch_applies_together_and_failures_alone(void **state)
+{
+    struct fixture *f = *state;
+    /* Five good events: one worker claims them together and applies them in one
+     * transaction, settled by one UPDATE (one processed_at), each with its own result. */
+    static const char *const good[] = {"job_create.json", "job_comment.json", "job_create.json",
+                                       "time_add.json", "job_status.json"};
+    unsigned long long ev[5];
+    store_unapplied(f, &f->srv, good, 5, ev);
+    start_server(f, &f->srv2, "workers: { threads: 1, max_attempts: 3 }\n");
+    for (size_t i = 0; i < 5; i++)
+        expect_done(f, &f->srv2, ev[i]);
+    ts_server_stop_clean("ctgw with one worker", &f->srv2);
+    assert_int_equal(q_int(f,
+                           "SELECT COUNT(DISTINCT processed_at) FROM webhook_events WHERE id "
+                           "IN (%llu, %llu, %llu, %llu, %llu)",
+                           ev[0], ev[1], ev[2], ev[3], ev[4]),
+                     1);
+    assert_text(f, "CT-000001",
+                "SELECT JSON_VALUE(result, '$.ref') FROM webhook_events "
+                "WHERE id = %llu",
+                ev[0]);
+    assert_text(f, "CT-000002",
+                "SELECT JSON_VALUE(result, '$.ref') FROM webhook_events "
+                "WHERE id = %llu",
+                ev[2]);
+    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM webhook_events WHERE status = 'done' AND "
+                              "attempts = 1 AND last_error IS NULL AND lease_owner IS NULL"),
+                     5);
+    expect_job_event(f, "commented", ev[1]);
+    expect_job_event(f, "time_added", ev[3]);
+    expect_job_event(f, "status_changed", ev[4]);
+    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM job_events"), 5);
+
+    /* A bad event between good ones: the batch is abandoned and each is applied alone, so
+     * the good ones are applied once, the bad one fails after one attempt, and nothing the
+     * abandoned batch did is kept (the job counter included: refs stay gapless). */
+    static const char *const mixed[] = {"job_create.json", "unknown_ref.json", "job_comment.json"};
+    unsigned long long ev2[3];
+    store_unapplied(f, &f->srv, mixed, 3, ev2);
+    if (f->srv2.dir[0] != '\0') {
+        ts_server_cleanup(&f->srv2);
+        memset(&f->srv2, 0, sizeof(f->srv2));
+    }
+    start_server(f, &f->srv2, "workers: { threads: 1, max_attempts: 3 }\n");
+    expect_done(f, &f->srv2, ev2[0]);
+    expect_done(f, &f->srv2, ev2[2]);
+    char *st = wait_settled(f, ev2[1], 20000);
+    assert_string_equal(st, "failed");
+    free(st);
+    ts_server_stop_clean("ctgw with one worker", &f->srv2);
+    assert_int_equal(q_int(f, "SELECT attempts FROM webhook_events WHERE id = %llu", ev2[1]), 1);
+    assert_text(f, "CT-000001,CT-000002,CT-000003",
+                "SELECT GROUP_CONCAT(ref ORDER BY ref) FROM jobs");
+    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM job_comments"), 2);
+    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM job_events"), 7);
+    assert_int_equal(
+        q_int(f, "SELECT COUNT(*) FROM job_events WHERE webhook_event_id = %llu", ev2[1]), 0);
+}
+
 /* The delay a log line "event N attempt K failed, retry in D ms" gives; -1 when absent. */
 static long retry_delay(const char *log, unsigned long long ev, unsigned attempt)
 {
@@ -1444,6 +1519,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_generic_events_of_every_type_are_applied, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_generic_bad_events_fail_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_claimed_batch_applies_together_and_failures_alone,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_transient_failure_is_retried_then_dead, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_metrics_count_what_was_sent, setup, teardown),
