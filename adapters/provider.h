@@ -32,6 +32,10 @@ struct gw_answer {
     char *body;               /* NULL: empty body */
     const char *content_type; /* static string; NULL: application/json when body is set */
     unsigned retry_after_s;   /* > 0 adds Retry-After */
+    /* An envelope that refuses a verified request for a reason operators should see (a
+     * request meant for another app, say) names it here: the gateway logs it and writes an
+     * audit_log row (kind "refused"). A static string; NULL for ordinary input errors. */
+    const char *audit_reason;
 };
 
 /* Sets status and a body built from a printf format (NULL fmt: empty body). */

@@ -31,12 +31,25 @@ static const char working[] = "Working on it\xE2\x80\xA6";
 /* The fields of a slash command we use (providers.md 1.2). */
 struct command {
     char ssl_check[8], team_id[64], user_id[64], command[64], trigger_id[256];
+    char api_app_id[64], enterprise_id[64], is_enterprise_install[8];
     char response_url[1100];
     char text[TEXT_MAX];
     size_t ssl_check_count, command_count;
 };
 
-enum { F_SSL, F_TEAM, F_USER, F_COMMAND, F_TRIGGER, F_RESPONSE_URL, F_TEXT, F_N };
+enum {
+    F_SSL,
+    F_TEAM,
+    F_USER,
+    F_COMMAND,
+    F_TRIGGER,
+    F_RESPONSE_URL,
+    F_TEXT,
+    F_APP,
+    F_ENTERPRISE,
+    F_ENTERPRISE_INSTALL,
+    F_N
+};
 
 static bool read_command(const unsigned char *body, size_t len, struct command *c)
 {
@@ -51,6 +64,13 @@ static bool read_command(const unsigned char *body, size_t len, struct command *
                             .value = c->response_url,
                             .cap = sizeof(c->response_url)},
         [F_TEXT] = {.name = "text", .value = c->text, .cap = sizeof(c->text)},
+        [F_APP] = {.name = "api_app_id", .value = c->api_app_id, .cap = sizeof(c->api_app_id)},
+        [F_ENTERPRISE] = {.name = "enterprise_id",
+                          .value = c->enterprise_id,
+                          .cap = sizeof(c->enterprise_id)},
+        [F_ENTERPRISE_INSTALL] = {.name = "is_enterprise_install",
+                                  .value = c->is_enterprise_install,
+                                  .cap = sizeof(c->is_enterprise_install)},
     };
     if (!gw_form_urlencoded_read(body, len, f, F_N, NULL))
         return false;
@@ -76,6 +96,17 @@ static bool token_ok(const char *s)
         if (*s <= 0x20 || *s >= 0x7f)
             return false;
     return true;
+}
+
+/* The account a command belongs to: an org-wide Enterprise Grid install is one
+ * installation for every workspace of the org, keyed by enterprise_id (E…); anything else
+ * by its workspace, team_id (T…). Either is an integrations.external_id. NULL when the
+ * command claims an org-wide install without a usable enterprise_id. */
+static const char *account_of(const struct command *c)
+{
+    if (strcmp(c->is_enterprise_install, "true") != 0)
+        return c->team_id;
+    return token_ok(c->enterprise_id) ? c->enterprise_id : NULL;
 }
 
 static bool command_configured(const struct gw_endpoint_config *ep, const char *name)
@@ -148,6 +179,14 @@ static int envelope(const struct gw_inbound *in, struct gw_envelope *out, size_t
         gw_answer_set(answer, 400, "{\"error\":\"invalid_field\",\"field\":\"user_id\"}");
     } else if (!token_ok(c->trigger_id) || strlen(c->trigger_id) > GW_DEDUPE_KEY_MAX) {
         gw_answer_set(answer, 400, "{\"error\":\"invalid_field\",\"field\":\"trigger_id\"}");
+    } else if (account_of(c) == NULL) {
+        gw_answer_set(answer, 400, "{\"error\":\"invalid_field\",\"field\":\"enterprise_id\"}");
+    } else if (in->endpoint->app_id != NULL && strcmp(c->api_app_id, in->endpoint->app_id) != 0) {
+        /* Signed with this endpoint's secret yet addressed to another app: a Request URL
+         * pasted into the wrong app, or an app sharing a secret it should not. */
+        answer_text(answer, "This command was sent to a Slack app this CanTicket endpoint "
+                            "does not serve.");
+        answer->audit_reason = "slack api_app_id is not the configured app_id";
     } else if (!command_configured(in->endpoint, c->command)) {
         char msg[160];
         size_t len = 0;
@@ -158,7 +197,7 @@ static int envelope(const struct gw_inbound *in, struct gw_envelope *out, size_t
         answer_text(answer, msg);
     } else {
         snprintf(out[0].dedupe_key, sizeof(out[0].dedupe_key), "%s", c->trigger_id);
-        snprintf(out[0].tenant, sizeof(out[0].tenant), "%s", c->team_id);
+        snprintf(out[0].tenant, sizeof(out[0].tenant), "%s", account_of(c));
         *n = 1;
         rc = 0;
     }
@@ -931,6 +970,7 @@ static const struct gw_cfg_key endpoint_keys[] = {
      .max = 16,
      .def = 32},
     {.name = "app_url", .type = GW_CFG_STRING, .offset = EP(app_url), .min = 8, .max = 255},
+    {.name = "app_id", .type = GW_CFG_STRING, .offset = EP(app_id), .min = 2, .max = 63},
     /* Slack waits 3 s; 1ms lets tests force the delayed path. */
     {.name = "reply_deadline",
      .type = GW_CFG_DURATION,

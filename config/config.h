@@ -107,7 +107,8 @@ struct gw_endpoint_config {
     struct gw_secret token;    /* token: the expected value */
     char **commands;           /* slack: slash commands answered ("/job"); none: /job only */
     size_t n_commands;
-    char *app_url;              /* slack: CanTicket's base URL for links; NULL: no links */
+    char *app_url; /* slack: CanTicket's base URL for links; NULL: no links */
+    char *app_id; /* slack: the app id (A…) a command's api_app_id must name; NULL: not checked */
     uint64_t reply_deadline_ms; /* sync providers: answer deadline; 0: the provider's own */
     char **response_url_hosts;  /* slack: hosts delayed replies may go to; none: hooks.slack.com */
     size_t n_response_url_hosts;

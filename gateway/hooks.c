@@ -360,6 +360,11 @@ bool gw_hooks_route(struct gw_hooks *h, struct gw_request *r)
     if (er != 0 || n == 0) {
         if (direct.status == 0)
             gw_answer_set(&direct, 200, NULL);
+        if (direct.audit_reason != NULL) {
+            gw_log_warn(r->id, "endpoint %s: refused from %s: %s", ep->id, r->peer,
+                        direct.audit_reason);
+            gw_ingest_audit(h->ingest, "refused", ep->id, direct.audit_reason, r->peer, r->id);
+        }
         gw_metrics_count_request(ep_index, direct.status >= 400 ? GW_M_BAD_REQUEST : GW_M_ACCEPTED);
         send_answer(r, &direct);
         free(body);

@@ -291,6 +291,11 @@ static void start(struct fixture *f)
              "    provider: slack\n"
              "    secrets: [ \"file:slack.secret\" ]\n"
              "    reply_deadline: 1ms\n"
+             "    response_url_hosts: [ 127.0.0.1 ]\n"
+             "  - id: slackapp\n"
+             "    provider: slack\n"
+             "    secrets: [ \"file:slack.secret\" ]\n"
+             "    app_id: A0CANTICKET\n"
              "    response_url_hosts: [ 127.0.0.1 ]\n");
     struct ts_config c = {.db_name = f->db.name, .top_extra = yaml};
     ts_server_prepare(&f->srv, &c);
@@ -336,8 +341,11 @@ struct send {
     const char *endpoint; /* NULL: slack */
     const char *body;     /* NULL: built from the fields below */
     const char *team, *user, *command, *trigger, *response_url;
-    int64_t timestamp;     /* 0: now */
-    const char *signature; /* sent instead of the computed one */
+    const char *app;        /* api_app_id; NULL: A1 */
+    const char *enterprise; /* enterprise_id; NULL: none sent */
+    bool org_install;       /* is_enterprise_install=true */
+    int64_t timestamp;      /* 0: now */
+    const char *signature;  /* sent instead of the computed one */
     bool unsigned_;
 };
 
@@ -357,11 +365,16 @@ static long post(struct fixture *f, const struct send *s, const char *text, char
         form_escape(s->response_url ? s->response_url : resp, resp_enc, sizeof(resp_enc));
         char cmd_enc[64];
         form_escape(s->command ? s->command : "/job", cmd_enc, sizeof(cmd_enc));
+        char grid[160] = "";
+        if (s->enterprise != NULL || s->org_install)
+            snprintf(grid, sizeof(grid), "&enterprise_id=%s&enterprise_name=Org",
+                     s->enterprise ? s->enterprise : "");
         snprintf(body, sizeof(body),
-                 "token=deprecated&team_id=%s&team_domain=acme&channel_id=C1&channel_name="
-                 "general&user_id=%s&user_name=x&command=%s&text=%s&api_app_id=A1&response_url="
-                 "%s&trigger_id=%s",
-                 s->team ? s->team : "T0001", s->user ? s->user : "U0ADMIN", cmd_enc, enc, resp_enc,
+                 "token=deprecated&team_id=%s&team_domain=acme%s&channel_id=C1&channel_name="
+                 "general&user_id=%s&user_name=x&command=%s&text=%s&api_app_id=%s"
+                 "&is_enterprise_install=%s&response_url=%s&trigger_id=%s",
+                 s->team ? s->team : "T0001", grid, s->user ? s->user : "U0ADMIN", cmd_enc, enc,
+                 s->app ? s->app : "A1", s->org_install ? "true" : "false", resp_enc,
                  s->trigger ? s->trigger : trig);
     } else {
         snprintf(body, sizeof(body), "%s", s->body);
@@ -605,6 +618,68 @@ static void test_company_isolation_unknown_workspace_and_unlinked_user(void **st
     struct send c = {.command = "/other"};
     assert_int_equal(post(f, &c, "new X", &reply), 200);
     assert_string_equal(reply, "This app does not answer /other.");
+    stop_clean(f);
+}
+
+static void test_app_id_and_enterprise_grid(void **state)
+{
+    struct fixture *f = *state;
+    start(f);
+    char *reply = NULL;
+    /* An endpoint with app_id answers its own app's commands... */
+    struct send mine = {.endpoint = "slackapp", .app = "A0CANTICKET"};
+    assert_int_equal(post(f, &mine, "new From our app", &reply), 200);
+    assert_string_equal(reply, "Created CT-000001: From our app");
+    /* ...and refuses another app's, even signed with its secret: nothing stored, an
+     * audit_log row and a log line saying why. */
+    struct send theirs = {.endpoint = "slackapp", .app = "A0SOMEONEELSE"};
+    assert_int_equal(post(f, &theirs, "new From another app", &reply), 200);
+    assert_string_equal(reply,
+                        "This command was sent to a Slack app this CanTicket endpoint does not "
+                        "serve.");
+    struct send missing = {.endpoint = "slackapp", .app = ""};
+    assert_int_equal(post(f, &missing, "new No app", &reply), 200);
+    assert_non_null(strstr(reply, "does not serve"));
+    expect_int(f, 1, "%s", "SELECT COUNT(*) FROM webhook_events WHERE endpoint = 'slackapp'");
+    expect_int(f, 1, "%s",
+               "SELECT COUNT(*) FROM jobs WHERE company_id IS NOT NULL AND "
+               "title LIKE 'From%'");
+    for (int i = 0; i < 100 && q_int(f, "%s",
+                                     "SELECT COUNT(*) FROM audit_log WHERE kind = 'refused' "
+                                     "AND endpoint = 'slackapp'") < 2;
+         i++)
+        ts_sleep_ms(50);
+    expect_int(f, 2, "%s",
+               "SELECT COUNT(*) FROM audit_log WHERE kind = 'refused' AND endpoint = 'slackapp' "
+               "AND reason = 'slack api_app_id is not the configured app_id' AND "
+               "source_address = '127.0.0.1'");
+    /* An endpoint without app_id does not check it. */
+    struct send any = {.app = "A0WHATEVER"};
+    assert_int_equal(post(f, &any, "new Any app", &reply), 200);
+    assert_non_null(strstr(reply, "Created CT-000002: Any app"));
+
+    /* Enterprise Grid: a workspace-level install in an org is still its workspace... */
+    struct send ws = {.team = "T0001", .enterprise = "E0ORG"};
+    assert_int_equal(post(f, &ws, "new Grid workspace", &reply), 200);
+    assert_non_null(strstr(reply, "Created CT-000003: Grid workspace"));
+    /* ...while an org-wide install is one installation for every workspace of the org,
+     * keyed by enterprise_id, whatever team_id the command was typed in. */
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO integrations (company_id, provider, external_id) VALUES "
+             "(%lld, 'slack', 'E0ORG')",
+             f->acme);
+    exec_ok(f, sql);
+    struct send org = {.team = "T0ANYWS", .enterprise = "E0ORG", .org_install = true};
+    assert_int_equal(post(f, &org, "new Grid org", &reply), 200);
+    assert_non_null(strstr(reply, "Created CT-000004: Grid org"));
+    struct send other_org = {.team = "T0001", .enterprise = "E0ELSE", .org_install = true};
+    assert_int_equal(post(f, &other_org, "new Wrong org", &reply), 200);
+    assert_string_equal(reply, "This Slack workspace isn't connected to CanTicket.");
+    struct send no_org = {.team = "T0001", .org_install = true};
+    assert_int_equal(post(f, &no_org, "new No org", &reply), 400);
+    assert_non_null(strstr(reply, "enterprise_id"));
+    expect_int(f, 4, "%s", "SELECT COUNT(*) FROM jobs WHERE source = 'slack'");
     stop_clean(f);
 }
 
@@ -853,6 +928,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_every_command_and_role, setup, teardown),
         cmocka_unit_test_setup_teardown(test_company_isolation_unknown_workspace_and_unlinked_user,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_app_id_and_enterprise_grid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_user_text_is_escaped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_slow_path_posts_to_response_url, setup, teardown),
         cmocka_unit_test_setup_teardown(test_response_url_gets_at_most_five_posts, setup, teardown),
