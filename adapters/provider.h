@@ -103,9 +103,10 @@ struct gw_apply {
     const char *dedupe_key;
     const unsigned char *body;
     size_t body_len;
-    unsigned attempt; /* 1 for the first try */
-    char *result;     /* apply may set a malloc'd JSON object text: stored and answered */
-    char error[512];  /* why, for RETRY and FAILED (stored as last_error, logged) */
+    unsigned attempt;    /* 1 for the first try */
+    int64_t received_at; /* when the event was stored, Unix seconds (UTC) */
+    char *result;        /* apply may set a malloc'd JSON object text: stored and answered */
+    char error[512];     /* why, for RETRY and FAILED (stored as last_error, logged) */
 };
 
 struct gw_provider {

@@ -376,26 +376,41 @@ static enum gw_apply_rc refuse(struct run *r, const char *what, const char *ref,
     return GW_APPLY_DONE;
 }
 
+/* What `show` prints besides the job's ids, read with it in find_job's one statement. */
+static const char show_columns[] =
+    ", j.title, j.status, j.priority, u.name, c.name, DATE_FORMAT(j.due_at, '%Y-%m-%d'), "
+    "j.billing_status FROM jobs j "
+    "LEFT JOIN users u ON u.company_id = j.company_id AND u.id = j.assignee_user_id "
+    "LEFT JOIN clients c ON c.company_id = j.company_id AND c.id = j.client_id";
+
 /* Reads a REF word and finds the job in this company. DONE with job->id set, DONE with
- * job->id 0 when answered (usage, not found), RETRY on database errors. */
-static enum gw_apply_rc find_job(struct run *r, const char **rest, struct job *job)
+ * job->id 0 when answered (usage, not found), RETRY on database errors. With `details`,
+ * the row also carries show_columns (from column 3 on) and is handed to the caller, who
+ * frees it; otherwise *details is untouched. */
+static enum gw_apply_rc find_job_row(struct run *r, const char **rest, struct job *job,
+                                     struct gw_db_rows **details)
 {
     char word[40];
     memset(job, 0, sizeof(*job));
     if (!gw_slack_next_word(rest, word, sizeof(word)) || gw_job_ref_normalise(word, job->ref) != 0)
         return usage(r);
     struct gw_db_value p[] = {GW_DB_INT(r->ctx->core.company_id), GW_DB_TEXT(job->ref)};
-    struct gw_db_rows *rows =
-        gw_db_query(r->ctx->core.db,
-                    "SELECT id, COALESCE(assignee_user_id, 0), COALESCE(client_id, 0) FROM jobs "
-                    "WHERE company_id = ? AND ref = ?",
-                    p, 2, 1);
+    char sql[1024];
+    snprintf(sql, sizeof(sql),
+             "SELECT j.id, COALESCE(j.assignee_user_id, 0), COALESCE(j.client_id, 0)%s "
+             "WHERE j.company_id = ? AND j.ref = ?",
+             details != NULL ? show_columns : " FROM jobs j");
+    struct gw_db_rows *rows = gw_db_query(r->ctx->core.db, sql, p, 2, 1);
     if (rows == NULL)
         return db_failed(r);
     if (gw_db_rows_count(rows) == 1) {
         job->id = (uint64_t)gw_db_rows_int(rows, 0, 0, 0);
         job->assignee = (uint64_t)gw_db_rows_int(rows, 0, 1, 0);
         job->client_id = (uint64_t)gw_db_rows_int(rows, 0, 2, 0);
+        if (details != NULL) {
+            *details = rows;
+            return GW_APPLY_DONE;
+        }
     } else {
         /* Another company's ref is exactly as unknown as one that does not exist. */
         say(&r->out, "Job ");
@@ -404,6 +419,11 @@ static enum gw_apply_rc find_job(struct run *r, const char **rest, struct job *j
     }
     gw_db_rows_free(rows);
     return GW_APPLY_DONE;
+}
+
+static enum gw_apply_rc find_job(struct run *r, const char **rest, struct job *job)
+{
+    return find_job_row(r, rest, job, NULL);
 }
 
 static bool may_see(const struct caller *me, const struct job *j)
@@ -524,45 +544,34 @@ static void clip(char *dst, size_t cap, const char *src)
 static enum gw_apply_rc cmd_show(struct run *r, const char *rest)
 {
     struct job j;
-    enum gw_apply_rc ar = find_job(r, &rest, &j);
+    struct gw_db_rows *rows = NULL;
+    enum gw_apply_rc ar = find_job_row(r, &rest, &j, &rows);
     if (ar != GW_APPLY_DONE || j.id == 0)
         return ar;
-    if (!may_see(&r->me, &j))
-        return refuse(r, "view", j.ref, see_why(&r->me));
-    struct gw_db_value p[] = {GW_DB_INT(r->ctx->core.company_id), GW_DB_INT(j.id)};
-    struct gw_db_rows *rows = gw_db_query(
-        r->ctx->core.db,
-        "SELECT j.title, j.status, j.priority, u.name, c.name, DATE_FORMAT(j.due_at, "
-        "'%Y-%m-%d'), j.billing_status FROM jobs j "
-        "LEFT JOIN users u ON u.company_id = j.company_id AND u.id = j.assignee_user_id "
-        "LEFT JOIN clients c ON c.company_id = j.company_id AND c.id = j.client_id "
-        "WHERE j.company_id = ? AND j.id = ?",
-        p, 2, 1);
-    if (rows == NULL)
-        return db_failed(r);
-    if (gw_db_rows_count(rows) != 1) {
+    if (!may_see(&r->me, &j)) {
         gw_db_rows_free(rows);
-        return db_failed(r);
+        return refuse(r, "view", j.ref, see_why(&r->me));
     }
-    const char *due = gw_db_rows_text(rows, 0, 5, NULL);
+    struct gw_db_value p[] = {GW_DB_INT(r->ctx->core.company_id), GW_DB_INT(j.id)};
+    const char *due = gw_db_rows_text(rows, 0, 8, NULL);
     say(&r->out, "*");
     say(&r->out, j.ref);
     say(&r->out, "* ");
-    say_user(&r->out, gw_db_rows_text(rows, 0, 0, NULL));
+    say_user(&r->out, gw_db_rows_text(rows, 0, 3, NULL));
     say(&r->out, "\nStatus: ");
-    say(&r->out, gw_db_rows_text(rows, 0, 1, NULL));
+    say(&r->out, gw_db_rows_text(rows, 0, 4, NULL));
     say(&r->out, " | Priority: ");
-    say(&r->out, gw_db_rows_text(rows, 0, 2, NULL));
+    say(&r->out, gw_db_rows_text(rows, 0, 5, NULL));
     say(&r->out, " | Assignee: ");
     say_user(&r->out,
-             gw_db_rows_text(rows, 0, 3, NULL) ? gw_db_rows_text(rows, 0, 3, NULL) : "unassigned");
+             gw_db_rows_text(rows, 0, 6, NULL) ? gw_db_rows_text(rows, 0, 6, NULL) : "unassigned");
     say(&r->out, "\nClient: ");
     say_user(&r->out,
-             gw_db_rows_text(rows, 0, 4, NULL) ? gw_db_rows_text(rows, 0, 4, NULL) : "none");
+             gw_db_rows_text(rows, 0, 7, NULL) ? gw_db_rows_text(rows, 0, 7, NULL) : "none");
     say(&r->out, " | Due: ");
     say(&r->out, due ? due : "none");
     say(&r->out, " | Billing: ");
-    say(&r->out, gw_db_rows_text(rows, 0, 6, NULL));
+    say(&r->out, gw_db_rows_text(rows, 0, 9, NULL));
     gw_db_rows_free(rows);
     rows = gw_db_query(r->ctx->core.db,
                        "SELECT COALESCE(u.name, ct.name, jc.author_label, ''), jc.body "
@@ -813,25 +822,6 @@ static enum role role_of(const char *s)
     return R_UNKNOWN;
 }
 
-/* When Slack invoked the command: the event's received_at, for the 30-minute window of its
- * response_url. */
-static enum gw_apply_rc invoked_at(struct gw_apply *ctx, long long *at)
-{
-    struct gw_db_value p[] = {GW_DB_INT(ctx->core.webhook_event_id)};
-    struct gw_db_rows *rows = gw_db_query(
-        ctx->core.db, "SELECT FLOOR(UNIX_TIMESTAMP(received_at)) FROM webhook_events WHERE id = ?",
-        p, 1, 1);
-    if (rows == NULL) {
-        snprintf(ctx->error, sizeof(ctx->error), "database: %s", gw_db_error(ctx->core.db));
-        return GW_APPLY_RETRY;
-    }
-    *at = gw_db_rows_count(rows) == 1 ? gw_db_rows_int(rows, 0, 0, 0) : 0;
-    gw_db_rows_free(rows);
-    if (*at == 0)
-        *at = (long long)time(NULL);
-    return GW_APPLY_DONE;
-}
-
 static enum gw_apply_rc dispatch(struct run *r, const struct command *c)
 {
     char role[16] = "";
@@ -845,6 +835,7 @@ static enum gw_apply_rc dispatch(struct run *r, const struct command *c)
         return GW_APPLY_DONE;
     }
     r->ctx->core.actor_user_id = r->me.id;
+    gw_core_proved_user(&r->ctx->core, r->me.id);
     const char *rest = c->text;
     char verb[16];
     if (!gw_slack_next_word(&rest, verb, sizeof(verb)) || strcmp(verb, "help") == 0)
@@ -886,8 +877,8 @@ static enum gw_apply_rc apply(struct gw_apply *ctx)
         rc = GW_APPLY_FAILED;
         goto out;
     }
-    if ((rc = invoked_at(ctx, &at)) != GW_APPLY_DONE)
-        goto out;
+    /* When Slack invoked the command, for the 30-minute window of its response_url. */
+    at = ctx->received_at > 0 ? (long long)ctx->received_at : (long long)time(NULL);
     r->ctx = ctx;
     r->me.slack_id = c->user_id;
     r->command = c->command;

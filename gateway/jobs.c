@@ -260,6 +260,8 @@ static enum gw_core_rc need_row(struct gw_core_ctx *c, const char *sql, uint64_t
 
 static enum gw_core_rc need_user(struct gw_core_ctx *c, uint64_t id, const char *what)
 {
+    if (id != 0 && c->proved_company == c->company_id && id == c->proved_user)
+        return GW_CORE_OK;
     return need_row(c, "SELECT 1 FROM users WHERE company_id = ? AND id = ? AND deleted_at IS NULL",
                     id, what);
 }
@@ -290,8 +292,16 @@ static void proved_in_company(struct gw_core_ctx *c)
 {
     if (c->proved_company != c->company_id) {
         c->proved_company = c->company_id;
-        c->proved_event = c->proved_contact = 0;
+        c->proved_event = c->proved_contact = c->proved_user = 0;
     }
+}
+
+void gw_core_proved_user(struct gw_core_ctx *c, uint64_t user_id)
+{
+    if (c == NULL || c->company_id == 0 || user_id == 0)
+        return;
+    proved_in_company(c);
+    c->proved_user = user_id;
 }
 
 static enum gw_core_rc need_company(struct gw_core_ctx *c)

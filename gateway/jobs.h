@@ -34,6 +34,7 @@ struct gw_core_ctx {
     uint64_t proved_company;
     uint64_t proved_event;   /* webhook_event_id */
     uint64_t proved_contact; /* the contact gw_contact_upsert returned */
+    uint64_t proved_user;    /* a user (not deleted) of the company, see gw_core_proved_user */
     char err[256];
 };
 
@@ -92,6 +93,10 @@ enum gw_core_rc gw_user_find_by_email(struct gw_core_ctx *c, const char *email, 
  * source, actor and webhook event id. Every function above calls it for its change. */
 enum gw_core_rc gw_job_event(struct gw_core_ctx *c, uint64_t job_id, const char *kind,
                              const char *detail_json);
+
+/* Records that the caller found user_id, not deleted, in the context's company within
+ * this transaction (an adapter that looked its caller up), so the core need not again. */
+void gw_core_proved_user(struct gw_core_ctx *c, uint64_t user_id);
 
 /* The company id of a slug; GW_CORE_NOT_FOUND when there is none. */
 enum gw_core_rc gw_company_find(struct gw_db *db, const char *slug, uint64_t *company_id);

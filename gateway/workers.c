@@ -211,7 +211,8 @@ static void apply_event(struct worker *w, struct gw_db *db, uint64_t id, struct 
      * lease expired and another worker claimed the event meanwhile. */
     row = gw_db_query(db,
                       "SELECT endpoint, provider, company_id, dedupe_key, body, attempts, status, "
-                      "lease_owner FROM webhook_events WHERE id = ? FOR UPDATE",
+                      "lease_owner, FLOOR(UNIX_TIMESTAMP(received_at)) FROM webhook_events "
+                      "WHERE id = ? FOR UPDATE",
                       pid, 1, 1);
     if (row == NULL)
         goto db_failed;
@@ -243,6 +244,7 @@ static void apply_event(struct worker *w, struct gw_db *db, uint64_t id, struct 
         .body = (const unsigned char *)(body ? body : ""),
         .body_len = body_len,
         .attempt = attempts,
+        .received_at = gw_db_rows_int(row, 0, 8, 0),
     };
     if (ep == NULL || prov == NULL || ep->provider != prov) {
         out->rc = GW_APPLY_FAILED;
@@ -314,22 +316,31 @@ static bool placeholders(char *sql, size_t cap, size_t *len, size_t n, const cha
     return true;
 }
 
-/* Applies a claimed batch in one transaction: one locking read of the rows, each event's
+/* Applies a batch of events in one transaction: one locking read of the rows, each event's
  * changes, one settling UPDATE and one COMMIT, instead of four statements and a commit
  * (an fsync) per event. The database's work per statement round trip, not per row, is
- * what bounds the workers. Any event that does not apply cleanly (a failure to retry or
- * record, a lost lease, a database error) abandons the whole batch: it is rolled back and
- * the caller applies the events one by one, so each failure is settled on its own and
- * nothing of a failed event is kept. True when the batch committed. */
-static bool apply_batch(struct worker *w, struct gw_db *db, const uint64_t *ids, size_t n)
+ * what bounds the workers.
+ *
+ * Without waiters the events are ones this worker claimed (status processing, its lease).
+ * With waiters they are synchronous events just stored, still pending and deferred, and
+ * waiters[i] is the request waiting for events ids[i]: the row lock and the pending status
+ * make the apply exactly-once without a separate claim (and its commit).
+ *
+ * Any event that does not apply cleanly (a failure to retry or record, a lost lease, a
+ * database error) abandons the whole batch: it is rolled back and the caller applies the
+ * events one by one, so each failure is settled on its own and nothing of a failed event
+ * is kept. True when the batch committed. */
+static bool apply_batch(struct worker *w, struct gw_db *db, const uint64_t *ids, size_t n,
+                        struct gw_pending *const *waiters)
 {
-    if (n < 2 || n > CLAIM_BATCH)
+    if (n == 0 || n > CLAIM_BATCH)
         return false;
     char sql[2048];
     size_t len =
         (size_t)snprintf(sql, sizeof(sql), "%s",
                          "SELECT id, endpoint, provider, company_id, dedupe_key, body, "
-                         "attempts, status, lease_owner FROM webhook_events WHERE id IN (");
+                         "attempts, status, lease_owner, FLOOR(UNIX_TIMESTAMP(received_at)) "
+                         "FROM webhook_events WHERE id IN (");
     if (!placeholders(sql, sizeof(sql), &len, n, "?", ", ", ") FOR UPDATE"))
         return false;
     struct gw_db_value p[7 * CLAIM_BATCH];
@@ -353,8 +364,10 @@ static bool apply_batch(struct worker *w, struct gw_db *db, const uint64_t *ids,
             r++;
         const char *status = r < n ? gw_db_rows_text(rows, r, 7, NULL) : NULL;
         const char *owner = r < n ? gw_db_rows_text(rows, r, 8, NULL) : NULL;
-        if (status == NULL || strcmp(status, "processing") != 0 || owner == NULL ||
-            strcmp(owner, w->owner) != 0)
+        bool ours = waiters != NULL ? status != NULL && strcmp(status, "pending") == 0
+                                    : status != NULL && strcmp(status, "processing") == 0 &&
+                                          owner != NULL && strcmp(owner, w->owner) == 0;
+        if (!ours)
             goto abandon;
         const struct gw_endpoint_config *ep =
             gw_config_endpoint(w->pool->cfg, gw_db_rows_text(rows, r, 1, NULL));
@@ -373,7 +386,8 @@ static bool apply_batch(struct worker *w, struct gw_db *db, const uint64_t *ids,
             .dedupe_key = gw_db_rows_text(rows, r, 4, NULL),
             .body = (const unsigned char *)(body ? body : ""),
             .body_len = body_len,
-            .attempt = (unsigned)gw_db_rows_int(rows, r, 6, 1),
+            .attempt = (unsigned)gw_db_rows_int(rows, r, 6, 1) + (waiters != NULL ? 1 : 0),
+            .received_at = gw_db_rows_int(rows, r, 9, 0),
         };
         if (ep == NULL || prov[i] == NULL || ep->provider != prov[i])
             goto abandon; /* a FAILED the one-by-one path words and records */
@@ -410,8 +424,11 @@ static bool apply_batch(struct worker *w, struct gw_db *db, const uint64_t *ids,
         p[k++] = ctx[i].result ? GW_DB_TEXT(ctx[i].result) : GW_DB_NULL;
     }
     ok = ok && placeholders(sql, sizeof(sql), &len, n, " WHEN ? THEN LEFT(?, 1000)", "",
-                            " END, processed_at = NOW(3), lease_owner = NULL, "
-                            "lease_expires_at = NULL WHERE id IN (");
+                            waiters != NULL ? " END, attempts = attempts + 1, processed_at = "
+                                              "NOW(3), lease_owner = NULL, lease_expires_at = "
+                                              "NULL WHERE id IN ("
+                                            : " END, processed_at = NOW(3), lease_owner = NULL, "
+                                              "lease_expires_at = NULL WHERE id IN (");
     for (size_t i = 0; i < n; i++) {
         p[k++] = GW_DB_INT(ids[i]);
         p[k++] = ctx[i].error[0] ? GW_DB_TEXT(ctx[i].error) : GW_DB_NULL;
@@ -421,13 +438,25 @@ static bool apply_batch(struct worker *w, struct gw_db *db, const uint64_t *ids,
         p[k++] = GW_DB_INT(ids[i]);
     if (!ok || gw_db_exec(db, sql, p, k) != (int64_t)n || gw_db_commit(db) != 0)
         goto abandon;
-    gw_db_rows_free(rows);
     for (size_t i = 0; i < n; i++) {
         gw_metrics_count_attempt(0);
-        if (rc[i] == GW_APPLY_DONE && prov[i]->deliver != NULL)
+        /* A waiting request answers with the result; one whose deadline has passed was
+         * told "working on it", and the provider delivers the result its own way. */
+        int expected = GW_ANSWER_WAITING;
+        bool answered_here =
+            waiters != NULL && atomic_compare_exchange_strong(&waiters[i]->answer_state, &expected,
+                                                              GW_ANSWER_WITH_RESULT);
+        if (rc[i] == GW_APPLY_DONE && !answered_here && prov[i]->deliver != NULL)
             prov[i]->deliver(ctx[i].endpoint, ctx[i].body, ctx[i].body_len, ctx[i].result);
-        free(ctx[i].result);
+        if (waiters != NULL) {
+            waiters[i]->outcome = GW_OUTCOME_APPLIED;
+            waiters[i]->result = ctx[i].result;
+            gw_ingest_complete(w->pool->ingest, waiters[i]);
+        } else {
+            free(ctx[i].result);
+        }
     }
+    gw_db_rows_free(rows); /* last: the contexts point into it */
     return true;
 abandon:
     gw_db_rollback(db);
@@ -498,33 +527,42 @@ static void *worker_main(void *arg)
             pthread_mutex_unlock(&pool->lock);
             break;
         }
-        struct urgent *u = pool->urgent_head;
-        if (u != NULL) {
+        /* Every synchronous request queued, up to a batch: under load they are applied
+         * together, in one transaction. */
+        struct gw_pending *urgent[CLAIM_BATCH];
+        size_t n_urgent = 0;
+        while (pool->urgent_head != NULL && n_urgent < CLAIM_BATCH) {
+            struct urgent *u = pool->urgent_head;
             pool->urgent_head = u->next;
-            if (pool->urgent_head == NULL)
-                pool->urgent_tail = NULL;
+            urgent[n_urgent++] = u->p;
+            free(u);
         }
+        if (pool->urgent_head == NULL)
+            pool->urgent_tail = NULL;
         pool->wakeups = 0;
         pthread_mutex_unlock(&pool->lock);
 
         struct gw_db *db = gw_db_pool_acquire(pool->db, ACQUIRE_WAIT_MS);
         if (db == NULL) {
-            if (u != NULL) {
-                u->p->outcome = GW_OUTCOME_TIMEOUT;
-                gw_ingest_complete(pool->ingest, u->p);
-                free(u);
+            for (size_t i = 0; i < n_urgent; i++) {
+                urgent[i]->outcome = GW_OUTCOME_TIMEOUT;
+                gw_ingest_complete(pool->ingest, urgent[i]);
             }
             continue;
         }
         size_t claimed = 0;
-        if (u != NULL) {
-            handle_urgent(w, db, u->p);
-            free(u);
-            claimed = 1;
+        if (n_urgent > 0) {
+            uint64_t ids[CLAIM_BATCH];
+            for (size_t i = 0; i < n_urgent; i++)
+                ids[i] = urgent[i]->events[0].event_id;
+            if (!apply_batch(w, db, ids, n_urgent, urgent))
+                for (size_t i = 0; i < n_urgent; i++)
+                    handle_urgent(w, db, urgent[i]);
+            claimed = n_urgent;
         } else {
             uint64_t ids[CLAIM_BATCH];
             claimed = claim_batch(w, db, ids, CLAIM_BATCH);
-            if (!apply_batch(w, db, ids, claimed))
+            if (claimed > 0 && !apply_batch(w, db, ids, claimed, NULL))
                 for (size_t i = 0; i < claimed; i++) {
                     struct applied a;
                     apply_event(w, db, ids[i], NULL, &a);
