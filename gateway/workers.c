@@ -76,11 +76,13 @@ static size_t claim_batch(struct worker *w, struct gw_db *db, uint64_t *ids, siz
     if (gw_db_begin(db) != 0)
         return 0;
     struct gw_db_value lim[] = {GW_DB_INT(max)};
-    struct gw_db_rows *rows = gw_db_query(db,
-                                          "SELECT id FROM webhook_events WHERE status = 'pending' "
-                                          "AND next_attempt_at <= NOW(3) ORDER BY next_attempt_at "
-                                          "LIMIT ? FOR UPDATE SKIP LOCKED",
-                                          lim, 1, max);
+    struct gw_db_rows *rows =
+        gw_db_query(db,
+                    "SELECT id FROM webhook_events FORCE INDEX (ix_webhook_events_claim) "
+                    "WHERE status = 'pending' "
+                    "AND next_attempt_at <= NOW(3) ORDER BY next_attempt_at "
+                    "LIMIT ? FOR UPDATE SKIP LOCKED",
+                    lim, 1, max);
     if (rows == NULL)
         goto fail;
     for (size_t i = 0; i < gw_db_rows_count(rows) && n < max; i++)
@@ -90,7 +92,8 @@ static size_t claim_batch(struct worker *w, struct gw_db *db, uint64_t *ids, siz
         /* Leases that ran out: a ctgw died mid-work, or a worker hung past its lease. */
         struct gw_db_value lim2[] = {GW_DB_INT(max - n)};
         rows = gw_db_query(db,
-                           "SELECT id FROM webhook_events WHERE status = 'processing' AND "
+                           "SELECT id FROM webhook_events FORCE INDEX (ix_webhook_events_claim) "
+                           "WHERE status = 'processing' AND "
                            "next_attempt_at < NOW(3) AND lease_expires_at < NOW(3) LIMIT ? "
                            "FOR UPDATE SKIP LOCKED",
                            lim2, 1, max - n);
@@ -336,11 +339,14 @@ static bool apply_batch(struct worker *w, struct gw_db *db, const uint64_t *ids,
     if (n == 0 || n > CLAIM_BATCH)
         return false;
     char sql[2048];
+    /* FORCE INDEX here and in the claims: an inbox that grew fast since its statistics
+     * were taken looks tiny to the optimizer, which may then scan it, and a locking scan
+     * waits on every row other transactions hold (bench/slack saw one wait 15 s). */
     size_t len =
         (size_t)snprintf(sql, sizeof(sql), "%s",
                          "SELECT id, endpoint, provider, company_id, dedupe_key, body, "
                          "attempts, status, lease_owner, FLOOR(UNIX_TIMESTAMP(received_at)) "
-                         "FROM webhook_events WHERE id IN (");
+                         "FROM webhook_events FORCE INDEX (PRIMARY) WHERE id IN (");
     if (!placeholders(sql, sizeof(sql), &len, n, "?", ", ", ") FOR UPDATE"))
         return false;
     struct gw_db_value p[7 * CLAIM_BATCH];
