@@ -94,6 +94,23 @@ enum gw_apply_rc {
     GW_APPLY_IGNORED, /* nothing to do (e.g. an event type we do not handle) */
     GW_APPLY_RETRY,   /* transient failure: roll back, try again later with backoff */
     GW_APPLY_FAILED,  /* permanent failure (bad data, unknown ref): marked failed, no retry */
+    GW_APPLY_DEFER,   /* not now, and not a failure (a rate limit): pending again after
+                         defer_ms, the attempt not counted */
+};
+
+/* A stored event handed to fetch(), before the worker opens the apply transaction. */
+struct gw_fetch {
+    struct gw_db *db; /* no transaction open: fetch may run its own short ones */
+    const struct gw_config *cfg;
+    const struct gw_endpoint_config *endpoint;
+    uint64_t company_id;
+    uint64_t webhook_event_id;
+    const unsigned char *body;
+    size_t body_len;
+    unsigned attempt;
+    char *fetched;     /* fetch sets a malloc'd text handed to apply as gw_apply.fetched */
+    uint64_t defer_ms; /* DEFER: how long to wait */
+    char error[512];   /* why, for RETRY, FAILED and DEFER */
 };
 
 /* A stored event handed to apply(), inside the worker's open transaction. */
@@ -105,6 +122,7 @@ struct gw_apply {
     size_t body_len;
     unsigned attempt;    /* 1 for the first try */
     int64_t received_at; /* when the event was stored, Unix seconds (UTC) */
+    const char *fetched; /* what the provider's fetch() got, or NULL */
     char *result;        /* apply may set a malloc'd JSON object text: stored and answered */
     char error[512];     /* why, for RETRY and FAILED (stored as last_error, logged) */
 };
@@ -164,6 +182,17 @@ struct gw_provider {
     /* > 0: apply right after the commit and answer with the result if done within this many
      * milliseconds (answer(TIMEOUT) otherwise). 0: answer as soon as the event is stored. */
     unsigned sync_deadline_ms;
+
+    /* fetch (may be NULL): for providers whose events only point at what changed (Xero),
+     * gets the resource from the provider's API before the apply transaction opens, so no
+     * row lock is held across an outbound call. Returns DONE (ctx->fetched set for apply,
+     * or left NULL), RETRY, FAILED or DEFER. MAY block (HTTP, its own short transactions on
+     * ctx->db). Events of such a provider are applied one at a time, never in a batch. */
+    enum gw_apply_rc (*fetch)(struct gw_fetch *ctx);
+
+    /* The body of the 401 for a request that failed verification; NULL: the default
+     * {"error":"invalid_signature"}. Xero requires an empty one (""). */
+    const char *rejected_body;
 };
 
 /* NULL-terminated, in a stable order. */

@@ -25,7 +25,6 @@
     }
 
 /* Endpoint keys per authentication scheme (issue 4's table). */
-static const struct gw_cfg_key secrets_keys[] = {KEY_SECRETS, KEY_END};
 static const struct gw_cfg_key timestamped_keys[] = {KEY_SECRETS, KEY_TOLERANCE, KEY_END};
 static const struct gw_cfg_key asana_keys[] = {
     /* Asana hands the secret over in its handshake; configured ones are for rotation. */
@@ -71,11 +70,6 @@ static const struct gw_cfg_key basic_auth_keys[] = {
 
 /* Descriptors of providers whose adapters have not arrived yet: each moves to its own file
  * in adapters/ with its hooks. Their endpoint keys are the ones providers.md documents. */
-static const struct gw_provider xero = {
-    .name = "xero",
-    .summary = "Xero accounting webhooks (invoices, contacts)",
-    .endpoint_keys = secrets_keys,
-};
 static const struct gw_provider ghl = {
     .name = "ghl",
     .summary = "GoHighLevel CRM webhooks",
@@ -116,12 +110,13 @@ static const struct gw_provider asana = {
 extern const struct gw_provider gw_provider_generic;
 extern const struct gw_provider gw_provider_contact_form;
 extern const struct gw_provider gw_provider_slack;
+extern const struct gw_provider gw_provider_xero;
 
 const struct gw_provider *const gw_providers[] = {
     &gw_provider_generic,
     &gw_provider_contact_form,
     &gw_provider_slack,
-    &xero,
+    &gw_provider_xero,
     &ghl,
     &email_ses,
     &email_mailgun,

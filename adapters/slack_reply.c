@@ -9,27 +9,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include "gateway/hash.h"
+#include "gateway/http_client.h"
+
 #define DEFAULT_HOST "hooks.slack.com"
 #define SLOTS        1024
 #define URL_MAX      1024
 #define TRIES        3
-
-static bool host_is_loopback(const char *host)
-{
-    struct in_addr a4;
-    struct in6_addr a6;
-    if (inet_pton(AF_INET, host, &a4) == 1)
-        return (ntohl(a4.s_addr) >> 24) == 127;
-    /* curl gives IPv6 hosts in brackets. */
-    char buf[64];
-    size_t n = strlen(host);
-    if (n >= 2 && n < sizeof(buf) && host[0] == '[' && host[n - 1] == ']') {
-        memcpy(buf, host + 1, n - 2);
-        buf[n - 2] = '\0';
-        return inet_pton(AF_INET6, buf, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
-    }
-    return false;
-}
 
 bool gw_slack_reply_url_allowed(const char *url, char *const *hosts, size_t n_hosts)
 {
@@ -52,7 +38,7 @@ bool gw_slack_reply_url_allowed(const char *url, char *const *hosts, size_t n_ho
         if (listed && strcmp(scheme, "https") == 0)
             ok = true;
         else if (listed && strcmp(scheme, "http") == 0)
-            ok = host_is_loopback(host);
+            ok = gw_http_host_is_loopback(host);
     }
     curl_free(scheme);
     curl_free(host);
@@ -73,21 +59,11 @@ struct slot {
 static struct slot slots[SLOTS];
 static pthread_mutex_t slots_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static uint64_t fnv1a(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return h ? h : 1;
-}
-
 bool gw_slack_reply_take(const char *url, time_t invoked_at, time_t now)
 {
     if (now - invoked_at > GW_SLACK_REPLY_WINDOW_S)
         return false;
-    uint64_t h = fnv1a(url);
+    uint64_t h = gw_fnv1a(url);
     pthread_mutex_lock(&slots_lock);
     struct slot *found = NULL, *free_slot = NULL, *oldest = &slots[0];
     for (size_t i = 0; i < SLOTS; i++) {

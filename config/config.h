@@ -112,7 +112,12 @@ struct gw_endpoint_config {
     uint64_t reply_deadline_ms; /* sync providers: answer deadline; 0: the provider's own */
     char **response_url_hosts;  /* slack: hosts delayed replies may go to; none: hooks.slack.com */
     size_t n_response_url_hosts;
-    unsigned line; /* line of the entry in the file, for later messages */
+    char *api_base;                 /* xero: Accounting API base URL; NULL: Xero's */
+    char *token_url;                /* xero: OAuth2 token endpoint; NULL: Xero's */
+    char *client_id;                /* xero: the app's OAuth2 client id */
+    struct gw_secret client_secret; /* xero: the app's OAuth2 client secret */
+    uint32_t calls_per_minute;      /* xero: API calls per tenant per minute; 0: 55 */
+    unsigned line;                  /* line of the entry in the file, for later messages */
 };
 
 struct gw_config {
@@ -125,6 +130,12 @@ struct gw_config {
     struct gw_log_config log;
     struct gw_endpoint_config *endpoints;
     size_t n_endpoints;
+    /* The key integration credentials are sealed with (data == NULL when absent); checked
+     * to decode to 32 bytes (gateway/credentials.h) when loaded. */
+    struct gw_secret secrets_key;
+    /* Retired keys, newest first, that only open what they sealed until `ctgw rekey`. */
+    struct gw_secret *previous_secrets_keys;
+    size_t n_previous_secrets_keys;
 };
 
 /* Every error found in one pass, each formatted "FILE:LINE: message" (no newline). */

@@ -218,9 +218,20 @@ void gw_config_each_secret(const struct gw_config *cfg,
         fn(&cfg->database.password, ud);
     if (cfg->listen.tls.enabled && cfg->listen.tls.key.data != NULL)
         fn(&cfg->listen.tls.key, ud);
-    for (size_t i = 0; i < cfg->n_endpoints; i++)
-        for (size_t j = 0; j < cfg->endpoints[i].n_secrets; j++)
-            fn(&cfg->endpoints[i].secrets[j], ud);
+    if (cfg->secrets_key.data != NULL)
+        fn(&cfg->secrets_key, ud);
+    for (size_t i = 0; i < cfg->n_previous_secrets_keys; i++)
+        fn(&cfg->previous_secrets_keys[i], ud);
+    for (size_t i = 0; i < cfg->n_endpoints; i++) {
+        const struct gw_endpoint_config *ep = &cfg->endpoints[i];
+        for (size_t j = 0; j < ep->n_secrets; j++)
+            fn(&ep->secrets[j], ud);
+        /* Every other secret an endpoint can hold. */
+        const struct gw_secret *more[] = {&ep->password, &ep->token, &ep->client_secret};
+        for (size_t j = 0; j < sizeof(more) / sizeof(more[0]); j++)
+            if (more[j]->data != NULL)
+                fn(more[j], ud);
+    }
 }
 
 /* "host:port", with brackets around an IPv6 address. */

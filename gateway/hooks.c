@@ -229,7 +229,10 @@ static void reject_signature(struct gw_hooks *h, struct gw_request *r,
     gw_log_fields(GW_LOG_WARN, r->id, "signature rejected", f, sizeof(f) / sizeof(f[0]));
     gw_metrics_count_request(endpoint_index(h, ep), GW_M_REJECTED_SIGNATURE);
     gw_ingest_audit(h->ingest, "rejected_signature", ep->id, reason, r->peer, r->id);
-    reply_json(r, 401, "{\"error\":\"invalid_signature\"}");
+    const char *body = ep->provider->rejected_body;
+    if (body == NULL)
+        body = "{\"error\":\"invalid_signature\"}";
+    reply_json(r, 401, body[0] != '\0' ? body : NULL);
 }
 
 bool gw_hooks_route(struct gw_hooks *h, struct gw_request *r)

@@ -44,10 +44,7 @@ static const char *const visibilities[] = {"public", "internal", NULL};
 
 /* ---- errors --------------------------------------------------------------------------- */
 
-static enum gw_core_rc fail(struct gw_core_ctx *c, enum gw_core_rc rc, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static enum gw_core_rc fail(struct gw_core_ctx *c, enum gw_core_rc rc, const char *fmt, ...)
+enum gw_core_rc gw_core_fail(struct gw_core_ctx *c, enum gw_core_rc rc, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -56,16 +53,14 @@ static enum gw_core_rc fail(struct gw_core_ctx *c, enum gw_core_rc rc, const cha
     return rc;
 }
 
-static enum gw_core_rc db_fail(struct gw_core_ctx *c, const char *what)
+enum gw_core_rc gw_core_db_fail(struct gw_core_ctx *c, const char *what)
 {
-    snprintf(c->err, sizeof(c->err), "%s: %s", what, gw_db_error(c->db));
-    return GW_CORE_DB_ERROR;
+    return gw_core_fail(c, GW_CORE_DB_ERROR, "%s: %s", what, gw_db_error(c->db));
 }
 
-/* Out of memory is transient like a database failure: the caller rolls back and retries. */
 static enum gw_core_rc oom(struct gw_core_ctx *c)
 {
-    return fail(c, GW_CORE_DB_ERROR, "out of memory");
+    return gw_core_fail(c, GW_CORE_DB_ERROR, "out of memory");
 }
 
 /* ---- pure validation ------------------------------------------------------------------ */
@@ -115,17 +110,19 @@ static enum gw_core_rc check_text(struct gw_core_ctx *c, const char *field, cons
     size_t chars = 0;
     if (s == NULL || len == 0 || (required && is_blank(s))) {
         if (required)
-            return fail(c, GW_CORE_INVALID, "%s is required and must not be blank", field);
+            return gw_core_fail(c, GW_CORE_INVALID, "%s is required and must not be blank", field);
         return GW_CORE_OK;
     }
     if (len > max_bytes && max_chars != UNBOUNDED) /* then it has too many characters too */
-        return fail(c, GW_CORE_INVALID, "%s is longer than %zu characters", field, max_chars);
+        return gw_core_fail(c, GW_CORE_INVALID, "%s is longer than %zu characters", field,
+                            max_chars);
     if (len > max_bytes)
-        return fail(c, GW_CORE_INVALID, "%s is longer than %zu bytes", field, max_bytes);
+        return gw_core_fail(c, GW_CORE_INVALID, "%s is longer than %zu bytes", field, max_bytes);
     if (!gw_text_utf8_chars(s, len, &chars))
-        return fail(c, GW_CORE_INVALID, "%s is not valid UTF-8", field);
+        return gw_core_fail(c, GW_CORE_INVALID, "%s is not valid UTF-8", field);
     if (chars > max_chars)
-        return fail(c, GW_CORE_INVALID, "%s is longer than %zu characters", field, max_chars);
+        return gw_core_fail(c, GW_CORE_INVALID, "%s is longer than %zu characters", field,
+                            max_chars);
     return GW_CORE_OK;
 }
 
@@ -245,16 +242,16 @@ static enum gw_core_rc need_row(struct gw_core_ctx *c, const char *sql, uint64_t
                                 const char *what)
 {
     if (id == 0)
-        return fail(c, GW_CORE_NOT_FOUND, "%s 0 does not exist", what);
+        return gw_core_fail(c, GW_CORE_NOT_FOUND, "%s 0 does not exist", what);
     struct gw_db_value p[] = {GW_DB_INT(c->company_id), GW_DB_INT(id)};
     struct gw_db_rows *rows = gw_db_query(c->db, sql, p, 2, 1);
     if (rows == NULL)
-        return fail(c, GW_CORE_DB_ERROR, "looking up %s: %s", what, gw_db_error(c->db));
+        return gw_core_fail(c, GW_CORE_DB_ERROR, "looking up %s: %s", what, gw_db_error(c->db));
     size_t n = gw_db_rows_count(rows);
     gw_db_rows_free(rows);
     if (n == 0)
-        return fail(c, GW_CORE_NOT_FOUND, "%s %" PRIu64 " does not exist in this company", what,
-                    id);
+        return gw_core_fail(c, GW_CORE_NOT_FOUND, "%s %" PRIu64 " does not exist in this company",
+                            what, id);
     return GW_CORE_OK;
 }
 
@@ -311,11 +308,12 @@ static enum gw_core_rc need_company(struct gw_core_ctx *c)
     struct gw_db_value p[] = {GW_DB_INT(c->company_id)};
     struct gw_db_rows *rows = gw_db_query(c->db, "SELECT 1 FROM companies WHERE id = ?", p, 1, 1);
     if (rows == NULL)
-        return db_fail(c, "looking up the company");
+        return gw_core_db_fail(c, "looking up the company");
     size_t n = gw_db_rows_count(rows);
     gw_db_rows_free(rows);
     if (n == 0)
-        return fail(c, GW_CORE_NOT_FOUND, "company %" PRIu64 " does not exist", c->company_id);
+        return gw_core_fail(c, GW_CORE_NOT_FOUND, "company %" PRIu64 " does not exist",
+                            c->company_id);
     proved_in_company(c);
     return GW_CORE_OK;
 }
@@ -328,11 +326,11 @@ static enum gw_core_rc check_ctx(struct gw_core_ctx *c, bool writes)
         return GW_CORE_INVALID;
     c->err[0] = '\0';
     if (c->db == NULL)
-        return fail(c, GW_CORE_INVALID, "no database connection in the context");
+        return gw_core_fail(c, GW_CORE_INVALID, "no database connection in the context");
     if (c->company_id == 0)
-        return fail(c, GW_CORE_INVALID, "no company in the context");
+        return gw_core_fail(c, GW_CORE_INVALID, "no company in the context");
     if (writes && !in_set(c->source, sources))
-        return fail(c, GW_CORE_INVALID, "source must be one of " SOURCE_LIST);
+        return gw_core_fail(c, GW_CORE_INVALID, "source must be one of " SOURCE_LIST);
     return GW_CORE_OK;
 }
 
@@ -371,7 +369,7 @@ static enum gw_core_rc insert_event(struct gw_core_ctx *c, uint64_t job_id, cons
                    "INSERT INTO job_events (company_id, job_id, kind, detail, source, "
                    "actor_user_id, webhook_event_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
                    p, sizeof(p) / sizeof(p[0])) < 0)
-        return db_fail(c, "writing the job history");
+        return gw_core_db_fail(c, "writing the job history");
     return GW_CORE_OK;
 }
 
@@ -407,7 +405,7 @@ struct job_state {
 static enum gw_core_rc lock_job(struct gw_core_ctx *c, uint64_t job_id, struct job_state *st)
 {
     if (job_id == 0)
-        return fail(c, GW_CORE_NOT_FOUND, "job 0 does not exist");
+        return gw_core_fail(c, GW_CORE_NOT_FOUND, "job 0 does not exist");
     struct gw_db_value p[] = {GW_DB_INT(c->company_id), GW_DB_INT(job_id)};
     struct gw_db_rows *rows =
         gw_db_query(c->db,
@@ -415,10 +413,11 @@ static enum gw_core_rc lock_job(struct gw_core_ctx *c, uint64_t job_id, struct j
                     "AND id = ? FOR UPDATE",
                     p, 2, 1);
     if (rows == NULL)
-        return db_fail(c, "reading the job");
+        return gw_core_db_fail(c, "reading the job");
     if (gw_db_rows_count(rows) == 0) {
         gw_db_rows_free(rows);
-        return fail(c, GW_CORE_NOT_FOUND, "job %" PRIu64 " does not exist in this company", job_id);
+        return gw_core_fail(c, GW_CORE_NOT_FOUND, "job %" PRIu64 " does not exist in this company",
+                            job_id);
     }
     const char *status = gw_db_rows_text(rows, 0, 0, NULL);
     const char *priority = gw_db_rows_text(rows, 0, 1, NULL);
@@ -448,10 +447,10 @@ static enum gw_core_rc next_number(struct gw_core_ctx *c, uint64_t *number)
                    "LAST_INSERT_ID(1)) ON DUPLICATE KEY UPDATE last_number = "
                    "LAST_INSERT_ID(last_number + 1)",
                    p, 1) < 0)
-        return db_fail(c, "taking the next job number");
+        return gw_core_db_fail(c, "taking the next job number");
     *number = gw_db_last_insert_id(c->db);
     if (*number == 0)
-        return fail(c, GW_CORE_DB_ERROR, "the job counter returned no number");
+        return gw_core_fail(c, GW_CORE_DB_ERROR, "the job counter returned no number");
     return GW_CORE_OK;
 }
 
@@ -466,11 +465,12 @@ static enum gw_core_rc check_job_new(struct gw_core_ctx *c, const struct gw_job_
         (rc = check_varchar(c, "team", j->team, TEAM_CHARS, false)) != GW_CORE_OK)
         return rc;
     if (!in_set(status, statuses))
-        return fail(c, GW_CORE_INVALID, "status must be one of " STATUS_LIST);
+        return gw_core_fail(c, GW_CORE_INVALID, "status must be one of " STATUS_LIST);
     if (!in_set(priority, priorities))
-        return fail(c, GW_CORE_INVALID, "priority must be one of " PRIORITY_LIST);
+        return gw_core_fail(c, GW_CORE_INVALID, "priority must be one of " PRIORITY_LIST);
     if (j->due_at != NULL && !valid_datetime(j->due_at))
-        return fail(c, GW_CORE_INVALID, "due_at must be a real UTC time YYYY-MM-DD HH:MM:SS");
+        return gw_core_fail(c, GW_CORE_INVALID,
+                            "due_at must be a real UTC time YYYY-MM-DD HH:MM:SS");
     return GW_CORE_OK;
 }
 
@@ -503,7 +503,7 @@ enum gw_core_rc gw_job_create(struct gw_core_ctx *c, const struct gw_job_new *j,
     if (rc != GW_CORE_OK)
         return rc;
     if (j == NULL || job_id == NULL || ref == NULL)
-        return fail(c, GW_CORE_INVALID, "gw_job_create: missing argument");
+        return gw_core_fail(c, GW_CORE_INVALID, "gw_job_create: missing argument");
     ref[0] = '\0';
     const char *status = j->status ? j->status : "new";
     const char *priority = j->priority ? j->priority : "normal";
@@ -541,10 +541,10 @@ enum gw_core_rc gw_job_create(struct gw_core_ctx *c, const struct gw_job_new *j,
                    "due_at, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
                    "IF(?, UTC_TIMESTAMP(3), NULL))",
                    p, sizeof(p) / sizeof(p[0])) < 0)
-        return db_fail(c, "creating the job");
+        return gw_core_db_fail(c, "creating the job");
     uint64_t id = gw_db_last_insert_id(c->db);
     if (id == 0)
-        return fail(c, GW_CORE_DB_ERROR, "the new job has no id");
+        return gw_core_fail(c, GW_CORE_DB_ERROR, "the new job has no id");
     char new_ref[32];
     ref_of(number, new_ref);
 
@@ -565,19 +565,19 @@ enum gw_core_rc gw_job_find(struct gw_core_ctx *c, const char *ref, uint64_t *jo
     if (rc != GW_CORE_OK)
         return rc;
     if (job_id == NULL)
-        return fail(c, GW_CORE_INVALID, "gw_job_find: missing argument");
+        return gw_core_fail(c, GW_CORE_INVALID, "gw_job_find: missing argument");
     char norm[32];
     if (gw_job_ref_normalise(ref, norm) != 0)
-        return fail(c, GW_CORE_INVALID, "not a ticket reference (expected CT-000123)");
+        return gw_core_fail(c, GW_CORE_INVALID, "not a ticket reference (expected CT-000123)");
     struct gw_db_value p[] = {GW_DB_INT(c->company_id), GW_DB_TEXT(norm)};
     struct gw_db_rows *rows =
         gw_db_query(c->db, "SELECT id FROM jobs WHERE company_id = ? AND ref = ?", p, 2, 1);
     if (rows == NULL)
-        return db_fail(c, "finding the job");
+        return gw_core_db_fail(c, "finding the job");
     int64_t id = gw_db_rows_count(rows) == 1 ? gw_db_rows_int(rows, 0, 0, 0) : 0;
     gw_db_rows_free(rows);
     if (id <= 0)
-        return fail(c, GW_CORE_NOT_FOUND, "no job %s in this company", norm);
+        return gw_core_fail(c, GW_CORE_NOT_FOUND, "no job %s in this company", norm);
     *job_id = (uint64_t)id;
     return GW_CORE_OK;
 }
@@ -596,10 +596,10 @@ static enum gw_core_rc check_comment(struct gw_core_ctx *c, const struct gw_comm
                             false)) != GW_CORE_OK)
         return rc;
     if (!in_set(visibility, visibilities))
-        return fail(c, GW_CORE_INVALID, "visibility must be " VISIBILITY_LIST);
+        return gw_core_fail(c, GW_CORE_INVALID, "visibility must be " VISIBILITY_LIST);
     if (cm->author_user_id == 0 && cm->author_contact_id == 0 &&
         (cm->author_label == NULL || is_blank(cm->author_label)))
-        return fail(c, GW_CORE_INVALID, "a comment needs an author user, contact or label");
+        return gw_core_fail(c, GW_CORE_INVALID, "a comment needs an author user, contact or label");
     return GW_CORE_OK;
 }
 
@@ -610,7 +610,7 @@ enum gw_core_rc gw_job_comment(struct gw_core_ctx *c, uint64_t job_id,
     if (rc != GW_CORE_OK)
         return rc;
     if (cm == NULL || comment_id == NULL)
-        return fail(c, GW_CORE_INVALID, "gw_job_comment: missing argument");
+        return gw_core_fail(c, GW_CORE_INVALID, "gw_job_comment: missing argument");
     const char *visibility = cm->visibility ? cm->visibility : "internal";
     if ((rc = check_comment(c, cm, visibility)) != GW_CORE_OK)
         return rc;
@@ -638,10 +638,10 @@ enum gw_core_rc gw_job_comment(struct gw_core_ctx *c, uint64_t job_id,
                    "author_contact_id, author_label, body, source, visibility, "
                    "email_message_id, webhook_event_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                    p, sizeof(p) / sizeof(p[0])) < 0)
-        return db_fail(c, "adding the comment");
+        return gw_core_db_fail(c, "adding the comment");
     uint64_t id = gw_db_last_insert_id(c->db);
     if (id == 0)
-        return fail(c, GW_CORE_DB_ERROR, "the new comment has no id");
+        return gw_core_fail(c, GW_CORE_DB_ERROR, "the new comment has no id");
 
     cJSON *d = cJSON_CreateObject();
     bool ok = d != NULL && add_id(d, "comment_id", id) &&
@@ -669,7 +669,7 @@ enum gw_core_rc gw_job_set_status(struct gw_core_ctx *c, uint64_t job_id, const 
     if (rc != GW_CORE_OK)
         return rc;
     if (!in_set(status, statuses))
-        return fail(c, GW_CORE_INVALID, "status must be one of " STATUS_LIST);
+        return gw_core_fail(c, GW_CORE_INVALID, "status must be one of " STATUS_LIST);
     struct job_state st;
     if ((rc = check_ctx_refs(c)) != GW_CORE_OK || (rc = lock_job(c, job_id, &st)) != GW_CORE_OK)
         return rc;
@@ -683,7 +683,7 @@ enum gw_core_rc gw_job_set_status(struct gw_core_ctx *c, uint64_t job_id, const 
                    "UPDATE jobs SET status = ?, closed_at = IF(?, COALESCE(closed_at, "
                    "UTC_TIMESTAMP(3)), NULL) WHERE company_id = ? AND id = ?",
                    p, 4) < 0)
-        return db_fail(c, "changing the job status");
+        return gw_core_db_fail(c, "changing the job status");
     return emit_change(c, job_id, "status_changed", st.status, status);
 }
 
@@ -702,7 +702,7 @@ enum gw_core_rc gw_job_assign(struct gw_core_ctx *c, uint64_t job_id, uint64_t u
     struct gw_db_value p[] = {opt_id(user_id), GW_DB_INT(c->company_id), GW_DB_INT(job_id)};
     if (gw_db_exec(c->db, "UPDATE jobs SET assignee_user_id = ? WHERE company_id = ? AND id = ?", p,
                    3) < 0)
-        return db_fail(c, "assigning the job");
+        return gw_core_db_fail(c, "assigning the job");
     cJSON *d = cJSON_CreateObject();
     bool ok = d != NULL && add_id(d, "from", st.assignee) && add_id(d, "to", user_id);
     return emit(c, job_id, "assigned", d, ok);
@@ -714,7 +714,7 @@ enum gw_core_rc gw_job_set_priority(struct gw_core_ctx *c, uint64_t job_id, cons
     if (rc != GW_CORE_OK)
         return rc;
     if (!in_set(priority, priorities))
-        return fail(c, GW_CORE_INVALID, "priority must be one of " PRIORITY_LIST);
+        return gw_core_fail(c, GW_CORE_INVALID, "priority must be one of " PRIORITY_LIST);
     struct job_state st;
     if ((rc = check_ctx_refs(c)) != GW_CORE_OK || (rc = lock_job(c, job_id, &st)) != GW_CORE_OK)
         return rc;
@@ -722,7 +722,7 @@ enum gw_core_rc gw_job_set_priority(struct gw_core_ctx *c, uint64_t job_id, cons
         return GW_CORE_OK;
     struct gw_db_value p[] = {GW_DB_TEXT(priority), GW_DB_INT(c->company_id), GW_DB_INT(job_id)};
     if (gw_db_exec(c->db, "UPDATE jobs SET priority = ? WHERE company_id = ? AND id = ?", p, 3) < 0)
-        return db_fail(c, "changing the job priority");
+        return gw_core_db_fail(c, "changing the job priority");
     return emit_change(c, job_id, "priority_changed", st.priority, priority);
 }
 
@@ -736,15 +736,15 @@ enum gw_core_rc gw_time_add(struct gw_core_ctx *c, uint64_t job_id, uint64_t use
     if (rc != GW_CORE_OK)
         return rc;
     if (entry_id == NULL)
-        return fail(c, GW_CORE_INVALID, "gw_time_add: missing argument");
+        return gw_core_fail(c, GW_CORE_INVALID, "gw_time_add: missing argument");
     if (minutes < 1 || minutes > MAX_MINUTES)
-        return fail(c, GW_CORE_INVALID, "minutes must be between 1 and %d", MAX_MINUTES);
+        return gw_core_fail(c, GW_CORE_INVALID, "minutes must be between 1 and %d", MAX_MINUTES);
     if ((rc = check_varchar(c, "note", note, NOTE_CHARS, false)) != GW_CORE_OK)
         return rc;
     if (spent_on != NULL && !valid_date(spent_on))
-        return fail(c, GW_CORE_INVALID, "spent_on must be a real date YYYY-MM-DD");
+        return gw_core_fail(c, GW_CORE_INVALID, "spent_on must be a real date YYYY-MM-DD");
     if (user_id == 0)
-        return fail(c, GW_CORE_INVALID, "a time entry needs a user");
+        return gw_core_fail(c, GW_CORE_INVALID, "a time entry needs a user");
     if ((rc = check_ctx_refs(c)) != GW_CORE_OK || (rc = need_job(c, job_id)) != GW_CORE_OK ||
         (rc = need_user(c, user_id, "user")) != GW_CORE_OK)
         return rc;
@@ -764,10 +764,10 @@ enum gw_core_rc gw_time_add(struct gw_core_ctx *c, uint64_t job_id, uint64_t use
                    "spent_on, source, webhook_event_id) VALUES (?, ?, ?, ?, ?, "
                    "COALESCE(?, UTC_DATE()), ?, ?)",
                    p, sizeof(p) / sizeof(p[0])) < 0)
-        return db_fail(c, "adding the time entry");
+        return gw_core_db_fail(c, "adding the time entry");
     uint64_t id = gw_db_last_insert_id(c->db);
     if (id == 0)
-        return fail(c, GW_CORE_DB_ERROR, "the new time entry has no id");
+        return gw_core_fail(c, GW_CORE_DB_ERROR, "the new time entry has no id");
 
     cJSON *d = cJSON_CreateObject();
     bool ok = d != NULL && cJSON_AddNumberToObject(d, "minutes", minutes) != NULL &&
@@ -787,12 +787,12 @@ enum gw_core_rc gw_contact_upsert(struct gw_core_ctx *c, const char *email, cons
     if (rc != GW_CORE_OK)
         return rc;
     if (email == NULL || contact_id == NULL)
-        return fail(c, GW_CORE_INVALID, "gw_contact_upsert: missing argument");
+        return gw_core_fail(c, GW_CORE_INVALID, "gw_contact_upsert: missing argument");
     const char *em, *nm = NULL, *ph = NULL;
     size_t em_len, nm_len = 0, ph_len = 0;
     trim(email, &em, &em_len);
     if (!gw_text_email_valid(em, em_len))
-        return fail(c, GW_CORE_INVALID, "not a valid e-mail address");
+        return gw_core_fail(c, GW_CORE_INVALID, "not a valid e-mail address");
     if (name != NULL)
         trim(name, &nm, &nm_len);
     if (phone != NULL)
@@ -821,10 +821,10 @@ enum gw_core_rc gw_contact_upsert(struct gw_core_ctx *c, const char *email, cons
                    "phone = IF(phone IS NULL OR phone = '', COALESCE(?, phone), phone), "
                    "deleted_at = NULL",
                    p, sizeof(p) / sizeof(p[0])) < 0)
-        return db_fail(c, "saving the contact");
+        return gw_core_db_fail(c, "saving the contact");
     uint64_t id = gw_db_last_insert_id(c->db);
     if (id == 0)
-        return fail(c, GW_CORE_DB_ERROR, "the contact has no id");
+        return gw_core_fail(c, GW_CORE_DB_ERROR, "the contact has no id");
     *contact_id = id;
     proved_in_company(c);
     c->proved_contact = id;
@@ -837,22 +837,22 @@ enum gw_core_rc gw_user_find_by_email(struct gw_core_ctx *c, const char *email, 
     if (rc != GW_CORE_OK)
         return rc;
     if (email == NULL || user_id == NULL)
-        return fail(c, GW_CORE_INVALID, "gw_user_find_by_email: missing argument");
+        return gw_core_fail(c, GW_CORE_INVALID, "gw_user_find_by_email: missing argument");
     const char *em;
     size_t em_len;
     trim(email, &em, &em_len);
     if (!gw_text_email_valid(em, em_len))
-        return fail(c, GW_CORE_INVALID, "not a valid e-mail address");
+        return gw_core_fail(c, GW_CORE_INVALID, "not a valid e-mail address");
     struct gw_db_value p[] = {GW_DB_INT(c->company_id), GW_DB_TEXTN(em, em_len)};
     struct gw_db_rows *rows = gw_db_query(
         c->db, "SELECT id FROM users WHERE company_id = ? AND email = ? AND deleted_at IS NULL", p,
         2, 1);
     if (rows == NULL)
-        return db_fail(c, "finding the user");
+        return gw_core_db_fail(c, "finding the user");
     int64_t id = gw_db_rows_count(rows) == 1 ? gw_db_rows_int(rows, 0, 0, 0) : 0;
     gw_db_rows_free(rows);
     if (id <= 0)
-        return fail(c, GW_CORE_NOT_FOUND, "no user with this e-mail in this company");
+        return gw_core_fail(c, GW_CORE_NOT_FOUND, "no user with this e-mail in this company");
     *user_id = (uint64_t)id;
     return GW_CORE_OK;
 }
@@ -866,15 +866,17 @@ enum gw_core_rc gw_job_event(struct gw_core_ctx *c, uint64_t job_id, const char 
     if (rc != GW_CORE_OK)
         return rc;
     if (kind == NULL || !valid_kind(kind))
-        return fail(c, GW_CORE_INVALID, "event kind must be 1..%d of a-z, 0-9 and _", KIND_CHARS);
+        return gw_core_fail(c, GW_CORE_INVALID, "event kind must be 1..%d of a-z, 0-9 and _",
+                            KIND_CHARS);
     char *text = NULL;
     if (detail_json != NULL) {
         if (strlen(detail_json) > DETAIL_BYTES)
-            return fail(c, GW_CORE_INVALID, "event detail is longer than %u bytes", DETAIL_BYTES);
+            return gw_core_fail(c, GW_CORE_INVALID, "event detail is longer than %u bytes",
+                                DETAIL_BYTES);
         cJSON *d = cJSON_ParseWithOpts(detail_json, NULL, true);
         if (d == NULL || !cJSON_IsObject(d)) {
             cJSON_Delete(d);
-            return fail(c, GW_CORE_INVALID, "event detail must be a JSON object");
+            return gw_core_fail(c, GW_CORE_INVALID, "event detail must be a JSON object");
         }
         /* Store cJSON's own rendering, so the server's JSON check sees what we validated. */
         text = cJSON_PrintUnformatted(d);

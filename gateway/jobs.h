@@ -94,6 +94,13 @@ enum gw_core_rc gw_user_find_by_email(struct gw_core_ctx *c, const char *email, 
 enum gw_core_rc gw_job_event(struct gw_core_ctx *c, uint64_t job_id, const char *kind,
                              const char *detail_json);
 
+/* Fills c->err from the format and returns rc: how core operations (jobs.c, invoices.c)
+ * report a refusal or failure. */
+enum gw_core_rc gw_core_fail(struct gw_core_ctx *c, enum gw_core_rc rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* GW_CORE_DB_ERROR with "WHAT: the database's message". */
+enum gw_core_rc gw_core_db_fail(struct gw_core_ctx *c, const char *what);
+
 /* Records that the caller found user_id, not deleted, in the context's company within
  * this transaction (an adapter that looked its caller up), so the core need not again. */
 void gw_core_proved_user(struct gw_core_ctx *c, uint64_t user_id);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "gateway/cli_integration.h"
 #include "gateway/cli_verify.h"
 #include "gateway/db.h"
 #include "gateway/log.h"
@@ -32,6 +33,12 @@ static void usage(FILE *out)
                  "  sign -c FILE --endpoint ID --body FILE [--raw] [--now T] [--id ID]\n"
                  "                         print a curl command (or the raw request) signed\n"
                  "                         for the endpoint\n"
+                 "  integration set -c FILE --company SLUG --provider NAME --external-id ID\n"
+                 "      [--refresh-token-file F] [--status active|disabled|disconnected]\n"
+                 "                         connect a provider account to a company, sealing\n"
+                 "                         its refresh token with secrets_key\n"
+                 "  rekey -c FILE          re-seal every integration's credentials under the\n"
+                 "                         current secrets_key\n"
                  "  version                print the version\n");
 }
 
@@ -72,6 +79,31 @@ static int cmd_check_config(const char *path)
         fprintf(stderr, "%s: %zu error%s\n", path, errs.n, errs.n == 1 ? "" : "s");
     }
     gw_config_errors_finish(&errs);
+    gw_config_destroy(cfg);
+    return rc;
+}
+
+/* `ctgw integration set`: its options are its own (cli_integration.c); the config is loaded
+ * here like every other command's. */
+static int cmd_integration(int argc, char **argv)
+{
+    struct gw_integration_args args;
+    int parsed = gw_integration_parse(argc, argv, &args, stdout, stderr);
+    if (parsed == GW_INTEGRATION_HELP)
+        return 0;
+    if (parsed != GW_INTEGRATION_RUN)
+        return 2;
+    struct gw_config *cfg = load_config(args.config);
+    if (cfg == NULL)
+        return 1;
+    int rc = 1;
+    if (gw_db_library_init() != 0) {
+        gw_log_error(NULL, "cannot initialise the MySQL client library");
+    } else {
+        rc = gw_integration_set(cfg, &args, stdout, stderr);
+        gw_db_library_end();
+    }
+    gw_log_forget_secrets();
     gw_config_destroy(cfg);
     return rc;
 }
@@ -124,6 +156,8 @@ int main(int argc, char **argv)
         return gw_cli_verify(argc - 1, argv + 1, stdout, stderr);
     if (strcmp(command, "sign") == 0)
         return gw_cli_sign(argc - 1, argv + 1, stdout, stderr);
+    if (strcmp(command, "integration") == 0)
+        return cmd_integration(argc - 1, argv + 1);
 
     const char *config_path = NULL;
     static const struct option opts[] = {
@@ -154,7 +188,8 @@ int main(int argc, char **argv)
 
     if (strcmp(command, "check-config") == 0)
         return cmd_check_config(config_path);
-    if (strcmp(command, "serve") != 0 && strcmp(command, "migrate") != 0) {
+    if (strcmp(command, "serve") != 0 && strcmp(command, "migrate") != 0 &&
+        strcmp(command, "rekey") != 0) {
         fprintf(stderr, "ctgw: unknown command '%s'\n", command);
         usage(stderr);
         return 2;
@@ -168,7 +203,9 @@ int main(int argc, char **argv)
         gw_config_destroy(cfg);
         return 1;
     }
-    int rc = strcmp(command, "serve") == 0 ? gw_serve(cfg) : cmd_migrate(cfg);
+    int rc = strcmp(command, "serve") == 0   ? gw_serve(cfg)
+             : strcmp(command, "rekey") == 0 ? gw_rekey(cfg, stdout, stderr)
+                                             : cmd_migrate(cfg);
     gw_db_library_end();
     gw_log_forget_secrets();
     gw_config_destroy(cfg);

@@ -1,5 +1,6 @@
 /* tenants.c — company resolution with a small per-thread cache. */
 #include "gateway/tenants.h"
+#include "gateway/hash.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -34,10 +35,7 @@ void gw_tenants_destroy(struct gw_tenants *t)
 
 static size_t hash(const char *s)
 {
-    size_t h = 1469598103934665603u; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211u;
-    return h % SLOTS;
+    return (size_t)(gw_fnv1a(s) % SLOTS);
 }
 
 static enum gw_tenant_rc lookup(struct gw_db *db, const char *provider, const char *slug,
@@ -63,7 +61,12 @@ static enum gw_tenant_rc lookup(struct gw_db *db, const char *provider, const ch
             snprintf(why, why_len, "no company with slug '%s'", slug);
         else
             snprintf(why, why_len, "no %s integration for account '%.64s'", provider, external_id);
-    } else if (slug == NULL && strcmp(gw_db_rows_text(rows, 0, 1, NULL), "active") != 0) {
+    } else if (slug == NULL && strcmp(gw_db_rows_text(rows, 0, 1, NULL), "active") != 0 &&
+               strcmp(gw_db_rows_text(rows, 0, 1, NULL), "disconnected") != 0) {
+        /* A disabled integration is switched off on purpose: its events are ignored. A
+         * disconnected one (the provider revoked our tokens) still belongs to its company:
+         * its events are stored there and fail with the reason, to be replayed once the
+         * customer reconnects. */
         snprintf(why, why_len, "the %s integration for account '%.64s' is %s", provider,
                  external_id, gw_db_rows_text(rows, 0, 1, NULL));
     } else {

@@ -43,6 +43,7 @@ struct gw_workers {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     bool stopping;
+    bool any_fetch;   /* some endpoint's provider fetches before applying */
     unsigned wakeups; /* commits since the workers last looked */
     struct urgent *urgent_head, *urgent_tail;
 };
@@ -163,26 +164,39 @@ struct applied {
 };
 
 static void settle_failure(struct worker *w, struct gw_db *db, uint64_t id, unsigned attempts,
-                           enum gw_apply_rc rc, const char *error)
+                           enum gw_apply_rc rc, const char *error, uint64_t defer_ms)
 {
     const struct gw_config *cfg = w->pool->cfg;
+    bool deferred = rc == GW_APPLY_DEFER;
     bool dead = rc == GW_APPLY_RETRY && attempts >= cfg->workers.max_attempts;
     const char *status = rc == GW_APPLY_FAILED ? "failed" : dead ? "dead" : "pending";
-    uint64_t delay_ms = rc == GW_APPLY_RETRY && !dead
+    uint64_t delay_ms = deferred ? defer_ms
+                        : rc == GW_APPLY_RETRY && !dead
                             ? gw_backoff_ms(cfg->workers.backoff_base_ms,
                                             cfg->workers.backoff_max_ms, attempts, random01())
                             : 0;
-    struct gw_db_value p[] = {GW_DB_TEXT(status), GW_DB_INT(delay_ms * 1000), GW_DB_TEXT(error),
-                              GW_DB_INT(id), GW_DB_TEXT(w->owner)};
+    /* A deferral (a rate limit) is not an attempt: the claim's count is given back. */
+    struct gw_db_value p[] = {GW_DB_TEXT(status),
+                              GW_DB_INT(delay_ms * 1000),
+                              GW_DB_INT(deferred ? 1 : 0),
+                              GW_DB_TEXT(error),
+                              GW_DB_INT(id),
+                              GW_DB_TEXT(w->owner)};
     if (gw_db_exec(db,
                    "UPDATE webhook_events SET status = ?, next_attempt_at = NOW(3) + INTERVAL ? "
-                   "MICROSECOND, last_error = LEFT(?, 1000), lease_owner = NULL, "
+                   "MICROSECOND, attempts = IF(attempts > 0, attempts - ?, 0), "
+                   "last_error = LEFT(?, 1000), lease_owner = NULL, "
                    "lease_expires_at = NULL, processed_at = IF(status = 'pending', NULL, NOW(3)) "
                    "WHERE id = ? AND lease_owner = ?",
-                   p, 5) < 0) {
+                   p, 6) < 0) {
         /* The lease runs out and the event is claimed again: nothing is lost. */
         gw_log_warn(NULL, "worker %u: cannot record the failure of event %llu: %s", w->index,
                     (unsigned long long)id, gw_db_error(db));
+        return;
+    }
+    if (deferred) {
+        gw_log_info(NULL, "event %llu deferred %llu ms: %s", (unsigned long long)id,
+                    (unsigned long long)delay_ms, error);
         return;
     }
     gw_metrics_count_attempt(1);
@@ -201,7 +215,7 @@ static void settle_failure(struct worker *w, struct gw_db *db, uint64_t id, unsi
 /* Applies one claimed event in one transaction with marking it settled. `waiter` is the
  * synchronous request waiting for the result, or NULL. */
 static void apply_event(struct worker *w, struct gw_db *db, uint64_t id, struct gw_pending *waiter,
-                        struct applied *out)
+                        const char *fetched, struct applied *out)
 {
     memset(out, 0, sizeof(*out));
     out->rc = GW_APPLY_RETRY;
@@ -248,6 +262,7 @@ static void apply_event(struct worker *w, struct gw_db *db, uint64_t id, struct 
         .body_len = body_len,
         .attempt = attempts,
         .received_at = gw_db_rows_int(row, 0, 8, 0),
+        .fetched = fetched,
     };
     if (ep == NULL || prov == NULL || ep->provider != prov) {
         out->rc = GW_APPLY_FAILED;
@@ -288,7 +303,7 @@ static void apply_event(struct worker *w, struct gw_db *db, uint64_t id, struct 
     gw_db_rows_free(row);
     row = NULL;
     gw_db_rollback(db);
-    settle_failure(w, db, id, attempts, out->rc, out->error);
+    settle_failure(w, db, id, attempts, out->rc, out->error, 0);
     return;
 db_failed:
     snprintf(out->error, sizeof(out->error), "database: %s", gw_db_error(db));
@@ -298,7 +313,7 @@ db_failed:
     out->result = NULL;
     out->rc = GW_APPLY_RETRY;
     if (attempts > 0)
-        settle_failure(w, db, id, attempts, GW_APPLY_RETRY, out->error);
+        settle_failure(w, db, id, attempts, GW_APPLY_RETRY, out->error, 0);
     /* With attempts unknown the lease runs out and the event is claimed again. */
 }
 
@@ -395,8 +410,8 @@ static bool apply_batch(struct worker *w, struct gw_db *db, const uint64_t *ids,
             .attempt = (unsigned)gw_db_rows_int(rows, r, 6, 1) + (waiters != NULL ? 1 : 0),
             .received_at = gw_db_rows_int(rows, r, 9, 0),
         };
-        if (ep == NULL || prov[i] == NULL || ep->provider != prov[i])
-            goto abandon; /* a FAILED the one-by-one path words and records */
+        if (ep == NULL || prov[i] == NULL || ep->provider != prov[i] || prov[i]->fetch != NULL)
+            goto abandon; /* a FAILED the one-by-one path words and records, or a fetch */
         if (company == 0 || prov[i]->apply == NULL) {
             rc[i] = GW_APPLY_IGNORED;
             snprintf(ctx[i].error, sizeof(ctx[i].error), "%s", company == 0 ? "no company" : "");
@@ -472,6 +487,58 @@ abandon:
     return false;
 }
 
+/* Applies one claimed event on its own. A provider with fetch() gets its resource first,
+ * outside any transaction; the lease keeps other workers off the event meanwhile. */
+static void apply_claimed(struct worker *w, struct gw_db *db, uint64_t id)
+{
+    char *fetched = NULL;
+    if (w->pool->any_fetch) {
+        struct gw_db_value p[] = {GW_DB_INT(id), GW_DB_TEXT(w->owner)};
+        struct gw_db_rows *row =
+            gw_db_query(db,
+                        "SELECT endpoint, provider, company_id, body, attempts FROM webhook_events "
+                        "WHERE id = ? AND status = 'processing' AND lease_owner = ?",
+                        p, 2, 1);
+        if (row == NULL)
+            return; /* the database failed: the lease runs out and the event comes back */
+        const struct gw_endpoint_config *ep =
+            gw_db_rows_count(row) == 1
+                ? gw_config_endpoint(w->pool->cfg, gw_db_rows_text(row, 0, 0, NULL))
+                : NULL;
+        const struct gw_provider *prov =
+            ep != NULL ? gw_provider_find(gw_db_rows_text(row, 0, 1, NULL)) : NULL;
+        uint64_t company = ep != NULL ? (uint64_t)gw_db_rows_int(row, 0, 2, 0) : 0;
+        if (prov != NULL && prov == ep->provider && prov->fetch != NULL && company != 0) {
+            size_t body_len = 0;
+            const char *body = gw_db_rows_text(row, 0, 3, &body_len);
+            struct gw_fetch f = {
+                .db = db,
+                .cfg = w->pool->cfg,
+                .endpoint = ep,
+                .company_id = company,
+                .webhook_event_id = id,
+                .body = (const unsigned char *)(body ? body : ""),
+                .body_len = body_len,
+                .attempt = (unsigned)gw_db_rows_int(row, 0, 4, 1),
+            };
+            enum gw_apply_rc rc = prov->fetch(&f);
+            if (rc != GW_APPLY_DONE) {
+                free(f.fetched);
+                settle_failure(w, db, id, f.attempt, rc == GW_APPLY_IGNORED ? GW_APPLY_FAILED : rc,
+                               f.error, f.defer_ms);
+                gw_db_rows_free(row);
+                return;
+            }
+            fetched = f.fetched;
+        }
+        gw_db_rows_free(row);
+    }
+    struct applied a;
+    apply_event(w, db, id, NULL, fetched, &a);
+    free(a.result);
+    free(fetched);
+}
+
 static void refresh_status_counts(struct gw_db *db)
 {
     static const char *const names[6] = {"pending", "processing", "done",
@@ -506,7 +573,7 @@ static void handle_urgent(struct worker *w, struct gw_db *db, struct gw_pending 
         return;
     }
     struct applied a;
-    apply_event(w, db, id, p, &a);
+    apply_event(w, db, id, p, NULL, &a);
     if (a.rc == GW_APPLY_DONE || a.rc == GW_APPLY_IGNORED) {
         p->outcome = GW_OUTCOME_APPLIED;
         p->result = a.result;
@@ -569,11 +636,8 @@ static void *worker_main(void *arg)
             uint64_t ids[CLAIM_BATCH];
             claimed = claim_batch(w, db, ids, CLAIM_BATCH);
             if (claimed > 0 && !apply_batch(w, db, ids, claimed, NULL))
-                for (size_t i = 0; i < claimed; i++) {
-                    struct applied a;
-                    apply_event(w, db, ids[i], NULL, &a);
-                    free(a.result);
-                }
+                for (size_t i = 0; i < claimed; i++)
+                    apply_claimed(w, db, ids[i]);
             if (w->index == 0 && time(NULL) - last_status >= STATUS_EVERY_S) {
                 refresh_status_counts(db);
                 last_status = time(NULL);
@@ -636,6 +700,8 @@ struct gw_workers *gw_workers_start(const struct gw_config *cfg, struct gw_db_po
     w->db = pool;
     w->ingest = ingest;
     w->n = cfg->workers.threads;
+    for (size_t i = 0; i < cfg->n_endpoints; i++)
+        w->any_fetch = w->any_fetch || cfg->endpoints[i].provider->fetch != NULL;
     w->threads = calloc(w->n ? w->n : 1, sizeof(struct worker));
     if (w->threads == NULL) {
         free(w);

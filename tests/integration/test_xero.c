@@ -1,0 +1,676 @@
+/* test_xero.c — provider `xero` end to end: real HTTP into ctgw, real MariaDB, and a stand-in
+ * for Xero's Accounting API and identity server on 127.0.0.1 (tests/support/xero_standin.c).
+ * Intent to receive, multi-tenant deliveries, every invoice status and the job's billing
+ * status, refs in references and line items, stale updates, contacts, token refresh and
+ * rotation (a crash between Xero rotating and ctgw storing included), 429, 500,
+ * invalid_grant, unknown tenants and repeated deliveries. */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config/config.h"
+#include "tests/support/checks.h"
+#include "tests/support/db.h"
+#include "tests/support/files.h"
+#include "tests/support/http.h"
+#include "tests/support/proc.h"
+#include "tests/support/xero_standin.h"
+#include "verifiers/xero.h"
+
+#define FIXTURES      CTGW_SOURCE_ROOT "/tests/fixtures/xero"
+#define WEBHOOK_KEY   "CT_TEST_XERO_WEBHOOK_KEY"
+#define CLIENT_ID     "CTGWTESTCLIENT0001"
+#define CLIENT_SECRET "ctgw-test-client-secret-0123456789"
+#define SECRETS_KEY   "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+#define TENANT_A      "c2cc9b6e-9458-4c7d-93cc-f02b81b0594f"
+#define TENANT_B      "8f3b6a1e-2d4c-4b7a-9e5f-6c1d0a2b3e4f"
+#define TENANT_C      "0a0a0a0a-1b1b-4c4c-8d8d-2e2e2e2e2e2e"
+#define INVOICE_1     "a03ffcd2-5d91-4c7e-b483-318584e9e439"
+#define INVOICE_2     "4074292c-09b3-456d-84e7-add864c6c39b"
+#define BILL          "d4956132-ed94-4dd7-9eaa-aa22dfdf06f2"
+#define CONTACT_1     "430fa14a-f945-44d3-9f97-5df5e28441b8"
+#define API           "/api.xro/2.0"
+
+struct fixture {
+    struct ts_db db;
+    struct ts_server srv;
+    struct ts_xero *x;
+    long long acme, beta;
+    bool migrated;
+    char **owned;
+    size_t n_owned;
+};
+
+static char *keep(struct fixture *f, char *p)
+{
+    if (p == NULL)
+        return NULL;
+    char **o = realloc(f->owned, (f->n_owned + 1) * sizeof(*o));
+    if (o == NULL)
+        abort();
+    f->owned = o;
+    f->owned[f->n_owned++] = p;
+    return p;
+}
+
+static long long q_int(struct fixture *f, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static long long q_int(struct fixture *f, const char *fmt, ...)
+{
+    char sql[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sql, sizeof(sql), fmt, ap);
+    va_end(ap);
+    return ts_db_int(&f->db, sql);
+}
+
+static const char *q_text(struct fixture *f, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static const char *q_text(struct fixture *f, const char *fmt, ...)
+{
+    char sql[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sql, sizeof(sql), fmt, ap);
+    va_end(ap);
+    char *t = ts_db_text(&f->db, sql);
+    return keep(f, t ? t : strdup("NULL"));
+}
+
+static void exec_ok(struct fixture *f, const char *sql)
+{
+    unsigned err = ts_db_exec(&f->db, sql);
+    if (err != 0)
+        fail_msg("%s: error %u: %s", sql, err, mysql_error(f->db.conn));
+}
+
+static bool wait_int(struct fixture *f, long long want, long limit_ms, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static bool wait_int(struct fixture *f, long long want, long limit_ms, const char *fmt, ...)
+{
+    char sql[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sql, sizeof(sql), fmt, ap);
+    va_end(ap);
+    for (long waited = 0;; waited += 25) {
+        if (ts_db_int(&f->db, sql) == want)
+            return true;
+        if (waited >= limit_ms)
+            return false;
+        ts_sleep_ms(25);
+    }
+}
+
+#define expect_int(f, want, ...)                                                                   \
+    do {                                                                                           \
+        long long got_ = q_int(f, __VA_ARGS__);                                                    \
+        if (got_ != (want))                                                                        \
+            fail_msg("%s:%d: got %lld, want %lld\n%s", __FILE__, __LINE__, got_,                   \
+                     (long long)(want), ts_server_log_tail(&(f)->srv));                            \
+    } while (0)
+
+#define expect_text(f, want, ...)                                                                  \
+    do {                                                                                           \
+        const char *got_ = q_text(f, __VA_ARGS__);                                                 \
+        if (strcmp(got_, (want)) != 0)                                                             \
+            fail_msg("%s:%d: got '%s', want '%s'\n%s", __FILE__, __LINE__, got_, (want),           \
+                     ts_server_log_tail(&(f)->srv));                                               \
+    } while (0)
+
+static char *fixture(struct fixture *f, const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s", FIXTURES, name);
+    char *t = test_read(path, NULL);
+    if (t == NULL)
+        fail_msg("cannot read fixture %s", path);
+    return keep(f, t);
+}
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    if (f == NULL)
+        return -1;
+    ts_db_create(&f->db, "xero");
+    f->x = ts_xero_start();
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    if (f->srv.dir[0] != '\0')
+        ts_server_cleanup(&f->srv);
+    ts_xero_stop(f->x);
+    ts_db_drop(&f->db);
+    for (size_t i = 0; i < f->n_owned; i++)
+        free(f->owned[i]);
+    free(f->owned);
+    free(f);
+    return 0;
+}
+
+/* `ctgw integration set` for a tenant of a company, with a refresh token (NULL: none). */
+static void set_integration(struct fixture *f, const char *company, const char *tenant,
+                            const char *refresh_token)
+{
+    char *rt = NULL;
+    if (refresh_token != NULL)
+        rt = test_write_text(f->srv.dir, "refresh.token", refresh_token, 0600);
+    char *argv[16];
+    size_t n = 0;
+    argv[n++] = (char *)ts_ctgw_path();
+    argv[n++] = "integration";
+    argv[n++] = "set";
+    argv[n++] = "-c";
+    argv[n++] = f->srv.config;
+    argv[n++] = "--company";
+    argv[n++] = (char *)company;
+    argv[n++] = "--provider";
+    argv[n++] = "xero";
+    argv[n++] = "--external-id";
+    argv[n++] = (char *)tenant;
+    if (rt != NULL) {
+        argv[n++] = "--refresh-token-file";
+        argv[n++] = rt;
+    }
+    argv[n] = NULL;
+    char *out = NULL;
+    int rc = ts_run(argv, &out);
+    if (rc != 0)
+        fail_msg("ctgw integration set exited %d:\n%s", rc, out ? out : "");
+    if (refresh_token != NULL && out != NULL && strstr(out, refresh_token) != NULL)
+        fail_msg("ctgw integration set printed the token:\n%s", out);
+    free(out);
+    free(rt);
+}
+
+/* Writes the config (xero endpoint pointed at the stand-in), migrates and seeds once:
+ * companies acme and beta, each with jobs CT-000001 and CT-000002. */
+static void prepare_with(struct fixture *f, const char *workers_yaml, const char *endpoint_extra)
+{
+    if (f->srv.dir[0] != '\0') {
+        ts_server_cleanup(&f->srv);
+        memset(&f->srv, 0, sizeof(f->srv));
+    }
+    char yaml[2048];
+    unsigned port = ts_xero_port(f->x);
+    snprintf(yaml, sizeof(yaml),
+             "secrets_key: file:secrets.key\n"
+             "%s"
+             "endpoints:\n"
+             "  - id: xero\n"
+             "    provider: xero\n"
+             "    secrets: [ \"file:xero.key\" ]\n"
+             "    api_base: http://127.0.0.1:%u" API "\n"
+             "    token_url: http://127.0.0.1:%u/connect/token\n"
+             "    client_id: " CLIENT_ID "\n"
+             "    client_secret: file:client.secret\n"
+             "%s",
+             workers_yaml ? workers_yaml
+                          : "workers: { threads: 2, max_attempts: 3, backoff: { base: 50ms, "
+                            "max: 200ms } }\n",
+             port, port, endpoint_extra ? endpoint_extra : "");
+    struct ts_config c = {.db_name = f->db.name, .top_extra = yaml};
+    ts_server_prepare(&f->srv, &c);
+    free(test_write_text(f->srv.dir, "secrets.key", SECRETS_KEY "\n", 0600));
+    free(test_write_text(f->srv.dir, "xero.key", WEBHOOK_KEY, 0600));
+    free(test_write_text(f->srv.dir, "client.secret", CLIENT_SECRET, 0600));
+    if (!f->migrated) {
+        char *out = NULL;
+        int rc = ts_ctgw("migrate", f->srv.config, &out);
+        if (rc != 0)
+            fail_msg("ctgw migrate exited %d:\n%s", rc, out);
+        free(out);
+        exec_ok(f, "INSERT INTO companies (slug, name) VALUES ('acme', 'Acme'), ('beta', 'Beta')");
+        f->acme = q_int(f, "SELECT id FROM companies WHERE slug = 'acme'");
+        f->beta = q_int(f, "SELECT id FROM companies WHERE slug = 'beta'");
+        char sql[512];
+        snprintf(sql, sizeof(sql),
+                 "INSERT INTO jobs (company_id, number, title, source) VALUES "
+                 "(%lld, 1, 'Acme boiler', 'api'), (%lld, 2, 'Acme switchboard', 'api'), "
+                 "(%lld, 1, 'Beta roof', 'api'), (%lld, 2, 'Beta switchboard', 'api')",
+                 f->acme, f->acme, f->beta, f->beta);
+        exec_ok(f, sql);
+        f->migrated = true;
+    }
+}
+
+static void prepare(struct fixture *f, const char *workers_yaml)
+{
+    prepare_with(f, workers_yaml, NULL);
+}
+
+static void start(struct fixture *f)
+{
+    if (!ts_server_start(&f->srv))
+        fail_msg("ctgw did not start:\n%s", ts_server_log_tail(&f->srv));
+}
+
+/* POSTs a delivery signed with `key` (NULL: no signature header); returns the status and
+ * the body in *body (owned by the fixture). */
+static long post(struct fixture *f, const char *delivery, const char *key, char **body)
+{
+    char sig[GW_XERO_SIGNATURE_SIZE], sig_header[80], url[128];
+    const char *headers[3] = {"Content-Type: application/json; charset=utf-8", NULL, NULL};
+    if (key != NULL) {
+        struct gw_secret s = {.data = (char *)key, .len = strlen(key)};
+        assert_int_equal(
+            gw_xero_sign(&s, (const unsigned char *)delivery, strlen(delivery), sig, sizeof(sig)),
+            0);
+        snprintf(sig_header, sizeof(sig_header), "x-xero-signature: %s", sig);
+        headers[1] = sig_header;
+    }
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u/hooks/xero", (unsigned)f->srv.port);
+    struct ts_http r;
+    if (ts_http("POST", url, headers, delivery, &r) != 0)
+        fail_msg("POST %s: %s\n%s", url, r.error, ts_server_log_tail(&f->srv));
+    long status = r.status;
+    if (body != NULL)
+        *body = keep(f, strdup(r.body ? r.body : ""));
+    char cookie[8];
+    if (ts_http_header(&r, "Set-Cookie", cookie, sizeof(cookie)) != NULL)
+        fail_msg("ctgw answered Xero with a cookie");
+    ts_http_free(&r);
+    return status;
+}
+
+/* A one-event delivery. */
+static char *delivery(struct fixture *f, const char *tenant, const char *category,
+                      const char *resource, const char *type, const char *date)
+{
+    char *d = malloc(1024);
+    if (d == NULL)
+        abort();
+    snprintf(d, 1024,
+             "{\"events\":[{\"resourceUrl\":\"https://api.xero.com/api.xro/2.0/%s/%s\","
+             "\"resourceId\":\"%s\",\"eventDateUtc\":\"%s\",\"eventType\":\"%s\","
+             "\"eventCategory\":\"%s\",\"tenantId\":\"%s\",\"tenantType\":\"ORGANISATION\"}],"
+             "\"firstEventSequence\":1,\"lastEventSequence\":1,\"entropy\":\"ABCDEFGHIJ\"}",
+             strcmp(category, "INVOICE") == 0 ? "Invoices" : "Contacts", resource, resource, date,
+             type, category, tenant);
+    return keep(f, d);
+}
+
+/* Sends a one-event delivery and waits until its event settles; returns the status. */
+static const char *send_event(struct fixture *f, const char *tenant, const char *category,
+                              const char *resource, const char *date)
+{
+    char *body = NULL;
+    long st = post(f, delivery(f, tenant, category, resource, "UPDATE", date), WEBHOOK_KEY, &body);
+    if (st != 200 || body[0] != '\0')
+        fail_msg("delivery answered %ld '%s'\n%s", st, body, ts_server_log_tail(&f->srv));
+    if (!wait_int(f, 1, 20000,
+                  "SELECT COUNT(*) FROM webhook_events WHERE dedupe_key LIKE '%%:%s' AND status "
+                  "NOT IN ('pending', 'processing')",
+                  date))
+        fail_msg("event of %s never settled\n%s", date, ts_server_log_tail(&f->srv));
+    return q_text(f, "SELECT status FROM webhook_events WHERE dedupe_key LIKE '%%:%s'", date);
+}
+
+/* ------------------------------------------------------------------ tests */
+
+static void test_intent_to_receive(void **state)
+{
+    struct fixture *f = *state;
+    prepare(f, NULL);
+    start(f);
+    char *itr = fixture(f, "itr.json");
+    char *body = NULL;
+    /* Correctly signed: 200, empty body; nothing stored. */
+    assert_int_equal(post(f, itr, WEBHOOK_KEY, &body), 200);
+    assert_string_equal(body, "");
+    /* The published vector: this body with this key. */
+    char sig[GW_XERO_SIGNATURE_SIZE];
+    struct gw_secret s = {.data = WEBHOOK_KEY, .len = strlen(WEBHOOK_KEY)};
+    gw_xero_sign(&s, (const unsigned char *)itr, strlen(itr), sig, sizeof(sig));
+    assert_string_equal(sig, "h0cZNpzH6wDm2Gu3L7/4uDO75SslFyjFQpWIZzoTRAM=");
+    /* Incorrectly signed, or not signed: 401, empty body. */
+    assert_int_equal(post(f, itr, "some-other-key", &body), 401);
+    assert_string_equal(body, "");
+    assert_int_equal(post(f, itr, NULL, &body), 401);
+    assert_string_equal(body, "");
+    assert_int_equal(post(f, "{\"events\":null,\"entropy\":\"X\"}", WEBHOOK_KEY, &body), 200);
+    assert_string_equal(body, "");
+    /* A signed empty body (Xero computes the HMAC over whatever arrived). */
+    assert_int_equal(post(f, "", "some-other-key", &body), 401);
+    expect_int(f, 0, "%s", "SELECT COUNT(*) FROM webhook_events");
+    assert_true(wait_int(f, 3, 5000, "%s",
+                         "SELECT COUNT(*) FROM audit_log WHERE kind = 'rejected_signature' AND "
+                         "endpoint = 'xero'"));
+    ts_server_stop_clean("ctgw", &f->srv);
+}
+
+static void test_multi_tenant_delivery_applied_once(void **state)
+{
+    struct fixture *f = *state;
+    prepare(f, NULL);
+    ts_xero_oauth(f->x, CLIENT_ID, CLIENT_SECRET, "rt-a0");
+    ts_xero_oauth_add(f->x, "rt-b0");
+    set_integration(f, "acme", TENANT_A, "rt-a0");
+    set_integration(f, "beta", TENANT_B, "rt-b0");
+    start(f);
+    ts_xero_put(f->x, API "/Invoices/" INVOICE_1, fixture(f, "invoice_authorised.json"));
+    ts_xero_put(f->x, API "/Contacts/" CONTACT_1, fixture(f, "contact_active.json"));
+    ts_xero_put(f->x, API "/Invoices/" INVOICE_2, fixture(f, "invoice_line_ref.json"));
+    char *multi = fixture(f, "delivery_multi.json");
+    char *body = NULL;
+    assert_int_equal(post(f, multi, WEBHOOK_KEY, &body), 200);
+    assert_string_equal(body, "");
+    /* One row per event, each in its tenant's company, keyed by its pointers. */
+    expect_int(f, 3, "%s", "SELECT COUNT(*) FROM webhook_events");
+    char sql[512];
+    snprintf(sql, sizeof(sql),
+             "SELECT COUNT(*) FROM webhook_events WHERE company_id = %lld AND dedupe_key = "
+             "'" TENANT_A ":INVOICE:" INVOICE_1 ":UPDATE:2026-01-12T03:15:39.902'",
+             f->acme);
+    expect_int(f, 1, "%s", sql);
+    expect_int(f, 1, "SELECT COUNT(*) FROM webhook_events WHERE company_id = %lld", f->beta);
+    if (!wait_int(f, 3, 20000, "%s", "SELECT COUNT(*) FROM webhook_events WHERE status = 'done'"))
+        fail_msg("not all done:\n%s\n%s",
+                 keep(f, ts_db_dump(&f->db, "SELECT id, status, last_error FROM webhook_events")),
+                 ts_server_log_tail(&f->srv));
+
+    /* Acme: invoice 1 linked to its CT-000001 by the Reference, billed; the client from the
+     * invoice's contact, completed by the contact's own event. */
+    expect_text(f, "INV-0042|AUTHORISED|ACCREC|NZD|460.0000|460.0000|0.0000|2026-01-23|CT-000001",
+                "SELECT CONCAT_WS('|', i.number, i.status, i.type, i.currency, i.total, "
+                "i.amount_due, i.amount_paid, i.due_date, j.ref) FROM invoices i JOIN jobs j ON "
+                "j.company_id = i.company_id AND j.id = i.job_id WHERE i.company_id = %lld",
+                f->acme);
+    expect_text(f, "invoiced",
+                "SELECT billing_status FROM jobs WHERE company_id = %lld AND number = 1", f->acme);
+    expect_text(f, "Liam Gallagher|liam.gallagher@example.com",
+                "SELECT CONCAT_WS('|', name, email) FROM clients WHERE company_id = %lld AND "
+                "xero_contact_id = '" CONTACT_1 "'",
+                f->acme);
+    expect_int(f, 1,
+               "SELECT COUNT(*) FROM job_events WHERE company_id = %lld AND kind = "
+               "'invoice_linked' AND source = 'xero' AND webhook_event_id IS NOT NULL",
+               f->acme);
+    expect_int(f, 1,
+               "SELECT COUNT(*) FROM job_events WHERE company_id = %lld AND kind = "
+               "'billing_changed' AND source = 'xero' AND JSON_VALUE(detail, '$.to') = "
+               "'invoiced'",
+               f->acme);
+    /* Beta: invoice 2 linked to beta's own CT-000002 through a line item, never acme's. */
+    expect_text(f, "INV-0043|CT-000002|Beta switchboard|invoiced",
+                "SELECT CONCAT_WS('|', i.number, j.ref, j.title, j.billing_status) FROM invoices "
+                "i JOIN jobs j ON j.company_id = i.company_id AND j.id = i.job_id WHERE "
+                "i.company_id = %lld",
+                f->beta);
+    expect_int(f, 0,
+               "SELECT COUNT(*) FROM invoices WHERE company_id = %lld AND xero_invoice_id "
+               "= '" INVOICE_2 "'",
+               f->acme);
+    expect_text(f, "unbilled",
+                "SELECT billing_status FROM jobs WHERE company_id = %lld AND number = 2", f->acme);
+
+    /* The same delivery again: 200, nothing stored, nothing fetched. */
+    int gets = ts_xero_count(f->x, API);
+    assert_int_equal(post(f, multi, WEBHOOK_KEY, &body), 200);
+    expect_int(f, 3, "%s", "SELECT COUNT(*) FROM webhook_events");
+    ts_sleep_ms(300);
+    assert_int_equal(ts_xero_count(f->x, API), gets);
+    expect_int(f, 2, "%s", "SELECT COUNT(*) FROM invoices");
+    /* Each integration refreshed once, and its rotated token is what is stored. */
+    assert_int_equal(ts_xero_refreshes(f->x), 2);
+    ts_server_stop_clean("ctgw", &f->srv);
+}
+
+static void test_invoice_statuses_and_stale_updates(void **state)
+{
+    struct fixture *f = *state;
+    prepare(f, NULL);
+    ts_xero_oauth(f->x, CLIENT_ID, CLIENT_SECRET, "rt-a0");
+    set_integration(f, "acme", TENANT_A, "rt-a0");
+    start(f);
+    const struct {
+        const char *fixture, *date, *billing, *status;
+    } steps[] = {
+        {"invoice_authorised.json", "2026-01-12T01:00:00.001", "invoiced", "AUTHORISED"},
+        {"invoice_part_paid.json", "2026-01-12T01:00:00.002", "part_paid", "AUTHORISED"},
+        {"invoice_paid.json", "2026-01-12T01:00:00.003", "paid", "PAID"},
+        /* Older than what is stored: changes nothing. */
+        {"invoice_stale.json", "2026-01-12T01:00:00.004", "paid", "PAID"},
+        {"invoice_voided.json", "2026-01-12T01:00:00.005", "void", "VOIDED"},
+    };
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        ts_xero_put(f->x, API "/Invoices/" INVOICE_1, fixture(f, steps[i].fixture));
+        const char *st = send_event(f, TENANT_A, "INVOICE", INVOICE_1, steps[i].date);
+        if (strcmp(st, "done") != 0)
+            fail_msg("%s: event %s\n%s", steps[i].fixture, st, ts_server_log_tail(&f->srv));
+        expect_text(f, steps[i].billing,
+                    "SELECT billing_status FROM jobs WHERE company_id = %lld AND number = 1",
+                    f->acme);
+        expect_text(f, steps[i].status,
+                    "SELECT status FROM invoices WHERE company_id = %lld AND xero_invoice_id = "
+                    "'" INVOICE_1 "'",
+                    f->acme);
+    }
+    /* The stale one's total (1104.00) never landed. */
+    expect_int(f, 0, "SELECT COUNT(*) FROM invoices WHERE company_id = %lld AND total = 1104",
+               f->acme);
+    expect_text(f, "false",
+                "SELECT JSON_EXTRACT(result, '$.changed') FROM webhook_events WHERE dedupe_key "
+                "LIKE '%%:2026-01-12T01:00:00.004'");
+    /* Four billing changes, each in the job's history with source xero. */
+    expect_text(f, "invoiced,part_paid,paid,void",
+                "SELECT GROUP_CONCAT(JSON_VALUE(detail, '$.to') ORDER BY id) FROM job_events "
+                "WHERE company_id = %lld AND kind = 'billing_changed' AND source = 'xero'",
+                f->acme);
+
+    /* A bill naming the same job ref is stored, never linked, and bills nothing. */
+    ts_xero_put(f->x, API "/Invoices/" BILL, fixture(f, "bill_accpay.json"));
+    assert_string_equal(send_event(f, TENANT_A, "INVOICE", BILL, "2026-01-12T01:00:00.006"),
+                        "done");
+    expect_text(f, "ACCPAY|NULL",
+                "SELECT CONCAT_WS('|', type, IFNULL(job_id, 'NULL')) FROM invoices WHERE "
+                "xero_invoice_id = '" BILL "'");
+    expect_text(f, "void", "SELECT billing_status FROM jobs WHERE company_id = %lld AND number = 1",
+                f->acme);
+
+    /* Contacts: an archived contact soft-deletes its client; an older one is ignored. */
+    ts_xero_put(f->x, API "/Contacts/" CONTACT_1, fixture(f, "contact_archived.json"));
+    assert_string_equal(send_event(f, TENANT_A, "CONTACT", CONTACT_1, "2026-01-12T01:00:00.007"),
+                        "done");
+    expect_int(f, 1,
+               "SELECT COUNT(*) FROM clients WHERE company_id = %lld AND xero_contact_id = "
+               "'" CONTACT_1 "' AND deleted_at IS NOT NULL",
+               f->acme);
+    ts_xero_put(f->x, API "/Contacts/" CONTACT_1, fixture(f, "contact_active.json"));
+    assert_string_equal(send_event(f, TENANT_A, "CONTACT", CONTACT_1, "2026-01-12T01:00:00.008"),
+                        "done");
+    expect_int(f, 1,
+               "SELECT COUNT(*) FROM clients WHERE company_id = %lld AND xero_contact_id = "
+               "'" CONTACT_1 "' AND deleted_at IS NOT NULL",
+               f->acme);
+    /* One token for the whole run: refreshed once, used for every call. */
+    assert_int_equal(ts_xero_refreshes(f->x), 1);
+    ts_server_stop_clean("ctgw", &f->srv);
+}
+
+static void test_unknown_tenant_and_unhandled_events(void **state)
+{
+    struct fixture *f = *state;
+    prepare(f, NULL);
+    start(f);
+    /* A tenant no company connected: stored as ignored with the reason, answered 200. */
+    assert_string_equal(send_event(f, TENANT_C, "INVOICE", INVOICE_1, "2026-01-12T02:00:00.001"),
+                        "ignored");
+    expect_int(f, 1, "%s",
+               "SELECT COUNT(*) FROM webhook_events WHERE company_id IS NULL AND last_error LIKE "
+               "'%" TENANT_C "%'");
+    assert_int_equal(ts_xero_count(f->x, "/"), 0);
+    ts_server_stop_clean("ctgw", &f->srv);
+}
+
+static void test_rate_limits_and_server_errors(void **state)
+{
+    struct fixture *f = *state;
+    prepare(f, NULL);
+    ts_xero_oauth(f->x, CLIENT_ID, CLIENT_SECRET, "rt-a0");
+    set_integration(f, "acme", TENANT_A, "rt-a0");
+    start(f);
+    ts_xero_put(f->x, API "/Invoices/" INVOICE_1, fixture(f, "invoice_authorised.json"));
+    /* 429 with Retry-After: the event waits that long and is not counted as an attempt. */
+    ts_xero_fail_next(f->x, API "/Invoices/", 429,
+                      "Retry-After: 1\r\nX-Rate-Limit-Problem: minute\r\n", 1);
+    assert_string_equal(send_event(f, TENANT_A, "INVOICE", INVOICE_1, "2026-01-12T03:00:00.001"),
+                        "done");
+    expect_int(
+        f, 1, "%s",
+        "SELECT attempts FROM webhook_events WHERE dedupe_key LIKE '%:2026-01-12T03:00:00.001'");
+    assert_int_equal(ts_xero_count(f->x, API "/Invoices/"), 2);
+    /* 500: retried with backoff, counted. */
+    ts_xero_fail_next(f->x, API "/Invoices/", 500, NULL, 1);
+    assert_string_equal(send_event(f, TENANT_A, "INVOICE", INVOICE_1, "2026-01-12T03:00:00.002"),
+                        "done");
+    expect_int(
+        f, 2, "%s",
+        "SELECT attempts FROM webhook_events WHERE dedupe_key LIKE '%:2026-01-12T03:00:00.002'");
+    /* A revoked access token (401): refreshed once, then the call goes through. */
+    int refreshes = ts_xero_refreshes(f->x);
+    ts_xero_fail_next(f->x, API "/Invoices/", 401, NULL, 1);
+    assert_string_equal(send_event(f, TENANT_A, "INVOICE", INVOICE_1, "2026-01-12T03:00:00.003"),
+                        "done");
+    assert_int_equal(ts_xero_refreshes(f->x), refreshes + 1);
+    /* 500 every time: dead after max_attempts (3), with the last error. */
+    ts_xero_fail_next(f->x, API "/Invoices/", 500, NULL, 10);
+    assert_string_equal(send_event(f, TENANT_A, "INVOICE", INVOICE_1, "2026-01-12T03:00:00.004"),
+                        "dead");
+    expect_text(f, "xero Invoices: HTTP 500",
+                "SELECT last_error FROM webhook_events WHERE dedupe_key LIKE "
+                "'%%:2026-01-12T03:00:00.004'");
+    ts_server_stop_clean("ctgw", &f->srv);
+}
+
+static void test_invalid_grant_disconnects(void **state)
+{
+    struct fixture *f = *state;
+    prepare(f, NULL);
+    ts_xero_oauth(f->x, CLIENT_ID, CLIENT_SECRET, "rt-a0");
+    set_integration(f, "acme", TENANT_A, "rt-a0");
+    start(f);
+    ts_xero_put(f->x, API "/Invoices/" INVOICE_1, fixture(f, "invoice_authorised.json"));
+    ts_xero_invalid_grant(f->x, true);
+    assert_string_equal(send_event(f, TENANT_A, "INVOICE", INVOICE_1, "2026-01-12T04:00:00.001"),
+                        "failed");
+    expect_text(f, "disconnected",
+                "SELECT status FROM integrations WHERE external_id = '" TENANT_A "'");
+    const char *err = q_text(f, "%s",
+                             "SELECT last_error FROM webhook_events WHERE dedupe_key LIKE "
+                             "'%:2026-01-12T04:00:00.001'");
+    assert_non_null(strstr(err, "reconnect Xero"));
+    /* Later events of the tenant fail at once, without calling Xero. */
+    int calls = ts_xero_count(f->x, "/");
+    assert_string_equal(send_event(f, TENANT_A, "INVOICE", INVOICE_1, "2026-01-12T04:00:00.002"),
+                        "failed");
+    assert_int_equal(ts_xero_count(f->x, "/"), calls);
+    ts_server_stop_clean("ctgw", &f->srv);
+    char *log = keep(f, ts_server_log(&f->srv));
+    assert_non_null(strstr(log, "ALERT xero integration"));
+    assert_null(strstr(log, "rt-a0"));
+}
+
+/* Xero rotates the refresh token, and ctgw dies before storing the new one: the stored (old)
+ * token still works for Xero's grace period, so nothing is lost. */
+static void test_crash_between_refresh_and_store(void **state)
+{
+    struct fixture *f = *state;
+    prepare(f, NULL);
+    ts_xero_oauth(f->x, CLIENT_ID, CLIENT_SECRET, "rt-a0");
+    set_integration(f, "acme", TENANT_A, "rt-a0");
+    start(f);
+    ts_xero_put(f->x, API "/Invoices/" INVOICE_1, fixture(f, "invoice_authorised.json"));
+    ts_xero_hold_tokens(f->x, true);
+    char *body = NULL;
+    assert_int_equal(
+        post(f, delivery(f, TENANT_A, "INVOICE", INVOICE_1, "UPDATE", "2026-01-12T05:00:00.001"),
+             WEBHOOK_KEY, &body),
+        200);
+    for (int i = 0; i < 400 && ts_xero_refreshes(f->x) == 0; i++)
+        ts_sleep_ms(25);
+    assert_int_equal(ts_xero_refreshes(f->x), 1); /* rotated at Xero, answer held */
+    assert_int_equal(ts_server_stop(&f->srv, SIGKILL), 128 + SIGKILL);
+    f->srv.pid = 0;
+    ts_xero_hold_tokens(f->x, false);
+    /* The stored token is still the old one; its lease would run out in a minute: the test
+     * does not wait for that (lease expiry is tested with the ingest). */
+    exec_ok(f, "UPDATE webhook_events SET status = 'pending', next_attempt_at = NOW(3), "
+               "lease_owner = NULL, lease_expires_at = NULL WHERE status = 'processing'");
+    start(f);
+    if (!wait_int(f, 1, 20000, "%s", "SELECT COUNT(*) FROM webhook_events WHERE status = 'done'"))
+        fail_msg("not applied after the restart:\n%s\n%s",
+                 keep(f, ts_db_dump(&f->db, "SELECT id, status, last_error FROM webhook_events")),
+                 ts_server_log_tail(&f->srv));
+    assert_int_equal(ts_xero_refreshes(f->x), 2);
+    expect_text(f, "active", "SELECT status FROM integrations WHERE external_id = '" TENANT_A "'");
+    /* And the token now stored is the newest: one more refresh works. */
+    exec_ok(f, "UPDATE integrations SET credentials_updated_at = credentials_updated_at");
+    ts_xero_fail_next(f->x, API "/Invoices/", 401, NULL, 1);
+    assert_string_equal(send_event(f, TENANT_A, "INVOICE", INVOICE_1, "2026-01-12T05:00:00.002"),
+                        "done");
+    assert_int_equal(ts_xero_refreshes(f->x), 3);
+    ts_server_stop_clean("ctgw", &f->srv);
+}
+
+/* The per-tenant budget: past calls_per_minute, an event waits for the next minute instead
+ * of calling Xero, without counting as an attempt. */
+static void test_budget_defers(void **state)
+{
+    struct fixture *f = *state;
+    prepare_with(f, NULL, "    calls_per_minute: 2\n");
+    ts_xero_oauth(f->x, CLIENT_ID, CLIENT_SECRET, "rt-a0");
+    set_integration(f, "acme", TENANT_A, "rt-a0");
+    start(f);
+    ts_xero_put(f->x, API "/Invoices/" INVOICE_1, fixture(f, "invoice_authorised.json"));
+    assert_string_equal(send_event(f, TENANT_A, "INVOICE", INVOICE_1, "2026-01-12T06:00:00.001"),
+                        "done");
+    assert_string_equal(send_event(f, TENANT_A, "INVOICE", INVOICE_1, "2026-01-12T06:00:00.002"),
+                        "done");
+    char *body = NULL;
+    assert_int_equal(
+        post(f, delivery(f, TENANT_A, "INVOICE", INVOICE_1, "UPDATE", "2026-01-12T06:00:00.003"),
+             WEBHOOK_KEY, &body),
+        200);
+    if (!wait_int(f, 1, 20000, "%s",
+                  "SELECT COUNT(*) FROM webhook_events WHERE dedupe_key LIKE "
+                  "'%:2026-01-12T06:00:00.003' AND status = 'pending' AND attempts = 0 AND "
+                  "last_error LIKE 'over the budget of 2 Xero calls a minute%' AND "
+                  "next_attempt_at > NOW(3) + INTERVAL 1 SECOND"))
+        fail_msg("not deferred:\n%s\n%s",
+                 keep(f, ts_db_dump(&f->db, "SELECT id, status, attempts, last_error, "
+                                            "next_attempt_at FROM webhook_events")),
+                 ts_server_log_tail(&f->srv));
+    assert_int_equal(ts_xero_count(f->x, API "/Invoices/"), 2);
+    ts_server_stop_clean("ctgw", &f->srv);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_intent_to_receive, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_multi_tenant_delivery_applied_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_invoice_statuses_and_stale_updates, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_tenant_and_unhandled_events, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rate_limits_and_server_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_invalid_grant_disconnects, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_budget_defers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_crash_between_refresh_and_store, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
