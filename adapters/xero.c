@@ -5,7 +5,6 @@
  * date. Xero disables an endpoint that answers wrongly or slowly: every verified delivery
  * is answered 200 with an empty body as soon as it is stored, a bad signature 401 empty. */
 #include <cjson/cJSON.h>
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,191 +12,19 @@
 
 #include "adapters/provider.h"
 #include "adapters/xero_api.h"
+#include "adapters/xero_events.h"
 #include "adapters/xero_parse.h"
 #include "config/config.h"
 #include "gateway/invoices.h"
 #include "gateway/jobs.h"
 #include "verifiers/xero.h"
 
-#define DATE_MAX 40
-#define WORD_MAX 32
-
-/* ------------------------------------------------------------------ the delivery's events */
-
-struct span {
-    size_t start, len;
-};
-
-static size_t skip_ws(const unsigned char *b, size_t len, size_t i)
-{
-    while (i < len && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n'))
-        i++;
-    return i;
-}
-
-/* At an opening quote: moves past the closing one. */
-static bool skip_string(const unsigned char *b, size_t len, size_t *i)
-{
-    for (size_t k = *i + 1; k < len; k++) {
-        if (b[k] == '\\')
-            k++;
-        else if (b[k] == '"') {
-            *i = k + 1;
-            return true;
-        }
-    }
-    return false;
-}
-
-/* Moves past one JSON value (the body already parsed as JSON, so it is well-formed). */
-static bool skip_value(const unsigned char *b, size_t len, size_t *i)
-{
-    if (*i >= len)
-        return false;
-    if (b[*i] == '"')
-        return skip_string(b, len, i);
-    if (b[*i] != '{' && b[*i] != '[') {
-        while (*i < len && strchr(",]} \t\r\n", b[*i]) == NULL)
-            (*i)++;
-        return true;
-    }
-    size_t depth = 0;
-    do {
-        if (b[*i] == '"') {
-            if (!skip_string(b, len, i))
-                return false;
-            continue;
-        }
-        if (b[*i] == '{' || b[*i] == '[')
-            depth++;
-        else if (b[*i] == '}' || b[*i] == ']')
-            depth--;
-        (*i)++;
-    } while (depth > 0 && *i < len);
-    return depth == 0;
-}
-
-/* The byte ranges of the elements of the top-level "events" array (its first occurrence,
- * spelt without escapes). -1 when there is no such array or it has more than max
- * elements; otherwise the count (0 for [] or null). Each event is stored as the exact
- * bytes Xero signed. */
-static long event_spans(const unsigned char *b, size_t len, struct span *spans, size_t max)
-{
-    size_t i = skip_ws(b, len, 0);
-    if (i >= len || b[i] != '{')
-        return -1;
-    i++;
-    for (;;) {
-        i = skip_ws(b, len, i);
-        if (i >= len || b[i] == '}')
-            return -1;
-        if (b[i] != '"')
-            return -1;
-        size_t key = i;
-        if (!skip_string(b, len, &i))
-            return -1;
-        bool is_events = i - key == 8 && memcmp(b + key, "\"events\"", 8) == 0;
-        i = skip_ws(b, len, i);
-        if (i >= len || b[i] != ':')
-            return -1;
-        i = skip_ws(b, len, i + 1);
-        if (is_events) {
-            if (i + 4 <= len && memcmp(b + i, "null", 4) == 0)
-                return 0;
-            if (i >= len || b[i] != '[')
-                return -1;
-            size_t n = 0;
-            i = skip_ws(b, len, i + 1);
-            if (i < len && b[i] == ']')
-                return 0;
-            for (;;) {
-                if (n == max)
-                    return -1;
-                size_t start = i;
-                if (!skip_value(b, len, &i))
-                    return -1;
-                spans[n++] = (struct span){start, i - start};
-                i = skip_ws(b, len, i);
-                if (i < len && b[i] == ',') {
-                    i = skip_ws(b, len, i + 1);
-                    continue;
-                }
-                return i < len && b[i] == ']' ? (long)n : -1;
-            }
-        }
-        if (!skip_value(b, len, &i))
-            return -1;
-        i = skip_ws(b, len, i);
-        if (i < len && b[i] == ',')
-            i++;
-    }
-}
-
-/* One event's pointers, checked enough to key and route it. */
-struct event {
-    char tenant[40], category[WORD_MAX + 1], resource[40], type[WORD_MAX + 1], date[DATE_MAX + 1];
-};
-
-static bool word_ok(const char *s, size_t max)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > max)
-        return false;
-    for (; *s; s++)
-        if (!((*s >= 'A' && *s <= 'Z') || *s == '_'))
-            return false;
-    return true;
-}
-
-static bool date_chars_ok(const char *s)
-{
-    size_t n = strlen(s);
-    return n > 0 && n <= DATE_MAX && strspn(s, "0123456789-:.TZ+") == n;
-}
-
-static bool copy_field(const cJSON *o, const char *key, char *dst, size_t cap)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!cJSON_IsString(v) || strlen(v->valuestring) >= cap)
-        return false;
-    memcpy(dst, v->valuestring, strlen(v->valuestring) + 1);
-    return true;
-}
-
-/* Reads an event; NULL when fine, or the name of the first bad field. */
-static const char *read_event(const char *json, size_t len, struct event *e)
-{
-    memset(e, 0, sizeof(*e));
-    cJSON *o = cJSON_ParseWithLength(json, len);
-    const char *bad = NULL;
-    if (o == NULL || !cJSON_IsObject(o))
-        bad = "events";
-    else if (!copy_field(o, "tenantId", e->tenant, sizeof(e->tenant)) ||
-             !gw_xero_guid_ok(e->tenant))
-        bad = "tenantId";
-    else if (!copy_field(o, "eventCategory", e->category, sizeof(e->category)) ||
-             !word_ok(e->category, WORD_MAX))
-        bad = "eventCategory";
-    else if (!copy_field(o, "resourceId", e->resource, sizeof(e->resource)) ||
-             !gw_xero_guid_ok(e->resource))
-        bad = "resourceId";
-    else if (!copy_field(o, "eventType", e->type, sizeof(e->type)) || !word_ok(e->type, WORD_MAX))
-        bad = "eventType";
-    else if (!copy_field(o, "eventDateUtc", e->date, sizeof(e->date)) || !date_chars_ok(e->date))
-        bad = "eventDateUtc";
-    cJSON_Delete(o);
-    /* GUIDs compare as one key whatever case Xero uses. */
-    for (char *p = e->tenant; *p; p++)
-        *p = (char)tolower((unsigned char)*p);
-    for (char *p = e->resource; *p; p++)
-        *p = (char)tolower((unsigned char)*p);
-    return bad;
-}
+/* ------------------------------------------------------------------ storing */
 
 static int envelope(const struct gw_inbound *in, struct gw_envelope *out, size_t max, size_t *n,
                     struct gw_answer *answer)
 {
-    struct span *spans = calloc(max ? max : 1, sizeof(*spans));
+    struct gw_xero_span *spans = calloc(max ? max : 1, sizeof(*spans));
     if (spans == NULL) {
         gw_answer_set(answer, 503, NULL);
         answer->retry_after_s = 5;
@@ -205,8 +32,9 @@ static int envelope(const struct gw_inbound *in, struct gw_envelope *out, size_t
     }
     /* Well-formed JSON first (cJSON, bounded by the endpoint's max_body), then the spans. */
     cJSON *root = cJSON_ParseWithLength((const char *)in->body, in->body_len);
-    long count =
-        root != NULL && cJSON_IsObject(root) ? event_spans(in->body, in->body_len, spans, max) : -1;
+    long count = root != NULL && cJSON_IsObject(root)
+                     ? gw_xero_event_spans(in->body, in->body_len, spans, max)
+                     : -1;
     const cJSON *events = root ? cJSON_GetObjectItemCaseSensitive(root, "events") : NULL;
     if (count >= 0 && cJSON_IsArray(events) && cJSON_GetArraySize(events) != count)
         count = -1; /* the spans are not the array cJSON read: refuse rather than guess */
@@ -227,8 +55,9 @@ static int envelope(const struct gw_inbound *in, struct gw_envelope *out, size_t
     } else {
         rc = 0;
         for (long i = 0; i < count && rc == 0; i++) {
-            struct event e;
-            if (read_event((const char *)in->body + spans[i].start, spans[i].len, &e) != NULL) {
+            struct gw_xero_event e;
+            if (gw_xero_read_event((const char *)in->body + spans[i].start, spans[i].len, &e) !=
+                NULL) {
                 gw_answer_set(answer, 400, NULL);
                 rc = 1;
                 break;
@@ -264,8 +93,8 @@ static void answer(enum gw_outcome outcome, const struct gw_stored *stored, stru
 
 static enum gw_apply_rc fetch(struct gw_fetch *f)
 {
-    struct event e;
-    if (read_event((const char *)f->body, f->body_len, &e) != NULL) {
+    struct gw_xero_event e;
+    if (gw_xero_read_event((const char *)f->body, f->body_len, &e) != NULL) {
         snprintf(f->error, sizeof(f->error), "stored xero event no longer reads");
         return GW_APPLY_FAILED;
     }
@@ -482,8 +311,8 @@ static enum gw_apply_rc apply_invoice(struct gw_apply *ctx, const cJSON *inv)
 
 static enum gw_apply_rc apply(struct gw_apply *ctx)
 {
-    struct event e;
-    if (read_event((const char *)ctx->body, ctx->body_len, &e) != NULL) {
+    struct gw_xero_event e;
+    if (gw_xero_read_event((const char *)ctx->body, ctx->body_len, &e) != NULL) {
         snprintf(ctx->error, sizeof(ctx->error), "stored xero event no longer reads");
         return GW_APPLY_FAILED;
     }

@@ -115,18 +115,6 @@ bool gw_xero_date_ymd(const char *s, char out[11])
     return strftime(out, 11, "%Y-%m-%d", &tm) == 10;
 }
 
-bool gw_xero_guid_ok(const char *s)
-{
-    if (s == NULL || strlen(s) != 36)
-        return false;
-    for (int i = 0; i < 36; i++) {
-        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-        if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
-            return false;
-    }
-    return true;
-}
-
 bool gw_xero_amount(const cJSON *obj, const char *key, char out[32])
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);

@@ -14,9 +14,6 @@ int64_t gw_xero_date_ms(const char *s);
 /* The UTC calendar date of either form as "YYYY-MM-DD"; false when unreadable. */
 bool gw_xero_date_ymd(const char *s, char out[11]);
 
-/* A GUID as Xero writes them: 8-4-4-4-12 hex digits. */
-bool gw_xero_guid_ok(const char *s);
-
 /* A JSON number as DECIMAL(18,4) text ("1234.5000"); false when absent, not a finite number
  * or out of range. */
 bool gw_xero_amount(const cJSON *obj, const char *key, char out[32]);

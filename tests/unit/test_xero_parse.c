@@ -6,6 +6,7 @@
 #include <cjson/cJSON.h>
 #include <string.h>
 
+#include "adapters/xero_events.h"
 #include "adapters/xero_parse.h"
 
 static void test_dates(void **state)
