@@ -182,8 +182,8 @@ static enum gw_apply_rc read_locked(struct gw_fetch *f, const struct gw_keyring 
 }
 
 static enum gw_apply_rc store_locked(struct gw_fetch *f, const struct gw_keyring *k,
-                                     const char *tenant, const struct tokens *t,
-                                     const char *previous_refresh)
+                                     uint64_t integration_id, const char *tenant,
+                                     const struct tokens *t, const char *previous_refresh)
 {
     cJSON *o = cJSON_CreateObject();
     bool ok =
@@ -204,7 +204,7 @@ static enum gw_apply_rc store_locked(struct gw_fetch *f, const struct gw_keyring
     if (rc != 0)
         return fail_with(f, GW_APPLY_RETRY, "cannot seal the new xero credentials");
     struct gw_db_value p[] = {GW_DB_BLOB(blob, blob_len), GW_DB_TEXT(gw_keyring_current_id(k)),
-                              GW_DB_INT(t->integration_id)};
+                              GW_DB_INT(integration_id)};
     int64_t n = gw_db_exec(f->db,
                            "UPDATE integrations SET credentials_ciphertext = ?, "
                            "credentials_key_id = ?, credentials_updated_at = UTC_TIMESTAMP(3) "
@@ -217,12 +217,16 @@ static enum gw_apply_rc store_locked(struct gw_fetch *f, const struct gw_keyring
 }
 
 static enum gw_apply_rc disconnect_locked(struct gw_fetch *f, const char *tenant,
-                                          const struct tokens *t)
+                                          const struct tokens *t, const uint64_t *siblings,
+                                          size_t n_siblings)
 {
-    struct gw_db_value p[] = {GW_DB_INT(t->integration_id)};
-    if (gw_db_exec(f->db, "UPDATE integrations SET status = 'disconnected' WHERE id = ?", p, 1) <
-            0 ||
-        gw_db_commit(f->db) != 0) {
+    bool ok = true;
+    for (size_t i = 0; i <= n_siblings && ok; i++) {
+        struct gw_db_value p[] = {GW_DB_INT(i == 0 ? t->integration_id : siblings[i - 1])};
+        ok = gw_db_exec(f->db, "UPDATE integrations SET status = 'disconnected' WHERE id = ?", p,
+                        1) >= 0;
+    }
+    if (!ok || gw_db_commit(f->db) != 0) {
         gw_db_rollback(f->db);
         return fail_with(f, GW_APPLY_RETRY, "database: %s", gw_db_error(f->db));
     }
@@ -335,6 +339,58 @@ static enum gw_apply_rc refresh_grant(struct gw_fetch *f, const char *tenant, st
  * finds the first one's fresh token. The new refresh token is stored in the transaction
  * that held the old one; if ctgw dies after Xero rotated it but before the commit, the old
  * one stays stored, and Xero accepts it again for 30 minutes. */
+#define SIBLINGS_MAX 32
+
+/* The company's other xero integrations that hold this same refresh token: one Xero consent
+ * can cover several organisations, and its one token chain is then stored once per tenant.
+ * Their rows are locked already (access_token locks the company's xero rows first). */
+struct sibling {
+    uint64_t id;
+    char tenant[256];
+};
+
+static enum gw_apply_rc find_siblings(struct gw_fetch *f, const struct gw_keyring *k,
+                                      const struct tokens *own, struct sibling *out, size_t *n)
+{
+    *n = 0;
+    struct gw_db_value p[] = {GW_DB_INT(f->company_id), GW_DB_INT(own->integration_id)};
+    struct gw_db_rows *rows = gw_db_query(
+        f->db,
+        "SELECT id, external_id, credentials_ciphertext, credentials_key_id FROM integrations "
+        "WHERE company_id = ? AND provider = 'xero' AND id <> ? AND status = 'active' AND "
+        "credentials_ciphertext IS NOT NULL ORDER BY id",
+        p, 2, SIBLINGS_MAX);
+    if (rows == NULL)
+        return fail_with(f, GW_APPLY_RETRY, "database: %s", gw_db_error(f->db));
+    for (size_t r = 0; r < gw_db_rows_count(rows) && *n < SIBLINGS_MAX; r++) {
+        const char *tenant = gw_db_rows_text(rows, r, 1, NULL);
+        size_t ct_len = 0;
+        const char *ct = gw_db_rows_text(rows, r, 2, &ct_len);
+        const char *key_id = gw_db_rows_text(rows, r, 3, NULL);
+        char *plain = NULL;
+        size_t plain_len = 0;
+        if (tenant == NULL || strlen(tenant) >= sizeof(out->tenant) || ct == NULL ||
+            key_id == NULL ||
+            gw_credentials_open(k, key_id, "xero", tenant, (const unsigned char *)ct, ct_len,
+                                &plain, &plain_len) != 0)
+            continue; /* not openable: not provably the same consent, leave it alone */
+        cJSON *o = cJSON_ParseWithLength(plain, plain_len);
+        gw_credentials_free(plain, plain_len);
+        const cJSON *rt = o ? cJSON_GetObjectItemCaseSensitive(o, "refresh_token") : NULL;
+        bool same = rt != NULL && cJSON_IsString(rt) && strcmp(rt->valuestring, own->refresh) == 0;
+        if (rt != NULL && cJSON_IsString(rt))
+            OPENSSL_cleanse(rt->valuestring, strlen(rt->valuestring));
+        cJSON_Delete(o);
+        if (same) {
+            out[*n].id = (uint64_t)gw_db_rows_int(rows, r, 0, 0);
+            memcpy(out[*n].tenant, tenant, strlen(tenant) + 1);
+            (*n)++;
+        }
+    }
+    gw_db_rows_free(rows);
+    return GW_APPLY_DONE;
+}
+
 static enum gw_apply_rc access_token(struct gw_fetch *f, const char *tenant, const char *stale,
                                      struct tokens *t)
 {
@@ -344,6 +400,18 @@ static enum gw_apply_rc access_token(struct gw_fetch *f, const char *tenant, con
         return fail_with(f, GW_APPLY_RETRY, "xero credentials: %s", err);
     if (gw_db_begin(f->db) != 0)
         return fail_with(f, GW_APPLY_RETRY, "database: %s", gw_db_error(f->db));
+    /* Every xero row of the company, in id order (no deadlock between two workers): a
+     * refresh may have to update the rows that share its consent. */
+    struct gw_db_value pc[] = {GW_DB_INT(f->company_id)};
+    struct gw_db_rows *locked = gw_db_query(f->db,
+                                            "SELECT id FROM integrations WHERE company_id = ? AND "
+                                            "provider = 'xero' ORDER BY id FOR UPDATE",
+                                            pc, 1, SIBLINGS_MAX + 1);
+    if (locked == NULL) {
+        gw_db_rollback(f->db);
+        return fail_with(f, GW_APPLY_RETRY, "database: %s", gw_db_error(f->db));
+    }
+    gw_db_rows_free(locked);
     enum gw_apply_rc rc = read_locked(f, k, tenant, t);
     if (rc != GW_APPLY_DONE) {
         gw_db_rollback(f->db);
@@ -356,13 +424,27 @@ static enum gw_apply_rc access_token(struct gw_fetch *f, const char *tenant, con
         gw_db_commit(f->db);
         return GW_APPLY_DONE;
     }
+    struct sibling *sib = calloc(SIBLINGS_MAX, sizeof(*sib));
+    size_t n_sib = 0;
+    if (sib == NULL) {
+        gw_db_rollback(f->db);
+        return fail_with(f, GW_APPLY_RETRY, "out of memory");
+    }
+    rc = find_siblings(f, k, t, sib, &n_sib);
     char previous[TOKEN_MAX + 1];
     memcpy(previous, t->refresh, sizeof(previous));
     bool invalid_grant = false;
-    rc = refresh_grant(f, tenant, t, &invalid_grant);
     if (rc == GW_APPLY_DONE)
-        rc = store_locked(f, k, tenant, t, previous);
+        rc = refresh_grant(f, tenant, t, &invalid_grant);
+    if (rc == GW_APPLY_DONE)
+        rc = store_locked(f, k, t->integration_id, tenant, t, previous);
+    for (size_t i = 0; i < n_sib && rc == GW_APPLY_DONE; i++)
+        rc = store_locked(f, k, sib[i].id, sib[i].tenant, t, previous);
     OPENSSL_cleanse(previous, sizeof(previous));
+    uint64_t sib_ids[SIBLINGS_MAX];
+    for (size_t i = 0; i < n_sib; i++)
+        sib_ids[i] = sib[i].id;
+    free(sib);
     if (rc == GW_APPLY_DONE) {
         if (gw_db_commit(f->db) != 0) {
             gw_db_rollback(f->db);
@@ -373,7 +455,7 @@ static enum gw_apply_rc access_token(struct gw_fetch *f, const char *tenant, con
         return GW_APPLY_DONE;
     }
     if (invalid_grant)
-        return disconnect_locked(f, tenant, t);
+        return disconnect_locked(f, tenant, t, sib_ids, n_sib);
     gw_db_rollback(f->db);
     return rc;
 }

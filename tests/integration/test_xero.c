@@ -660,6 +660,41 @@ static void test_budget_defers(void **state)
     ts_server_stop_clean("ctgw", &f->srv);
 }
 
+/* One Xero consent covering two organisations of one company: both rows hold the same token
+ * chain, and a refresh for either must move both along (Xero forgets the old refresh token
+ * once its grace ends). */
+static void test_one_consent_for_two_tenants(void **state)
+{
+    struct fixture *f = *state;
+    prepare(f, NULL);
+    ts_xero_oauth(f->x, CLIENT_ID, CLIENT_SECRET, "rt-shared");
+    set_integration(f, "acme", TENANT_A, "rt-shared");
+    set_integration(f, "acme", TENANT_B, "rt-shared");
+    start(f);
+    ts_xero_put(f->x, API "/Invoices/" INVOICE_1, fixture(f, "invoice_authorised.json"));
+    assert_string_equal(send_event(f, TENANT_A, "INVOICE", INVOICE_1, "2026-01-12T07:00:00.001"),
+                        "done");
+    assert_int_equal(ts_xero_refreshes(f->x), 1);
+    /* From now on an old refresh token is refused at once. */
+    ts_xero_set_grace_ms(f->x, 0);
+    /* Tenant B uses the access token A's refresh stored for it too... */
+    assert_string_equal(send_event(f, TENANT_B, "INVOICE", INVOICE_1, "2026-01-12T07:00:00.002"),
+                        "done");
+    assert_int_equal(ts_xero_refreshes(f->x), 1);
+    /* ...and its own refresh, with the chain's newest token, moves A along as well. */
+    ts_xero_fail_next(f->x, API "/Invoices/", 401, NULL, 1);
+    assert_string_equal(send_event(f, TENANT_B, "INVOICE", INVOICE_1, "2026-01-12T07:00:00.003"),
+                        "done");
+    assert_int_equal(ts_xero_refreshes(f->x), 2);
+    ts_xero_fail_next(f->x, API "/Invoices/", 401, NULL, 1);
+    assert_string_equal(send_event(f, TENANT_A, "INVOICE", INVOICE_1, "2026-01-12T07:00:00.004"),
+                        "done");
+    assert_int_equal(ts_xero_refreshes(f->x), 3);
+    expect_int(f, 2, "%s",
+               "SELECT COUNT(*) FROM integrations WHERE provider = 'xero' AND status = 'active'");
+    ts_server_stop_clean("ctgw", &f->srv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -670,6 +705,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rate_limits_and_server_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_grant_disconnects, setup, teardown),
         cmocka_unit_test_setup_teardown(test_budget_defers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_one_consent_for_two_tenants, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crash_between_refresh_and_store, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
