@@ -85,6 +85,7 @@ void gw_xero_budget_reset(void)
 
 struct tokens {
     uint64_t integration_id;
+    char external_id[256]; /* as stored: the credentials' AAD names it so */
     char refresh[TOKEN_MAX + 1];
     char access[TOKEN_MAX + 1];
     int64_t access_expires_at;
@@ -122,8 +123,8 @@ static enum gw_apply_rc read_locked(struct gw_fetch *f, const struct gw_keyring 
     struct gw_db_value p[] = {GW_DB_INT(f->company_id), GW_DB_TEXT(tenant)};
     struct gw_db_rows *rows = gw_db_query(
         f->db,
-        "SELECT id, status, credentials_ciphertext, credentials_key_id FROM integrations WHERE "
-        "company_id = ? AND provider = 'xero' AND external_id = ? FOR UPDATE",
+        "SELECT id, status, credentials_ciphertext, credentials_key_id, external_id FROM "
+        "integrations WHERE company_id = ? AND provider = 'xero' AND external_id = ? FOR UPDATE",
         p, 2, 1);
     if (rows == NULL)
         return fail_with(f, GW_APPLY_RETRY, "database: %s", gw_db_error(f->db));
@@ -141,6 +142,9 @@ static enum gw_apply_rc read_locked(struct gw_fetch *f, const struct gw_keyring 
         return rc;
     }
     t->integration_id = (uint64_t)gw_db_rows_int(rows, 0, 0, 0);
+    /* The stored spelling (an operator may have typed the GUID in capitals). */
+    const char *stored_id = gw_db_rows_text(rows, 0, 4, NULL);
+    snprintf(t->external_id, sizeof(t->external_id), "%s", stored_id ? stored_id : tenant);
     size_t ct_len = 0;
     const char *ct = gw_db_rows_text(rows, 0, 2, &ct_len);
     const char *key_id = gw_db_rows_text(rows, 0, 3, NULL);
@@ -153,8 +157,8 @@ static enum gw_apply_rc read_locked(struct gw_fetch *f, const struct gw_keyring 
                          "integration set",
                          tenant);
     }
-    if (gw_credentials_open(k, key_id, "xero", tenant, (const unsigned char *)ct, ct_len, &plain,
-                            &plain_len) != 0) {
+    if (gw_credentials_open(k, key_id, "xero", t->external_id, (const unsigned char *)ct, ct_len,
+                            &plain, &plain_len) != 0) {
         enum gw_apply_rc rc = fail_with(
             f, GW_APPLY_RETRY,
             "cannot open the credentials of the xero integration for tenant %s (key %s): is "
@@ -437,7 +441,7 @@ static enum gw_apply_rc access_token(struct gw_fetch *f, const char *tenant, con
     if (rc == GW_APPLY_DONE)
         rc = refresh_grant(f, tenant, t, &invalid_grant);
     if (rc == GW_APPLY_DONE)
-        rc = store_locked(f, k, t->integration_id, tenant, t, previous);
+        rc = store_locked(f, k, t->integration_id, t->external_id, t, previous);
     for (size_t i = 0; i < n_sib && rc == GW_APPLY_DONE; i++)
         rc = store_locked(f, k, sib[i].id, sib[i].tenant, t, previous);
     OPENSSL_cleanse(previous, sizeof(previous));

@@ -32,6 +32,7 @@
 #define CLIENT_SECRET "ctgw-test-client-secret-0123456789"
 #define SECRETS_KEY   "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 #define TENANT_A      "c2cc9b6e-9458-4c7d-93cc-f02b81b0594f"
+#define TENANT_A_CAPS "C2CC9B6E-9458-4C7D-93CC-F02B81B0594F"
 #define TENANT_B      "8f3b6a1e-2d4c-4b7a-9e5f-6c1d0a2b3e4f"
 #define TENANT_C      "0a0a0a0a-1b1b-4c4c-8d8d-2e2e2e2e2e2e"
 #define INVOICE_1     "a03ffcd2-5d91-4c7e-b483-318584e9e439"
@@ -523,7 +524,8 @@ static void test_rate_limits_and_server_errors(void **state)
     struct fixture *f = *state;
     prepare(f, NULL);
     ts_xero_oauth(f->x, CLIENT_ID, CLIENT_SECRET, "rt-a0");
-    set_integration(f, "acme", TENANT_A, "rt-a0");
+    /* Connected with the GUID in capitals: events name it in lower case. */
+    set_integration(f, "acme", TENANT_A_CAPS, "rt-a0");
     start(f);
     ts_xero_put(f->x, API "/Invoices/" INVOICE_1, fixture(f, "invoice_authorised.json"));
     /* 429 with Retry-After: the event waits that long and is not counted as an attempt. */
