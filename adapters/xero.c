@@ -17,6 +17,7 @@
 #include "config/config.h"
 #include "gateway/invoices.h"
 #include "gateway/jobs.h"
+#include "gateway/log.h"
 #include "verifiers/xero.h"
 
 /* ------------------------------------------------------------------ storing */
@@ -189,10 +190,31 @@ static enum gw_apply_rc apply_contact(struct gw_apply *ctx, const cJSON *c)
         core_result(ctx, gw_client_sync_contact(&ctx->core, &x, &client_id, &changed));
     if (rc != GW_APPLY_DONE)
         return rc;
+    /* A contact merged into another (Xero archives it and names the survivor): its jobs,
+     * invoices and people belong to the survivor's client from now on. */
+    const char *merged = text_of(c, "MergedToContactID");
+    uint64_t into = 0;
+    if (changed && x.archived && merged != NULL && gw_xero_guid_ok(merged) &&
+        strcasecmp(merged, x.contact_id) != 0) {
+        long long users_left = 0;
+        rc = core_result(ctx, gw_client_for_contact(&ctx->core, merged, x.name, &into));
+        if (rc == GW_APPLY_DONE)
+            rc = core_result(ctx, gw_client_merge(&ctx->core, client_id, into, &users_left));
+        if (rc != GW_APPLY_DONE)
+            return rc;
+        if (users_left > 0)
+            gw_log_warn(NULL,
+                        "xero merged contact %s into %s: %lld client user(s) of company %llu "
+                        "still belong to the merged-away client; move them by hand if they "
+                        "should see the merged client's jobs",
+                        x.contact_id, merged, users_left, (unsigned long long)ctx->core.company_id);
+    }
     cJSON *o = cJSON_CreateObject();
     if (o != NULL) {
         cJSON_AddNumberToObject(o, "client_id", (double)client_id);
         cJSON_AddBoolToObject(o, "changed", changed);
+        if (into != 0)
+            cJSON_AddNumberToObject(o, "merged_into_client_id", (double)into);
     }
     ctx->result = result_json(o);
     return GW_APPLY_DONE;

@@ -177,6 +177,48 @@ enum gw_core_rc gw_client_sync_contact(struct gw_core_ctx *c, const struct gw_ac
     return GW_CORE_OK;
 }
 
+enum gw_core_rc gw_client_merge(struct gw_core_ctx *c, uint64_t from, uint64_t to,
+                                long long *users_left)
+{
+    if (!ready(c) || from == 0 || to == 0 || users_left == NULL)
+        return GW_CORE_INVALID;
+    *users_left = 0;
+    if (from == to)
+        return GW_CORE_OK;
+    /* The history first, while the jobs still name `from`; one statement for all of them. */
+    struct gw_db_value e[] = {GW_DB_INT(from),
+                              GW_DB_INT(to),
+                              GW_DB_TEXT(c->source ? c->source : "api"),
+                              c->webhook_event_id ? GW_DB_INT(c->webhook_event_id) : GW_DB_NULL,
+                              GW_DB_INT(c->company_id),
+                              GW_DB_INT(from)};
+    if (gw_db_exec(c->db,
+                   "INSERT INTO job_events (company_id, job_id, kind, detail, source, "
+                   "webhook_event_id) SELECT company_id, id, 'client_merged', "
+                   "JSON_OBJECT('from_client_id', ?, 'to_client_id', ?), ?, ? FROM jobs "
+                   "WHERE company_id = ? AND client_id = ?",
+                   e, 6) < 0)
+        return gw_core_db_fail(c, "writing the jobs' history of the merge");
+    static const char *const moves[] = {
+        "UPDATE jobs SET client_id = ? WHERE company_id = ? AND client_id = ?",
+        "UPDATE invoices SET client_id = ? WHERE company_id = ? AND client_id = ?",
+        "UPDATE contacts SET client_id = ? WHERE company_id = ? AND client_id = ?",
+    };
+    for (size_t i = 0; i < sizeof(moves) / sizeof(moves[0]); i++) {
+        struct gw_db_value p[] = {GW_DB_INT(to), GW_DB_INT(c->company_id), GW_DB_INT(from)};
+        if (gw_db_exec(c->db, moves[i], p, 3) < 0)
+            return gw_core_db_fail(c, "moving the merged client's rows");
+    }
+    struct gw_db_value u[] = {GW_DB_INT(c->company_id), GW_DB_INT(from)};
+    struct gw_db_rows *rows = gw_db_query(
+        c->db, "SELECT COUNT(*) FROM users WHERE company_id = ? AND client_id = ?", u, 2, 1);
+    if (rows == NULL)
+        return gw_core_db_fail(c, "counting the merged client's users");
+    *users_left = gw_db_rows_int(rows, 0, 0, 0);
+    gw_db_rows_free(rows);
+    return GW_CORE_OK;
+}
+
 enum gw_core_rc gw_invoice_sync(struct gw_core_ctx *c, const struct gw_invoice_in *in,
                                 uint64_t *invoice_id, uint64_t *job_id, bool *changed)
 {

@@ -31,6 +31,14 @@ enum gw_core_rc gw_client_for_contact(struct gw_core_ctx *c, const char *contact
 enum gw_core_rc gw_client_sync_contact(struct gw_core_ctx *c, const struct gw_accounting_contact *x,
                                        uint64_t *client_id, bool *changed);
 
+/* The accounting system merged client `from` into client `to` (both of this company): the
+ * jobs, invoices and contacts of `from` move to `to`, each moved job's history saying so
+ * (job_events "client_merged"). Client users (users.client_id) are left where they are:
+ * widening what a client login may see is a decision for a person, not a webhook;
+ * *users_left says how many still point at `from`. */
+enum gw_core_rc gw_client_merge(struct gw_core_ctx *c, uint64_t from, uint64_t to,
+                                long long *users_left);
+
 struct gw_invoice_in {
     const char *invoice_id; /* required: Xero's InvoiceID */
     const char *number, *reference;

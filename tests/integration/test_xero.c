@@ -39,6 +39,7 @@
 #define INVOICE_2     "4074292c-09b3-456d-84e7-add864c6c39b"
 #define BILL          "d4956132-ed94-4dd7-9eaa-aa22dfdf06f2"
 #define CONTACT_1     "430fa14a-f945-44d3-9f97-5df5e28441b8"
+#define CONTACT_2     "5b2e8c4d-1f3a-4d6b-8e7c-9a0b1c2d3e4f"
 #define API           "/api.xro/2.0"
 
 struct fixture {
@@ -697,6 +698,57 @@ static void test_one_consent_for_two_tenants(void **state)
     ts_server_stop_clean("ctgw", &f->srv);
 }
 
+/* A contact merged into another in Xero: its client's jobs, invoices and people move to the
+ * survivor's client; client logins stay put (and a warning says so). */
+static void test_merged_contact_moves_its_jobs(void **state)
+{
+    struct fixture *f = *state;
+    prepare(f, NULL);
+    ts_xero_oauth(f->x, CLIENT_ID, CLIENT_SECRET, "rt-a0");
+    set_integration(f, "acme", TENANT_A, "rt-a0");
+    start(f);
+    ts_xero_put(f->x, API "/Invoices/" INVOICE_1, fixture(f, "invoice_authorised.json"));
+    assert_string_equal(send_event(f, TENANT_A, "INVOICE", INVOICE_1, "2026-01-12T08:00:00.001"),
+                        "done");
+    long long old_client =
+        q_int(f, "SELECT id FROM clients WHERE xero_contact_id = '" CONTACT_1 "'");
+    char sql[512];
+    snprintf(sql, sizeof(sql),
+             "UPDATE jobs SET client_id = %lld WHERE company_id = %lld AND number = 1", old_client,
+             f->acme);
+    exec_ok(f, sql);
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO users (company_id, email, name, role, client_id) VALUES (%lld, "
+             "'liam@example.com', 'Liam', 'client', %lld)",
+             f->acme, old_client);
+    exec_ok(f, sql);
+    char *archived = keep(f, test_replace(fixture(f, "contact_archived.json"),
+                                          "\"ContactStatus\": \"ARCHIVED\",",
+                                          "\"ContactStatus\": \"ARCHIVED\", \"MergedToContactID\": "
+                                          "\"" CONTACT_2 "\","));
+    assert_non_null(strstr(archived, "MergedToContactID"));
+    ts_xero_put(f->x, API "/Contacts/" CONTACT_1, archived);
+    assert_string_equal(send_event(f, TENANT_A, "CONTACT", CONTACT_1, "2026-01-12T08:00:00.002"),
+                        "done");
+    long long new_client =
+        q_int(f, "SELECT id FROM clients WHERE xero_contact_id = '" CONTACT_2 "'");
+    assert_true(new_client > 0 && new_client != old_client);
+    expect_int(f, new_client, "SELECT client_id FROM jobs WHERE company_id = %lld AND number = 1",
+               f->acme);
+    expect_int(f, new_client,
+               "SELECT client_id FROM invoices WHERE xero_invoice_id = '" INVOICE_1 "'");
+    expect_int(f, 1,
+               "SELECT COUNT(*) FROM job_events WHERE kind = 'client_merged' AND source = 'xero' "
+               "AND JSON_VALUE(detail, '$.to_client_id') = %lld",
+               new_client);
+    expect_int(f, old_client, "%s", "SELECT client_id FROM users WHERE email = 'liam@example.com'");
+    expect_int(f, 1, "SELECT COUNT(*) FROM clients WHERE id = %lld AND deleted_at IS NOT NULL",
+               old_client);
+    ts_server_stop_clean("ctgw", &f->srv);
+    char *log = keep(f, ts_server_log(&f->srv));
+    assert_non_null(strstr(log, "still belong to the merged-away client"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -708,6 +760,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_invalid_grant_disconnects, setup, teardown),
         cmocka_unit_test_setup_teardown(test_budget_defers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_consent_for_two_tenants, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_merged_contact_moves_its_jobs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crash_between_refresh_and_store, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
