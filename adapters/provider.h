@@ -190,6 +190,11 @@ struct gw_provider {
      * ctx->db). Events of such a provider are applied one at a time, never in a batch. */
     enum gw_apply_rc (*fetch)(struct gw_fetch *ctx);
 
+    /* The most events one request may carry (envelope's `max`); 0: GW_PENDING_MAX_EVENTS
+     * (64). Xero batches events of several tenants into one delivery, of undocumented
+     * size. */
+    unsigned max_events;
+
     /* The body of the 401 for a request that failed verification; NULL: the default
      * {"error":"invalid_signature"}. Xero requires an empty one (""). */
     const char *rejected_body;
@@ -200,6 +205,9 @@ extern const struct gw_provider *const gw_providers[];
 
 /* The provider called NAME, or NULL. */
 const struct gw_provider *gw_provider_find(const char *name);
+
+/* How many events one request of this provider may carry (its max_events, bounded). */
+size_t gw_provider_max_events(const struct gw_provider *p);
 
 /* Writes "a, b, c" (every provider name) into buf, for error messages. */
 void gw_provider_names(char *buf, size_t len);

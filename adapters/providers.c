@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "gateway/ingest.h"
 
 #define EP(field) offsetof(struct gw_endpoint_config, field)
 #define KEY_SECRETS                                                                                \
@@ -149,4 +150,12 @@ void gw_provider_names(char *buf, size_t len)
             break;
         used += (size_t)n;
     }
+}
+
+size_t gw_provider_max_events(const struct gw_provider *p)
+{
+    if (p == NULL || p->max_events == 0)
+        return GW_PENDING_MAX_EVENTS;
+    return p->max_events < GW_PENDING_MAX_EVENTS_LIMIT ? p->max_events
+                                                       : GW_PENDING_MAX_EVENTS_LIMIT;
 }

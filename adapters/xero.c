@@ -398,4 +398,6 @@ const struct gw_provider gw_provider_xero = {
     .fetch = fetch,
     .apply = apply,
     .rejected_body = "",
+    /* Xero's batch size is not documented; a delivery is bounded by max_body anyway. */
+    .max_events = 1000,
 };

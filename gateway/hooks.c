@@ -349,9 +349,18 @@ bool gw_hooks_route(struct gw_hooks *h, struct gw_request *r)
         .now = vin.now,
     };
     /* Zeroing 64 envelopes (34 KiB) per request would cost more than verifying it: clear
-     * only what an adapter may leave unset. */
-    struct gw_envelope envs[GW_PENDING_MAX_EVENTS];
-    for (size_t i = 0; i < GW_PENDING_MAX_EVENTS; i++) {
+     * only what an adapter may leave unset. A provider that may send more events at once
+     * gets them from the heap. */
+    size_t max = gw_provider_max_events(prov);
+    struct gw_envelope stack_envs[GW_PENDING_MAX_EVENTS];
+    struct gw_envelope *envs = stack_envs;
+    if (max > GW_PENDING_MAX_EVENTS && (envs = malloc(max * sizeof(*envs))) == NULL) {
+        reply_json(r, 503, "{\"error\":\"unavailable\"}");
+        free(body);
+        gw_pending_free(p);
+        return true;
+    }
+    for (size_t i = 0; i < max; i++) {
         envs[i].dedupe_key[0] = '\0';
         envs[i].tenant[0] = '\0';
         envs[i].body = NULL;
@@ -359,8 +368,10 @@ bool gw_hooks_route(struct gw_hooks *h, struct gw_request *r)
     }
     size_t n = 0;
     struct gw_answer direct = {0};
-    int er = prov->envelope(&inb, envs, GW_PENDING_MAX_EVENTS, &n, &direct);
+    int er = prov->envelope(&inb, envs, max, &n, &direct);
     if (er != 0 || n == 0) {
+        if (envs != stack_envs)
+            free(envs);
         if (direct.status == 0)
             gw_answer_set(&direct, 200, NULL);
         if (direct.audit_reason != NULL) {
@@ -375,8 +386,8 @@ bool gw_hooks_route(struct gw_hooks *h, struct gw_request *r)
         return true;
     }
     p->headers_json = stored_headers_json(prov, &hs);
-    if (n > GW_PENDING_MAX_EVENTS)
-        n = GW_PENDING_MAX_EVENTS;
+    if (n > max)
+        n = max;
     p->events = calloc(n, sizeof(*p->events));
     bool ok = p->events != NULL;
     for (size_t i = 0; ok && i < n; i++) {
@@ -403,6 +414,8 @@ bool gw_hooks_route(struct gw_hooks *h, struct gw_request *r)
         p->n_events++;
     }
     free(body);
+    if (envs != stack_envs)
+        free(envs);
     h->in_flight++;
     if (prov->sync_deadline_ms > 0) {
         /* The endpoint's reply_deadline, when its provider offers that key, overrides the

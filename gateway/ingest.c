@@ -472,7 +472,13 @@ static void *writer_main(void *arg)
 {
     struct gw_ingest *in = arg;
     struct gw_tenants *tenants = gw_tenants_create();
-    size_t cap_rows = in->cfg->ingest.batch_max + GW_PENDING_MAX_EVENTS;
+    /* A batch takes whole requests: room for batch_max events plus the largest request. */
+    size_t largest = GW_PENDING_MAX_EVENTS;
+    for (size_t i = 0; i < in->cfg->n_endpoints; i++) {
+        size_t m = gw_provider_max_events(in->cfg->endpoints[i].provider);
+        largest = m > largest ? m : largest;
+    }
+    size_t cap_rows = in->cfg->ingest.batch_max + largest;
     struct batch b = {.rows = calloc(cap_rows, sizeof(struct row_ref)),
                       .items = calloc(cap_rows, sizeof(struct gw_pending *))};
     if (tenants == NULL || b.rows == NULL || b.items == NULL) {

@@ -22,6 +22,8 @@
 #include "gateway/db_pool.h"
 
 #define GW_PENDING_MAX_EVENTS 64
+/* The largest gw_provider.max_events a provider may ask for. */
+#define GW_PENDING_MAX_EVENTS_LIMIT 4096
 
 struct gw_pending_event {
     struct gw_envelope env;

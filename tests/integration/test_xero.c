@@ -517,6 +517,33 @@ static void test_unknown_tenant_and_unhandled_events(void **state)
                "SELECT COUNT(*) FROM webhook_events WHERE company_id IS NULL AND last_error LIKE "
                "'%" TENANT_C "%'");
     assert_int_equal(ts_xero_count(f->x, "/"), 0);
+
+    /* A large delivery (Xero does not document its batch size): 300 events, one row each;
+     * past the 1000 a request may carry, 503 (Xero retries) and nothing stored. */
+    for (int round = 0; round < 2; round++) {
+        int count = round == 0 ? 300 : 1001;
+        size_t cap = (size_t)count * 400 + 256, len = 0;
+        char *big = malloc(cap);
+        if (big == NULL)
+            abort();
+        len += (size_t)snprintf(big + len, cap - len, "{\"events\":[");
+        for (int i = 0; i < count; i++)
+            len += (size_t)snprintf(
+                big + len, cap - len,
+                "%s{\"resourceId\":\"" INVOICE_1 "\",\"eventDateUtc\":\"2026-01-13T%02d:%02d:%02d."
+                "%03d\",\"eventType\":\"UPDATE\",\"eventCategory\":\"INVOICE\",\"tenantId\":"
+                "\"" TENANT_C "\",\"tenantType\":\"ORGANISATION\"}",
+                i ? "," : "", round, i / 60 % 60, i % 60, i % 1000);
+        snprintf(big + len, cap - len,
+                 "],\"firstEventSequence\":1,\"lastEventSequence\":%d,"
+                 "\"entropy\":\"BIGBATCH\"}",
+                 count);
+        keep(f, big);
+        char *body = NULL;
+        assert_int_equal(post(f, big, WEBHOOK_KEY, &body), round == 0 ? 200 : 503);
+        assert_string_equal(body, "");
+    }
+    expect_int(f, 301, "%s", "SELECT COUNT(*) FROM webhook_events WHERE status = 'ignored'");
     ts_server_stop_clean("ctgw", &f->srv);
 }
 
