@@ -14,25 +14,47 @@
 #include "gateway/clock.h"
 #include "gateway/log.h"
 
+/* Random bytes for request ids, drawn from the kernel 4 KiB at a time: a getrandom call per
+ * request is a system call the event loop does not need to make (ids need to be unique and
+ * unguessable, and each byte is used once). Per thread: ids are made on the loop. */
+static void id_bytes(unsigned char *out, size_t n)
+{
+    static _Thread_local unsigned char pool[4096];
+    static _Thread_local size_t pos, end; /* unused bytes: pool[pos..end) */
+    if (end - pos < n) {
+        pos = end = 0;
+        while (end < sizeof(pool)) {
+            ssize_t k = getrandom(pool + end, sizeof(pool) - end, 0);
+            if (k <= 0)
+                break;
+            end += (size_t)k;
+        }
+        if (end < n) {
+            /* getrandom cannot fail on Linux >= 3.17 once the pool is seeded; keep ids
+             * unique anyway. */
+            static _Thread_local uint64_t counter;
+            uint64_t v = gw_monotonic_ns() ^ (++counter << 32);
+            memset(out, 0, n);
+            memcpy(out, &v, n < sizeof(v) ? n : sizeof(v));
+            pos = end = 0;
+            return;
+        }
+    }
+    memcpy(out, pool + pos, n);
+    memset(pool + pos, 0, n); /* each byte serves one id */
+    pos += n;
+}
+
 void gw_request_new_id(char out[GW_REQUEST_ID_MAX + 1])
 {
+    static const char hex[] = "0123456789abcdef";
     unsigned char raw[16];
-    size_t got = 0;
-    while (got < sizeof(raw)) {
-        ssize_t n = getrandom(raw + got, sizeof(raw) - got, 0);
-        if (n <= 0)
-            break;
-        got += (size_t)n;
+    id_bytes(raw, sizeof(raw));
+    for (size_t i = 0; i < sizeof(raw); i++) {
+        out[2 * i] = hex[raw[i] >> 4];
+        out[2 * i + 1] = hex[raw[i] & 15];
     }
-    if (got < sizeof(raw)) {
-        /* getrandom cannot fail on Linux >= 3.17 once the pool is seeded; keep ids unique
-         * anyway. */
-        static uint64_t counter;
-        uint64_t v = gw_monotonic_ns() ^ (++counter << 32);
-        memcpy(raw, &v, sizeof(v));
-    }
-    for (size_t i = 0; i < sizeof(raw); i++)
-        snprintf(out + 2 * i, 3, "%02x", raw[i]);
+    out[2 * sizeof(raw)] = '\0';
 }
 
 static bool request_id_ok(const char *s)
@@ -56,7 +78,7 @@ int gw_request_begin(struct gw_request *r, struct evhttp_request *req, const cha
     r->listener = listener;
     const char *given = evhttp_find_header(evhttp_request_get_input_headers(req), "X-Request-Id");
     if (given != NULL && request_id_ok(given))
-        snprintf(r->id, sizeof(r->id), "%s", given);
+        memcpy(r->id, given, strlen(given) + 1); /* request_id_ok bounded it */
     else
         gw_request_new_id(r->id);
 
