@@ -304,7 +304,9 @@ static enum gw_apply_rc refresh_grant(struct gw_fetch *f, const char *tenant, st
     OPENSSL_cleanse(body, body_cap);
     free(body);
     if (rc != 0)
-        return fail_with(f, GW_APPLY_RETRY, "xero token endpoint: %s", a.error);
+        return fail_with(f, a.refused ? GW_APPLY_FAILED : GW_APPLY_RETRY,
+                         "xero token endpoint: %s%s", a.error,
+                         a.refused ? " (check the endpoint's token_url)" : "");
     cJSON *o = a.body ? cJSON_ParseWithLength(a.body, a.body_len) : NULL;
     enum gw_apply_rc out = GW_APPLY_DONE;
     if (a.status == 200) {
@@ -503,7 +505,9 @@ enum gw_apply_rc gw_xero_get(struct gw_fetch *f, const char *tenant_id, const ch
         int prc = gw_http_perform(&call, &a);
         OPENSSL_cleanse(auth, sizeof(auth));
         if (prc != 0) {
-            rc = fail_with(f, GW_APPLY_RETRY, "xero %s: %s", collection, a.error);
+            rc =
+                fail_with(f, a.refused ? GW_APPLY_FAILED : GW_APPLY_RETRY, "xero %s: %s%s",
+                          collection, a.error, a.refused ? " (check the endpoint's api_base)" : "");
         } else if (a.status == 200 && !a.too_large) {
             *json = a.body;
             a.body = NULL;

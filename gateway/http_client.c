@@ -118,6 +118,7 @@ int gw_http_perform(const struct gw_http_call *call, struct gw_http_answer *a)
     memset(a, 0, sizeof(*a));
     a->retry_after_s = -1;
     if (!gw_http_url_allowed(call->url)) {
+        a->refused = true;
         snprintf(a->error, sizeof(a->error), "URL refused: https only (http only to loopback)");
         return -1;
     }

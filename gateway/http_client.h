@@ -24,6 +24,7 @@ struct gw_http_answer {
     size_t body_len;
     long retry_after_s; /* Retry-After in seconds when given, else -1 */
     bool too_large;     /* the answer was longer than max_answer: body is NULL */
+    bool refused;       /* the URL itself was refused (gw_http_url_allowed): nothing sent */
     char error[256];    /* why, when status is 0 */
 };
 
