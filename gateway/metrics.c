@@ -30,7 +30,7 @@ static char **endpoint_ids;
 static size_t n_endpoints;
 static atomic_uint_fast64_t *requests; /* n_endpoints * GW_M_OUTCOMES */
 static struct histogram answer_hist, batch_hist;
-static atomic_uint_fast64_t attempts, attempt_failures, dead_events, audit_dropped;
+static atomic_uint_fast64_t attempts, attempt_failures, dead_events, audit_dropped, deferrals;
 static atomic_int_fast64_t events_by_status[6];
 static atomic_int events_known;
 
@@ -97,6 +97,11 @@ void gw_metrics_count_attempt(int failed)
 void gw_metrics_count_dead(void)
 {
     atomic_fetch_add_explicit(&dead_events, 1, memory_order_relaxed);
+}
+
+void gw_metrics_count_deferred(void)
+{
+    atomic_fetch_add_explicit(&deferrals, 1, memory_order_relaxed);
 }
 
 void gw_metrics_count_audit_dropped(void)
@@ -201,6 +206,11 @@ char *gw_metrics_render(void)
         "# HELP ctgw_events_dead_total Events that exhausted their attempts.\n"
         "# TYPE ctgw_events_dead_total counter\nctgw_events_dead_total %llu\n",
         (unsigned long long)atomic_load(&dead_events));
+    put(&t,
+        "# HELP ctgw_worker_deferrals_total Events put back without counting an attempt (a "
+        "provider's rate limit or call budget).\n"
+        "# TYPE ctgw_worker_deferrals_total counter\nctgw_worker_deferrals_total %llu\n",
+        (unsigned long long)atomic_load(&deferrals));
     put(&t,
         "# HELP ctgw_audit_dropped_total Audit rows dropped because the queue was full.\n"
         "# TYPE ctgw_audit_dropped_total counter\nctgw_audit_dropped_total %llu\n",

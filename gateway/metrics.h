@@ -31,6 +31,8 @@ void gw_metrics_observe_batch(size_t events);
 /* A worker attempt and whether it failed (retry, failed or dead). */
 void gw_metrics_count_attempt(int failed);
 void gw_metrics_count_dead(void);
+/* An event put back for later without counting the attempt (GW_APPLY_DEFER). */
+void gw_metrics_count_deferred(void);
 void gw_metrics_count_audit_dropped(void);
 /* Inbox rows by status, as last counted (pending, processing, done, ignored, failed, dead);
  * a negative count means "not counted" and is left out of the exposition. */

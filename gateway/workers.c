@@ -195,6 +195,7 @@ static void settle_failure(struct worker *w, struct gw_db *db, uint64_t id, unsi
         return;
     }
     if (deferred) {
+        gw_metrics_count_deferred();
         gw_log_info(NULL, "event %llu deferred %llu ms: %s", (unsigned long long)id,
                     (unsigned long long)delay_ms, error);
         return;

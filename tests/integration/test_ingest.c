@@ -281,16 +281,10 @@ static bool is_ct_ref(const char *s)
 /* Value of one sample line of /metrics ("name{labels} value"); -1 when absent. */
 static char *fetch_metrics(struct fixture *f, const struct ts_server *s)
 {
-    char url[96], auth[200];
-    snprintf(url, sizeof(url), "http://127.0.0.1:%u/metrics", (unsigned)s->admin_port);
-    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", s->token);
-    const char *headers[] = {auth, NULL};
-    struct ts_http r;
-    if (ts_http("GET", url, headers, NULL, &r) != 0 || r.status != 200)
-        fail_with_log(s, "GET /metrics", &r);
-    char *text = keep(f, strdup(r.body));
-    ts_http_free(&r);
-    return text;
+    char *text = ts_server_metrics(s);
+    if (text == NULL)
+        fail_msg("GET /metrics did not answer 200\n%s", ts_server_log_tail(s));
+    return keep(f, text);
 }
 
 static void expect_metric(const char *text, const char *series, long long want)

@@ -687,6 +687,9 @@ static void test_budget_defers(void **state)
                                             "next_attempt_at FROM webhook_events")),
                  ts_server_log_tail(&f->srv));
     assert_int_equal(ts_xero_count(f->x, API "/Invoices/"), 2);
+    char *m = keep(f, ts_server_metrics(&f->srv));
+    assert_non_null(m);
+    assert_true(ts_metric(m, "ctgw_worker_deferrals_total") >= 1);
     ts_server_stop_clean("ctgw", &f->srv);
 }
 

@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "tests/support/http.h"
+
 void ts_sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -69,4 +71,18 @@ long long ts_metric(const char *text, const char *series)
             line++;
     }
     return -1;
+}
+
+char *ts_server_metrics(const struct ts_server *s)
+{
+    char url[96], auth[200];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u/metrics", (unsigned)s->admin_port);
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", s->token);
+    const char *headers[] = {auth, NULL};
+    struct ts_http r;
+    char *text = NULL;
+    if (ts_http("GET", url, headers, NULL, &r) == 0 && r.status == 200 && r.body != NULL)
+        text = strdup(r.body);
+    ts_http_free(&r);
+    return text;
 }

@@ -24,6 +24,10 @@ char *ts_json_string(const char *text, const char *key);
 /* The "id" of an answer such as {"id": "42"}, 0 when there is none. */
 unsigned long long ts_answer_id(const char *body);
 
+/* GET /metrics from the server's admin listener with its token: the exposition (caller
+ * frees), or NULL when it did not answer 200. */
+char *ts_server_metrics(const struct ts_server *s);
+
 /* The value of the Prometheus series (name with labels, exactly) in TEXT, -1 if absent. */
 long long ts_metric(const char *text, const char *series);
 
