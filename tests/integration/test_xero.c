@@ -779,6 +779,35 @@ static void test_merged_contact_moves_its_jobs(void **state)
     assert_non_null(strstr(log, "still belong to the merged-away client"));
 }
 
+/* Xero allows longer invoice numbers and names than CanTicket's columns: they are cut to fit
+ * (at a character boundary), never a reason to lose the invoice. */
+static void test_long_texts_are_clipped(void **state)
+{
+    struct fixture *f = *state;
+    prepare(f, NULL);
+    ts_xero_oauth(f->x, CLIENT_ID, CLIENT_SECRET, "rt-a0");
+    set_integration(f, "acme", TENANT_A, "rt-a0");
+    start(f);
+    char number[301], name[600];
+    memset(number, 'N', 300);
+    number[300] = '\0';
+    size_t len = 0;
+    while (len < 500) { /* 250 times "é": two bytes, one character */
+        name[len++] = '\xc3';
+        name[len++] = '\xa9';
+    }
+    name[len] = '\0';
+    char *inv = keep(f, test_replace(fixture(f, "invoice_authorised.json"), "INV-0042", number));
+    inv = keep(f, test_replace(inv, "Liam Gallagher", name));
+    ts_xero_put(f->x, API "/Invoices/" INVOICE_1, inv);
+    assert_string_equal(send_event(f, TENANT_A, "INVOICE", INVOICE_1, "2026-01-12T09:00:00.001"),
+                        "done");
+    expect_int(f, 64, "%s", "SELECT CHAR_LENGTH(number) FROM invoices");
+    expect_int(f, 200, "%s", "SELECT CHAR_LENGTH(name) FROM clients");
+    expect_int(f, 400, "%s", "SELECT LENGTH(name) FROM clients");
+    ts_server_stop_clean("ctgw", &f->srv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -791,6 +820,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_budget_defers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_consent_for_two_tenants, setup, teardown),
         cmocka_unit_test_setup_teardown(test_merged_contact_moves_its_jobs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_long_texts_are_clipped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crash_between_refresh_and_store, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
