@@ -172,14 +172,9 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
                                     struct gw_verify_detail *detail)
 {
     struct gw_verify_detail scratch;
-    if (detail == NULL)
-        detail = &scratch;
-    memset(detail, 0, sizeof *detail);
-    detail->secret_index = -1;
+    detail = gw_verify_begin(detail, &scratch);
 
-    static const struct gw_headers no_headers = {NULL, 0};
-    const struct gw_headers *headers =
-        in != NULL && in->headers != NULL ? in->headers : &no_headers;
+    const struct gw_headers *headers = gw_verify_headers(in);
     /* Presence of the current header decides, as in HighLevel's SDK: when it is there the
      * legacy one is never consulted, whatever the outcome. */
     const struct scheme *order[2] = {&current, &legacy};

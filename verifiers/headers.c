@@ -2,6 +2,7 @@
  * reason names, and filling the detail it reports. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <strings.h>
 
 #include "verifiers/verifier.h"
@@ -40,6 +41,22 @@ const char *gw_verify_result_name(enum gw_verify_result r)
         return "key_unusable";
     }
     return "unknown";
+}
+
+struct gw_verify_detail *gw_verify_begin(struct gw_verify_detail *detail,
+                                         struct gw_verify_detail *scratch)
+{
+    if (detail == NULL)
+        detail = scratch;
+    memset(detail, 0, sizeof *detail);
+    detail->secret_index = -1;
+    return detail;
+}
+
+const struct gw_headers *gw_verify_headers(const struct gw_verify_input *in)
+{
+    static const struct gw_headers none = {NULL, 0};
+    return in != NULL && in->headers != NULL ? in->headers : &none;
 }
 
 void gw_verify_set_header(struct gw_verify_detail *detail, const char *name)

@@ -325,10 +325,7 @@ enum gw_verify_result gw_hmac_verify_body(const struct gw_verify_input *in,
                                           enum gw_hmac_encoding encoding, const char *what)
 {
     struct gw_verify_detail scratch;
-    if (detail == NULL)
-        detail = &scratch;
-    memset(detail, 0, sizeof *detail);
-    detail->secret_index = -1;
+    detail = gw_verify_begin(detail, &scratch);
     gw_verify_set_header(detail, header);
 
     const char *value = gw_verify_single_header(in != NULL ? in->headers : NULL, header, detail);

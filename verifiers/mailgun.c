@@ -220,15 +220,10 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
                                     struct gw_verify_detail *detail)
 {
     struct gw_verify_detail scratch;
-    if (detail == NULL)
-        detail = &scratch;
-    memset(detail, 0, sizeof *detail);
-    detail->secret_index = -1;
+    detail = gw_verify_begin(detail, &scratch);
     gw_verify_set_header(detail, CT_HEADER);
 
-    static const struct gw_headers no_headers = {NULL, 0};
-    const struct gw_headers *headers =
-        in != NULL && in->headers != NULL ? in->headers : &no_headers;
+    const struct gw_headers *headers = gw_verify_headers(in);
     size_t ct_count = gw_headers_count(headers, CT_HEADER);
     const char *ct = gw_headers_get(headers, CT_HEADER);
     if (ct_count == 0 || ct == NULL) {

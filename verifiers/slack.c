@@ -48,14 +48,9 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
                                     struct gw_verify_detail *detail)
 {
     struct gw_verify_detail scratch;
-    if (detail == NULL)
-        detail = &scratch;
-    memset(detail, 0, sizeof *detail);
-    detail->secret_index = -1;
+    detail = gw_verify_begin(detail, &scratch);
 
-    static const struct gw_headers no_headers = {NULL, 0};
-    const struct gw_headers *headers =
-        in != NULL && in->headers != NULL ? in->headers : &no_headers;
+    const struct gw_headers *headers = gw_verify_headers(in);
     const char *ts_text = gw_verify_single_header(headers, TS_HEADER, detail);
     if (ts_text == NULL)
         return GW_VERIFY_MISSING_HEADER;

@@ -398,10 +398,7 @@ enum gw_verify_result gw_sns_string_to_sign(const unsigned char *body, size_t bo
                                             size_t *out_len, struct gw_verify_detail *detail)
 {
     struct gw_verify_detail scratch;
-    if (detail == NULL)
-        detail = &scratch;
-    memset(detail, 0, sizeof *detail);
-    detail->secret_index = -1;
+    detail = gw_verify_begin(detail, &scratch);
     if (out != NULL)
         *out = NULL;
     if (out_len != NULL)
@@ -639,10 +636,7 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
                                     struct gw_verify_detail *detail)
 {
     struct gw_verify_detail scratch;
-    if (detail == NULL)
-        detail = &scratch;
-    memset(detail, 0, sizeof *detail);
-    detail->secret_index = -1;
+    detail = gw_verify_begin(detail, &scratch);
     if (in == NULL) {
         gw_verify_note(detail, "no request");
         return GW_VERIFY_MALFORMED_HEADER;

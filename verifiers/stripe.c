@@ -133,10 +133,7 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
                                     struct gw_verify_detail *detail)
 {
     struct gw_verify_detail scratch;
-    if (detail == NULL)
-        detail = &scratch;
-    memset(detail, 0, sizeof *detail);
-    detail->secret_index = -1;
+    detail = gw_verify_begin(detail, &scratch);
     gw_verify_set_header(detail, SIG_HEADER);
 
     const char *value =

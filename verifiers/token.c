@@ -87,10 +87,7 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
                                     struct gw_verify_detail *detail)
 {
     struct gw_verify_detail scratch;
-    if (detail == NULL)
-        detail = &scratch;
-    memset(detail, 0, sizeof *detail);
-    detail->secret_index = -1;
+    detail = gw_verify_begin(detail, &scratch);
 
     bool bearer = in == NULL || in->token_header == NULL;
     const char *name = bearer ? DEFAULT_HEADER : in->token_header;

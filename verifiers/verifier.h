@@ -92,6 +92,13 @@ struct gw_verifier {
                                     struct gw_verify_detail *detail);
 };
 
+/* How every verify() starts: DETAIL, or SCRATCH when the caller passed NULL, cleared and
+ * with no secret matched yet (secret_index -1). Returns the one to fill. */
+struct gw_verify_detail *gw_verify_begin(struct gw_verify_detail *detail,
+                                         struct gw_verify_detail *scratch);
+/* IN's headers, or an empty set when there is no request or it has no headers. */
+const struct gw_headers *gw_verify_headers(const struct gw_verify_input *in);
+
 /* Fill a detail's header name and its note (bounded, truncated to fit), for verifiers. */
 void gw_verify_set_header(struct gw_verify_detail *detail, const char *name);
 void gw_verify_note(struct gw_verify_detail *detail, const char *fmt, ...)
