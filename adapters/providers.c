@@ -1,6 +1,7 @@
 /* providers.c — the one table of webhook providers ctgw knows. Adding a provider means adding
  * its descriptor (in its own file once it has hooks) and one line in gw_providers[]. */
 #include "adapters/provider.h"
+#include "adapters/endpoint_keys.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -9,24 +10,13 @@
 #include "gateway/ingest.h"
 
 #define EP(field) offsetof(struct gw_endpoint_config, field)
-#define KEY_SECRETS                                                                                \
-    {                                                                                              \
-        .name = "secrets", .type = GW_CFG_SECRET_LIST, .offset = EP(secrets), .min = 1, .max = 16, \
-        .flags = GW_CFG_REQUIRED                                                                   \
-    }
-/* The replay window of schemes with a timestamp; 0 (absent) means the scheme's default. */
-#define KEY_TOLERANCE                                                                              \
-    {                                                                                              \
-        .name = "tolerance", .type = GW_CFG_DURATION, .offset = EP(tolerance_ms), .min = 1000,     \
-        .max = 86400000                                                                            \
-    }
 #define KEY_END                                                                                    \
     {                                                                                              \
         .name = NULL                                                                               \
     }
 
 /* Endpoint keys per authentication scheme (issue 4's table). */
-static const struct gw_cfg_key timestamped_keys[] = {KEY_SECRETS, KEY_TOLERANCE, KEY_END};
+static const struct gw_cfg_key timestamped_keys[] = {GW_KEY_SECRETS, GW_KEY_TOLERANCE, KEY_END};
 static const struct gw_cfg_key asana_keys[] = {
     /* Asana hands the secret over in its handshake; configured ones are for rotation. */
     {.name = "secrets", .type = GW_CFG_SECRET_LIST, .offset = EP(secrets), .min = 0, .max = 16},
@@ -51,7 +41,7 @@ static const struct gw_cfg_key sns_keys[] = {
      .min = 1,
      .max = 255},
     {.name = "ca_file", .type = GW_CFG_STRING, .offset = EP(ca_file), .min = 1, .max = 1024},
-    KEY_TOLERANCE,
+    GW_KEY_TOLERANCE,
     KEY_END,
 };
 static const struct gw_cfg_key basic_auth_keys[] = {

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "adapters/endpoint_keys.h"
 #include "adapters/provider.h"
 #include "adapters/slack_reply.h"
 #include "adapters/slack_text.h"
@@ -943,17 +944,8 @@ static const char *const stored_headers[] = {"x-slack-request-timestamp", "user-
 
 #define EP(field) offsetof(struct gw_endpoint_config, field)
 static const struct gw_cfg_key endpoint_keys[] = {
-    {.name = "secrets",
-     .type = GW_CFG_SECRET_LIST,
-     .offset = EP(secrets),
-     .min = 1,
-     .max = 16,
-     .flags = GW_CFG_REQUIRED},
-    {.name = "tolerance",
-     .type = GW_CFG_DURATION,
-     .offset = EP(tolerance_ms),
-     .min = 1000,
-     .max = 86400000},
+    GW_KEY_SECRETS,
+    GW_KEY_TOLERANCE,
     {.name = "commands",
      .type = GW_CFG_STRING_LIST,
      .offset = EP(commands),

@@ -3,17 +3,13 @@
 #ifndef CTGW_STANDARD_WEBHOOKS_COMMON_H
 #define CTGW_STANDARD_WEBHOOKS_COMMON_H
 
+#include "adapters/endpoint_keys.h"
 #include "adapters/provider.h"
 
 /* The endpoint keys both providers take: `secrets` (whsec_…, newest first) and `company`,
  * the slug of the one company the endpoint drives. Followed by the provider's own keys. */
 #define GW_SW_ENDPOINT_KEYS                                                                        \
-    {.name = "secrets",                                                                            \
-     .type = GW_CFG_SECRET_LIST,                                                                   \
-     .offset = offsetof(struct gw_endpoint_config, secrets),                                       \
-     .min = 1,                                                                                     \
-     .max = 16,                                                                                    \
-     .flags = GW_CFG_REQUIRED},                                                                    \
+    GW_KEY_SECRETS,                                                                                \
     {                                                                                              \
         .name = "company", .type = GW_CFG_SLUG,                                                    \
         .offset = offsetof(struct gw_endpoint_config, company), .flags = GW_CFG_REQUIRED           \

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "adapters/endpoint_keys.h"
 #include "adapters/provider.h"
 #include "adapters/xero_api.h"
 #include "adapters/xero_events.h"
@@ -391,12 +392,7 @@ static const char *const media_types[] = {"application/json", NULL};
 static const struct gw_cfg_key endpoint_keys[] = {
     /* Xero's webhook key: one per app, no overlap when it is regenerated; a list so the
      * old and new key can both be configured during the cut-over. */
-    {.name = "secrets",
-     .type = GW_CFG_SECRET_LIST,
-     .offset = EP(secrets),
-     .min = 1,
-     .max = 16,
-     .flags = GW_CFG_REQUIRED},
+    GW_KEY_SECRETS,
     {.name = "api_base", .type = GW_CFG_STRING, .offset = EP(api_base), .min = 8, .max = 512},
     {.name = "token_url", .type = GW_CFG_STRING, .offset = EP(token_url), .min = 8, .max = 512},
     {.name = "client_id", .type = GW_CFG_STRING, .offset = EP(client_id), .min = 1, .max = 255},
