@@ -43,7 +43,6 @@ struct gw_workers {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     bool stopping;
-    bool any_fetch;   /* some endpoint's provider fetches before applying */
     unsigned wakeups; /* commits since the workers last looked */
     struct urgent *urgent_head, *urgent_tail;
 };
@@ -71,37 +70,49 @@ static double random01(void)
 
 /* ------------------------------------------------------------------ claiming */
 
-static size_t claim_batch(struct worker *w, struct gw_db *db, uint64_t *ids, size_t max)
+/* True when the stored event's provider fetches before applying (its events go alone). */
+static bool fetches(const char *provider)
+{
+    const struct gw_provider *p = provider != NULL ? gw_provider_find(provider) : NULL;
+    return p != NULL && p->fetch != NULL;
+}
+
+/* Claims up to max events: their ids, and whether each one's provider fetches first. */
+static size_t claim_batch(struct worker *w, struct gw_db *db, uint64_t *ids, bool *fetch,
+                          size_t max)
 {
     size_t n = 0;
     if (gw_db_begin(db) != 0)
         return 0;
     struct gw_db_value lim[] = {GW_DB_INT(max)};
-    struct gw_db_rows *rows =
-        gw_db_query(db,
-                    "SELECT id FROM webhook_events FORCE INDEX (ix_webhook_events_claim) "
-                    "WHERE status = 'pending' "
-                    "AND next_attempt_at <= NOW(3) ORDER BY next_attempt_at "
-                    "LIMIT ? FOR UPDATE SKIP LOCKED",
-                    lim, 1, max);
+    struct gw_db_rows *rows = gw_db_query(db,
+                                          "SELECT id, provider FROM webhook_events FORCE INDEX "
+                                          "(ix_webhook_events_claim) WHERE status = 'pending' "
+                                          "AND next_attempt_at <= NOW(3) ORDER BY next_attempt_at "
+                                          "LIMIT ? FOR UPDATE SKIP LOCKED",
+                                          lim, 1, max);
     if (rows == NULL)
         goto fail;
-    for (size_t i = 0; i < gw_db_rows_count(rows) && n < max; i++)
+    for (size_t i = 0; i < gw_db_rows_count(rows) && n < max; i++) {
+        fetch[n] = fetches(gw_db_rows_text(rows, i, 1, NULL));
         ids[n++] = (uint64_t)gw_db_rows_int(rows, i, 0, 0);
+    }
     gw_db_rows_free(rows);
     if (n < max) {
         /* Leases that ran out: a ctgw died mid-work, or a worker hung past its lease. */
         struct gw_db_value lim2[] = {GW_DB_INT(max - n)};
         rows = gw_db_query(db,
-                           "SELECT id FROM webhook_events FORCE INDEX (ix_webhook_events_claim) "
-                           "WHERE status = 'processing' AND "
+                           "SELECT id, provider FROM webhook_events FORCE INDEX "
+                           "(ix_webhook_events_claim) WHERE status = 'processing' AND "
                            "next_attempt_at < NOW(3) AND lease_expires_at < NOW(3) LIMIT ? "
                            "FOR UPDATE SKIP LOCKED",
                            lim2, 1, max - n);
         if (rows == NULL)
             goto fail;
-        for (size_t i = 0; i < gw_db_rows_count(rows) && n < max; i++)
+        for (size_t i = 0; i < gw_db_rows_count(rows) && n < max; i++) {
+            fetch[n] = fetches(gw_db_rows_text(rows, i, 1, NULL));
             ids[n++] = (uint64_t)gw_db_rows_int(rows, i, 0, 0);
+        }
         gw_db_rows_free(rows);
     }
     if (n > 0) {
@@ -488,12 +499,13 @@ abandon:
     return false;
 }
 
-/* Applies one claimed event on its own. A provider with fetch() gets its resource first,
- * outside any transaction; the lease keeps other workers off the event meanwhile. */
-static void apply_claimed(struct worker *w, struct gw_db *db, uint64_t id)
+/* Applies one claimed event on its own. A provider with fetch() (`fetch`, as the claim read
+ * it) gets its resource first, outside any transaction; the lease keeps other workers off
+ * the event meanwhile. */
+static void apply_claimed(struct worker *w, struct gw_db *db, uint64_t id, bool fetch)
 {
     char *fetched = NULL;
-    if (w->pool->any_fetch) {
+    if (fetch) {
         struct gw_db_value p[] = {GW_DB_INT(id), GW_DB_TEXT(w->owner)};
         struct gw_db_rows *row =
             gw_db_query(db,
@@ -634,11 +646,20 @@ static void *worker_main(void *arg)
                     handle_urgent(w, db, urgent[i]);
             claimed = n_urgent;
         } else {
-            uint64_t ids[CLAIM_BATCH];
-            claimed = claim_batch(w, db, ids, CLAIM_BATCH);
-            if (claimed > 0 && !apply_batch(w, db, ids, claimed, NULL))
-                for (size_t i = 0; i < claimed; i++)
-                    apply_claimed(w, db, ids[i]);
+            uint64_t ids[CLAIM_BATCH], together[CLAIM_BATCH];
+            bool fetch[CLAIM_BATCH];
+            size_t n_together = 0;
+            claimed = claim_batch(w, db, ids, fetch, CLAIM_BATCH);
+            /* Events that fetch first go alone; the rest in one transaction. */
+            for (size_t i = 0; i < claimed; i++) {
+                if (fetch[i])
+                    apply_claimed(w, db, ids[i], true);
+                else
+                    together[n_together++] = ids[i];
+            }
+            if (n_together > 0 && !apply_batch(w, db, together, n_together, NULL))
+                for (size_t i = 0; i < n_together; i++)
+                    apply_claimed(w, db, together[i], false);
             if (w->index == 0 && time(NULL) - last_status >= STATUS_EVERY_S) {
                 refresh_status_counts(db);
                 last_status = time(NULL);
@@ -701,8 +722,6 @@ struct gw_workers *gw_workers_start(const struct gw_config *cfg, struct gw_db_po
     w->db = pool;
     w->ingest = ingest;
     w->n = cfg->workers.threads;
-    for (size_t i = 0; i < cfg->n_endpoints; i++)
-        w->any_fetch = w->any_fetch || cfg->endpoints[i].provider->fetch != NULL;
     w->threads = calloc(w->n ? w->n : 1, sizeof(struct worker));
     if (w->threads == NULL) {
         free(w);
