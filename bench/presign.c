@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/bench_args.h"
 #include "config/config.h"
 #include "verifiers/standard_webhooks.h"
 
@@ -18,7 +19,6 @@
  * trailing spaces (JSON whitespace, signed like the rest) to the same width. The body holds
  * no tab and no newline. */
 
-#define SECRET_MAX    1024
 #define DEFAULT_WIDTH 320
 #define WIDTH_MAX     4096
 
@@ -46,28 +46,6 @@ static int usage(void)
     return 2;
 }
 
-/* Reads the secret as the config loader does for `file:PATH`: one trailing newline dropped. */
-static int read_secret(const char *path, char *buf, size_t cap, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        fprintf(stderr, "presign: %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    size_t n = fread(buf, 1, cap - 1, f);
-    int bad = ferror(f) || !feof(f);
-    fclose(f);
-    if (bad) {
-        fprintf(stderr, "presign: %s: unreadable or longer than %zu bytes\n", path, cap - 2);
-        return -1;
-    }
-    if (n > 0 && buf[n - 1] == '\n')
-        n--;
-    buf[n] = '\0';
-    *len = n;
-    return 0;
-}
-
 /* A realistic job.create body of about 300 bytes, every event's a little different, padded
  * with spaces to `width`. Returns -1 when the JSON does not fit. */
 static int make_body(uint64_t i, char *out, size_t width)
@@ -89,17 +67,6 @@ static int make_body(uint64_t i, char *out, size_t width)
     return 0;
 }
 
-static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-    char *end = NULL;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || s[0] == '-' || v < min || v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     const char *secret_path = NULL, *prefix = NULL, *out_path = NULL;
@@ -117,15 +84,15 @@ int main(int argc, char **argv)
             out_path = optarg;
             break;
         case 'n':
-            if (parse_u64(optarg, 1, 999999999, &count) != 0)
+            if (bench_parse_u64(optarg, 1, 999999999, &count) != 0)
                 return usage();
             break;
         case 'w':
-            if (parse_u64(optarg, 64, WIDTH_MAX, &width) != 0)
+            if (bench_parse_u64(optarg, 64, WIDTH_MAX, &width) != 0)
                 return usage();
             break;
         case 't': /* 10 digits keep every line the same length */
-            if (parse_u64(optarg, 1000000000, 9999999999, &ts) != 0)
+            if (bench_parse_u64(optarg, 1000000000, 9999999999, &ts) != 0)
                 return usage();
             break;
         default:
@@ -136,11 +103,9 @@ int main(int argc, char **argv)
         strlen(prefix) > 200 || strpbrk(prefix, " \t\r\n") != NULL)
         return usage();
 
-    char secret_buf[SECRET_MAX];
-    size_t secret_len = 0;
-    if (read_secret(secret_path, secret_buf, sizeof(secret_buf), &secret_len) != 0)
+    struct gw_secret secret = {0};
+    if (bench_load_secret("presign", secret_path, &secret) != 0)
         return 1;
-    struct gw_secret secret = {.data = secret_buf, .len = secret_len};
 
     FILE *out = fopen(out_path, "wb");
     if (out == NULL) {
@@ -166,7 +131,7 @@ int main(int argc, char **argv)
             fprintf(out, "%s\t%" PRIu64 "\t%s\t%s\n", id, ts, sig, body);
         }
     }
-    explicit_bzero(secret_buf, sizeof(secret_buf));
+    gw_secret_wipe(&secret);
     if (fclose(out) != 0 && rc == 0) {
         fprintf(stderr, "presign: writing %s: %s\n", out_path, strerror(errno));
         rc = 1;

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/bench_args.h"
 #include "config/config.h"
 #include "verifiers/slack.h"
 
@@ -18,9 +19,8 @@
  * RESPONSE_URL_BASE. The body is a form like Slack's, from team T0DEMO0001 and user
  * U0DEMOADM (the demo admin of config/dev-seed.sql); it holds no tab and no newline. */
 
-#define SECRET_MAX 1024
-#define FILES_MAX  64
-#define BODY_MAX   2048
+#define FILES_MAX 64
+#define BODY_MAX  2048
 
 static int usage(void)
 {
@@ -31,39 +31,6 @@ static int usage(void)
             "  writes OUT_PREFIX.0 .. OUT_PREFIX.(FILES-1); `show` refs cycle through\n"
             "  CT-000001 .. CT-(JOBS, default 100); the timestamp is now.\n");
     return 2;
-}
-
-/* Reads the secret as the config loader does for `file:PATH`: one trailing newline dropped. */
-static int read_secret(const char *path, char *buf, size_t cap, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        fprintf(stderr, "presign_slack: %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    size_t n = fread(buf, 1, cap - 1, f);
-    int bad = ferror(f) || !feof(f);
-    fclose(f);
-    if (bad) {
-        fprintf(stderr, "presign_slack: %s: unreadable or longer than %zu bytes\n", path, cap - 2);
-        return -1;
-    }
-    if (n > 0 && buf[n - 1] == '\n')
-        n--;
-    buf[n] = '\0';
-    *len = n;
-    return 0;
-}
-
-static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-    char *end = NULL;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || s[0] == '-' || v < min || v > max)
-        return -1;
-    *out = v;
-    return 0;
 }
 
 /* Form-encodes SRC as Slack does: unreserved characters kept, space as '+', the rest %XX. */
@@ -112,19 +79,19 @@ int main(int argc, char **argv)
             out_prefix = optarg;
             break;
         case 'n':
-            if (parse_u64(optarg, 1, 999999999, &count) != 0)
+            if (bench_parse_u64(optarg, 1, 999999999, &count) != 0)
                 return usage();
             break;
         case 'k':
-            if (parse_u64(optarg, 1, FILES_MAX, &files) != 0)
+            if (bench_parse_u64(optarg, 1, FILES_MAX, &files) != 0)
                 return usage();
             break;
         case 'j':
-            if (parse_u64(optarg, 1, 999999, &njobs) != 0)
+            if (bench_parse_u64(optarg, 1, 999999, &njobs) != 0)
                 return usage();
             break;
         case 't':
-            if (parse_u64(optarg, 1000000000, 9999999999, &ts) != 0)
+            if (bench_parse_u64(optarg, 1000000000, 9999999999, &ts) != 0)
                 return usage();
             break;
         default:
@@ -137,11 +104,9 @@ int main(int argc, char **argv)
         strpbrk(prefix, " \t\r\n&=%+") != NULL || strpbrk(url_base, " \t\r\n") != NULL)
         return usage();
 
-    char secret_buf[SECRET_MAX];
-    size_t secret_len = 0;
-    if (read_secret(secret_path, secret_buf, sizeof(secret_buf), &secret_len) != 0)
+    struct gw_secret secret = {0};
+    if (bench_load_secret("presign_slack", secret_path, &secret) != 0)
         return 1;
-    struct gw_secret secret = {.data = secret_buf, .len = secret_len};
 
     FILE *out[FILES_MAX] = {NULL};
     int rc = 0;
@@ -188,7 +153,7 @@ int main(int argc, char **argv)
             fprintf(out[k], "%c\t%" PRIu64 "\t%s\t%s\n", is_new ? 'n' : 's', ts, sig, body);
         }
     }
-    explicit_bzero(secret_buf, sizeof(secret_buf));
+    gw_secret_wipe(&secret);
     for (uint64_t k = 0; k < files; k++) {
         if (out[k] != NULL && fclose(out[k]) != 0 && rc == 0) {
             fprintf(stderr, "presign_slack: writing %s.%" PRIu64 ": %s\n", out_prefix, k,
