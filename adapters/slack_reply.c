@@ -1,8 +1,6 @@
 /* slack_reply.c — the response_url client of the Slack provider (libcurl, worker threads). */
 #include "adapters/slack_reply.h"
 
-#include <arpa/inet.h>
-#include <curl/curl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,32 +17,11 @@
 
 bool gw_slack_reply_url_allowed(const char *url, char *const *hosts, size_t n_hosts)
 {
+    static const char *const slack[] = {DEFAULT_HOST};
     if (url == NULL || strlen(url) > URL_MAX)
         return false;
-    CURLU *u = curl_url();
-    if (u == NULL)
-        return false;
-    char *scheme = NULL, *host = NULL, *user = NULL;
-    bool ok = false;
-    if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_NO_USER) {
-        bool listed = false;
-        if (n_hosts == 0)
-            listed = strcasecmp(host, DEFAULT_HOST) == 0;
-        for (size_t i = 0; i < n_hosts && !listed; i++)
-            listed = strcasecmp(host, hosts[i]) == 0;
-        if (listed && strcmp(scheme, "https") == 0)
-            ok = true;
-        else if (listed && strcmp(scheme, "http") == 0)
-            ok = gw_http_host_is_loopback(host);
-    }
-    curl_free(scheme);
-    curl_free(host);
-    curl_free(user);
-    curl_url_cleanup(u);
-    return ok;
+    return n_hosts == 0 ? gw_http_url_allowed_to(url, slack, 1)
+                        : gw_http_url_allowed_to(url, (const char *const *)hosts, n_hosts);
 }
 
 /* Posts per response_url: a small table, each slot the URL's hash, when its window started,
@@ -89,56 +66,33 @@ bool gw_slack_reply_take(const char *url, time_t invoked_at, time_t now)
     return ok;
 }
 
-static size_t discard(char *ptr, size_t size, size_t n, void *ud)
-{
-    (void)ptr;
-    (void)ud;
-    return size * n;
-}
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static void curl_init_once(void)
-{
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 int gw_slack_reply_post(const char *url, const char *json, char *why, size_t why_len)
 {
     static const long backoff_ms[TRIES - 1] = {250, 1000};
-    pthread_once(&curl_once, curl_init_once);
+    static const char *const headers[] = {"Content-Type: application/json", NULL};
     snprintf(why, why_len, "not sent");
     for (int attempt = 0; attempt < TRIES; attempt++) {
         if (attempt > 0) {
-            struct timespec ts = {0, backoff_ms[attempt - 1] * 1000000L};
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec = ts.tv_nsec / 1000000000L;
-                ts.tv_nsec %= 1000000000L;
-            }
+            struct timespec ts = {backoff_ms[attempt - 1] / 1000,
+                                  (backoff_ms[attempt - 1] % 1000) * 1000000L};
             nanosleep(&ts, NULL);
         }
-        CURL *c = curl_easy_init();
-        if (c == NULL) {
-            snprintf(why, why_len, "out of memory");
-            return -1;
-        }
-        struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
-        curl_easy_setopt(c, CURLOPT_URL, url);
-        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,http");
-        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
-        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(json));
-        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
-        CURLcode rc = curl_easy_perform(c);
-        long status = 0;
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-        curl_slist_free_all(hdr);
-        curl_easy_cleanup(c);
-        if (rc != CURLE_OK) {
-            snprintf(why, why_len, "%s", curl_easy_strerror(rc));
+        struct gw_http_call call = {.method = "POST",
+                                    .url = url,
+                                    .headers = headers,
+                                    .body = json,
+                                    .body_len = strlen(json),
+                                    .connect_timeout_ms = 3000,
+                                    .timeout_ms = 10000,
+                                    .max_answer = 64 * 1024};
+        struct gw_http_answer a;
+        int rc = gw_http_perform(&call, &a);
+        long status = a.status;
+        gw_http_answer_free(&a);
+        if (rc != 0 && !a.too_large) {
+            snprintf(why, why_len, "%s", a.error);
+            if (a.refused)
+                return -1;
             continue; /* network error: try again */
         }
         if (status >= 200 && status < 300)

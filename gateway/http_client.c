@@ -39,7 +39,8 @@ bool gw_http_host_is_loopback(const char *host)
     return false;
 }
 
-bool gw_http_url_allowed(const char *url)
+/* The URL rule, with the host also in HOSTS when HOSTS is not NULL. */
+static bool url_allowed(const char *url, const char *const *hosts, size_t n_hosts)
 {
     if (url == NULL || strlen(url) > URL_MAX)
         return false;
@@ -52,14 +53,28 @@ bool gw_http_url_allowed(const char *url)
     if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
         curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
         curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_NO_USER)
-        ok = strcmp(scheme, "https") == 0 ||
-             (strcmp(scheme, "http") == 0 && gw_http_host_is_loopback(host));
+        curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_NO_USER) {
+        bool listed = hosts == NULL;
+        for (size_t i = 0; i < n_hosts && !listed; i++)
+            listed = strcasecmp(host, hosts[i]) == 0;
+        ok = listed && (strcmp(scheme, "https") == 0 ||
+                        (strcmp(scheme, "http") == 0 && gw_http_host_is_loopback(host)));
+    }
     curl_free(scheme);
     curl_free(host);
     curl_free(user);
     curl_url_cleanup(u);
     return ok;
+}
+
+bool gw_http_url_allowed(const char *url)
+{
+    return url_allowed(url, NULL, 0);
+}
+
+bool gw_http_url_allowed_to(const char *url, const char *const *hosts, size_t n_hosts)
+{
+    return hosts != NULL && url_allowed(url, hosts, n_hosts);
 }
 
 struct sink {

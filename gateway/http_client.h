@@ -32,8 +32,12 @@ struct gw_http_answer {
  * address: 127.0.0.0/8 or ::1. Names, "localhost" included, are not. */
 bool gw_http_host_is_loopback(const char *host);
 
-/* True for https URLs, and http URLs whose host is a loopback address (tests). */
+/* True for https URLs, and http URLs whose host is a loopback address (tests); never with
+ * user info in the URL. */
 bool gw_http_url_allowed(const char *url);
+
+/* The same, and the host is one of HOSTS (exact, case-insensitive). */
+bool gw_http_url_allowed_to(const char *url, const char *const *hosts, size_t n_hosts);
 
 /* Performs the call. 0 when an HTTP answer arrived (any status), -1 otherwise (a->error).
  * Free the answer with gw_http_answer_free. Never follows redirects. */
