@@ -114,28 +114,6 @@ static const char *text_of(const cJSON *o, const char *key)
     return cJSON_IsString(v) && v->valuestring[0] != '\0' ? v->valuestring : NULL;
 }
 
-/* A display text cut to what its column holds (max_chars characters, never inside a UTF-8
- * sequence): Xero allows longer invoice numbers (255) and names than CanTicket shows, and a
- * long one must not fail the whole invoice. NULL stays NULL. */
-static const char *clip(const char *s, size_t max_chars, char *buf, size_t cap)
-{
-    if (s == NULL)
-        return NULL;
-    size_t i = 0, chars = 0;
-    while (s[i] != '\0' && chars < max_chars && i < cap - 4) {
-        size_t k = 1;
-        while ((s[i + k] & 0xC0) == 0x80 && k < 4)
-            k++;
-        i += k;
-        chars++;
-    }
-    if (s[i] == '\0')
-        return s;
-    memcpy(buf, s, i);
-    buf[i] = '\0';
-    return buf;
-}
-
 static double number_of(const cJSON *o, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
@@ -199,10 +177,9 @@ static enum gw_apply_rc apply_contact(struct gw_apply *ctx, const cJSON *c)
         phone = phone_buf;
     }
     const char *status = text_of(c, "ContactStatus");
-    char name_buf[200 * 4 + 4];
     struct gw_accounting_contact x = {
         .contact_id = text_of(c, "ContactID"),
-        .name = clip(text_of(c, "Name"), 200, name_buf, sizeof(name_buf)),
+        .name = text_of(c, "Name"),
         .email = text_of(c, "EmailAddress"),
         .phone = phone,
         .archived = status != NULL && strcmp(status, "ACTIVE") != 0,
@@ -281,8 +258,7 @@ static enum gw_apply_rc apply_invoice(struct gw_apply *ctx, const cJSON *inv)
     bool has_due_date = due_text != NULL && gw_xero_date_ymd(due_text, due_date);
     const char *type = text_of(inv, "Type");
     const char *status = text_of(inv, "Status");
-    char number_buf[64 * 4 + 4], reference_buf[255 * 4 + 4], name_buf[200 * 4 + 4];
-    const char *number = clip(text_of(inv, "InvoiceNumber"), 64, number_buf, sizeof(number_buf));
+    const char *number = text_of(inv, "InvoiceNumber");
     const char *invoice_id = text_of(inv, "InvoiceID");
     if (type == NULL || status == NULL) {
         snprintf(ctx->error, sizeof(ctx->error), "xero invoice %s has no Type or Status",
@@ -293,7 +269,7 @@ static enum gw_apply_rc apply_invoice(struct gw_apply *ctx, const cJSON *inv)
     const cJSON *contact = cJSON_GetObjectItemCaseSensitive(inv, "Contact");
     const char *contact_id = text_of(contact, "ContactID");
     if (contact_id != NULL) {
-        const char *name = clip(text_of(contact, "Name"), 200, name_buf, sizeof(name_buf));
+        const char *name = text_of(contact, "Name");
         enum gw_apply_rc rc =
             core_result(ctx, gw_client_for_contact(&ctx->core, contact_id, name ? name : contact_id,
                                                    &client_id));
@@ -303,7 +279,7 @@ static enum gw_apply_rc apply_invoice(struct gw_apply *ctx, const cJSON *inv)
     struct gw_invoice_in in = {
         .invoice_id = invoice_id,
         .number = number,
-        .reference = clip(text_of(inv, "Reference"), 255, reference_buf, sizeof(reference_buf)),
+        .reference = text_of(inv, "Reference"),
         .type = type,
         .status = status,
         .currency = text_of(inv, "CurrencyCode"),

@@ -40,6 +40,29 @@ static bool fits(const char *s, size_t max_chars)
     return gw_text_utf8_chars(s, strlen(s), &chars) && chars <= max_chars;
 }
 
+/* A display text cut to what its column holds (max_chars characters, never inside a UTF-8
+ * sequence), into buf when it must be cut: accounting systems allow longer invoice numbers
+ * (Xero: 255) and names than these columns, and a long one must not fail the invoice. Ids
+ * are never cut. NULL stays NULL. */
+static const char *clip(const char *s, size_t max_chars, char *buf, size_t cap)
+{
+    if (s == NULL)
+        return NULL;
+    size_t i = 0, chars = 0;
+    while (s[i] != '\0' && chars < max_chars && i < cap - 4) {
+        size_t k = 1;
+        while ((s[i + k] & 0xC0) == 0x80 && k < 4)
+            k++;
+        i += k;
+        chars++;
+    }
+    if (s[i] == '\0')
+        return s;
+    memcpy(buf, s, i);
+    buf[i] = '\0';
+    return buf;
+}
+
 static struct gw_db_value opt_text(const char *s)
 {
     return s != NULL && *s != '\0' ? GW_DB_TEXT(s) : GW_DB_NULL;
@@ -88,6 +111,8 @@ enum gw_core_rc gw_client_for_contact(struct gw_core_ctx *c, const char *contact
         return GW_CORE_INVALID;
     if (*contact_id == '\0' || !fits(contact_id, CONTACT_ID_CHARS))
         return gw_core_fail(c, GW_CORE_INVALID, "contact id is empty or too long");
+    char name_buf[NAME_CHARS * 4 + 4];
+    name = clip(name, NAME_CHARS, name_buf, sizeof(name_buf));
     if (name == NULL || *name == '\0' || !fits(name, NAME_CHARS))
         return gw_core_fail(c, GW_CORE_INVALID, "contact %s has no usable name", contact_id);
     /* One statement: the unique key (company_id, xero_contact_id) decides between two
@@ -131,7 +156,9 @@ enum gw_core_rc gw_client_sync_contact(struct gw_core_ctx *c, const struct gw_ac
     *changed = false;
     if (x->contact_id == NULL || *x->contact_id == '\0' || !fits(x->contact_id, CONTACT_ID_CHARS))
         return gw_core_fail(c, GW_CORE_INVALID, "contact id is empty or too long");
-    if (x->name == NULL || *x->name == '\0' || !fits(x->name, NAME_CHARS))
+    char name_buf[NAME_CHARS * 4 + 4];
+    const char *name = clip(x->name, NAME_CHARS, name_buf, sizeof(name_buf));
+    if (name == NULL || *name == '\0' || !fits(name, NAME_CHARS))
         return gw_core_fail(c, GW_CORE_INVALID, "contact %s has no usable name", x->contact_id);
     const char *email = x->email;
     if (email != NULL && (*email == '\0' || strlen(email) > EMAIL_BYTES ||
@@ -150,7 +177,7 @@ enum gw_core_rc gw_client_sync_contact(struct gw_core_ctx *c, const struct gw_ac
     if (*client_id != 0 && x->updated_ms != 0 && stored_ms >= x->updated_ms)
         return GW_CORE_OK; /* what we have is as new or newer: an out-of-order delivery */
     struct gw_db_value p[] = {
-        GW_DB_TEXT(x->name),       opt_text(email),          opt_text(phone),
+        GW_DB_TEXT(name),          opt_text(email),          opt_text(phone),
         GW_DB_INT(x->archived),    GW_DB_INT(x->updated_ms), GW_DB_INT(c->company_id),
         GW_DB_TEXT(x->contact_id),
     };
@@ -233,7 +260,11 @@ enum gw_core_rc gw_invoice_sync(struct gw_core_ctx *c, const struct gw_invoice_i
         in->status == NULL || *in->status == '\0' || !fits(in->status, STATUS_CHARS))
         return gw_core_fail(c, GW_CORE_INVALID, "invoice %s has no usable type or status",
                             in->invoice_id);
-    if (!fits(in->number, NUMBER_CHARS) || !fits(in->reference, REFERENCE_CHARS))
+    char number_buf[NUMBER_CHARS * 4 + 4], reference_buf[REFERENCE_CHARS * 4 + 4];
+    const char *number = clip(in->number, NUMBER_CHARS, number_buf, sizeof(number_buf));
+    const char *reference =
+        clip(in->reference, REFERENCE_CHARS, reference_buf, sizeof(reference_buf));
+    if (!fits(number, NUMBER_CHARS) || !fits(reference, REFERENCE_CHARS))
         return gw_core_fail(c, GW_CORE_INVALID, "invoice %s: number or reference too long",
                             in->invoice_id);
     if (in->currency != NULL && strlen(in->currency) != 3)
@@ -257,7 +288,7 @@ enum gw_core_rc gw_invoice_sync(struct gw_core_ctx *c, const struct gw_invoice_i
     if (*invoice_id != 0 && in->updated_ms != 0 && stored_ms >= in->updated_ms)
         return GW_CORE_OK;
     struct gw_db_value p[] = {
-        opt_text(in->number),      opt_text(in->reference),
+        opt_text(number),          opt_text(reference),
         GW_DB_TEXT(in->type),      GW_DB_TEXT(in->status),
         opt_text(in->currency),    opt_text(in->total),
         opt_text(in->amount_due),  opt_text(in->amount_paid),

@@ -14,7 +14,7 @@
  * (milliseconds since the epoch, UTC); 0 when unknown. */
 struct gw_accounting_contact {
     const char *contact_id; /* required: Xero's ContactID */
-    const char *name;       /* required for a new client, 1..200 characters */
+    const char *name;       /* required; cut to the column's 200 characters */
     const char *email;      /* may be NULL */
     const char *phone;      /* may be NULL */
     bool archived;          /* the client is then soft-deleted (deleted_at) */
@@ -40,8 +40,8 @@ enum gw_core_rc gw_client_merge(struct gw_core_ctx *c, uint64_t from, uint64_t t
                                 long long *users_left);
 
 struct gw_invoice_in {
-    const char *invoice_id; /* required: Xero's InvoiceID */
-    const char *number, *reference;
+    const char *invoice_id;                       /* required: Xero's InvoiceID */
+    const char *number, *reference;               /* cut to their columns (64, 255 characters) */
     const char *type;                             /* ACCREC, ACCPAY, ... (1..16 characters) */
     const char *status;                           /* DRAFT, AUTHORISED, PAID, ... */
     const char *currency;                         /* ISO 4217 or NULL */
