@@ -12,7 +12,7 @@
 #include "adapters/provider.h"
 #include "adapters/standard_webhooks_common.h"
 #include "config/config.h"
-#include "gateway/text.h"
+#include "gateway/base/text.h"
 #include "verifiers/standard_webhooks.h"
 
 #define NAME_CHARS    200

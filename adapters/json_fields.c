@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "gateway/text.h"
+#include "gateway/base/text.h"
 
 enum gw_field_rc gw_json_text(const cJSON *obj, const char *key, size_t max_chars, const char **out)
 {

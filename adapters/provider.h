@@ -21,7 +21,7 @@
 #include <time.h>
 
 #include "config/config_keys.h"
-#include "gateway/jobs.h"
+#include "gateway/core/jobs.h"
 #include "verifiers/verifier.h"
 
 struct gw_endpoint_config;

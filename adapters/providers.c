@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "config/config.h"
-#include "gateway/ingest.h"
+#include "gateway/pipeline/ingest.h"
 
 #define EP(field) offsetof(struct gw_endpoint_config, field)
 #define KEY_END                                                                                    \

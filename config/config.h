@@ -9,8 +9,9 @@
 
 struct gw_provider;
 
-enum gw_log_level { GW_LOG_DEBUG, GW_LOG_INFO, GW_LOG_WARN, GW_LOG_ERROR };
-enum gw_log_format { GW_LOG_FORMAT_JSON, GW_LOG_FORMAT_TEXT };
+/* `log:` settings; the logger (gateway/base/log.h) has its own enums, mapped by main.c. */
+enum gw_cfg_log_level { GW_CFG_LOG_DEBUG, GW_CFG_LOG_INFO, GW_CFG_LOG_WARN, GW_CFG_LOG_ERROR };
+enum gw_cfg_log_format { GW_CFG_LOG_FORMAT_JSON, GW_CFG_LOG_FORMAT_TEXT };
 
 /* Bytes resolved from `${NAME}` or `file:PATH`. `data` is NUL-terminated for convenience
  * but may also contain NUL bytes: `len` is authoritative. Owned by the config. */
@@ -80,8 +81,8 @@ struct gw_workers_config {
 };
 
 struct gw_log_config {
-    enum gw_log_level level;   /* default info */
-    enum gw_log_format format; /* default json */
+    enum gw_cfg_log_level level;   /* default info */
+    enum gw_cfg_log_format format; /* default json */
 };
 
 /* One `endpoints:` entry. Keys beyond id/provider/max_body are allowed per provider by the

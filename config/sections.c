@@ -8,7 +8,7 @@
 
 #include "config/config.h"
 #include "config/walk.h"
-#include "gateway/credentials.h"
+#include "gateway/core/credentials.h"
 
 #define KiB       (1024ull)
 #define MiB       (1024ull * 1024ull)
@@ -21,8 +21,9 @@
     }
 
 /* CHOICE keys store an int into enum fields. */
-_Static_assert(sizeof(enum gw_log_level) == sizeof(int), "enum gw_log_level is not an int");
-_Static_assert(sizeof(enum gw_log_format) == sizeof(int), "enum gw_log_format is not an int");
+_Static_assert(sizeof(enum gw_cfg_log_level) == sizeof(int), "enum gw_cfg_log_level is not an int");
+_Static_assert(sizeof(enum gw_cfg_log_format) == sizeof(int),
+               "enum gw_cfg_log_format is not an int");
 /* SECRET_LIST keys find their count right after the pointer. */
 _Static_assert(offsetof(struct gw_endpoint_config, n_secrets) ==
                    offsetof(struct gw_endpoint_config, secrets) + sizeof(struct gw_secret *),
@@ -31,15 +32,15 @@ _Static_assert(offsetof(struct gw_endpoint_config, n_secrets) ==
 static const struct gw_cfg_choice tls_versions[] = {{"1.2", 12}, {"1.3", 13}, {NULL, 0}};
 
 static const struct gw_cfg_choice log_levels[] = {
-    {"debug", GW_LOG_DEBUG},
-    {"info", GW_LOG_INFO},
-    {"warn", GW_LOG_WARN},
-    {"error", GW_LOG_ERROR},
+    {"debug", GW_CFG_LOG_DEBUG},
+    {"info", GW_CFG_LOG_INFO},
+    {"warn", GW_CFG_LOG_WARN},
+    {"error", GW_CFG_LOG_ERROR},
     {NULL, 0},
 };
 
 static const struct gw_cfg_choice log_formats[] = {
-    {"json", GW_LOG_FORMAT_JSON}, {"text", GW_LOG_FORMAT_TEXT}, {NULL, 0}};
+    {"json", GW_CFG_LOG_FORMAT_JSON}, {"text", GW_CFG_LOG_FORMAT_TEXT}, {NULL, 0}};
 
 #define TLS(f) offsetof(struct gw_tls_config, f)
 static const struct gw_cfg_key tls_keys[] = {
@@ -213,12 +214,12 @@ static const struct gw_cfg_key log_keys[] = {
     {.name = "level",
      .type = GW_CFG_CHOICE,
      .offset = LOG(level),
-     .def = GW_LOG_INFO,
+     .def = GW_CFG_LOG_INFO,
      .choices = log_levels},
     {.name = "format",
      .type = GW_CFG_CHOICE,
      .offset = LOG(format),
-     .def = GW_LOG_FORMAT_JSON,
+     .def = GW_CFG_LOG_FORMAT_JSON,
      .choices = log_formats},
     END,
 };

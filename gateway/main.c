@@ -6,13 +6,13 @@
 #include <string.h>
 
 #include "config/config.h"
-#include "gateway/cli_integration.h"
-#include "gateway/cli_verify.h"
-#include "gateway/db.h"
-#include "gateway/log.h"
-#include "gateway/migrate.h"
-#include "gateway/migrations.h"
-#include "gateway/server.h"
+#include "gateway/cli/integration.h"
+#include "gateway/cli/verify.h"
+#include "gateway/db/db.h"
+#include "gateway/base/log.h"
+#include "gateway/db/migrate.h"
+#include "gateway/db/migrations.h"
+#include "gateway/pipeline/pipeline.h"
 
 #ifndef CTGW_VERSION
 #define CTGW_VERSION "dev"
@@ -49,6 +49,21 @@ static void register_secret(const struct gw_secret *secret, void *ud)
 }
 
 /* Loads the config, printing every error as FILE:LINE: message. NULL when invalid. */
+static enum gw_log_level log_level_of(enum gw_cfg_log_level level)
+{
+    switch (level) {
+    case GW_CFG_LOG_DEBUG:
+        return GW_LOG_DEBUG;
+    case GW_CFG_LOG_WARN:
+        return GW_LOG_WARN;
+    case GW_CFG_LOG_ERROR:
+        return GW_LOG_ERROR;
+    case GW_CFG_LOG_INFO:
+        break;
+    }
+    return GW_LOG_INFO;
+}
+
 static struct gw_config *load_config(const char *path)
 {
     struct gw_config_errors errs = {0};
@@ -57,7 +72,9 @@ static struct gw_config *load_config(const char *path)
         fprintf(stderr, "%s\n", errs.lines[i]);
     gw_config_errors_finish(&errs);
     if (cfg != NULL) {
-        gw_log_configure(cfg->log.level, cfg->log.format);
+        gw_log_configure(log_level_of(cfg->log.level), cfg->log.format == GW_CFG_LOG_FORMAT_TEXT
+                                                           ? GW_LOG_FORMAT_TEXT
+                                                           : GW_LOG_FORMAT_JSON);
         gw_config_each_secret(cfg, register_secret, NULL);
     }
     return cfg;
@@ -203,7 +220,7 @@ int main(int argc, char **argv)
         gw_config_destroy(cfg);
         return 1;
     }
-    int rc = strcmp(command, "serve") == 0   ? gw_serve(cfg)
+    int rc = strcmp(command, "serve") == 0   ? gw_serve(cfg, &gw_pipeline_app)
              : strcmp(command, "rekey") == 0 ? gw_rekey(cfg, stdout, stderr)
                                              : cmd_migrate(cfg);
     gw_db_library_end();

@@ -2,7 +2,7 @@
  * --request` (gateway/captured_request.h). Input: the file. */
 #include <string.h>
 
-#include "gateway/captured_request.h"
+#include "gateway/cli/captured_request.h"
 #include "tests/fuzz/fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

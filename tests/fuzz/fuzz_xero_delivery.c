@@ -5,7 +5,7 @@
 #include <ctype.h>
 #include <string.h>
 
-#include "adapters/xero_events.h"
+#include "adapters/xero/events.h"
 #include "tests/fuzz/fuzz.h"
 
 #define MAX_EVENTS 64

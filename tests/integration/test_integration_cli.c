@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "config/config.h"
-#include "gateway/credentials.h"
+#include "gateway/core/credentials.h"
 #include "tests/support/db.h"
 #include "tests/support/files.h"
 #include "tests/support/proc.h"

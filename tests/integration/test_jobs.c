@@ -13,8 +13,8 @@
 
 #include <cmocka.h>
 
-#include "gateway/db.h"
-#include "gateway/jobs.h"
+#include "gateway/db/db.h"
+#include "gateway/core/jobs.h"
 #include "tests/support/db.h"
 #include "tests/support/files.h"
 #include "tests/support/proc.h"

@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "adapters/provider.h"
-#include "gateway/migrations.h"
+#include "gateway/db/migrations.h"
 #include "tests/support/db.h"
 #include "tests/support/files.h"
 #include "tests/support/proc.h"

@@ -24,7 +24,7 @@
 #include <cmocka.h>
 #include <curl/curl.h>
 
-#include "gateway/migrations.h"
+#include "gateway/db/migrations.h"
 #include "tests/support/checks.h"
 #include "tests/support/db.h"
 #include "tests/support/files.h"

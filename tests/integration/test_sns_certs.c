@@ -30,7 +30,7 @@
 #include "tests/support/files.h"
 #include "tests/unit/verifiers/test_pki.h"
 #include "verifiers/sns.h"
-#include "verifiers/sns_certs.h"
+#include "gateway/net/sns_certs.h"
 
 #define ROUTES_MAX   16
 #define REQUEST_MAX  8192

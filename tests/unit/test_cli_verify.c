@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "gateway/captured_request.h"
-#include "gateway/cli_verify.h"
+#include "gateway/cli/captured_request.h"
+#include "gateway/cli/verify.h"
 #include "tests/support/files.h"
 
 #define SLACK_SECRET  "8f742231b10e8888abcd99yyyzzz85a5"

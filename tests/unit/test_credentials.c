@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "config/config.h"
-#include "gateway/credentials.h"
+#include "gateway/core/credentials.h"
 
 /* Bytes 00..1f and ff..e0, and their ids: "k" and the first 12 hex digits of SHA-256. */
 #define KEY_A_HEX "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"

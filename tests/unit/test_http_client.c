@@ -6,7 +6,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "gateway/http_client.h"
+#include "gateway/net/http_client.h"
 
 static void test_allowed_urls(void **state)
 {

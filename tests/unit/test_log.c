@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "gateway/log.h"
+#include "gateway/base/log.h"
 #include "tests/support/files.h"
 
 /* Runs fn with stderr sent to a file and returns what it wrote (caller frees). */

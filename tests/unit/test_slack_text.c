@@ -8,9 +8,9 @@
 
 #include <cmocka.h>
 
-#include "adapters/slack_reply.h"
-#include "adapters/slack_text.h"
-#include "gateway/jobs.h"
+#include "adapters/slack/reply.h"
+#include "adapters/slack/text.h"
+#include "gateway/core/jobs.h"
 
 static void test_escape_only_three_characters(void **state)
 {

@@ -6,8 +6,8 @@
 #include <cjson/cJSON.h>
 #include <string.h>
 
-#include "adapters/xero_events.h"
-#include "adapters/xero_parse.h"
+#include "adapters/xero/events.h"
+#include "adapters/xero/parse.h"
 
 static void test_dates(void **state)
 {

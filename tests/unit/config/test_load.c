@@ -12,9 +12,9 @@
 #include <cmocka.h>
 
 #include "adapters/provider.h"
-#include "gateway/log.h"
+#include "gateway/base/log.h"
 #include "config/config.h"
-#include "gateway/log.h"
+#include "gateway/base/log.h"
 #include "tests/unit/config/helpers.h"
 
 #define KiB (1024ull)
@@ -165,8 +165,8 @@ static void test_example(void **state)
     assert_int_equal(cfg->workers.max_attempts, 8);
     assert_int_equal(cfg->workers.backoff_base_ms, 2000);
     assert_int_equal(cfg->workers.backoff_max_ms, 3600000);
-    assert_int_equal(cfg->log.level, GW_LOG_INFO);
-    assert_int_equal(cfg->log.format, GW_LOG_FORMAT_JSON);
+    assert_int_equal(cfg->log.level, GW_CFG_LOG_INFO);
+    assert_int_equal(cfg->log.format, GW_CFG_LOG_FORMAT_JSON);
 
     assert_int_equal(cfg->n_endpoints, 8);
     ep = gw_config_endpoint(cfg, "slack");
@@ -239,8 +239,8 @@ static void test_minimal_defaults(void **state)
     assert_int_equal(cfg->workers.max_attempts, 8);
     assert_int_equal(cfg->workers.backoff_base_ms, 2000);
     assert_int_equal(cfg->workers.backoff_max_ms, 3600000);
-    assert_int_equal(cfg->log.level, GW_LOG_INFO);
-    assert_int_equal(cfg->log.format, GW_LOG_FORMAT_JSON);
+    assert_int_equal(cfg->log.level, GW_CFG_LOG_INFO);
+    assert_int_equal(cfg->log.format, GW_CFG_LOG_FORMAT_JSON);
     assert_int_equal(cfg->n_endpoints, 0);
     assert_null(cfg->endpoints);
     gw_config_destroy(cfg);
@@ -294,8 +294,8 @@ static void test_values_and_env_scalars(void **state)
     assert_int_equal(cfg->workers.max_attempts, 100);
     assert_int_equal(cfg->workers.backoff_base_ms, 1000);
     assert_int_equal(cfg->workers.backoff_max_ms, 1000);
-    assert_int_equal(cfg->log.level, GW_LOG_DEBUG);
-    assert_int_equal(cfg->log.format, GW_LOG_FORMAT_TEXT);
+    assert_int_equal(cfg->log.level, GW_CFG_LOG_DEBUG);
+    assert_int_equal(cfg->log.format, GW_CFG_LOG_FORMAT_TEXT);
     assert_int_equal(cfg->n_endpoints, 2);
     assert_int_equal(cfg->endpoints[0].max_body, 512 * KiB);
     assert_int_equal(cfg->endpoints[0].line, 3);
@@ -316,7 +316,7 @@ static void test_empty_endpoints(void **state)
     cfg = load_ok(*state, "c.yaml", MINIMAL "ingest:\nworkers: ~\nlog: {}\n");
     assert_int_equal(cfg->ingest.writers, 2);
     assert_int_equal(cfg->workers.threads, 4);
-    assert_int_equal(cfg->log.level, GW_LOG_INFO);
+    assert_int_equal(cfg->log.level, GW_CFG_LOG_INFO);
     gw_config_destroy(cfg);
 }
 

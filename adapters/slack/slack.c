@@ -1,0 +1,987 @@
+/* slack.c — provider `slack`: the /job slash command. A workspace is a company through
+ * integrations (team_id), a Slack user a CanTicket user through users.slack_user_id; each
+ * command is checked against the caller's role, applied in the worker's transaction, and
+ * answered within the endpoint's reply_deadline or later through response_url. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "adapters/endpoint_keys.h"
+#include "adapters/provider.h"
+#include "adapters/slack/reply.h"
+#include "adapters/slack/text.h"
+#include "config/config.h"
+#include "gateway/base/log.h"
+#include "gateway/base/text.h"
+#include "verifiers/form.h"
+#include "verifiers/slack.h"
+
+#define DEFAULT_COMMAND     "/job"
+#define DEFAULT_DEADLINE_MS 2500
+#define TEXT_MAX            8192 /* bytes of the command text we read */
+#define REPLY_MAX           3800 /* bytes of an answer: Slack shows up to 4000 characters */
+#define TITLE_CHARS         300
+#define NOTE_CHARS          2000
+#define LIST_MAX            10
+
+static const char unknown_workspace[] = "This Slack workspace isn't connected to CanTicket.";
+static const char working[] = "Working on it\xE2\x80\xA6";
+
+/* The fields of a slash command we use (providers.md 1.2). */
+struct command {
+    char ssl_check[8], team_id[64], user_id[64], command[64], trigger_id[256];
+    char api_app_id[64], enterprise_id[64], is_enterprise_install[8];
+    char response_url[1100];
+    char text[TEXT_MAX];
+    size_t ssl_check_count, command_count;
+};
+
+enum {
+    F_SSL,
+    F_TEAM,
+    F_USER,
+    F_COMMAND,
+    F_TRIGGER,
+    F_RESPONSE_URL,
+    F_TEXT,
+    F_APP,
+    F_ENTERPRISE,
+    F_ENTERPRISE_INSTALL,
+    F_N
+};
+
+static bool read_command(const unsigned char *body, size_t len, struct command *c)
+{
+    memset(c, 0, sizeof(*c));
+    struct gw_form_field f[F_N] = {
+        [F_SSL] = {.name = "ssl_check", .value = c->ssl_check, .cap = sizeof(c->ssl_check)},
+        [F_TEAM] = {.name = "team_id", .value = c->team_id, .cap = sizeof(c->team_id)},
+        [F_USER] = {.name = "user_id", .value = c->user_id, .cap = sizeof(c->user_id)},
+        [F_COMMAND] = {.name = "command", .value = c->command, .cap = sizeof(c->command)},
+        [F_TRIGGER] = {.name = "trigger_id", .value = c->trigger_id, .cap = sizeof(c->trigger_id)},
+        [F_RESPONSE_URL] = {.name = "response_url",
+                            .value = c->response_url,
+                            .cap = sizeof(c->response_url)},
+        [F_TEXT] = {.name = "text", .value = c->text, .cap = sizeof(c->text)},
+        [F_APP] = {.name = "api_app_id", .value = c->api_app_id, .cap = sizeof(c->api_app_id)},
+        [F_ENTERPRISE] = {.name = "enterprise_id",
+                          .value = c->enterprise_id,
+                          .cap = sizeof(c->enterprise_id)},
+        [F_ENTERPRISE_INSTALL] = {.name = "is_enterprise_install",
+                                  .value = c->is_enterprise_install,
+                                  .cap = sizeof(c->is_enterprise_install)},
+    };
+    if (!gw_form_urlencoded_read(body, len, f, F_N, NULL))
+        return false;
+    for (size_t i = 0; i < F_N; i++)
+        if (f[i].too_long || f[i].count > 1 || strlen(f[i].value) != f[i].len)
+            return false; /* repeated, too long, or holding a NUL byte */
+    c->ssl_check_count = f[F_SSL].count;
+    c->command_count = f[F_COMMAND].count;
+    return true;
+}
+
+static bool is_ssl_check(const struct command *c)
+{
+    return c->ssl_check_count == 1 && strcmp(c->ssl_check, "1") == 0 && c->command_count == 0;
+}
+
+/* An id Slack gives (T…, U…, trigger ids): printable ASCII without spaces, 1..cap. */
+static bool token_ok(const char *s)
+{
+    if (*s == '\0')
+        return false;
+    for (; *s; s++)
+        if (*s <= 0x20 || *s >= 0x7f)
+            return false;
+    return true;
+}
+
+/* The account a command belongs to: an org-wide Enterprise Grid install is one
+ * installation for every workspace of the org, keyed by enterprise_id (E…); anything else
+ * by its workspace, team_id (T…). Either is an integrations.external_id. NULL when the
+ * command claims an org-wide install without a usable enterprise_id. */
+static const char *account_of(const struct command *c)
+{
+    if (strcmp(c->is_enterprise_install, "true") != 0)
+        return c->team_id;
+    return token_ok(c->enterprise_id) ? c->enterprise_id : NULL;
+}
+
+static bool command_configured(const struct gw_endpoint_config *ep, const char *name)
+{
+    if (ep == NULL || ep->n_commands == 0)
+        return strcmp(name, DEFAULT_COMMAND) == 0;
+    for (size_t i = 0; i < ep->n_commands; i++)
+        if (strcmp(ep->commands[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* {"response_type":"ephemeral","text":TEXT} as an answer with status 200. */
+static void answer_text(struct gw_answer *a, const char *text)
+{
+    cJSON *o = cJSON_CreateObject();
+    char *json = NULL;
+    if (o != NULL && cJSON_AddStringToObject(o, "response_type", "ephemeral") != NULL &&
+        cJSON_AddStringToObject(o, "text", text) != NULL)
+        json = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    gw_answer_set(a, 200, NULL);
+    a->body = json;
+    a->content_type = "application/json";
+}
+
+/* The answer to ssl_check: 200 with an empty body. */
+static void probe_ok(struct gw_answer *a)
+{
+    gw_answer_set(a, 200, NULL);
+}
+
+/* ssl_check=1 and nothing else that a command carries: 200, empty, nothing stored. */
+static int precheck(const struct gw_inbound *in, struct gw_answer *a)
+{
+    static const char key[] = "ssl_check=";
+    /* Commands far outnumber probes: skip the parse unless the key is there at all. */
+    if (memmem(in->body, in->body_len, key, sizeof(key) - 1) == NULL)
+        return 0;
+    struct command *c = malloc(sizeof(*c));
+    int answered = 0;
+    if (c != NULL && read_command(in->body, in->body_len, c) && is_ssl_check(c)) {
+        probe_ok(a);
+        answered = 1;
+    }
+    free(c);
+    return answered;
+}
+
+static int envelope(const struct gw_inbound *in, struct gw_envelope *out, size_t max, size_t *n,
+                    struct gw_answer *answer)
+{
+    (void)max;
+    struct command *c = malloc(sizeof(*c));
+    int rc = 1;
+    if (c == NULL) {
+        gw_answer_set(answer, 503, "{\"error\":\"unavailable\"}");
+        answer->retry_after_s = 5;
+        return 1;
+    }
+    if (!read_command(in->body, in->body_len, c)) {
+        gw_answer_set(answer, 400, "{\"error\":\"invalid_form\"}");
+    } else if (is_ssl_check(c)) {
+        probe_ok(answer);
+    } else if (!token_ok(c->command)) {
+        gw_answer_set(answer, 400, "{\"error\":\"invalid_field\",\"field\":\"command\"}");
+    } else if (!token_ok(c->team_id)) {
+        gw_answer_set(answer, 400, "{\"error\":\"invalid_field\",\"field\":\"team_id\"}");
+    } else if (!token_ok(c->user_id)) {
+        gw_answer_set(answer, 400, "{\"error\":\"invalid_field\",\"field\":\"user_id\"}");
+    } else if (!token_ok(c->trigger_id) || strlen(c->trigger_id) > GW_DEDUPE_KEY_MAX) {
+        gw_answer_set(answer, 400, "{\"error\":\"invalid_field\",\"field\":\"trigger_id\"}");
+    } else if (account_of(c) == NULL) {
+        gw_answer_set(answer, 400, "{\"error\":\"invalid_field\",\"field\":\"enterprise_id\"}");
+    } else if (in->endpoint->app_id != NULL && strcmp(c->api_app_id, in->endpoint->app_id) != 0) {
+        /* Signed with this endpoint's secret yet addressed to another app: a Request URL
+         * pasted into the wrong app, or an app sharing a secret it should not. */
+        answer_text(answer, "This command was sent to a Slack app this CanTicket endpoint "
+                            "does not serve.");
+        answer->audit_reason = "slack api_app_id is not the configured app_id";
+    } else if (!command_configured(in->endpoint, c->command)) {
+        char msg[160];
+        size_t len = 0;
+        msg[0] = '\0';
+        gw_slack_append(msg, sizeof(msg), &len, "This app does not answer ");
+        gw_slack_escape_append(msg, sizeof(msg), &len, c->command);
+        gw_slack_append(msg, sizeof(msg), &len, ".");
+        answer_text(answer, msg);
+    } else {
+        snprintf(out[0].dedupe_key, sizeof(out[0].dedupe_key), "%s", c->trigger_id);
+        snprintf(out[0].tenant, sizeof(out[0].tenant), "%s", account_of(c));
+        *n = 1;
+        rc = 0;
+    }
+    free(c);
+    return rc;
+}
+
+/* The text of a stored result {"response_type":…,"text":…}, or NULL. */
+static char *result_text(const char *result, long long *invoked_at)
+{
+    cJSON *o = result ? cJSON_Parse(result) : NULL;
+    const cJSON *t = o ? cJSON_GetObjectItemCaseSensitive(o, "text") : NULL;
+    const cJSON *at = o ? cJSON_GetObjectItemCaseSensitive(o, "invoked_at") : NULL;
+    char *out = cJSON_IsString(t) ? strdup(t->valuestring) : NULL;
+    if (invoked_at != NULL)
+        *invoked_at = cJSON_IsNumber(at) ? (long long)at->valuedouble : 0;
+    cJSON_Delete(o);
+    return out;
+}
+
+static void answer(enum gw_outcome outcome, const struct gw_stored *stored, struct gw_answer *a)
+{
+    switch (outcome) {
+    case GW_OUTCOME_APPLIED:
+    case GW_OUTCOME_DUPLICATE: {
+        /* Re-serialised from the stored text: only response_type and text ever leave. */
+        char *text = result_text(stored->result, NULL);
+        answer_text(a, text ? text : working);
+        free(text);
+        return;
+    }
+    case GW_OUTCOME_ACCEPTED:
+    case GW_OUTCOME_TIMEOUT:
+        answer_text(a, working);
+        return;
+    case GW_OUTCOME_FAILED:
+        answer_text(a, "Sorry, that command could not be applied.");
+        return;
+    case GW_OUTCOME_IGNORED:
+        answer_text(a, unknown_workspace);
+        return;
+    case GW_OUTCOME_UNAVAILABLE:
+        break;
+    }
+    gw_answer_set(a, 503, "{\"error\":\"unavailable\"}");
+    a->retry_after_s = 5;
+}
+
+/* ------------------------------------------------------------------ apply */
+
+enum role { R_ADMIN, R_MANAGER, R_STAFF, R_CONTRACTOR, R_CLIENT, R_UNKNOWN };
+static const char *const role_names[] = {"admin", "manager", "staff", "contractor", "client"};
+
+struct caller {
+    uint64_t id, client_id;
+    enum role role;
+    const char *slack_id;
+};
+
+struct job {
+    uint64_t id, assignee, client_id;
+    char ref[32];
+};
+
+/* The reply being built: our own words as they are, users' words escaped. */
+struct reply {
+    char buf[REPLY_MAX];
+    size_t len;
+};
+
+static void say(struct reply *r, const char *s)
+{
+    gw_slack_append(r->buf, sizeof(r->buf), &r->len, s);
+}
+
+static void say_user(struct reply *r, const char *s)
+{
+    gw_slack_escape_append(r->buf, sizeof(r->buf), &r->len, s ? s : "");
+}
+
+struct run {
+    struct gw_apply *ctx;
+    struct caller me;
+    struct reply out;
+    const char *command; /* "/job" */
+    const char *verb;
+};
+
+static bool staff_role(enum role r)
+{
+    return r == R_ADMIN || r == R_MANAGER || r == R_STAFF;
+}
+
+static const char *const usages[][2] = {
+    {"new", "new TITLE [| DESCRIPTION]"},
+    {"show", "show REF"},
+    {"list", "list [open|mine|all]"},
+    {"comment", "comment REF TEXT"},
+    {"status", "status REF new|open|in_progress|on_hold|done|closed"},
+    {"close", "close REF"},
+    {"reopen", "reopen REF"},
+    {"assign", "assign REF @user|me|EMAIL"},
+    {"time", "time REF DURATION [NOTE]  (90m, 1h30m, 1.5h, 2h)"},
+};
+
+static enum gw_apply_rc usage(struct run *r)
+{
+    for (size_t i = 0; i < sizeof(usages) / sizeof(usages[0]); i++)
+        if (strcmp(usages[i][0], r->verb) == 0) {
+            say(&r->out, "Usage: `");
+            say(&r->out, r->command);
+            say(&r->out, " ");
+            say(&r->out, usages[i][1]);
+            say(&r->out, "`");
+        }
+    return GW_APPLY_DONE;
+}
+
+static enum gw_apply_rc help(struct run *r)
+{
+    say(&r->out, "Usage:");
+    for (size_t i = 0; i < sizeof(usages) / sizeof(usages[0]); i++) {
+        say(&r->out, "\n`");
+        say(&r->out, r->command);
+        say(&r->out, " ");
+        say(&r->out, usages[i][1]);
+        say(&r->out, "`");
+    }
+    say(&r->out, "\nREF is CT-000123, ct-123 or 123.");
+    return GW_APPLY_DONE;
+}
+
+static enum gw_apply_rc db_failed(struct run *r)
+{
+    snprintf(r->ctx->error, sizeof(r->ctx->error), "database: %s", gw_db_error(r->ctx->core.db));
+    return GW_APPLY_RETRY;
+}
+
+static enum gw_apply_rc core_failed(struct run *r, enum gw_core_rc rc)
+{
+    if (rc == GW_CORE_DB_ERROR)
+        return db_failed(r);
+    say(&r->out, "That could not be done: ");
+    say_user(&r->out, r->ctx->core.err);
+    return GW_APPLY_DONE;
+}
+
+/* Refuses: tells the caller what they may not do and writes an audit_log row (in the
+ * event's transaction, so it exists exactly when the answer was given). */
+static enum gw_apply_rc refuse(struct run *r, const char *what, const char *ref, const char *why)
+{
+    char reason[255];
+    snprintf(reason, sizeof(reason), "%s may not %s%s%s", role_names[r->me.role], what,
+             ref ? " " : "", ref ? ref : "");
+    struct gw_db_value p[] = {GW_DB_INT(r->ctx->core.company_id),
+                              GW_DB_TEXT(r->ctx->endpoint ? r->ctx->endpoint->id : "slack"),
+                              GW_DB_TEXT(reason),
+                              GW_DB_TEXT(r->me.slack_id),
+                              GW_DB_TEXT(r->verb),
+                              ref ? GW_DB_TEXT(ref) : GW_DB_NULL,
+                              GW_DB_INT(r->me.id)};
+    if (gw_db_exec(r->ctx->core.db,
+                   "INSERT INTO audit_log (company_id, kind, endpoint, reason, actor, detail) "
+                   "VALUES (?, 'slack_command_refused', ?, ?, ?, JSON_OBJECT('command', ?, "
+                   "'ref', ?, 'user_id', ?))",
+                   p, 7) < 0)
+        return db_failed(r);
+    say(&r->out, "You may not ");
+    say(&r->out, what);
+    if (ref != NULL) {
+        say(&r->out, " ");
+        say(&r->out, ref);
+    }
+    say(&r->out, ": ");
+    say(&r->out, why);
+    return GW_APPLY_DONE;
+}
+
+/* What `show` prints besides the job's ids, read with it in find_job's one statement. */
+static const char show_columns[] =
+    ", j.title, j.status, j.priority, u.name, c.name, DATE_FORMAT(j.due_at, '%Y-%m-%d'), "
+    "j.billing_status FROM jobs j "
+    "LEFT JOIN users u ON u.company_id = j.company_id AND u.id = j.assignee_user_id "
+    "LEFT JOIN clients c ON c.company_id = j.company_id AND c.id = j.client_id";
+
+/* Reads a REF word and finds the job in this company. DONE with job->id set, DONE with
+ * job->id 0 when answered (usage, not found), RETRY on database errors. With `details`,
+ * the row also carries show_columns (from column 3 on) and is handed to the caller, who
+ * frees it; otherwise *details is untouched. */
+static enum gw_apply_rc find_job_row(struct run *r, const char **rest, struct job *job,
+                                     struct gw_db_rows **details)
+{
+    char word[40];
+    memset(job, 0, sizeof(*job));
+    if (!gw_slack_next_word(rest, word, sizeof(word)) || gw_job_ref_normalise(word, job->ref) != 0)
+        return usage(r);
+    struct gw_db_value p[] = {GW_DB_INT(r->ctx->core.company_id), GW_DB_TEXT(job->ref)};
+    char sql[1024];
+    snprintf(sql, sizeof(sql),
+             "SELECT j.id, COALESCE(j.assignee_user_id, 0), COALESCE(j.client_id, 0)%s "
+             "WHERE j.company_id = ? AND j.ref = ?",
+             details != NULL ? show_columns : " FROM jobs j");
+    struct gw_db_rows *rows = gw_db_query(r->ctx->core.db, sql, p, 2, 1);
+    if (rows == NULL)
+        return db_failed(r);
+    if (gw_db_rows_count(rows) == 1) {
+        job->id = (uint64_t)gw_db_rows_int(rows, 0, 0, 0);
+        job->assignee = (uint64_t)gw_db_rows_int(rows, 0, 1, 0);
+        job->client_id = (uint64_t)gw_db_rows_int(rows, 0, 2, 0);
+        if (details != NULL) {
+            *details = rows;
+            return GW_APPLY_DONE;
+        }
+    } else {
+        /* Another company's ref is exactly as unknown as one that does not exist. */
+        say(&r->out, "Job ");
+        say(&r->out, job->ref);
+        say(&r->out, " not found.");
+    }
+    gw_db_rows_free(rows);
+    return GW_APPLY_DONE;
+}
+
+static enum gw_apply_rc find_job(struct run *r, const char **rest, struct job *job)
+{
+    return find_job_row(r, rest, job, NULL);
+}
+
+static bool may_see(const struct caller *me, const struct job *j)
+{
+    if (staff_role(me->role))
+        return true;
+    if (me->role == R_CONTRACTOR)
+        return j->assignee == me->id;
+    return me->role == R_CLIENT && j->client_id != 0 && j->client_id == me->client_id;
+}
+
+static const char *see_why(const struct caller *me)
+{
+    return me->role == R_CONTRACTOR ? "contractors see only the jobs assigned to them."
+                                    : "clients see only their own jobs.";
+}
+
+static bool may_change(const struct caller *me, const struct job *j)
+{
+    return staff_role(me->role) || (me->role == R_CONTRACTOR && j->assignee == me->id);
+}
+
+static const char *change_why(const struct caller *me)
+{
+    return me->role == R_CLIENT ? "clients cannot change jobs."
+                                : "contractors change only the jobs assigned to them.";
+}
+
+static void link(struct run *r, const char *ref)
+{
+    const char *app = r->ctx->endpoint ? r->ctx->endpoint->app_url : NULL;
+    if (app == NULL || *app == '\0')
+        return;
+    size_t n = strlen(app);
+    while (n > 0 && app[n - 1] == '/')
+        n--;
+    char url[600];
+    snprintf(url, sizeof(url), "%.*s/jobs/%s", (int)(n > 500 ? 500 : n), app, ref);
+    say(&r->out, " <");
+    say_user(&r->out, url); /* operator text, but escaped all the same */
+    say(&r->out, "|open>");
+}
+
+/* Free text from Slack: its entities decoded, blanks trimmed. */
+static void plain(char *s)
+{
+    gw_slack_unescape(s);
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n'))
+        s[--n] = '\0';
+    size_t lead = strspn(s, " \t\n");
+    memmove(s, s + lead, n - lead + 1);
+}
+
+static bool chars_within(const char *s, size_t max)
+{
+    size_t chars = 0;
+    return gw_text_utf8_chars(s, strlen(s), &chars) && chars >= 1 && chars <= max;
+}
+
+static enum gw_apply_rc cmd_new(struct run *r, const char *rest)
+{
+    if (r->me.role == R_CONTRACTOR)
+        return refuse(r, "create jobs", NULL, "contractors work on the jobs assigned to them.");
+    char title[TEXT_MAX], *desc = NULL;
+    snprintf(title, sizeof(title), "%s", rest);
+    /* TITLE | DESCRIPTION: the first '|' outside Slack's <…> tokens (a link or a mention
+     * carries one inside). */
+    int depth = 0;
+    for (char *p = title; *p; p++) {
+        if (*p == '<')
+            depth++;
+        else if (*p == '>' && depth > 0)
+            depth--;
+        else if (*p == '|' && depth == 0) {
+            *p = '\0';
+            desc = p + 1;
+            break;
+        }
+    }
+    plain(title);
+    if (desc != NULL)
+        plain(desc);
+    if (!chars_within(title, TITLE_CHARS))
+        return usage(r);
+    struct gw_job_new j = {
+        .title = title,
+        .description = desc && *desc ? desc : NULL,
+        .client_id = r->me.role == R_CLIENT ? r->me.client_id : 0,
+        .created_by_user_id = r->me.id,
+    };
+    uint64_t id = 0;
+    char ref[32];
+    enum gw_core_rc rc = gw_job_create(&r->ctx->core, &j, &id, ref);
+    if (rc != GW_CORE_OK)
+        return core_failed(r, rc);
+    say(&r->out, "Created ");
+    say(&r->out, ref);
+    say(&r->out, ": ");
+    say_user(&r->out, title);
+    link(r, ref);
+    return GW_APPLY_DONE;
+}
+
+/* Copies at most cap - 1 bytes of SRC, never ending inside a UTF-8 character. */
+static void clip(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= cap) {
+        n = cap - 1;
+        while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
+            n--;
+    }
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+static enum gw_apply_rc cmd_show(struct run *r, const char *rest)
+{
+    struct job j;
+    struct gw_db_rows *rows = NULL;
+    enum gw_apply_rc ar = find_job_row(r, &rest, &j, &rows);
+    if (ar != GW_APPLY_DONE || j.id == 0)
+        return ar;
+    if (!may_see(&r->me, &j)) {
+        gw_db_rows_free(rows);
+        return refuse(r, "view", j.ref, see_why(&r->me));
+    }
+    struct gw_db_value p[] = {GW_DB_INT(r->ctx->core.company_id), GW_DB_INT(j.id)};
+    const char *due = gw_db_rows_text(rows, 0, 8, NULL);
+    say(&r->out, "*");
+    say(&r->out, j.ref);
+    say(&r->out, "* ");
+    say_user(&r->out, gw_db_rows_text(rows, 0, 3, NULL));
+    say(&r->out, "\nStatus: ");
+    say(&r->out, gw_db_rows_text(rows, 0, 4, NULL));
+    say(&r->out, " | Priority: ");
+    say(&r->out, gw_db_rows_text(rows, 0, 5, NULL));
+    say(&r->out, " | Assignee: ");
+    say_user(&r->out,
+             gw_db_rows_text(rows, 0, 6, NULL) ? gw_db_rows_text(rows, 0, 6, NULL) : "unassigned");
+    say(&r->out, "\nClient: ");
+    say_user(&r->out,
+             gw_db_rows_text(rows, 0, 7, NULL) ? gw_db_rows_text(rows, 0, 7, NULL) : "none");
+    say(&r->out, " | Due: ");
+    say(&r->out, due ? due : "none");
+    say(&r->out, " | Billing: ");
+    say(&r->out, gw_db_rows_text(rows, 0, 9, NULL));
+    gw_db_rows_free(rows);
+    rows = gw_db_query(r->ctx->core.db,
+                       "SELECT COALESCE(u.name, ct.name, jc.author_label, ''), jc.body "
+                       "FROM job_comments jc "
+                       "LEFT JOIN users u ON u.company_id = jc.company_id AND u.id = "
+                       "jc.author_user_id "
+                       "LEFT JOIN contacts ct ON ct.company_id = jc.company_id AND ct.id = "
+                       "jc.author_contact_id "
+                       "WHERE jc.company_id = ? AND jc.job_id = ? AND jc.visibility = 'public' "
+                       "ORDER BY jc.id DESC LIMIT 3",
+                       p, 2, 3);
+    if (rows == NULL)
+        return db_failed(r);
+    for (size_t i = 0; i < gw_db_rows_count(rows); i++) {
+        char body[301];
+        clip(body, sizeof(body), gw_db_rows_text(rows, i, 1, NULL));
+        say(&r->out, "\n> ");
+        say_user(&r->out, gw_db_rows_text(rows, i, 0, NULL));
+        say(&r->out, ": ");
+        say_user(&r->out, body);
+    }
+    gw_db_rows_free(rows);
+    link(r, j.ref);
+    return GW_APPLY_DONE;
+}
+
+static enum gw_apply_rc cmd_list(struct run *r, const char *rest)
+{
+    char mode[16] = "open";
+    if (*rest != '\0' &&
+        (!gw_slack_next_word(&rest, mode, sizeof(mode)) || *rest != '\0' ||
+         (strcmp(mode, "open") != 0 && strcmp(mode, "mine") != 0 && strcmp(mode, "all") != 0)))
+        return usage(r);
+    /* Fixed SQL fragments only; every value is a parameter. */
+    char sql[1024] = "SELECT j.ref, j.status, u.name, j.title FROM jobs j LEFT JOIN users u ON "
+                     "u.company_id = j.company_id AND u.id = j.assignee_user_id WHERE "
+                     "j.company_id = ?";
+    struct gw_db_value p[4];
+    size_t np = 0;
+    p[np++] = GW_DB_INT(r->ctx->core.company_id);
+    if (r->me.role == R_CONTRACTOR) {
+        strcat(sql, " AND j.assignee_user_id = ?");
+        p[np++] = GW_DB_INT(r->me.id);
+    } else if (r->me.role == R_CLIENT) {
+        strcat(sql, " AND j.client_id = ?");
+        p[np++] = GW_DB_INT(r->me.client_id);
+    }
+    if (strcmp(mode, "open") == 0)
+        strcat(sql, " AND j.status NOT IN ('done', 'closed')");
+    else if (strcmp(mode, "mine") == 0) {
+        strcat(sql, " AND (j.assignee_user_id = ? OR j.created_by_user_id = ?)");
+        p[np++] = GW_DB_INT(r->me.id);
+        p[np++] = GW_DB_INT(r->me.id);
+    }
+    strcat(sql, " ORDER BY j.id DESC LIMIT 10");
+    struct gw_db_rows *rows = gw_db_query(r->ctx->core.db, sql, p, np, LIST_MAX);
+    if (rows == NULL)
+        return db_failed(r);
+    size_t n = gw_db_rows_count(rows);
+    if (n == 0)
+        say(&r->out, "No jobs.");
+    for (size_t i = 0; i < n; i++) {
+        char title[81];
+        clip(title, sizeof(title), gw_db_rows_text(rows, i, 3, NULL));
+        if (i > 0)
+            say(&r->out, "\n");
+        say(&r->out, gw_db_rows_text(rows, i, 0, NULL));
+        say(&r->out, " [");
+        say(&r->out, gw_db_rows_text(rows, i, 1, NULL));
+        say(&r->out, "] ");
+        say_user(&r->out, title);
+        say(&r->out, " \xE2\x80\x94 ");
+        say_user(&r->out, gw_db_rows_text(rows, i, 2, NULL) ? gw_db_rows_text(rows, i, 2, NULL)
+                                                            : "unassigned");
+    }
+    gw_db_rows_free(rows);
+    return GW_APPLY_DONE;
+}
+
+static enum gw_apply_rc cmd_comment(struct run *r, const char *rest)
+{
+    struct job j;
+    enum gw_apply_rc ar = find_job(r, &rest, &j);
+    if (ar != GW_APPLY_DONE || j.id == 0)
+        return ar;
+    char text[TEXT_MAX];
+    snprintf(text, sizeof(text), "%s", rest);
+    plain(text);
+    if (!chars_within(text, TEXT_MAX))
+        return usage(r);
+    if (!may_see(&r->me, &j))
+        return refuse(r, "comment on", j.ref, see_why(&r->me));
+    struct gw_comment_new cm = {
+        .body = text,
+        .visibility = r->me.role == R_CLIENT ? "public" : "internal",
+        .author_user_id = r->me.id,
+    };
+    uint64_t id = 0;
+    enum gw_core_rc rc = gw_job_comment(&r->ctx->core, j.id, &cm, &id);
+    if (rc != GW_CORE_OK)
+        return core_failed(r, rc);
+    say(&r->out, r->me.role == R_CLIENT ? "Comment added to " : "Internal comment added to ");
+    say(&r->out, j.ref);
+    say(&r->out, ".");
+    return GW_APPLY_DONE;
+}
+
+static bool status_ok(const char *s)
+{
+    static const char *const all[] = {"new", "open", "in_progress", "on_hold", "done", "closed"};
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        if (strcmp(all[i], s) == 0)
+            return true;
+    return false;
+}
+
+static enum gw_apply_rc cmd_status(struct run *r, const char *rest, const char *fixed)
+{
+    struct job j;
+    enum gw_apply_rc ar = find_job(r, &rest, &j);
+    if (ar != GW_APPLY_DONE || j.id == 0)
+        return ar;
+    char status[16];
+    if (fixed != NULL) {
+        if (*rest != '\0')
+            return usage(r);
+        snprintf(status, sizeof(status), "%s", fixed);
+    } else if (!gw_slack_next_word(&rest, status, sizeof(status)) || *rest != '\0' ||
+               !status_ok(status)) {
+        return usage(r);
+    }
+    if (!may_change(&r->me, &j))
+        return refuse(r, "change the status of", j.ref, change_why(&r->me));
+    enum gw_core_rc rc = gw_job_set_status(&r->ctx->core, j.id, status);
+    if (rc != GW_CORE_OK)
+        return core_failed(r, rc);
+    say(&r->out, j.ref);
+    say(&r->out, " is now ");
+    say(&r->out, status);
+    say(&r->out, ".");
+    return GW_APPLY_DONE;
+}
+
+/* The linked user of this company with Slack id ID: 0 when none. */
+static int user_by_slack_id(struct run *r, const char *id, uint64_t *user_id, char *role,
+                            size_t role_len, uint64_t *client_id)
+{
+    struct gw_db_value p[] = {GW_DB_INT(r->ctx->core.company_id), GW_DB_TEXT(id)};
+    struct gw_db_rows *rows =
+        gw_db_query(r->ctx->core.db,
+                    "SELECT id, role, COALESCE(client_id, 0) FROM users WHERE company_id = ? AND "
+                    "slack_user_id = ? AND deleted_at IS NULL",
+                    p, 2, 1);
+    if (rows == NULL)
+        return -1;
+    *user_id = 0;
+    if (gw_db_rows_count(rows) == 1) {
+        *user_id = (uint64_t)gw_db_rows_int(rows, 0, 0, 0);
+        if (role != NULL)
+            snprintf(role, role_len, "%s", gw_db_rows_text(rows, 0, 1, NULL));
+        if (client_id != NULL)
+            *client_id = (uint64_t)gw_db_rows_int(rows, 0, 2, 0);
+    }
+    gw_db_rows_free(rows);
+    return 0;
+}
+
+static enum gw_apply_rc cmd_assign(struct run *r, const char *rest)
+{
+    struct job j;
+    enum gw_apply_rc ar = find_job(r, &rest, &j);
+    if (ar != GW_APPLY_DONE || j.id == 0)
+        return ar;
+    char who[300], slack_id[32];
+    if (!gw_slack_next_word(&rest, who, sizeof(who)) || *rest != '\0')
+        return usage(r);
+    if (!staff_role(r->me.role))
+        return refuse(r, "assign", j.ref, "only admins, managers and staff assign jobs.");
+    uint64_t user_id = 0;
+    if (strcmp(who, "me") == 0) {
+        user_id = r->me.id;
+    } else if (gw_slack_parse_mention(who, slack_id, sizeof(slack_id))) {
+        if (user_by_slack_id(r, slack_id, &user_id, NULL, 0, NULL) != 0)
+            return db_failed(r);
+    } else {
+        gw_slack_unescape(who);
+        /* Slack sends a typed address as <mailto:a@b|a@b>. */
+        if (strncmp(who, "<mailto:", 8) == 0) {
+            char *bar = strchr(who, '|');
+            size_t n = bar ? (size_t)(bar - who - 8) : 0;
+            memmove(who, who + 8, n);
+            who[n] = '\0';
+        }
+        if (!gw_text_email_valid(who, strlen(who)))
+            return usage(r);
+        enum gw_core_rc rc = gw_user_find_by_email(&r->ctx->core, who, &user_id);
+        if (rc == GW_CORE_DB_ERROR)
+            return db_failed(r);
+    }
+    if (user_id == 0) {
+        say(&r->out, "No linked CanTicket user ");
+        say_user(&r->out, who);
+        say(&r->out, " in this company.");
+        return GW_APPLY_DONE;
+    }
+    enum gw_core_rc rc = gw_job_assign(&r->ctx->core, j.id, user_id);
+    if (rc != GW_CORE_OK)
+        return core_failed(r, rc);
+    say(&r->out, j.ref);
+    say(&r->out, " assigned.");
+    return GW_APPLY_DONE;
+}
+
+static enum gw_apply_rc cmd_time(struct run *r, const char *rest)
+{
+    struct job j;
+    enum gw_apply_rc ar = find_job(r, &rest, &j);
+    if (ar != GW_APPLY_DONE || j.id == 0)
+        return ar;
+    char dur[16], note[TEXT_MAX];
+    if (!gw_slack_next_word(&rest, dur, sizeof(dur)))
+        return usage(r);
+    int minutes = gw_slack_parse_minutes(dur);
+    snprintf(note, sizeof(note), "%s", rest);
+    plain(note);
+    if (minutes < 0 || (*note != '\0' && !chars_within(note, NOTE_CHARS)))
+        return usage(r);
+    if (r->me.role == R_CLIENT)
+        return refuse(r, "log time on", j.ref, "clients do not log time.");
+    if (!may_change(&r->me, &j))
+        return refuse(r, "log time on", j.ref, change_why(&r->me));
+    uint64_t id = 0;
+    enum gw_core_rc rc = gw_time_add(&r->ctx->core, j.id, r->me.id, (unsigned)minutes,
+                                     *note ? note : NULL, NULL, &id);
+    if (rc != GW_CORE_OK)
+        return core_failed(r, rc);
+    char line[96];
+    snprintf(line, sizeof(line), "Logged %dh%02dm on %s.", minutes / 60, minutes % 60, j.ref);
+    say(&r->out, line);
+    return GW_APPLY_DONE;
+}
+
+static enum role role_of(const char *s)
+{
+    for (size_t i = 0; i < sizeof(role_names) / sizeof(role_names[0]); i++)
+        if (strcmp(role_names[i], s) == 0)
+            return (enum role)i;
+    return R_UNKNOWN;
+}
+
+static enum gw_apply_rc dispatch(struct run *r, const struct command *c)
+{
+    char role[16] = "";
+    if (user_by_slack_id(r, c->user_id, &r->me.id, role, sizeof(role), &r->me.client_id) != 0)
+        return db_failed(r);
+    if (r->me.id == 0 || (r->me.role = role_of(role)) == R_UNKNOWN) {
+        say(&r->out, "Your Slack account isn't linked to a CanTicket user yet. Ask an admin of "
+                     "your company to add your Slack member ID (");
+        say_user(&r->out, c->user_id);
+        say(&r->out, ") to your CanTicket profile, then try again.");
+        return GW_APPLY_DONE;
+    }
+    r->ctx->core.actor_user_id = r->me.id;
+    gw_core_proved_user(&r->ctx->core, r->me.id);
+    const char *rest = c->text;
+    char verb[16];
+    if (!gw_slack_next_word(&rest, verb, sizeof(verb)) || strcmp(verb, "help") == 0)
+        return help(r);
+    r->verb = verb;
+    if (strcmp(verb, "new") == 0)
+        return cmd_new(r, rest);
+    if (strcmp(verb, "show") == 0)
+        return cmd_show(r, rest);
+    if (strcmp(verb, "list") == 0)
+        return cmd_list(r, rest);
+    if (strcmp(verb, "comment") == 0)
+        return cmd_comment(r, rest);
+    if (strcmp(verb, "status") == 0)
+        return cmd_status(r, rest, NULL);
+    if (strcmp(verb, "close") == 0)
+        return cmd_status(r, rest, "closed");
+    if (strcmp(verb, "reopen") == 0)
+        return cmd_status(r, rest, "open");
+    if (strcmp(verb, "assign") == 0)
+        return cmd_assign(r, rest);
+    if (strcmp(verb, "time") == 0)
+        return cmd_time(r, rest);
+    return help(r);
+}
+
+static enum gw_apply_rc apply(struct gw_apply *ctx)
+{
+    struct command *c = malloc(sizeof(*c));
+    struct run *r = calloc(1, sizeof(*r));
+    enum gw_apply_rc rc = GW_APPLY_RETRY;
+    long long at = 0;
+    if (c == NULL || r == NULL) {
+        snprintf(ctx->error, sizeof(ctx->error), "out of memory");
+        goto out;
+    }
+    if (!read_command(ctx->body, ctx->body_len, c)) {
+        snprintf(ctx->error, sizeof(ctx->error), "stored command no longer parses");
+        rc = GW_APPLY_FAILED;
+        goto out;
+    }
+    /* When Slack invoked the command, for the 30-minute window of its response_url. */
+    at = ctx->received_at > 0 ? (long long)ctx->received_at : (long long)time(NULL);
+    r->ctx = ctx;
+    r->me.slack_id = c->user_id;
+    r->command = c->command;
+    r->verb = "";
+    rc = dispatch(r, c);
+    if (rc != GW_APPLY_DONE)
+        goto out;
+    cJSON *o = cJSON_CreateObject();
+    if (o != NULL && cJSON_AddStringToObject(o, "response_type", "ephemeral") != NULL &&
+        cJSON_AddStringToObject(o, "text", r->out.buf) != NULL &&
+        cJSON_AddNumberToObject(o, "invoked_at", (double)at) != NULL)
+        ctx->result = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (ctx->result == NULL) {
+        snprintf(ctx->error, sizeof(ctx->error), "out of memory");
+        rc = GW_APPLY_RETRY;
+    }
+out:
+    free(c);
+    free(r);
+    return rc;
+}
+
+/* The result of a command applied after its answer went out, posted to its response_url. */
+static void deliver(const struct gw_endpoint_config *ep, const unsigned char *body, size_t body_len,
+                    const char *result)
+{
+    struct command *c = malloc(sizeof(*c));
+    long long at = 0;
+    char *text = result_text(result, &at);
+    char why[256] = "";
+    if (c == NULL || text == NULL || !read_command(body, body_len, c)) {
+        snprintf(why, sizeof(why), "nothing to deliver");
+    } else if (!gw_slack_reply_url_allowed(c->response_url, ep ? ep->response_url_hosts : NULL,
+                                           ep ? ep->n_response_url_hosts : 0)) {
+        snprintf(why, sizeof(why), "response_url not allowed");
+    } else if (!gw_slack_reply_take(c->response_url, (time_t)at, time(NULL))) {
+        snprintf(why, sizeof(why), "response_url used up or expired");
+    } else {
+        cJSON *o = cJSON_CreateObject();
+        char *json = NULL;
+        if (o != NULL && cJSON_AddStringToObject(o, "response_type", "ephemeral") != NULL &&
+            cJSON_AddStringToObject(o, "text", text) != NULL &&
+            cJSON_AddFalseToObject(o, "replace_original") != NULL)
+            json = cJSON_PrintUnformatted(o);
+        cJSON_Delete(o);
+        if (json == NULL)
+            snprintf(why, sizeof(why), "out of memory");
+        else if (gw_slack_reply_post(c->response_url, json, why, sizeof(why)) == 0)
+            why[0] = '\0';
+        free(json);
+    }
+    if (why[0] != '\0')
+        gw_log_warn(NULL, "endpoint %s: delayed Slack reply not delivered: %s", ep ? ep->id : "?",
+                    why);
+    free(text);
+    free(c);
+}
+
+static const char *const media_types[] = {"application/x-www-form-urlencoded", NULL};
+static const char *const stored_headers[] = {"x-slack-request-timestamp", "user-agent", NULL};
+
+#define EP(field) offsetof(struct gw_endpoint_config, field)
+static const struct gw_cfg_key endpoint_keys[] = {
+    GW_KEY_SECRETS,
+    GW_KEY_TOLERANCE,
+    {.name = "commands",
+     .type = GW_CFG_STRING_LIST,
+     .offset = EP(commands),
+     .min = 1,
+     .max = 16,
+     .def = 32},
+    {.name = "app_url", .type = GW_CFG_STRING, .offset = EP(app_url), .min = 8, .max = 255},
+    {.name = "app_id", .type = GW_CFG_STRING, .offset = EP(app_id), .min = 2, .max = 63},
+    /* Slack waits 3 s; 1ms lets tests force the delayed path. */
+    {.name = "reply_deadline",
+     .type = GW_CFG_DURATION,
+     .offset = EP(reply_deadline_ms),
+     .min = 1,
+     .max = 2900,
+     .def = DEFAULT_DEADLINE_MS},
+    {.name = "response_url_hosts",
+     .type = GW_CFG_STRING_LIST,
+     .offset = EP(response_url_hosts),
+     .min = 1,
+     .max = 16,
+     .def = 253},
+    {.name = NULL},
+};
+
+const struct gw_provider gw_provider_slack = {
+    .name = "slack",
+    .summary = "Slack slash commands (/job)",
+    .endpoint_keys = endpoint_keys,
+    .verifier = &gw_verifier_slack,
+    .media_types = media_types,
+    .source = "slack",
+    .stored_headers = stored_headers,
+    .precheck = precheck,
+    .envelope = envelope,
+    .answer = answer,
+    .apply = apply,
+    .deliver = deliver,
+    .sync_deadline_ms = DEFAULT_DEADLINE_MS,
+};

@@ -1,0 +1,907 @@
+/* jobs.c — core-table operations on the caller's transaction, each scoped to one company. */
+#include "gateway/core/jobs.h"
+#include "gateway/base/text.h"
+
+#include <cjson/cJSON.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Column bounds of 0001_core_schema.sql. VARCHAR(n) counts characters; MEDIUMTEXT counts
+ * bytes. Checking them here turns what strict mode would reject (a DB error the caller
+ * retries forever) into a permanent GW_CORE_INVALID. */
+#define TITLE_CHARS      300
+#define TEAM_CHARS       100
+#define LABEL_CHARS      200
+#define MESSAGE_ID_CHARS 255
+#define NOTE_CHARS       2000
+#define NAME_CHARS       200
+#define PHONE_CHARS      64
+#define EMAIL_BYTES      254 /* RFC 5321 counts octets; also within the 254-character column */
+#define KIND_CHARS       40
+#define SLUG_CHARS       64
+#define MEDIUMTEXT_BYTES 16777215u
+#define DETAIL_BYTES     65536u /* job_events.detail is a small summary, never a payload */
+#define UNBOUNDED        SIZE_MAX
+#define MAX_REF_DIGITS   18 /* every 18-digit number fits BIGINT UNSIGNED */
+#define MAX_MINUTES      1440
+
+static const char *const statuses[] = {"new",  "open",   "in_progress", "on_hold",
+                                       "done", "closed", NULL};
+static const char *const priorities[] = {"low", "normal", "high", "urgent", NULL};
+static const char *const sources[] = {"email",  "slack", "xero", "crm", "form",
+                                      "stripe", "asana", "api",  NULL};
+static const char *const visibilities[] = {"public", "internal", NULL};
+
+#define STATUS_LIST     "new, open, in_progress, on_hold, done or closed"
+#define PRIORITY_LIST   "low, normal, high or urgent"
+#define SOURCE_LIST     "email, slack, xero, crm, form, stripe, asana or api"
+#define VISIBILITY_LIST "public or internal"
+
+/* ---- errors --------------------------------------------------------------------------- */
+
+enum gw_core_rc gw_core_fail(struct gw_core_ctx *c, enum gw_core_rc rc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->err, sizeof(c->err), fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+enum gw_core_rc gw_core_db_fail(struct gw_core_ctx *c, const char *what)
+{
+    return gw_core_fail(c, GW_CORE_DB_ERROR, "%s: %s", what, gw_db_error(c->db));
+}
+
+static enum gw_core_rc oom(struct gw_core_ctx *c)
+{
+    return gw_core_fail(c, GW_CORE_DB_ERROR, "out of memory");
+}
+
+/* ---- pure validation ------------------------------------------------------------------ */
+
+static bool in_set(const char *v, const char *const *set)
+{
+    if (v == NULL)
+        return false;
+    for (size_t i = 0; set[i] != NULL; i++)
+        if (strcmp(v, set[i]) == 0)
+            return true;
+    return false;
+}
+
+static bool is_space(unsigned char ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\v' || ch == '\f';
+}
+
+static bool is_blank(const char *s)
+{
+    for (; *s != '\0'; s++)
+        if (!is_space((unsigned char)*s))
+            return false;
+    return true;
+}
+
+/* The part of s between leading and trailing ASCII white space. */
+static void trim(const char *s, const char **start, size_t *len)
+{
+    size_t n = strlen(s);
+    while (n > 0 && is_space((unsigned char)*s)) {
+        s++;
+        n--;
+    }
+    while (n > 0 && is_space((unsigned char)s[n - 1]))
+        n--;
+    *start = s;
+    *len = n;
+}
+
+/* Checks an optional text of at most max_chars characters and max_bytes bytes. A required
+ * text must also contain something other than white space. */
+static enum gw_core_rc check_text(struct gw_core_ctx *c, const char *field, const char *s,
+                                  size_t len, size_t max_chars, size_t max_bytes, bool required)
+{
+    size_t chars = 0;
+    if (s == NULL || len == 0 || (required && is_blank(s))) {
+        if (required)
+            return gw_core_fail(c, GW_CORE_INVALID, "%s is required and must not be blank", field);
+        return GW_CORE_OK;
+    }
+    if (len > max_bytes && max_chars != UNBOUNDED) /* then it has too many characters too */
+        return gw_core_fail(c, GW_CORE_INVALID, "%s is longer than %zu characters", field,
+                            max_chars);
+    if (len > max_bytes)
+        return gw_core_fail(c, GW_CORE_INVALID, "%s is longer than %zu bytes", field, max_bytes);
+    if (!gw_text_utf8_chars(s, len, &chars))
+        return gw_core_fail(c, GW_CORE_INVALID, "%s is not valid UTF-8", field);
+    if (chars > max_chars)
+        return gw_core_fail(c, GW_CORE_INVALID, "%s is longer than %zu characters", field,
+                            max_chars);
+    return GW_CORE_OK;
+}
+
+/* A VARCHAR(max_chars) value: in utf8mb4 at most four bytes a character. */
+static enum gw_core_rc check_varchar(struct gw_core_ctx *c, const char *field, const char *s,
+                                     size_t max_chars, bool required)
+{
+    return check_text(c, field, s, s ? strlen(s) : 0, max_chars, max_chars * 4, required);
+}
+
+static bool digits(const char *s, size_t n, int *out)
+{
+    int v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+/* "YYYY-MM-DD" naming a real day within the range of a MySQL DATE. */
+static bool valid_date(const char *s)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int y, m, d;
+    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-' || !digits(s, 4, &y) ||
+        !digits(s + 5, 2, &m) || !digits(s + 8, 2, &d))
+        return false;
+    if (y < 1000 || m < 1 || m > 12 || d < 1)
+        return false;
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return d <= days[m - 1] + (m == 2 && leap ? 1 : 0);
+}
+
+/* "YYYY-MM-DD HH:MM:SS". */
+static bool valid_datetime(const char *s)
+{
+    char date[11];
+    int h, mi, se;
+    if (strlen(s) != 19 || s[10] != ' ' || s[13] != ':' || s[16] != ':')
+        return false;
+    memcpy(date, s, 10);
+    date[10] = '\0';
+    return valid_date(date) && digits(s + 11, 2, &h) && digits(s + 14, 2, &mi) &&
+           digits(s + 17, 2, &se) && h <= 23 && mi <= 59 && se <= 59;
+}
+
+/* The slug rule of companies.ck_companies_slug. */
+static bool valid_slug(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > SLUG_CHARS)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+                  (i > 0 && (ch == '_' || ch == '-'));
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+/* Event kinds are identifiers that reports group by, never free text. */
+static bool valid_kind(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > KIND_CHARS)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+            return false;
+    return true;
+}
+
+int gw_job_ref_normalise(const char *in, char out[32])
+{
+    uint64_t v = 0;
+    size_t n = 0;
+    if (out == NULL)
+        return -1;
+    out[0] = '\0';
+    if (in == NULL)
+        return -1;
+    const char *p = in;
+    if ((p[0] == 'C' || p[0] == 'c') && (p[1] == 'T' || p[1] == 't') && p[2] == '-')
+        p += 3;
+    for (; p[n] != '\0'; n++) {
+        if (n >= MAX_REF_DIGITS || p[n] < '0' || p[n] > '9')
+            return -1;
+        v = v * 10 + (uint64_t)(p[n] - '0');
+    }
+    if (n == 0 || v == 0)
+        return -1;
+    /* The same rule as the generated jobs.ref column: at least six digits. */
+    snprintf(out, 32, "CT-%06" PRIu64, v);
+    return 0;
+}
+
+/* ---- database helpers ----------------------------------------------------------------- */
+
+static struct gw_db_value opt_id(uint64_t id)
+{
+    return id != 0 ? GW_DB_INT(id) : GW_DB_NULL;
+}
+
+static struct gw_db_value opt_text(const char *s, size_t len)
+{
+    return s != NULL && len > 0 ? GW_DB_TEXTN(s, len) : GW_DB_NULL;
+}
+
+/* Runs sql (parameters: company_id, id) and answers OK when it finds a row, NOT_FOUND naming
+ * what when it does not. Rows of other companies are invisible by construction. */
+static enum gw_core_rc need_row(struct gw_core_ctx *c, const char *sql, uint64_t id,
+                                const char *what)
+{
+    if (id == 0)
+        return gw_core_fail(c, GW_CORE_NOT_FOUND, "%s 0 does not exist", what);
+    struct gw_db_value p[] = {GW_DB_INT(c->company_id), GW_DB_INT(id)};
+    struct gw_db_rows *rows = gw_db_query(c->db, sql, p, 2, 1);
+    if (rows == NULL)
+        return gw_core_fail(c, GW_CORE_DB_ERROR, "looking up %s: %s", what, gw_db_error(c->db));
+    size_t n = gw_db_rows_count(rows);
+    gw_db_rows_free(rows);
+    if (n == 0)
+        return gw_core_fail(c, GW_CORE_NOT_FOUND, "%s %" PRIu64 " does not exist in this company",
+                            what, id);
+    return GW_CORE_OK;
+}
+
+static enum gw_core_rc need_user(struct gw_core_ctx *c, uint64_t id, const char *what)
+{
+    if (id != 0 && c->proved_company == c->company_id && id == c->proved_user)
+        return GW_CORE_OK;
+    return need_row(c, "SELECT 1 FROM users WHERE company_id = ? AND id = ? AND deleted_at IS NULL",
+                    id, what);
+}
+
+static enum gw_core_rc need_client(struct gw_core_ctx *c, uint64_t id)
+{
+    return need_row(c,
+                    "SELECT 1 FROM clients WHERE company_id = ? AND id = ? AND deleted_at IS NULL",
+                    id, "client");
+}
+
+static enum gw_core_rc need_contact(struct gw_core_ctx *c, uint64_t id)
+{
+    if (id != 0 && c->proved_company == c->company_id && id == c->proved_contact)
+        return GW_CORE_OK;
+    return need_row(c,
+                    "SELECT 1 FROM contacts WHERE company_id = ? AND id = ? AND deleted_at IS NULL",
+                    id, "contact");
+}
+
+static enum gw_core_rc need_job(struct gw_core_ctx *c, uint64_t id)
+{
+    return need_row(c, "SELECT 1 FROM jobs WHERE company_id = ? AND id = ?", id, "job");
+}
+
+/* Records that this transaction proved something in the context's company (see jobs.h). */
+static void proved_in_company(struct gw_core_ctx *c)
+{
+    if (c->proved_company != c->company_id) {
+        c->proved_company = c->company_id;
+        c->proved_event = c->proved_contact = c->proved_user = 0;
+    }
+}
+
+void gw_core_proved_user(struct gw_core_ctx *c, uint64_t user_id)
+{
+    if (c == NULL || c->company_id == 0 || user_id == 0)
+        return;
+    proved_in_company(c);
+    c->proved_user = user_id;
+}
+
+static enum gw_core_rc need_company(struct gw_core_ctx *c)
+{
+    if (c->proved_company == c->company_id)
+        return GW_CORE_OK;
+    struct gw_db_value p[] = {GW_DB_INT(c->company_id)};
+    struct gw_db_rows *rows = gw_db_query(c->db, "SELECT 1 FROM companies WHERE id = ?", p, 1, 1);
+    if (rows == NULL)
+        return gw_core_db_fail(c, "looking up the company");
+    size_t n = gw_db_rows_count(rows);
+    gw_db_rows_free(rows);
+    if (n == 0)
+        return gw_core_fail(c, GW_CORE_NOT_FOUND, "company %" PRIu64 " does not exist",
+                            c->company_id);
+    proved_in_company(c);
+    return GW_CORE_OK;
+}
+
+/* What every operation checks before it reads: a connection and a company; a writer also
+ * needs a known source. */
+static enum gw_core_rc check_ctx(struct gw_core_ctx *c, bool writes)
+{
+    if (c == NULL)
+        return GW_CORE_INVALID;
+    c->err[0] = '\0';
+    if (c->db == NULL)
+        return gw_core_fail(c, GW_CORE_INVALID, "no database connection in the context");
+    if (c->company_id == 0)
+        return gw_core_fail(c, GW_CORE_INVALID, "no company in the context");
+    if (writes && !in_set(c->source, sources))
+        return gw_core_fail(c, GW_CORE_INVALID, "source must be one of " SOURCE_LIST);
+    return GW_CORE_OK;
+}
+
+/* The actor and the inbox event that every history row names must belong to this company
+ * too, or a row of ours would point into another tenant's data. */
+static enum gw_core_rc check_ctx_refs(struct gw_core_ctx *c)
+{
+    enum gw_core_rc rc = GW_CORE_OK;
+    if (c->actor_user_id != 0)
+        rc = need_user(c, c->actor_user_id, "acting user");
+    if (rc == GW_CORE_OK && c->webhook_event_id != 0 &&
+        (c->proved_company != c->company_id || c->proved_event != c->webhook_event_id)) {
+        rc = need_row(c, "SELECT 1 FROM webhook_events WHERE company_id = ? AND id = ?",
+                      c->webhook_event_id, "webhook event");
+        if (rc == GW_CORE_OK) {
+            proved_in_company(c);
+            c->proved_event = c->webhook_event_id;
+        }
+    }
+    return rc;
+}
+
+static enum gw_core_rc insert_event(struct gw_core_ctx *c, uint64_t job_id, const char *kind,
+                                    const char *detail_json)
+{
+    struct gw_db_value p[] = {
+        GW_DB_INT(c->company_id),
+        GW_DB_INT(job_id),
+        GW_DB_TEXT(kind),
+        detail_json != NULL ? GW_DB_TEXT(detail_json) : GW_DB_NULL,
+        GW_DB_TEXT(c->source),
+        opt_id(c->actor_user_id),
+        opt_id(c->webhook_event_id),
+    };
+    if (gw_db_exec(c->db,
+                   "INSERT INTO job_events (company_id, job_id, kind, detail, source, "
+                   "actor_user_id, webhook_event_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                   p, sizeof(p) / sizeof(p[0])) < 0)
+        return gw_core_db_fail(c, "writing the job history");
+    return GW_CORE_OK;
+}
+
+/* Appends an event whose detail was built with cJSON (ok false when any part of building it
+ * failed); frees detail in every case. */
+static enum gw_core_rc emit(struct gw_core_ctx *c, uint64_t job_id, const char *kind, cJSON *detail,
+                            bool ok)
+{
+    char *text = ok && detail != NULL ? cJSON_PrintUnformatted(detail) : NULL;
+    cJSON_Delete(detail);
+    if (text == NULL)
+        return oom(c);
+    enum gw_core_rc rc = insert_event(c, job_id, kind, text);
+    cJSON_free(text);
+    return rc;
+}
+
+static bool add_id(cJSON *o, const char *name, uint64_t id)
+{
+    /* Ids fit a double exactly up to 2^53, far beyond any AUTO_INCREMENT we will reach. */
+    return id != 0 ? cJSON_AddNumberToObject(o, name, (double)id) != NULL
+                   : cJSON_AddNullToObject(o, name) != NULL;
+}
+
+struct job_state {
+    char status[16];
+    char priority[16];
+    uint64_t assignee;
+};
+
+/* Reads a job of this company and locks it until the caller's transaction ends, so that the
+ * "from" value written to the history is the one actually replaced. */
+static enum gw_core_rc lock_job(struct gw_core_ctx *c, uint64_t job_id, struct job_state *st)
+{
+    if (job_id == 0)
+        return gw_core_fail(c, GW_CORE_NOT_FOUND, "job 0 does not exist");
+    struct gw_db_value p[] = {GW_DB_INT(c->company_id), GW_DB_INT(job_id)};
+    struct gw_db_rows *rows =
+        gw_db_query(c->db,
+                    "SELECT status, priority, assignee_user_id FROM jobs WHERE company_id = ? "
+                    "AND id = ? FOR UPDATE",
+                    p, 2, 1);
+    if (rows == NULL)
+        return gw_core_db_fail(c, "reading the job");
+    if (gw_db_rows_count(rows) == 0) {
+        gw_db_rows_free(rows);
+        return gw_core_fail(c, GW_CORE_NOT_FOUND, "job %" PRIu64 " does not exist in this company",
+                            job_id);
+    }
+    const char *status = gw_db_rows_text(rows, 0, 0, NULL);
+    const char *priority = gw_db_rows_text(rows, 0, 1, NULL);
+    snprintf(st->status, sizeof(st->status), "%s", status ? status : "");
+    snprintf(st->priority, sizeof(st->priority), "%s", priority ? priority : "");
+    st->assignee = (uint64_t)gw_db_rows_int(rows, 0, 2, 0);
+    gw_db_rows_free(rows);
+    return GW_CORE_OK;
+}
+
+static bool is_closed_status(const char *status)
+{
+    return strcmp(status, "done") == 0 || strcmp(status, "closed") == 0;
+}
+
+/* ---- jobs ----------------------------------------------------------------------------- */
+
+/* Takes the company's next job number. LAST_INSERT_ID(expr) makes the server report expr as
+ * the statement's insert id (mysql_stmt_insert_id), so the number comes back with the
+ * statement that took it. The counter row stays locked until the caller's transaction ends,
+ * which serialises concurrent creators; a rollback rolls the counter back with it. */
+static enum gw_core_rc next_number(struct gw_core_ctx *c, uint64_t *number)
+{
+    struct gw_db_value p[] = {GW_DB_INT(c->company_id)};
+    if (gw_db_exec(c->db,
+                   "INSERT INTO job_ref_counters (company_id, last_number) VALUES (?, "
+                   "LAST_INSERT_ID(1)) ON DUPLICATE KEY UPDATE last_number = "
+                   "LAST_INSERT_ID(last_number + 1)",
+                   p, 1) < 0)
+        return gw_core_db_fail(c, "taking the next job number");
+    *number = gw_db_last_insert_id(c->db);
+    if (*number == 0)
+        return gw_core_fail(c, GW_CORE_DB_ERROR, "the job counter returned no number");
+    return GW_CORE_OK;
+}
+
+static enum gw_core_rc check_job_new(struct gw_core_ctx *c, const struct gw_job_new *j,
+                                     const char *status, const char *priority)
+{
+    enum gw_core_rc rc;
+    if ((rc = check_varchar(c, "title", j->title, TITLE_CHARS, true)) != GW_CORE_OK ||
+        (rc = check_text(c, "description", j->description,
+                         j->description ? strlen(j->description) : 0, UNBOUNDED, MEDIUMTEXT_BYTES,
+                         false)) != GW_CORE_OK ||
+        (rc = check_varchar(c, "team", j->team, TEAM_CHARS, false)) != GW_CORE_OK)
+        return rc;
+    if (!in_set(status, statuses))
+        return gw_core_fail(c, GW_CORE_INVALID, "status must be one of " STATUS_LIST);
+    if (!in_set(priority, priorities))
+        return gw_core_fail(c, GW_CORE_INVALID, "priority must be one of " PRIORITY_LIST);
+    if (j->due_at != NULL && !valid_datetime(j->due_at))
+        return gw_core_fail(c, GW_CORE_INVALID,
+                            "due_at must be a real UTC time YYYY-MM-DD HH:MM:SS");
+    return GW_CORE_OK;
+}
+
+/* Everything a new job points at must exist in this company. */
+static enum gw_core_rc check_job_refs(struct gw_core_ctx *c, const struct gw_job_new *j)
+{
+    enum gw_core_rc rc = GW_CORE_OK;
+    if (rc == GW_CORE_OK && j->client_id != 0)
+        rc = need_client(c, j->client_id);
+    if (rc == GW_CORE_OK && j->contact_id != 0)
+        rc = need_contact(c, j->contact_id);
+    if (rc == GW_CORE_OK && j->assignee_user_id != 0)
+        rc = need_user(c, j->assignee_user_id, "assignee");
+    if (rc == GW_CORE_OK && j->created_by_user_id != 0)
+        rc = need_user(c, j->created_by_user_id, "creator");
+    return rc;
+}
+
+/* The ref the jobs.ref generated column derives from number (migration 0001), computed
+ * here rather than read back. */
+static void ref_of(uint64_t number, char ref[32])
+{
+    snprintf(ref, 32, "CT-%06" PRIu64, number);
+}
+
+enum gw_core_rc gw_job_create(struct gw_core_ctx *c, const struct gw_job_new *j, uint64_t *job_id,
+                              char ref[32])
+{
+    enum gw_core_rc rc = check_ctx(c, true);
+    if (rc != GW_CORE_OK)
+        return rc;
+    if (j == NULL || job_id == NULL || ref == NULL)
+        return gw_core_fail(c, GW_CORE_INVALID, "gw_job_create: missing argument");
+    ref[0] = '\0';
+    const char *status = j->status ? j->status : "new";
+    const char *priority = j->priority ? j->priority : "normal";
+    if ((rc = check_job_new(c, j, status, priority)) != GW_CORE_OK)
+        return rc;
+    /* Every check that can refuse comes before the counter, so a refused create takes no
+     * number and holds no counter lock. */
+    if ((rc = need_company(c)) != GW_CORE_OK || (rc = check_ctx_refs(c)) != GW_CORE_OK ||
+        (rc = check_job_refs(c, j)) != GW_CORE_OK)
+        return rc;
+
+    uint64_t number = 0;
+    if ((rc = next_number(c, &number)) != GW_CORE_OK)
+        return rc;
+    size_t team_len = j->team ? strlen(j->team) : 0;
+    struct gw_db_value p[] = {
+        GW_DB_INT(c->company_id),
+        GW_DB_INT(number),
+        GW_DB_TEXT(j->title),
+        j->description ? GW_DB_TEXT(j->description) : GW_DB_NULL,
+        GW_DB_TEXT(status),
+        GW_DB_TEXT(priority),
+        GW_DB_TEXT(c->source),
+        opt_text(j->team, team_len),
+        opt_id(j->client_id),
+        opt_id(j->contact_id),
+        opt_id(j->assignee_user_id),
+        opt_id(j->created_by_user_id),
+        j->due_at ? GW_DB_TEXT(j->due_at) : GW_DB_NULL,
+        GW_DB_INT(is_closed_status(status) ? 1 : 0),
+    };
+    if (gw_db_exec(c->db,
+                   "INSERT INTO jobs (company_id, number, title, description, status, priority, "
+                   "source, team, client_id, contact_id, assignee_user_id, created_by_user_id, "
+                   "due_at, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                   "IF(?, UTC_TIMESTAMP(3), NULL))",
+                   p, sizeof(p) / sizeof(p[0])) < 0)
+        return gw_core_db_fail(c, "creating the job");
+    uint64_t id = gw_db_last_insert_id(c->db);
+    if (id == 0)
+        return gw_core_fail(c, GW_CORE_DB_ERROR, "the new job has no id");
+    char new_ref[32];
+    ref_of(number, new_ref);
+
+    cJSON *d = cJSON_CreateObject();
+    bool ok = d != NULL && cJSON_AddStringToObject(d, "ref", new_ref) != NULL &&
+              cJSON_AddStringToObject(d, "status", status) != NULL &&
+              cJSON_AddStringToObject(d, "priority", priority) != NULL;
+    if ((rc = emit(c, id, "created", d, ok)) != GW_CORE_OK)
+        return rc;
+    *job_id = id;
+    memcpy(ref, new_ref, sizeof(new_ref));
+    return GW_CORE_OK;
+}
+
+enum gw_core_rc gw_job_find(struct gw_core_ctx *c, const char *ref, uint64_t *job_id)
+{
+    enum gw_core_rc rc = check_ctx(c, false);
+    if (rc != GW_CORE_OK)
+        return rc;
+    if (job_id == NULL)
+        return gw_core_fail(c, GW_CORE_INVALID, "gw_job_find: missing argument");
+    char norm[32];
+    if (gw_job_ref_normalise(ref, norm) != 0)
+        return gw_core_fail(c, GW_CORE_INVALID, "not a ticket reference (expected CT-000123)");
+    struct gw_db_value p[] = {GW_DB_INT(c->company_id), GW_DB_TEXT(norm)};
+    struct gw_db_rows *rows =
+        gw_db_query(c->db, "SELECT id FROM jobs WHERE company_id = ? AND ref = ?", p, 2, 1);
+    if (rows == NULL)
+        return gw_core_db_fail(c, "finding the job");
+    int64_t id = gw_db_rows_count(rows) == 1 ? gw_db_rows_int(rows, 0, 0, 0) : 0;
+    gw_db_rows_free(rows);
+    if (id <= 0)
+        return gw_core_fail(c, GW_CORE_NOT_FOUND, "no job %s in this company", norm);
+    *job_id = (uint64_t)id;
+    return GW_CORE_OK;
+}
+
+/* ---- comments ------------------------------------------------------------------------- */
+
+static enum gw_core_rc check_comment(struct gw_core_ctx *c, const struct gw_comment_new *cm,
+                                     const char *visibility)
+{
+    enum gw_core_rc rc;
+    if ((rc = check_text(c, "comment body", cm->body, cm->body ? strlen(cm->body) : 0, UNBOUNDED,
+                         MEDIUMTEXT_BYTES, true)) != GW_CORE_OK ||
+        (rc = check_varchar(c, "author label", cm->author_label, LABEL_CHARS, false)) !=
+            GW_CORE_OK ||
+        (rc = check_varchar(c, "email message id", cm->email_message_id, MESSAGE_ID_CHARS,
+                            false)) != GW_CORE_OK)
+        return rc;
+    if (!in_set(visibility, visibilities))
+        return gw_core_fail(c, GW_CORE_INVALID, "visibility must be " VISIBILITY_LIST);
+    if (cm->author_user_id == 0 && cm->author_contact_id == 0 &&
+        (cm->author_label == NULL || is_blank(cm->author_label)))
+        return gw_core_fail(c, GW_CORE_INVALID, "a comment needs an author user, contact or label");
+    return GW_CORE_OK;
+}
+
+enum gw_core_rc gw_job_comment(struct gw_core_ctx *c, uint64_t job_id,
+                               const struct gw_comment_new *cm, uint64_t *comment_id)
+{
+    enum gw_core_rc rc = check_ctx(c, true);
+    if (rc != GW_CORE_OK)
+        return rc;
+    if (cm == NULL || comment_id == NULL)
+        return gw_core_fail(c, GW_CORE_INVALID, "gw_job_comment: missing argument");
+    const char *visibility = cm->visibility ? cm->visibility : "internal";
+    if ((rc = check_comment(c, cm, visibility)) != GW_CORE_OK)
+        return rc;
+    if ((rc = check_ctx_refs(c)) != GW_CORE_OK || (rc = need_job(c, job_id)) != GW_CORE_OK)
+        return rc;
+    if (cm->author_user_id != 0 && (rc = need_user(c, cm->author_user_id, "author")) != GW_CORE_OK)
+        return rc;
+    if (cm->author_contact_id != 0 && (rc = need_contact(c, cm->author_contact_id)) != GW_CORE_OK)
+        return rc;
+
+    struct gw_db_value p[] = {
+        GW_DB_INT(c->company_id),
+        GW_DB_INT(job_id),
+        opt_id(cm->author_user_id),
+        opt_id(cm->author_contact_id),
+        opt_text(cm->author_label, cm->author_label ? strlen(cm->author_label) : 0),
+        GW_DB_TEXT(cm->body),
+        GW_DB_TEXT(c->source),
+        GW_DB_TEXT(visibility),
+        opt_text(cm->email_message_id, cm->email_message_id ? strlen(cm->email_message_id) : 0),
+        opt_id(c->webhook_event_id),
+    };
+    if (gw_db_exec(c->db,
+                   "INSERT INTO job_comments (company_id, job_id, author_user_id, "
+                   "author_contact_id, author_label, body, source, visibility, "
+                   "email_message_id, webhook_event_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   p, sizeof(p) / sizeof(p[0])) < 0)
+        return gw_core_db_fail(c, "adding the comment");
+    uint64_t id = gw_db_last_insert_id(c->db);
+    if (id == 0)
+        return gw_core_fail(c, GW_CORE_DB_ERROR, "the new comment has no id");
+
+    cJSON *d = cJSON_CreateObject();
+    bool ok = d != NULL && add_id(d, "comment_id", id) &&
+              cJSON_AddStringToObject(d, "visibility", visibility) != NULL;
+    if ((rc = emit(c, job_id, "commented", d, ok)) != GW_CORE_OK)
+        return rc;
+    *comment_id = id;
+    return GW_CORE_OK;
+}
+
+/* ---- status, assignment, priority ----------------------------------------------------- */
+
+static enum gw_core_rc emit_change(struct gw_core_ctx *c, uint64_t job_id, const char *kind,
+                                   const char *from, const char *to)
+{
+    cJSON *d = cJSON_CreateObject();
+    bool ok = d != NULL && cJSON_AddStringToObject(d, "from", from) != NULL &&
+              cJSON_AddStringToObject(d, "to", to) != NULL;
+    return emit(c, job_id, kind, d, ok);
+}
+
+enum gw_core_rc gw_job_set_status(struct gw_core_ctx *c, uint64_t job_id, const char *status)
+{
+    enum gw_core_rc rc = check_ctx(c, true);
+    if (rc != GW_CORE_OK)
+        return rc;
+    if (!in_set(status, statuses))
+        return gw_core_fail(c, GW_CORE_INVALID, "status must be one of " STATUS_LIST);
+    struct job_state st;
+    if ((rc = check_ctx_refs(c)) != GW_CORE_OK || (rc = lock_job(c, job_id, &st)) != GW_CORE_OK)
+        return rc;
+    if (strcmp(st.status, status) == 0)
+        return GW_CORE_OK;
+    /* Closing keeps the first closing time (done then closed is one closure); any other
+     * status reopens the job. */
+    struct gw_db_value p[] = {GW_DB_TEXT(status), GW_DB_INT(is_closed_status(status) ? 1 : 0),
+                              GW_DB_INT(c->company_id), GW_DB_INT(job_id)};
+    if (gw_db_exec(c->db,
+                   "UPDATE jobs SET status = ?, closed_at = IF(?, COALESCE(closed_at, "
+                   "UTC_TIMESTAMP(3)), NULL) WHERE company_id = ? AND id = ?",
+                   p, 4) < 0)
+        return gw_core_db_fail(c, "changing the job status");
+    return emit_change(c, job_id, "status_changed", st.status, status);
+}
+
+enum gw_core_rc gw_job_assign(struct gw_core_ctx *c, uint64_t job_id, uint64_t user_id)
+{
+    enum gw_core_rc rc = check_ctx(c, true);
+    if (rc != GW_CORE_OK)
+        return rc;
+    struct job_state st;
+    if ((rc = check_ctx_refs(c)) != GW_CORE_OK || (rc = lock_job(c, job_id, &st)) != GW_CORE_OK)
+        return rc;
+    if (user_id != 0 && (rc = need_user(c, user_id, "assignee")) != GW_CORE_OK)
+        return rc;
+    if (st.assignee == user_id)
+        return GW_CORE_OK;
+    struct gw_db_value p[] = {opt_id(user_id), GW_DB_INT(c->company_id), GW_DB_INT(job_id)};
+    if (gw_db_exec(c->db, "UPDATE jobs SET assignee_user_id = ? WHERE company_id = ? AND id = ?", p,
+                   3) < 0)
+        return gw_core_db_fail(c, "assigning the job");
+    cJSON *d = cJSON_CreateObject();
+    bool ok = d != NULL && add_id(d, "from", st.assignee) && add_id(d, "to", user_id);
+    return emit(c, job_id, "assigned", d, ok);
+}
+
+enum gw_core_rc gw_job_set_priority(struct gw_core_ctx *c, uint64_t job_id, const char *priority)
+{
+    enum gw_core_rc rc = check_ctx(c, true);
+    if (rc != GW_CORE_OK)
+        return rc;
+    if (!in_set(priority, priorities))
+        return gw_core_fail(c, GW_CORE_INVALID, "priority must be one of " PRIORITY_LIST);
+    struct job_state st;
+    if ((rc = check_ctx_refs(c)) != GW_CORE_OK || (rc = lock_job(c, job_id, &st)) != GW_CORE_OK)
+        return rc;
+    if (strcmp(st.priority, priority) == 0)
+        return GW_CORE_OK;
+    struct gw_db_value p[] = {GW_DB_TEXT(priority), GW_DB_INT(c->company_id), GW_DB_INT(job_id)};
+    if (gw_db_exec(c->db, "UPDATE jobs SET priority = ? WHERE company_id = ? AND id = ?", p, 3) < 0)
+        return gw_core_db_fail(c, "changing the job priority");
+    return emit_change(c, job_id, "priority_changed", st.priority, priority);
+}
+
+/* ---- time ----------------------------------------------------------------------------- */
+
+enum gw_core_rc gw_time_add(struct gw_core_ctx *c, uint64_t job_id, uint64_t user_id,
+                            unsigned minutes, const char *note, const char *spent_on,
+                            uint64_t *entry_id)
+{
+    enum gw_core_rc rc = check_ctx(c, true);
+    if (rc != GW_CORE_OK)
+        return rc;
+    if (entry_id == NULL)
+        return gw_core_fail(c, GW_CORE_INVALID, "gw_time_add: missing argument");
+    if (minutes < 1 || minutes > MAX_MINUTES)
+        return gw_core_fail(c, GW_CORE_INVALID, "minutes must be between 1 and %d", MAX_MINUTES);
+    if ((rc = check_varchar(c, "note", note, NOTE_CHARS, false)) != GW_CORE_OK)
+        return rc;
+    if (spent_on != NULL && !valid_date(spent_on))
+        return gw_core_fail(c, GW_CORE_INVALID, "spent_on must be a real date YYYY-MM-DD");
+    if (user_id == 0)
+        return gw_core_fail(c, GW_CORE_INVALID, "a time entry needs a user");
+    if ((rc = check_ctx_refs(c)) != GW_CORE_OK || (rc = need_job(c, job_id)) != GW_CORE_OK ||
+        (rc = need_user(c, user_id, "user")) != GW_CORE_OK)
+        return rc;
+
+    struct gw_db_value p[] = {
+        GW_DB_INT(c->company_id),
+        GW_DB_INT(job_id),
+        GW_DB_INT(user_id),
+        GW_DB_INT(minutes),
+        opt_text(note, note ? strlen(note) : 0),
+        spent_on ? GW_DB_TEXT(spent_on) : GW_DB_NULL,
+        GW_DB_TEXT(c->source),
+        opt_id(c->webhook_event_id),
+    };
+    if (gw_db_exec(c->db,
+                   "INSERT INTO time_entries (company_id, job_id, user_id, minutes, note, "
+                   "spent_on, source, webhook_event_id) VALUES (?, ?, ?, ?, ?, "
+                   "COALESCE(?, UTC_DATE()), ?, ?)",
+                   p, sizeof(p) / sizeof(p[0])) < 0)
+        return gw_core_db_fail(c, "adding the time entry");
+    uint64_t id = gw_db_last_insert_id(c->db);
+    if (id == 0)
+        return gw_core_fail(c, GW_CORE_DB_ERROR, "the new time entry has no id");
+
+    cJSON *d = cJSON_CreateObject();
+    bool ok = d != NULL && cJSON_AddNumberToObject(d, "minutes", minutes) != NULL &&
+              add_id(d, "entry_id", id) && add_id(d, "user_id", user_id);
+    if ((rc = emit(c, job_id, "time_added", d, ok)) != GW_CORE_OK)
+        return rc;
+    *entry_id = id;
+    return GW_CORE_OK;
+}
+
+/* ---- contacts and users --------------------------------------------------------------- */
+
+enum gw_core_rc gw_contact_upsert(struct gw_core_ctx *c, const char *email, const char *name,
+                                  const char *phone, uint64_t *contact_id)
+{
+    enum gw_core_rc rc = check_ctx(c, false);
+    if (rc != GW_CORE_OK)
+        return rc;
+    if (email == NULL || contact_id == NULL)
+        return gw_core_fail(c, GW_CORE_INVALID, "gw_contact_upsert: missing argument");
+    const char *em, *nm = NULL, *ph = NULL;
+    size_t em_len, nm_len = 0, ph_len = 0;
+    trim(email, &em, &em_len);
+    if (!gw_text_email_valid(em, em_len))
+        return gw_core_fail(c, GW_CORE_INVALID, "not a valid e-mail address");
+    if (name != NULL)
+        trim(name, &nm, &nm_len);
+    if (phone != NULL)
+        trim(phone, &ph, &ph_len);
+    if ((rc = check_text(c, "name", nm, nm_len, NAME_CHARS, NAME_CHARS * 4, false)) != GW_CORE_OK ||
+        (rc = check_text(c, "phone", ph, ph_len, PHONE_CHARS, PHONE_CHARS * 4, false)) !=
+            GW_CORE_OK)
+        return rc;
+    if ((rc = need_company(c)) != GW_CORE_OK)
+        return rc;
+
+    /* One statement, so two workers upserting the same address cannot both insert: the
+     * unique key (company_id, email) — case-insensitive by its collation — decides, and
+     * LAST_INSERT_ID(id) reports the existing row's id on a match. A match only fills what
+     * the contact lacks. uq_contacts_email also covers soft-deleted contacts, so a match may
+     * be a deleted one: it is restored, since a person who writes in again is a contact
+     * again and a second row for the address cannot exist. */
+    struct gw_db_value p[] = {
+        GW_DB_INT(c->company_id), GW_DB_TEXTN(em, em_len), opt_text(nm, nm_len),
+        opt_text(ph, ph_len),     opt_text(nm, nm_len),    opt_text(ph, ph_len),
+    };
+    if (gw_db_exec(c->db,
+                   "INSERT INTO contacts (company_id, email, name, phone) VALUES (?, ?, ?, ?) "
+                   "ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id), "
+                   "name = IF(name IS NULL OR name = '', COALESCE(?, name), name), "
+                   "phone = IF(phone IS NULL OR phone = '', COALESCE(?, phone), phone), "
+                   "deleted_at = NULL",
+                   p, sizeof(p) / sizeof(p[0])) < 0)
+        return gw_core_db_fail(c, "saving the contact");
+    uint64_t id = gw_db_last_insert_id(c->db);
+    if (id == 0)
+        return gw_core_fail(c, GW_CORE_DB_ERROR, "the contact has no id");
+    *contact_id = id;
+    proved_in_company(c);
+    c->proved_contact = id;
+    return GW_CORE_OK;
+}
+
+enum gw_core_rc gw_user_find_by_email(struct gw_core_ctx *c, const char *email, uint64_t *user_id)
+{
+    enum gw_core_rc rc = check_ctx(c, false);
+    if (rc != GW_CORE_OK)
+        return rc;
+    if (email == NULL || user_id == NULL)
+        return gw_core_fail(c, GW_CORE_INVALID, "gw_user_find_by_email: missing argument");
+    const char *em;
+    size_t em_len;
+    trim(email, &em, &em_len);
+    if (!gw_text_email_valid(em, em_len))
+        return gw_core_fail(c, GW_CORE_INVALID, "not a valid e-mail address");
+    struct gw_db_value p[] = {GW_DB_INT(c->company_id), GW_DB_TEXTN(em, em_len)};
+    struct gw_db_rows *rows = gw_db_query(
+        c->db, "SELECT id FROM users WHERE company_id = ? AND email = ? AND deleted_at IS NULL", p,
+        2, 1);
+    if (rows == NULL)
+        return gw_core_db_fail(c, "finding the user");
+    int64_t id = gw_db_rows_count(rows) == 1 ? gw_db_rows_int(rows, 0, 0, 0) : 0;
+    gw_db_rows_free(rows);
+    if (id <= 0)
+        return gw_core_fail(c, GW_CORE_NOT_FOUND, "no user with this e-mail in this company");
+    *user_id = (uint64_t)id;
+    return GW_CORE_OK;
+}
+
+/* ---- history and companies ------------------------------------------------------------ */
+
+enum gw_core_rc gw_job_event(struct gw_core_ctx *c, uint64_t job_id, const char *kind,
+                             const char *detail_json)
+{
+    enum gw_core_rc rc = check_ctx(c, true);
+    if (rc != GW_CORE_OK)
+        return rc;
+    if (kind == NULL || !valid_kind(kind))
+        return gw_core_fail(c, GW_CORE_INVALID, "event kind must be 1..%d of a-z, 0-9 and _",
+                            KIND_CHARS);
+    char *text = NULL;
+    if (detail_json != NULL) {
+        if (strlen(detail_json) > DETAIL_BYTES)
+            return gw_core_fail(c, GW_CORE_INVALID, "event detail is longer than %u bytes",
+                                DETAIL_BYTES);
+        cJSON *d = cJSON_ParseWithOpts(detail_json, NULL, true);
+        if (d == NULL || !cJSON_IsObject(d)) {
+            cJSON_Delete(d);
+            return gw_core_fail(c, GW_CORE_INVALID, "event detail must be a JSON object");
+        }
+        /* Store cJSON's own rendering, so the server's JSON check sees what we validated. */
+        text = cJSON_PrintUnformatted(d);
+        cJSON_Delete(d);
+        if (text == NULL)
+            return oom(c);
+    }
+    if ((rc = check_ctx_refs(c)) == GW_CORE_OK && (rc = need_job(c, job_id)) == GW_CORE_OK)
+        rc = insert_event(c, job_id, kind, text);
+    cJSON_free(text);
+    return rc;
+}
+
+enum gw_core_rc gw_company_find(struct gw_db *db, const char *slug, uint64_t *company_id)
+{
+    if (db == NULL || slug == NULL || company_id == NULL || !valid_slug(slug))
+        return GW_CORE_INVALID;
+    struct gw_db_value p[] = {GW_DB_TEXT(slug)};
+    struct gw_db_rows *rows = gw_db_query(db, "SELECT id FROM companies WHERE slug = ?", p, 1, 1);
+    if (rows == NULL)
+        return GW_CORE_DB_ERROR;
+    int64_t id = gw_db_rows_count(rows) == 1 ? gw_db_rows_int(rows, 0, 0, 0) : 0;
+    gw_db_rows_free(rows);
+    if (id <= 0)
+        return GW_CORE_NOT_FOUND;
+    *company_id = (uint64_t)id;
+    return GW_CORE_OK;
+}

@@ -1,0 +1,26 @@
+/* hooks.h — POST /hooks/{endpoint}: the checks every provider shares (endpoint, method, media
+ * type, size, signature), the adapter's envelope, the hand-over to the ingest writers, and the
+ * answer once the event is durable (or applied, for synchronous providers). */
+#ifndef CTGW_HOOKS_H
+#define CTGW_HOOKS_H
+
+#include <stdbool.h>
+
+#include "config/config.h"
+#include "gateway/http/request.h"
+#include "gateway/pipeline/ingest.h"
+
+struct gw_hooks;
+
+struct gw_hooks *gw_hooks_create(const struct gw_config *cfg, struct event_base *base,
+                                 struct gw_ingest *ingest);
+void gw_hooks_destroy(struct gw_hooks *h);
+
+/* Handles r when its path is under /hooks/; false otherwise (the caller answers). The
+ * request may be answered later, from the loop, after the database commit. */
+bool gw_hooks_route(struct gw_hooks *h, struct gw_request *r);
+
+/* Requests accepted but not answered yet (for the graceful stop). */
+unsigned gw_hooks_in_flight(const struct gw_hooks *h);
+
+#endif

@@ -1,0 +1,645 @@
+/* ingest.c — group-commit writer threads: each takes whatever verified events are queued (up
+ * to ingest.batch_max), stores them in one transaction, and hands every request back to the
+ * event loop only after that transaction committed. */
+#include "gateway/pipeline/ingest.h"
+
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "config/config.h"
+#include "gateway/base/clock.h"
+#include "gateway/base/log.h"
+#include "gateway/base/metrics.h"
+#include "gateway/core/tenants.h"
+
+#define QUEUE_LIMIT          65536 /* pending requests at most; beyond, answer unavailable */
+#define AUDIT_LIMIT          4096
+#define AUDIT_PER_BATCH      256
+#define ACQUIRE_WAIT_MS      2000
+#define COLS_PER_ROW         14
+#define STATEMENT_BYTES      (4u << 20)
+#define DEADLOCK_RETRIES     3
+#define LINGER_BELOW         8 /* events: a smaller batch waits a moment for more */
+#define LINGER_US            500
+#define ER_LOCK_WAIT_TIMEOUT 1205
+#define ER_LOCK_DEADLOCK     1213
+
+struct audit_row {
+    char kind[32], endpoint[65], reason[128], source[64], request_id[65];
+};
+
+struct node {
+    struct gw_pending *p;
+    struct node *next;
+};
+
+struct gw_ingest {
+    const struct gw_config *cfg;
+    struct gw_db_pool *pool;
+    pthread_t *writers;
+    size_t n_writers;
+
+    pthread_mutex_t lock;
+    pthread_cond_t work;
+    struct node *head, *tail;
+    size_t queued;
+    struct audit_row *audit;
+    size_t n_audit;
+    bool stopping;
+
+    /* Completion queue back to the loop. */
+    pthread_mutex_t done_lock;
+    struct node *done_head, *done_tail;
+    struct event *done_event;
+
+    void (*sync_handler)(void *ud, struct gw_pending *p);
+    void *sync_ud;
+    void (*commit_hook)(void *ud);
+    void *commit_ud;
+    /* Writers using a copy of the hooks right now; a setter waits for them to finish so
+     * that whoever installed the hooks may free what they point at once it returns. */
+    unsigned hooks_in_use;
+    pthread_cond_t hooks_idle;
+    unsigned committing; /* writers between taking a batch and finishing it */
+};
+
+void gw_pending_free(struct gw_pending *p)
+{
+    if (p == NULL)
+        return;
+    if (p->deadline != NULL)
+        event_free(p->deadline);
+    for (size_t i = 0; i < p->n_events; i++) {
+        free(p->events[i].body);
+        free(p->events[i].stored_result);
+    }
+    free(p->events);
+    free(p->media_type);
+    free(p->headers_json);
+    free(p->result);
+    free(p);
+}
+
+static uint64_t random_u64(void)
+{
+    uint64_t v = 0;
+    if (getrandom(&v, sizeof(v), 0) != (ssize_t)sizeof(v))
+        v = (uint64_t)clock() ^ ((uint64_t)rand() << 32); /* only distinguishes batches */
+    /* 63 bits: the column is BIGINT UNSIGNED but parameters travel as signed 64-bit. */
+    v &= (uint64_t)INT64_MAX;
+    return v ? v : 1;
+}
+
+/* ------------------------------------------------------------------ completion queue */
+
+void gw_ingest_complete(struct gw_ingest *in, struct gw_pending *p)
+{
+    struct node *n = malloc(sizeof(*n));
+    if (n == NULL) {
+        /* Cannot queue: a request that never gets its answer is better than a crash; the
+         * client times out and retries, and the event (if stored) is applied anyway. */
+        gw_log_error(p->request_id, "out of memory handing a request back to the loop");
+        return;
+    }
+    n->p = p;
+    n->next = NULL;
+    pthread_mutex_lock(&in->done_lock);
+    if (in->done_tail)
+        in->done_tail->next = n;
+    else
+        in->done_head = n;
+    in->done_tail = n;
+    pthread_mutex_unlock(&in->done_lock);
+    event_active(in->done_event, EV_READ, 0);
+}
+
+static void drain_done(evutil_socket_t fd, short what, void *arg)
+{
+    struct gw_ingest *in = arg;
+    (void)fd;
+    (void)what;
+    pthread_mutex_lock(&in->done_lock);
+    struct node *list = in->done_head;
+    in->done_head = in->done_tail = NULL;
+    pthread_mutex_unlock(&in->done_lock);
+    while (list != NULL) {
+        struct node *next = list->next;
+        list->p->on_done(list->p);
+        free(list);
+        list = next;
+    }
+}
+
+/* ------------------------------------------------------------------ submission */
+
+bool gw_ingest_submit(struct gw_ingest *in, struct gw_pending *p)
+{
+    struct node *n = malloc(sizeof(*n));
+    if (n == NULL)
+        return false;
+    n->p = p;
+    n->next = NULL;
+    pthread_mutex_lock(&in->lock);
+    if (in->stopping || in->queued >= QUEUE_LIMIT) {
+        pthread_mutex_unlock(&in->lock);
+        free(n);
+        return false;
+    }
+    if (in->tail)
+        in->tail->next = n;
+    else
+        in->head = n;
+    in->tail = n;
+    in->queued++;
+    pthread_cond_signal(&in->work);
+    pthread_mutex_unlock(&in->lock);
+    return true;
+}
+
+void gw_ingest_audit(struct gw_ingest *in, const char *kind, const char *endpoint,
+                     const char *reason, const char *source_address, const char *request_id)
+{
+    pthread_mutex_lock(&in->lock);
+    if (in->n_audit >= AUDIT_LIMIT || in->stopping) {
+        pthread_mutex_unlock(&in->lock);
+        gw_metrics_count_audit_dropped();
+        gw_log_warn(request_id, "audit queue full: dropped %s for endpoint %s", kind,
+                    endpoint ? endpoint : "-");
+        return;
+    }
+    struct audit_row *a = &in->audit[in->n_audit++];
+    snprintf(a->kind, sizeof(a->kind), "%s", kind);
+    snprintf(a->endpoint, sizeof(a->endpoint), "%s", endpoint ? endpoint : "");
+    snprintf(a->reason, sizeof(a->reason), "%s", reason ? reason : "");
+    snprintf(a->source, sizeof(a->source), "%s", source_address ? source_address : "");
+    snprintf(a->request_id, sizeof(a->request_id), "%s", request_id ? request_id : "");
+    pthread_cond_signal(&in->work);
+    pthread_mutex_unlock(&in->lock);
+}
+
+/* ------------------------------------------------------------------ the batch */
+
+struct row_ref {
+    struct gw_pending *p;
+    struct gw_pending_event *e;
+    uint64_t company_id; /* 0: NULL */
+    const char *status;
+    char why[160];
+    unsigned char sha[32];
+    /* Synchronous events are applied by the worker this process hands them to; other
+     * pollers leave them alone for this long, then take over (that worker died). */
+    unsigned defer_s;
+};
+
+struct batch {
+    struct row_ref *rows;
+    size_t n_rows;
+    struct gw_pending **items;
+    size_t n_items;
+    struct audit_row audit[AUDIT_PER_BATCH];
+    size_t n_audit;
+};
+
+/* "INSERT ... VALUES (...), (...)" for k rows, built once for k in {1, 4, 16, 64}: a
+ * few statement shapes keep the prepared-statement cache warm whatever the batch size. */
+static char *insert_sql_for[65];
+static pthread_once_t insert_sql_once = PTHREAD_ONCE_INIT;
+
+static void build_insert_sql(void)
+{
+    static const char head[] =
+        "INSERT INTO webhook_events (endpoint, provider, company_id, dedupe_key, "
+        "request_id, ingest_batch, status, last_error, source_address, content_type, headers, "
+        "body, body_sha256, next_attempt_at) VALUES ";
+    static const char row[] = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NOW(3) + INTERVAL ? SECOND)";
+    /* A repeated (endpoint, dedupe_key) leaves the stored row as it is; any other error
+     * still fails the batch (INSERT IGNORE would turn bad data into warnings). */
+    static const char tail[] = " ON DUPLICATE KEY UPDATE id = id";
+    static const size_t sizes[] = {1, 4, 16, 64};
+    for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+        size_t k = sizes[s];
+        size_t len = sizeof(head) + k * (sizeof(row) + 2) + sizeof(tail) + 1;
+        char *sql = malloc(len);
+        if (sql == NULL)
+            continue;
+        char *o = sql;
+        o += sprintf(o, "%s", head);
+        for (size_t i = 0; i < k; i++)
+            o += sprintf(o, "%s%s", i ? ", " : "", row);
+        sprintf(o, "%s", tail);
+        insert_sql_for[k] = sql;
+    }
+}
+
+/* Returns the rows the statement inserted (a repeated key counts 0), or -1. */
+static int64_t insert_rows(struct gw_db *db, struct row_ref *rows, size_t k, uint64_t token)
+{
+    pthread_once(&insert_sql_once, build_insert_sql);
+    const char *sql = insert_sql_for[k];
+    if (sql == NULL)
+        return -1;
+    struct gw_db_value *v = calloc(k * COLS_PER_ROW, sizeof(*v));
+    if (v == NULL)
+        return -1;
+    for (size_t i = 0; i < k; i++) {
+        struct row_ref *r = &rows[i];
+        struct gw_db_value *c = &v[i * COLS_PER_ROW];
+        c[0] = GW_DB_TEXT(r->p->endpoint->id);
+        c[1] = GW_DB_TEXT(r->p->endpoint->provider->name);
+        c[2] = r->company_id ? GW_DB_INT(r->company_id) : GW_DB_NULL;
+        c[3] = GW_DB_TEXT(r->e->env.dedupe_key);
+        c[4] = GW_DB_TEXT(r->p->request_id);
+        c[5] = GW_DB_INT(token);
+        c[6] = GW_DB_TEXT(r->status);
+        c[7] = r->why[0] ? GW_DB_TEXT(r->why) : GW_DB_NULL;
+        c[8] = GW_DB_TEXT(r->p->peer);
+        c[9] = r->p->media_type ? GW_DB_TEXT(r->p->media_type) : GW_DB_NULL;
+        c[10] = r->p->headers_json ? GW_DB_TEXT(r->p->headers_json) : GW_DB_NULL;
+        c[11] = GW_DB_BLOB(r->e->body ? (const void *)r->e->body : "", r->e->body_len);
+        c[12] = GW_DB_BLOB(r->sha, sizeof(r->sha));
+        c[13] = GW_DB_INT(r->defer_s);
+    }
+    int64_t rc = gw_db_exec(db, sql, v, k * COLS_PER_ROW);
+    free(v);
+    return rc;
+}
+
+static const size_t chunk_sizes[] = {64, 16, 4, 1};
+
+/* Ids for the rows of one statement that did not all insert: each row's stored event is
+ * looked up by its key. One this batch inserted (its ingest_batch is ours) is new for its
+ * first row and a duplicate for any later row with the same key; one stored before is a
+ * duplicate, answered with its id and result. */
+static int resolve_rows(struct gw_db *db, struct batch *b, size_t from, size_t k, uint64_t token)
+{
+    for (size_t i = from; i < from + k; i++) {
+        struct row_ref *r = &b->rows[i];
+        struct gw_db_value p[] = {GW_DB_TEXT(r->p->endpoint->id), GW_DB_TEXT(r->e->env.dedupe_key)};
+        struct gw_db_rows *rows =
+            gw_db_query(db,
+                        "SELECT id, ingest_batch, result FROM webhook_events WHERE endpoint = ? "
+                        "AND dedupe_key = ?",
+                        p, 2, 1);
+        if (rows == NULL)
+            return -1;
+        if (gw_db_rows_count(rows) != 1) {
+            /* Not inserted, yet not there: cannot happen at READ COMMITTED; never answer
+             * without an id. */
+            gw_db_rows_free(rows);
+            return -1;
+        }
+        uint64_t id = (uint64_t)gw_db_rows_int(rows, 0, 0, 0);
+        bool ours = gw_db_rows_int(rows, 0, 1, -1) == (int64_t)token;
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = b->rows[j].e->event_id == id;
+        r->e->event_id = id;
+        r->e->duplicate = !ours || seen;
+        if (!ours) {
+            const char *res = gw_db_rows_text(rows, 0, 2, NULL);
+            r->e->stored_result = res ? strdup(res) : NULL;
+        }
+        gw_db_rows_free(rows);
+    }
+    return 0;
+}
+
+static void sha256(const unsigned char *data, size_t len, unsigned char out[32])
+{
+    unsigned int n = 0;
+    if (EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) != 1)
+        memset(out, 0, 32);
+}
+
+/* Stores the batch in one transaction. 0 on commit; -1 with the reason in err. */
+static int write_batch(struct gw_db *db, struct gw_tenants *tenants, struct batch *b,
+                       bool sync_handled, bool consecutive_ids, char *err, size_t err_len)
+{
+    uint64_t token = random_u64();
+    if (gw_db_begin(db) != 0)
+        goto fail;
+    for (size_t i = 0; i < b->n_rows; i++) {
+        struct row_ref *r = &b->rows[i];
+        const struct gw_endpoint_config *ep = r->p->endpoint;
+        sha256(r->e->body ? r->e->body : (const unsigned char *)"", r->e->body_len, r->sha);
+        enum gw_tenant_rc t = gw_tenants_resolve(
+            tenants, db, ep->provider->name, r->e->env.tenant[0] ? NULL : ep->company,
+            r->e->env.tenant, &r->company_id, r->why, sizeof(r->why));
+        if (t == GW_TENANT_DB_ERROR)
+            goto fail;
+        r->status = t == GW_TENANT_FOUND ? "pending" : "ignored";
+        r->e->ignored = t != GW_TENANT_FOUND;
+        r->defer_s = ep->provider->sync_deadline_ms > 0 && sync_handled ? 30 : 0;
+        if (t != GW_TENANT_FOUND)
+            r->company_id = 0;
+    }
+    for (size_t at = 0; at < b->n_rows;) {
+        size_t left = b->n_rows - at, k = 1;
+        for (size_t c = 0; c < sizeof(chunk_sizes) / sizeof(chunk_sizes[0]); c++) {
+            size_t bytes = 0;
+            for (size_t i = 0; i < chunk_sizes[c] && i < left; i++)
+                bytes += b->rows[at + i].e->body_len;
+            /* One statement is one packet: keep it well under max_allowed_packet. */
+            if (chunk_sizes[c] <= left && (bytes <= STATEMENT_BYTES || chunk_sizes[c] == 1)) {
+                k = chunk_sizes[c];
+                break;
+            }
+        }
+        int64_t inserted = insert_rows(db, &b->rows[at], k, token);
+        if (inserted < 0)
+            goto fail;
+        if (consecutive_ids && inserted == (int64_t)k) {
+            /* Every row inserted, and the server hands one statement consecutive ids in row
+             * order: no need to read them back. */
+            uint64_t first = gw_db_last_insert_id(db);
+            for (size_t i = 0; i < k; i++)
+                b->rows[at + i].e->event_id = first + i;
+        } else if (resolve_rows(db, b, at, k, token) != 0) {
+            goto fail;
+        }
+        at += k;
+    }
+    for (size_t i = 0; i < b->n_audit; i++) {
+        struct audit_row *a = &b->audit[i];
+        struct gw_db_value p[] = {
+            GW_DB_TEXT(a->kind), a->endpoint[0] ? GW_DB_TEXT(a->endpoint) : GW_DB_NULL,
+            GW_DB_TEXT(a->reason), GW_DB_TEXT(a->source), GW_DB_TEXT(a->request_id)};
+        if (gw_db_exec(db,
+                       "INSERT INTO audit_log (kind, endpoint, reason, source_address, "
+                       "request_id) VALUES (?, ?, ?, ?, ?)",
+                       p, 5) < 0)
+            goto fail;
+    }
+    if (gw_db_commit(db) != 0)
+        goto fail;
+    return 0;
+fail:
+    snprintf(err, err_len, "%s", gw_db_error(db));
+    gw_db_rollback(db);
+    for (size_t i = 0; i < b->n_rows; i++) {
+        b->rows[i].e->event_id = 0;
+        b->rows[i].e->duplicate = false;
+        b->rows[i].e->ignored = false;
+        free(b->rows[i].e->stored_result);
+        b->rows[i].e->stored_result = NULL;
+    }
+    return -1;
+}
+
+/* Decides each request's outcome after the batch and hands it on. */
+struct hooks {
+    void (*sync_handler)(void *ud, struct gw_pending *p);
+    void *sync_ud;
+    void (*commit_hook)(void *ud);
+    void *commit_ud;
+};
+
+static void finish_items(struct gw_ingest *in, const struct hooks *h, struct batch *b, bool stored,
+                         const char *err)
+{
+    for (size_t i = 0; i < b->n_items; i++) {
+        struct gw_pending *p = b->items[i];
+        if (!stored) {
+            p->outcome = GW_OUTCOME_UNAVAILABLE;
+            snprintf(p->error, sizeof(p->error), "%s", err);
+            gw_ingest_complete(in, p);
+            continue;
+        }
+        bool all_dup = true, all_ignored = true;
+        const char *why = NULL;
+        for (size_t k = 0; k < p->n_events; k++) {
+            all_dup = all_dup && p->events[k].duplicate;
+            all_ignored = all_ignored && p->events[k].ignored && !p->events[k].duplicate;
+        }
+        for (size_t k = 0; k < b->n_rows && why == NULL; k++)
+            if (b->rows[k].p == p && b->rows[k].e->ignored)
+                why = b->rows[k].why;
+        p->outcome = all_dup       ? GW_OUTCOME_DUPLICATE
+                     : all_ignored ? GW_OUTCOME_IGNORED
+                                   : GW_OUTCOME_ACCEPTED;
+        if (p->outcome == GW_OUTCOME_IGNORED) {
+            snprintf(p->error, sizeof(p->error), "%s", why ? why : "no company");
+            gw_ingest_complete(in, p);
+            continue;
+        }
+        /* A synchronous provider stores one event a request; a new one goes to a worker. */
+        if (!all_dup && p->endpoint->provider->sync_deadline_ms > 0 && p->n_events == 1 &&
+            h->sync_handler != NULL) {
+            atomic_store(&p->committed, true);
+            h->sync_handler(h->sync_ud, p);
+            continue;
+        }
+        gw_ingest_complete(in, p);
+    }
+}
+
+/* 1 when the server gives the rows of one multi-row INSERT consecutive ids in row order
+ * (innodb_autoinc_lock_mode 0 or 1: MariaDB's default), 0 when it may interleave them (2:
+ * MySQL 8's default), -1 when it cannot tell yet. */
+static int autoinc_consecutive(struct gw_db *db)
+{
+    struct gw_db_rows *rows = gw_db_query(db, "SELECT @@innodb_autoinc_lock_mode", NULL, 0, 1);
+    if (rows == NULL)
+        return -1;
+    int64_t mode = gw_db_rows_int(rows, 0, 0, 2);
+    gw_db_rows_free(rows);
+    return mode == 0 || mode == 1 ? 1 : 0;
+}
+
+/* Moves queued requests into the batch, up to batch_max events (lock held). */
+static void take_items(struct gw_ingest *in, struct batch *b)
+{
+    while (in->head != NULL &&
+           (b->n_rows == 0 || b->n_rows + in->head->p->n_events <= in->cfg->ingest.batch_max)) {
+        struct node *n = in->head;
+        in->head = n->next;
+        if (in->head == NULL)
+            in->tail = NULL;
+        in->queued--;
+        struct gw_pending *p = n->p;
+        free(n);
+        b->items[b->n_items++] = p;
+        for (size_t k = 0; k < p->n_events; k++)
+            b->rows[b->n_rows++] = (struct row_ref){.p = p, .e = &p->events[k]};
+    }
+}
+
+static void *writer_main(void *arg)
+{
+    struct gw_ingest *in = arg;
+    struct gw_tenants *tenants = gw_tenants_create();
+    /* A batch takes whole requests: room for batch_max events plus the largest request. */
+    size_t largest = GW_PENDING_MAX_EVENTS;
+    for (size_t i = 0; i < in->cfg->n_endpoints; i++) {
+        size_t m = gw_provider_max_events(in->cfg->endpoints[i].provider);
+        largest = m > largest ? m : largest;
+    }
+    size_t cap_rows = in->cfg->ingest.batch_max + largest;
+    struct batch b = {.rows = calloc(cap_rows, sizeof(struct row_ref)),
+                      .items = calloc(cap_rows, sizeof(struct gw_pending *))};
+    if (tenants == NULL || b.rows == NULL || b.items == NULL) {
+        gw_log_error(NULL, "ingest writer: out of memory at start");
+        gw_tenants_destroy(tenants);
+        free(b.rows);
+        free(b.items);
+        return NULL;
+    }
+    gw_db_thread_init();
+    int consecutive = -1; /* unknown until the first connection answers */
+    for (;;) {
+        pthread_mutex_lock(&in->lock);
+        while (!in->stopping && in->head == NULL && in->n_audit == 0)
+            pthread_cond_wait(&in->work, &in->lock);
+        if (in->stopping && in->head == NULL && in->n_audit == 0) {
+            pthread_mutex_unlock(&in->lock);
+            break;
+        }
+        b.n_rows = b.n_items = b.n_audit = 0;
+        /* Whatever is queued, up to batch_max events: under load batches grow by themselves,
+         * and one commit (one fsync) acknowledges them all. */
+        take_items(in, &b);
+        /* A writer woken by the first request of a burst would commit it alone while the
+         * rest arrive: while another writer is busy committing, wait a moment for company. */
+        if (b.n_rows < LINGER_BELOW && in->committing > 0 && !in->stopping) {
+            struct timespec until = gw_deadline_in_ms(0);
+            until.tv_nsec += LINGER_US * 1000L;
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
+            while (in->head == NULL && !in->stopping &&
+                   pthread_cond_timedwait(&in->work, &in->lock, &until) == 0)
+                ;
+            take_items(in, &b);
+        }
+        in->committing++;
+        b.n_audit = in->n_audit < AUDIT_PER_BATCH ? in->n_audit : AUDIT_PER_BATCH;
+        memcpy(b.audit, in->audit, b.n_audit * sizeof(struct audit_row));
+        memmove(in->audit, in->audit + b.n_audit,
+                (in->n_audit - b.n_audit) * sizeof(struct audit_row));
+        in->n_audit -= b.n_audit;
+        struct hooks h = {in->sync_handler, in->sync_ud, in->commit_hook, in->commit_ud};
+        in->hooks_in_use++;
+        pthread_mutex_unlock(&in->lock);
+
+        char err[256] = "no database connection available";
+        bool stored = false;
+        struct gw_db *db = gw_db_pool_acquire(in->pool, ACQUIRE_WAIT_MS);
+        if (db != NULL) {
+            /* Two writers (or two instances) inserting overlapping keys can deadlock; InnoDB
+             * rolls one back, which is safe to run again. */
+            if (consecutive < 0)
+                consecutive = autoinc_consecutive(db);
+            for (int attempt = 0; attempt < DEADLOCK_RETRIES && !stored; attempt++) {
+                stored = write_batch(db, tenants, &b, h.sync_handler != NULL, consecutive == 1, err,
+                                     sizeof(err)) == 0;
+                unsigned no = gw_db_errno(db);
+                if (!stored && no != ER_LOCK_DEADLOCK && no != ER_LOCK_WAIT_TIMEOUT)
+                    break;
+            }
+            gw_db_pool_release(in->pool, db);
+        }
+        if (stored) {
+            if (b.n_rows > 0)
+                gw_metrics_observe_batch(b.n_rows);
+        } else {
+            gw_log_error(NULL, "ingest batch of %zu event(s) not stored: %s", b.n_rows, err);
+            if (b.n_audit > 0)
+                gw_log_warn(NULL, "%zu audit row(s) lost with the failed batch", b.n_audit);
+        }
+        finish_items(in, &h, &b, stored, err);
+        if (stored && h.commit_hook != NULL)
+            h.commit_hook(h.commit_ud);
+        pthread_mutex_lock(&in->lock);
+        in->committing--;
+        if (--in->hooks_in_use == 0)
+            pthread_cond_broadcast(&in->hooks_idle);
+        pthread_mutex_unlock(&in->lock);
+    }
+    gw_db_thread_end();
+    gw_tenants_destroy(tenants);
+    free(b.rows);
+    free(b.items);
+    return NULL;
+}
+
+struct gw_ingest *gw_ingest_start(const struct gw_config *cfg, struct event_base *base,
+                                  struct gw_db_pool *pool)
+{
+    struct gw_ingest *in = calloc(1, sizeof(*in));
+    if (in == NULL)
+        return NULL;
+    in->cfg = cfg;
+    in->pool = pool;
+    in->audit = calloc(AUDIT_LIMIT, sizeof(struct audit_row));
+    in->n_writers = cfg->ingest.writers ? cfg->ingest.writers : 1;
+    in->writers = calloc(in->n_writers, sizeof(pthread_t));
+    in->done_event = event_new(base, -1, 0, drain_done, in);
+    if (in->audit == NULL || in->writers == NULL || in->done_event == NULL) {
+        free(in->audit);
+        free(in->writers);
+        if (in->done_event)
+            event_free(in->done_event);
+        free(in);
+        return NULL;
+    }
+    pthread_mutex_init(&in->lock, NULL);
+    gw_cond_init_monotonic(&in->work); /* the linger waits on it with a monotonic deadline */
+    pthread_cond_init(&in->hooks_idle, NULL);
+    pthread_mutex_init(&in->done_lock, NULL);
+    for (size_t i = 0; i < in->n_writers; i++) {
+        if (pthread_create(&in->writers[i], NULL, writer_main, in) != 0) {
+            in->n_writers = i;
+            gw_ingest_stop(in);
+            return NULL;
+        }
+    }
+    return in;
+}
+
+void gw_ingest_set_sync_handler(struct gw_ingest *in,
+                                void (*handler)(void *ud, struct gw_pending *p), void *ud)
+{
+    pthread_mutex_lock(&in->lock);
+    in->sync_handler = handler;
+    in->sync_ud = ud;
+    while (in->hooks_in_use > 0)
+        pthread_cond_wait(&in->hooks_idle, &in->lock);
+    pthread_mutex_unlock(&in->lock);
+}
+
+void gw_ingest_set_commit_hook(struct gw_ingest *in, void (*hook)(void *ud), void *ud)
+{
+    pthread_mutex_lock(&in->lock);
+    in->commit_hook = hook;
+    in->commit_ud = ud;
+    while (in->hooks_in_use > 0)
+        pthread_cond_wait(&in->hooks_idle, &in->lock);
+    pthread_mutex_unlock(&in->lock);
+}
+
+void gw_ingest_stop(struct gw_ingest *in)
+{
+    if (in == NULL)
+        return;
+    pthread_mutex_lock(&in->lock);
+    in->stopping = true;
+    pthread_cond_broadcast(&in->work);
+    pthread_mutex_unlock(&in->lock);
+    /* Writers finish the queue before they exit: everything submitted gets its answer. */
+    for (size_t i = 0; i < in->n_writers; i++)
+        pthread_join(in->writers[i], NULL);
+    drain_done(-1, 0, in);
+    event_free(in->done_event);
+    pthread_mutex_destroy(&in->lock);
+    pthread_cond_destroy(&in->work);
+    pthread_cond_destroy(&in->hooks_idle);
+    pthread_mutex_destroy(&in->done_lock);
+    free(in->audit);
+    free(in->writers);
+    free(in);
+}

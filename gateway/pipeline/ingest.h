@@ -1,0 +1,101 @@
+/* ingest.h — the durable path of a verified request: writer threads that store queued events
+ * in group commits, a completion queue back to the event loop, and the hand-over of events
+ * that must be applied at once (synchronous providers) to the workers.
+ *
+ * Ownership: a struct gw_pending is created and finally freed on the loop thread. In between
+ * it belongs to exactly one thread at a time: the loop hands it to a writer, the writer hands
+ * it back to the loop (or, for a synchronous event, to a worker, which hands it back). The
+ * loop never touches a pending item it has handed away, except through `timed_out`, which only
+ * the loop reads or writes. */
+#ifndef CTGW_INGEST_H
+#define CTGW_INGEST_H
+
+#include <event2/event.h>
+#include <event2/http.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "adapters/provider.h"
+#include "config/config.h"
+#include "gateway/db/db_pool.h"
+
+#define GW_PENDING_MAX_EVENTS 64
+/* The largest gw_provider.max_events a provider may ask for. */
+#define GW_PENDING_MAX_EVENTS_LIMIT 4096
+
+struct gw_pending_event {
+    struct gw_envelope env;
+    unsigned char *body; /* owned copy of what is stored */
+    size_t body_len;
+    /* Filled by the writer. */
+    uint64_t event_id;
+    bool duplicate;
+    bool ignored;        /* stored as ignored (unknown tenant); why in the item's error */
+    char *stored_result; /* duplicate of an applied event: its result (owned) */
+};
+
+enum { GW_ANSWER_WAITING, GW_ANSWER_BY_LOOP, GW_ANSWER_WITH_RESULT };
+
+struct gw_pending {
+    /* Loop-side. */
+    struct evhttp_request *req;
+    char request_id[65];
+    char peer[64];
+    uint64_t start_ns;
+    struct event *deadline; /* sync providers */
+    bool timed_out;         /* loop only */
+    /* Who answers a synchronous request: GW_ANSWER_WAITING until either the loop's deadline
+     * (GW_ANSWER_BY_LOOP: the worker must deliver the result another way, through the
+     * provider's deliver hook) or the worker's commit (GW_ANSWER_WITH_RESULT: the loop waits
+     * for the hand-back) wins the compare-and-swap. */
+    atomic_int answer_state;
+    atomic_bool committed; /* set by the writer once the event's transaction committed */
+    void (*on_done)(struct gw_pending *p); /* called on the loop when handed back */
+    void *owner;                           /* for on_done: whoever submitted it */
+
+    /* Read-only while handed away. */
+    const struct gw_endpoint_config *endpoint;
+    char *media_type;
+    char *headers_json;              /* allow-listed headers, stored with each event */
+    struct gw_pending_event *events; /* n_events of them, allocated with the item */
+    size_t n_events;
+
+    /* Filled by the writer / worker before handing back. */
+    enum gw_outcome outcome;
+    char *result; /* sync: the adapter's result (owned) */
+    char error[256];
+};
+
+struct gw_ingest;
+
+/* Starts cfg->ingest.writers writer threads. `base` is the loop pending items return to. */
+struct gw_ingest *gw_ingest_start(const struct gw_config *cfg, struct event_base *base,
+                                  struct gw_db_pool *pool);
+/* Stops the writers after they finish what they hold; items still queued are handed back
+ * as UNAVAILABLE. Must be called on the loop thread, before the loop stops. Accepts NULL. */
+void gw_ingest_stop(struct gw_ingest *in);
+
+/* Queues a pending item for storage (loop thread). Returns false when the queue is full
+ * (the caller answers UNAVAILABLE at once). */
+bool gw_ingest_submit(struct gw_ingest *in, struct gw_pending *p);
+
+/* Queues an audit_log row (rejected request, admin action); written by a writer with its
+ * next batch. Never blocks; dropped (and counted) when the queue is full. */
+void gw_ingest_audit(struct gw_ingest *in, const char *kind, const char *endpoint,
+                     const char *reason, const char *source_address, const char *request_id);
+
+/* Hands a pending item back to the loop thread (any thread). */
+void gw_ingest_complete(struct gw_ingest *in, struct gw_pending *p);
+
+/* Synchronous events: the writer passes the item to the workers through this hook, set by
+ * the worker pool; when NULL the item is answered TIMEOUT at once. */
+void gw_ingest_set_sync_handler(struct gw_ingest *in,
+                                void (*handler)(void *ud, struct gw_pending *p), void *ud);
+/* Wakes the workers after each commit (set by the worker pool). */
+void gw_ingest_set_commit_hook(struct gw_ingest *in, void (*hook)(void *ud), void *ud);
+
+void gw_pending_free(struct gw_pending *p);
+
+#endif
