@@ -74,8 +74,8 @@ static const char *read_form(const unsigned char *body, size_t len, struct form 
     return NULL;
 }
 
-static int envelope(const struct gw_inbound *in, struct gw_envelope *out, size_t max, size_t *n,
-                    struct gw_answer *answer)
+static enum gw_envelope_rc envelope(const struct gw_inbound *in, struct gw_envelope *out,
+                                    size_t max, size_t *n, struct gw_answer *answer)
 {
     (void)max;
     struct form f;
@@ -86,14 +86,14 @@ static int envelope(const struct gw_inbound *in, struct gw_envelope *out, size_t
             gw_answer_set(answer, 400, "{\"error\":\"invalid_json\"}");
         else
             gw_answer_set(answer, 400, "{\"error\":\"invalid_field\",\"field\":\"%s\"}", bad);
-        return 1;
+        return GW_ENVELOPE_ANSWER;
     }
     if (gw_sw_dedupe_key(in, &out[0]) != 0) {
         gw_answer_set(answer, 400, "{\"error\":\"missing_webhook_id\"}");
-        return 1;
+        return GW_ENVELOPE_ANSWER;
     }
     *n = 1;
-    return 0;
+    return GW_ENVELOPE_STORE;
 }
 
 /* "YYYY-MM-DD HH:MM:SS" two business days (Monday to Friday) after now, in UTC: the promise
@@ -196,15 +196,12 @@ static void answer(enum gw_outcome outcome, const struct gw_stored *stored, stru
         if (answer_ref(a, 200, stored->result))
             return;
         break;
-    case GW_OUTCOME_UNAVAILABLE:
-        gw_answer_set(a, 503, "{\"error\":\"unavailable\"}");
-        a->retry_after_s = 5;
-        return;
     case GW_OUTCOME_FAILED:
         gw_answer_set(a, 500, "{\"error\":\"not_processed\"}");
         return;
     case GW_OUTCOME_ACCEPTED:
     case GW_OUTCOME_TIMEOUT:
+    case GW_OUTCOME_UNAVAILABLE: /* answered by the gateway */
         break;
     case GW_OUTCOME_IGNORED: /* the endpoint's company is missing: an operator's problem */
         gw_answer_set(a, 500, "{\"error\":\"not_processed\"}");
@@ -229,12 +226,13 @@ const struct gw_provider gw_provider_contact_form = {
     .name = "contact-form",
     .summary = "the public website's contact form, signed with Standard Webhooks",
     .endpoint_keys = endpoint_keys,
-    .verifier = &gw_verifier_standard_webhooks,
+    .flags = GW_PROVIDER_SYNC,
     .media_types = gw_sw_media_types,
     .source = "form",
     .stored_headers = gw_sw_stored_headers,
-    .envelope = envelope,
-    .answer = answer,
-    .apply = apply,
     .sync_deadline_ms = DEADLINE_MS,
+    .verifier = &gw_verifier_standard_webhooks,
+    .envelope = envelope,
+    .apply = apply,
+    .answer = answer,
 };

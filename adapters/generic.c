@@ -198,25 +198,22 @@ static enum gw_apply_rc apply(struct gw_apply *ctx)
     return rc;
 }
 
-static int envelope(const struct gw_inbound *in, struct gw_envelope *out, size_t max, size_t *n,
-                    struct gw_answer *answer)
+static enum gw_envelope_rc envelope(const struct gw_inbound *in, struct gw_envelope *out,
+                                    size_t max, size_t *n, struct gw_answer *answer)
 {
     (void)max;
     if (gw_sw_dedupe_key(in, &out[0]) != 0) {
         gw_answer_set(answer, 400, "{\"error\":\"missing_webhook_id\"}");
-        return 1;
+        return GW_ENVELOPE_ANSWER;
     }
     *n = 1;
-    return 0;
+    return GW_ENVELOPE_STORE;
 }
 
 static void answer(enum gw_outcome outcome, const struct gw_stored *stored, struct gw_answer *a)
 {
     switch (outcome) {
-    case GW_OUTCOME_UNAVAILABLE:
-        gw_answer_set(a, 503, "{\"error\":\"unavailable\"}");
-        a->retry_after_s = 5;
-        return;
+    case GW_OUTCOME_UNAVAILABLE: /* answered by the gateway */
     case GW_OUTCOME_ACCEPTED:
     case GW_OUTCOME_DUPLICATE:
     case GW_OUTCOME_APPLIED:
@@ -234,12 +231,11 @@ const struct gw_provider gw_provider_generic = {
     .name = "generic",
     .summary = "Standard Webhooks signed events driving the jobs of one company",
     .endpoint_keys = endpoint_keys,
-    .verifier = &gw_verifier_standard_webhooks,
     .media_types = gw_sw_media_types,
     .source = "api",
     .stored_headers = gw_sw_stored_headers,
+    .verifier = &gw_verifier_standard_webhooks,
     .envelope = envelope,
-    .answer = answer,
     .apply = apply,
-    .sync_deadline_ms = 0,
+    .answer = answer,
 };

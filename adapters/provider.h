@@ -4,14 +4,18 @@
  * adapters/, and adapters/providers.c lists it once. Hooks a provider does not need are NULL;
  * the contract of each hook is written here, where it is declared.
  *
- * The path of a request (gateway/hooks.c does the common part once for every provider):
+ * The path of a request (gateway/pipeline/ does the common part once for every provider), in
+ * the order of the descriptor's hooks:
  *   method, content type and size checks  → 405 / 415 / 413
+ *   precheck (a documented unsigned probe) → its answer, nothing stored
  *   verifier (over the raw bytes)         → 401 {"error":"invalid_signature"}, audit_log row
  *   envelope                              → events to store, or an answer without storing
- *   group-commit write                    → answer(ACCEPTED | DUPLICATE | UNAVAILABLE)
- *   worker: apply, in one transaction with marking the event done
- * and for providers with sync_deadline_ms: apply right after the commit, then
- *   answer(APPLIED) with the result, or answer(TIMEOUT) when the deadline passes first. */
+ *   group-commit write                    → answer(ACCEPTED | DUPLICATE | IGNORED), or the
+ *                                           provider's `unavailable` answer when not stored
+ *   worker: fetch, then apply in one transaction with marking the event done; deliver the
+ *   result when no request waits for it
+ * and for GW_PROVIDER_SYNC providers: apply right after the commit, then answer(APPLIED) with
+ * the result, or answer(TIMEOUT) when the deadline passes first. */
 #ifndef CTGW_PROVIDER_H
 #define CTGW_PROVIDER_H
 
@@ -76,7 +80,8 @@ enum gw_outcome {
     GW_OUTCOME_APPLIED,     /* sync providers: stored and applied within the deadline */
     GW_OUTCOME_TIMEOUT,     /* sync providers: stored, not applied within the deadline */
     GW_OUTCOME_FAILED,      /* sync providers: stored, applying failed permanently */
-    GW_OUTCOME_UNAVAILABLE, /* could not be stored (database down, overloaded) */
+    GW_OUTCOME_UNAVAILABLE, /* could not be stored (database down, overloaded): answered by
+                               the gateway from gw_provider.unavailable */
     GW_OUTCOME_IGNORED,     /* stored as ignored: no company for its tenant (stored->error
                                says why); never applied */
 };
@@ -127,7 +132,46 @@ struct gw_apply {
     char error[512];     /* why, for RETRY and FAILED (stored as last_error, logged) */
 };
 
+/* What precheck() decided. */
+enum gw_precheck_rc {
+    GW_PRECHECK_VERIFY,   /* not the provider's unsigned probe: go on with verification */
+    GW_PRECHECK_ANSWERED, /* the probe, answered in `answer`: nothing is verified or stored */
+};
+
+/* What envelope() decided. */
+enum gw_envelope_rc {
+    GW_ENVELOPE_STORE,       /* out[0..*n) are the events to store, 1 <= *n <= max */
+    GW_ENVELOPE_ANSWER,      /* answer at once with `answer` (a handshake, a validation error),
+                                storing nothing */
+    GW_ENVELOPE_UNAVAILABLE, /* cannot look at it now (out of memory): the gateway answers
+                                from `unavailable`, so the provider retries */
+};
+
+/* gw_provider.flags */
+enum {
+    /* The request waits for its event to be applied: it is applied right after the commit,
+     * and answer(APPLIED) carries the result when that happens within the deadline
+     * (sync_deadline_ms, or the endpoint's reply_deadline); answer(TIMEOUT) otherwise. */
+    GW_PROVIDER_SYNC = 1u << 0,
+};
+
+/* The most events one request may carry when a provider does not say (max_events 0), and the
+ * most any provider may ask for. */
+#define GW_PROVIDER_MAX_EVENTS       64
+#define GW_PROVIDER_MAX_EVENTS_LIMIT 4096
+
+/* The answer the gateway itself gives when a verified request could not be stored (database
+ * down, queue full): the status that makes this provider retry. Zero fields take the
+ * defaults: 503, Retry-After 5, body {"error":"unavailable"}; "" is an empty body. */
+struct gw_unavailable_answer {
+    int status;             /* 0: 503. GoHighLevel retries only a 429 */
+    unsigned retry_after_s; /* 0: 5 */
+    const char *body;       /* NULL: {"error":"unavailable"} */
+};
+
 struct gw_provider {
+    /* ---- what it is */
+
     /* The value of `provider:` in an endpoint, e.g. "slack". Unique. */
     const char *name;
     /* One line for operators (check-config, README). */
@@ -135,10 +179,8 @@ struct gw_provider {
     /* Endpoint keys this provider accepts beyond id, provider and max_body, terminated by an
      * entry whose name is NULL. Offsets point into struct gw_endpoint_config. May be NULL. */
     const struct gw_cfg_key *endpoint_keys;
-
-    /* The authentication scheme. NULL only for providers not served yet: their endpoints
-     * answer 404 (a provider is never served unauthenticated). */
-    const struct gw_verifier *verifier;
+    /* GW_PROVIDER_* */
+    unsigned flags;
     /* Accepted media types (lowercase), NULL-terminated; anything else is 415. */
     const char *const *media_types;
     /* Source recorded on jobs and job_events ("api", "form", ...). */
@@ -146,32 +188,52 @@ struct gw_provider {
     /* Request headers kept with the stored event (lowercase names), NULL-terminated; never
      * credentials. */
     const char *const *stored_headers;
+    /* The most events one request may carry (envelope's `max`); 0: GW_PROVIDER_MAX_EVENTS.
+     * Xero batches events of several tenants into one delivery, of undocumented size. */
+    unsigned max_events;
+    /* GW_PROVIDER_SYNC: the deadline for the applied answer, in milliseconds, unless the
+     * endpoint sets its own reply_deadline. */
+    unsigned sync_deadline_ms;
+    /* The body of the 401 for a request that failed verification; NULL: the default
+     * {"error":"invalid_signature"}. Xero requires an empty one (""). */
+    const char *rejected_body;
+    /* The answer when a verified request could not be stored. */
+    struct gw_unavailable_answer unavailable;
+
+    /* ---- hooks, in the order the gateway calls them */
 
     /* precheck (may be NULL): called BEFORE verification, only for a provider's documented
      * unsigned probe (Slack's ssl_check=1, which the official SDKs answer without a
-     * signature). Returns 1 with `answer` filled when IN is exactly such a probe — nothing is
-     * stored then — or 0 to go on with verification. MUST NOT block; MUST NOT trust IN. */
-    int (*precheck)(const struct gw_inbound *in, struct gw_answer *answer);
+     * signature). Returns GW_PRECHECK_ANSWERED with `answer` filled when IN is exactly such
+     * a probe, GW_PRECHECK_VERIFY otherwise. MUST NOT block; MUST NOT trust IN. */
+    enum gw_precheck_rc (*precheck)(const struct gw_inbound *in, struct gw_answer *answer);
 
-    /* envelope (required when verifier is set): MUST fill out[0..*n) (*n <= max) with the
-     * events to store and return 0; or fill `answer` and return 1 to answer without
-     * storing anything (a handshake, a validation error such as 400 invalid_field). MAY
+    /* The authentication scheme. NULL only for providers not served yet: their endpoints
+     * answer 404 (a provider is never served unauthenticated). */
+    const struct gw_verifier *verifier;
+
+    /* envelope (required when verifier is set): called on the verified request. Returns
+     * GW_ENVELOPE_STORE with out[0..*n) filled, 1 <= *n <= max, GW_ENVELOPE_ANSWER with
+     * `answer` filled, or GW_ENVELOPE_UNAVAILABLE. Anything else (no event and no answer, more than
+     * max events) is a programming error: the gateway logs it and answers 500, storing nothing. MAY
      * read in->body freely (it is verified). MUST NOT block. */
-    int (*envelope)(const struct gw_inbound *in, struct gw_envelope *out, size_t max, size_t *n,
-                    struct gw_answer *answer);
+    enum gw_envelope_rc (*envelope)(const struct gw_inbound *in, struct gw_envelope *out,
+                                    size_t max, size_t *n, struct gw_answer *answer);
 
-    /* answer (required when verifier is set): composes the HTTP answer for an outcome.
-     * UNAVAILABLE MUST produce the status that makes this provider retry (503 with
-     * Retry-After by default; GoHighLevel: 429). MUST NOT block. */
-    void (*answer)(enum gw_outcome outcome, const struct gw_stored *stored,
-                   struct gw_answer *answer);
+    /* fetch (may be NULL), on a worker: for providers whose events only point at what
+     * changed (Xero), gets the resource from the provider's API before the apply
+     * transaction opens, so no row lock is held across an outbound call. Returns DONE
+     * (ctx->fetched set for apply, or left NULL), RETRY, FAILED or DEFER. MAY block (HTTP,
+     * its own short transactions on ctx->db). Events of such a provider are applied one at a
+     * time, never in a batch. */
+    enum gw_apply_rc (*fetch)(struct gw_fetch *ctx);
 
-    /* apply (may be NULL: events are then marked ignored): applies one stored event to the
-     * core tables through gateway/jobs.h on ctx->core.db, inside the worker's transaction.
-     * MUST NOT commit or roll back. MAY block on the database. */
+    /* apply (may be NULL: events are then marked ignored), on a worker: applies one stored
+     * event to the core tables through gateway/core/ on ctx->core.db, inside the worker's
+     * transaction. MUST NOT commit or roll back. MAY block on the database. */
     enum gw_apply_rc (*apply)(struct gw_apply *ctx);
 
-    /* deliver (may be NULL): called on a worker thread after an event was applied (DONE) and
+    /* deliver (may be NULL), on a worker: called after an event was applied (DONE) and
      * committed when no HTTP request is waiting for its result — the synchronous deadline
      * passed, or the event was applied later (a retry, another instance, after a restart).
      * Gets the stored body and the result apply set. MAY block (an outbound HTTP call such
@@ -179,25 +241,12 @@ struct gw_provider {
     void (*deliver)(const struct gw_endpoint_config *endpoint, const unsigned char *body,
                     size_t body_len, const char *result);
 
-    /* > 0: apply right after the commit and answer with the result if done within this many
-     * milliseconds (answer(TIMEOUT) otherwise). 0: answer as soon as the event is stored. */
-    unsigned sync_deadline_ms;
-
-    /* fetch (may be NULL): for providers whose events only point at what changed (Xero),
-     * gets the resource from the provider's API before the apply transaction opens, so no
-     * row lock is held across an outbound call. Returns DONE (ctx->fetched set for apply,
-     * or left NULL), RETRY, FAILED or DEFER. MAY block (HTTP, its own short transactions on
-     * ctx->db). Events of such a provider are applied one at a time, never in a batch. */
-    enum gw_apply_rc (*fetch)(struct gw_fetch *ctx);
-
-    /* The most events one request may carry (envelope's `max`); 0: GW_PENDING_MAX_EVENTS
-     * (64). Xero batches events of several tenants into one delivery, of undocumented
-     * size. */
-    unsigned max_events;
-
-    /* The body of the 401 for a request that failed verification; NULL: the default
-     * {"error":"invalid_signature"}. Xero requires an empty one (""). */
-    const char *rejected_body;
+    /* answer (required when verifier is set), on the loop: composes the HTTP answer for a
+     * request whose events were stored (ACCEPTED, DUPLICATE, IGNORED, and for SYNC
+     * providers APPLIED, TIMEOUT, FAILED). A request that could not be stored is answered
+     * by the gateway from `unavailable`, not here. MUST NOT block. */
+    void (*answer)(enum gw_outcome outcome, const struct gw_stored *stored,
+                   struct gw_answer *answer);
 };
 
 /* NULL-terminated, in a stable order. */

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "config/config.h"
-#include "gateway/pipeline/ingest.h"
 
 #define EP(field) offsetof(struct gw_endpoint_config, field)
 #define KEY_END                                                                                    \
@@ -145,7 +144,7 @@ void gw_provider_names(char *buf, size_t len)
 size_t gw_provider_max_events(const struct gw_provider *p)
 {
     if (p == NULL || p->max_events == 0)
-        return GW_PENDING_MAX_EVENTS;
-    return p->max_events < GW_PENDING_MAX_EVENTS_LIMIT ? p->max_events
-                                                       : GW_PENDING_MAX_EVENTS_LIMIT;
+        return GW_PROVIDER_MAX_EVENTS;
+    return p->max_events < GW_PROVIDER_MAX_EVENTS_LIMIT ? p->max_events
+                                                        : GW_PROVIDER_MAX_EVENTS_LIMIT;
 }

@@ -141,33 +141,30 @@ static void probe_ok(struct gw_answer *a)
 }
 
 /* ssl_check=1 and nothing else that a command carries: 200, empty, nothing stored. */
-static int precheck(const struct gw_inbound *in, struct gw_answer *a)
+static enum gw_precheck_rc precheck(const struct gw_inbound *in, struct gw_answer *a)
 {
     static const char key[] = "ssl_check=";
     /* Commands far outnumber probes: skip the parse unless the key is there at all. */
     if (memmem(in->body, in->body_len, key, sizeof(key) - 1) == NULL)
-        return 0;
+        return GW_PRECHECK_VERIFY;
     struct command *c = malloc(sizeof(*c));
-    int answered = 0;
+    enum gw_precheck_rc answered = GW_PRECHECK_VERIFY;
     if (c != NULL && read_command(in->body, in->body_len, c) && is_ssl_check(c)) {
         probe_ok(a);
-        answered = 1;
+        answered = GW_PRECHECK_ANSWERED;
     }
     free(c);
     return answered;
 }
 
-static int envelope(const struct gw_inbound *in, struct gw_envelope *out, size_t max, size_t *n,
-                    struct gw_answer *answer)
+static enum gw_envelope_rc envelope(const struct gw_inbound *in, struct gw_envelope *out,
+                                    size_t max, size_t *n, struct gw_answer *answer)
 {
     (void)max;
     struct command *c = malloc(sizeof(*c));
-    int rc = 1;
-    if (c == NULL) {
-        gw_answer_set(answer, 503, "{\"error\":\"unavailable\"}");
-        answer->retry_after_s = 5;
-        return 1;
-    }
+    enum gw_envelope_rc rc = GW_ENVELOPE_ANSWER;
+    if (c == NULL)
+        return GW_ENVELOPE_UNAVAILABLE;
     if (!read_command(in->body, in->body_len, c)) {
         gw_answer_set(answer, 400, "{\"error\":\"invalid_form\"}");
     } else if (is_ssl_check(c)) {
@@ -200,7 +197,7 @@ static int envelope(const struct gw_inbound *in, struct gw_envelope *out, size_t
         snprintf(out[0].dedupe_key, sizeof(out[0].dedupe_key), "%s", c->trigger_id);
         snprintf(out[0].tenant, sizeof(out[0].tenant), "%s", account_of(c));
         *n = 1;
-        rc = 0;
+        rc = GW_ENVELOPE_STORE;
     }
     free(c);
     return rc;
@@ -240,11 +237,10 @@ static void answer(enum gw_outcome outcome, const struct gw_stored *stored, stru
     case GW_OUTCOME_IGNORED:
         answer_text(a, unknown_workspace);
         return;
-    case GW_OUTCOME_UNAVAILABLE:
+    case GW_OUTCOME_UNAVAILABLE: /* answered by the gateway */
         break;
     }
-    gw_answer_set(a, 503, "{\"error\":\"unavailable\"}");
-    a->retry_after_s = 5;
+    answer_text(a, working);
 }
 
 /* ------------------------------------------------------------------ apply */
@@ -974,14 +970,15 @@ const struct gw_provider gw_provider_slack = {
     .name = "slack",
     .summary = "Slack slash commands (/job)",
     .endpoint_keys = endpoint_keys,
-    .verifier = &gw_verifier_slack,
+    .flags = GW_PROVIDER_SYNC,
     .media_types = media_types,
     .source = "slack",
     .stored_headers = stored_headers,
+    .sync_deadline_ms = DEFAULT_DEADLINE_MS,
     .precheck = precheck,
+    .verifier = &gw_verifier_slack,
     .envelope = envelope,
-    .answer = answer,
     .apply = apply,
     .deliver = deliver,
-    .sync_deadline_ms = DEFAULT_DEADLINE_MS,
+    .answer = answer,
 };

@@ -23,15 +23,12 @@
 
 /* ------------------------------------------------------------------ storing */
 
-static int envelope(const struct gw_inbound *in, struct gw_envelope *out, size_t max, size_t *n,
-                    struct gw_answer *answer)
+static enum gw_envelope_rc envelope(const struct gw_inbound *in, struct gw_envelope *out,
+                                    size_t max, size_t *n, struct gw_answer *answer)
 {
     struct gw_xero_span *spans = calloc(max ? max : 1, sizeof(*spans));
-    if (spans == NULL) {
-        gw_answer_set(answer, 503, NULL);
-        answer->retry_after_s = 5;
-        return 1;
-    }
+    if (spans == NULL)
+        return GW_ENVELOPE_UNAVAILABLE;
     /* Well-formed JSON first (cJSON, bounded by the endpoint's max_body), then the spans. */
     cJSON *root = cJSON_ParseWithLength((const char *)in->body, in->body_len);
     long count = root != NULL && cJSON_IsObject(root)
@@ -40,7 +37,7 @@ static int envelope(const struct gw_inbound *in, struct gw_envelope *out, size_t
     const cJSON *events = root ? cJSON_GetObjectItemCaseSensitive(root, "events") : NULL;
     if (count >= 0 && cJSON_IsArray(events) && cJSON_GetArraySize(events) != count)
         count = -1; /* the spans are not the array cJSON read: refuse rather than guess */
-    int rc = 1;
+    enum gw_envelope_rc rc = GW_ENVELOPE_ANSWER;
     if (count < 0) {
         size_t total = cJSON_IsArray(events) ? (size_t)cJSON_GetArraySize(events) : 0;
         if (total > max) {
@@ -55,13 +52,13 @@ static int envelope(const struct gw_inbound *in, struct gw_envelope *out, size_t
     } else if (count == 0) {
         gw_answer_set(answer, 200, NULL); /* intent to receive, or an empty batch */
     } else {
-        rc = 0;
-        for (long i = 0; i < count && rc == 0; i++) {
+        rc = GW_ENVELOPE_STORE;
+        for (long i = 0; i < count && rc == GW_ENVELOPE_STORE; i++) {
             struct gw_xero_event e;
             if (gw_xero_read_event((const char *)in->body + spans[i].start, spans[i].len, &e) !=
                 NULL) {
                 gw_answer_set(answer, 400, NULL);
-                rc = 1;
+                rc = GW_ENVELOPE_ANSWER;
                 break;
             }
             snprintf(out[i].dedupe_key, sizeof(out[i].dedupe_key), "%s:%s:%s:%s:%s", e.tenant,
@@ -70,7 +67,7 @@ static int envelope(const struct gw_inbound *in, struct gw_envelope *out, size_t
             out[i].body = in->body + spans[i].start;
             out[i].body_len = spans[i].len;
         }
-        if (rc == 0)
+        if (rc == GW_ENVELOPE_STORE)
             *n = (size_t)count;
     }
     cJSON_Delete(root);
@@ -78,16 +75,12 @@ static int envelope(const struct gw_inbound *in, struct gw_envelope *out, size_t
     return rc;
 }
 
-/* Xero reads only the status: an empty 200 for everything stored or deliberately ignored,
- * 503 (retried) when it could not be stored. */
+/* Xero reads only the status: an empty 200 for everything stored or deliberately ignored
+ * (503 when it could not be stored is the gateway's, from the descriptor). */
 static void answer(enum gw_outcome outcome, const struct gw_stored *stored, struct gw_answer *a)
 {
+    (void)outcome;
     (void)stored;
-    if (outcome == GW_OUTCOME_UNAVAILABLE) {
-        gw_answer_set(a, 503, NULL);
-        a->retry_after_s = 30;
-        return;
-    }
     gw_answer_set(a, 200, NULL);
 }
 
@@ -386,14 +379,16 @@ const struct gw_provider gw_provider_xero = {
     .name = "xero",
     .summary = "Xero accounting webhooks (invoices, contacts)",
     .endpoint_keys = endpoint_keys,
-    .verifier = &gw_verifier_xero,
     .media_types = media_types,
     .source = "xero",
-    .envelope = envelope,
-    .answer = answer,
-    .fetch = fetch,
-    .apply = apply,
-    .rejected_body = "",
     /* Xero's batch size is not documented; a delivery is bounded by max_body anyway. */
     .max_events = 1000,
+    .rejected_body = "",
+    /* Xero reads only the status; a 503 makes it retry. */
+    .unavailable = {.status = 503, .retry_after_s = 30, .body = ""},
+    .verifier = &gw_verifier_xero,
+    .envelope = envelope,
+    .fetch = fetch,
+    .apply = apply,
+    .answer = answer,
 };

@@ -1,5 +1,6 @@
-/* hooks.c — POST /hooks/{endpoint}: shared checks, verification, envelope, durable hand-over
- * and the answer. Runs on the event loop thread only; never touches the database. */
+/* inbound.c — POST /hooks/{endpoint}: the checks every provider shares, verification, the
+ * envelope, the durable hand-over and the answer. Runs on the event loop thread only; never
+ * touches the database. */
 #include "gateway/pipeline/inbound.h"
 
 #include <cjson/cJSON.h>
@@ -155,24 +156,40 @@ static enum gw_metric_outcome metric_of(enum gw_outcome o)
     }
 }
 
-/* The answer for a stored (or refused) request, from the provider. */
-static void answer_outcome(struct gw_hooks *h, struct gw_pending *p)
+/* The answer when a verified request could not be stored: the gateway's, with the status
+ * and Retry-After that make this provider retry. */
+static void unavailable_answer(const struct gw_provider *prov, struct gw_answer *a)
+{
+    const struct gw_unavailable_answer *u = &prov->unavailable;
+    const char *body = u->body != NULL ? u->body : "{\"error\":\"unavailable\"}";
+    int status = u->status != 0 ? u->status : 503;
+    if (body[0] != '\0')
+        gw_answer_set(a, status, "%s", body);
+    else
+        gw_answer_set(a, status, NULL);
+    a->retry_after_s = u->retry_after_s != 0 ? u->retry_after_s : 5;
+}
+
+/* Answers P's request with OUTCOME. The stored result and error are passed in rather than
+ * read from P: when the deadline answers, a worker still holds P (ingest.h). */
+static void answer_request(struct gw_hooks *h, struct gw_pending *p, enum gw_outcome outcome,
+                           const char *result, const char *error)
 {
     const struct gw_provider *prov = p->endpoint->provider;
-    struct gw_stored st = {.event_id = p->n_events ? p->events[0].event_id : 0,
-                           .result = p->result     ? p->result
-                                     : p->n_events ? p->events[0].stored_result
-                                                   : NULL,
-                           .error = p->error};
+    struct gw_stored st = {
+        .event_id = p->n_events ? p->events[0].event_id : 0, .result = result, .error = error};
     struct gw_answer a = {0};
-    prov->answer(p->outcome, &st, &a);
-    if (p->outcome == GW_OUTCOME_UNAVAILABLE)
+    if (outcome == GW_OUTCOME_UNAVAILABLE) {
+        unavailable_answer(prov, &a);
         gw_log_warn(p->request_id, "endpoint %s: not stored, answered %d: %s", p->endpoint->id,
-                    a.status, p->error[0] ? p->error : "overloaded");
-    else if (p->outcome == GW_OUTCOME_IGNORED)
-        gw_log_warn(p->request_id, "endpoint %s: stored as ignored, answered %d: %s",
-                    p->endpoint->id, a.status, p->error);
-    gw_metrics_count_request(endpoint_index(h, p->endpoint), metric_of(p->outcome));
+                    a.status, error[0] ? error : "overloaded");
+    } else {
+        prov->answer(outcome, &st, &a);
+        if (outcome == GW_OUTCOME_IGNORED)
+            gw_log_warn(p->request_id, "endpoint %s: stored as ignored, answered %d: %s",
+                        p->endpoint->id, a.status, error);
+    }
+    gw_metrics_count_request(endpoint_index(h, p->endpoint), metric_of(outcome));
     finish(h, p, &a);
 }
 
@@ -181,15 +198,26 @@ static struct gw_hooks *hooks_of(struct gw_pending *p)
     return p->owner;
 }
 
-/* Back on the loop from a writer or worker. */
+/* Back on the loop from a writer or worker: the loop holds P again. */
 static void on_done(struct gw_pending *p)
 {
-    struct gw_hooks *h = hooks_of(p);
     if (!p->timed_out)
-        answer_outcome(h, p);
+        answer_request(hooks_of(p), p, p->outcome,
+                       p->result     ? p->result
+                       : p->n_events ? p->events[0].stored_result
+                                     : NULL,
+                       p->error);
     gw_pending_free(p);
 }
 
+static void recheck_deadline(struct gw_pending *p)
+{
+    struct timeval tv = {0, DEADLINE_RECHECK_MS * 1000};
+    evtimer_add(p->deadline, &tv);
+}
+
+/* A synchronous request's deadline. A writer or worker holds P meanwhile: only the atomics
+ * and the read-only fields are the loop's to touch. */
 static void on_deadline(evutil_socket_t fd, short what, void *arg)
 {
     struct gw_pending *p = arg;
@@ -198,22 +226,17 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
     /* The deadline is for applying, not for storing: until the commit, keep waiting (the
      * writer answers, UNAVAILABLE included). */
     if (!atomic_load(&p->committed)) {
-        struct timeval tv = {0, DEADLINE_RECHECK_MS * 1000};
-        evtimer_add(p->deadline, &tv);
+        recheck_deadline(p);
         return;
     }
     int expected = GW_ANSWER_WAITING;
     if (!atomic_compare_exchange_strong(&p->answer_state, &expected, GW_ANSWER_BY_LOOP)) {
         /* The worker committed just now and is handing the result back: wait for it. */
-        struct timeval tv = {0, DEADLINE_RECHECK_MS * 1000};
-        evtimer_add(p->deadline, &tv);
+        recheck_deadline(p);
         return;
     }
     p->timed_out = true;
-    enum gw_outcome saved = p->outcome;
-    p->outcome = GW_OUTCOME_TIMEOUT;
-    answer_outcome(hooks_of(p), p);
-    p->outcome = saved;
+    answer_request(hooks_of(p), p, GW_OUTCOME_TIMEOUT, NULL, "");
 }
 
 static void reject_signature(struct gw_hooks *h, struct gw_request *r,
@@ -235,203 +258,296 @@ static void reject_signature(struct gw_hooks *h, struct gw_request *r,
     reply_json(r, 401, body[0] != '\0' ? body : NULL);
 }
 
+/* ------------------------------------------------------------------ one request */
+
+/* What one POST /hooks/{endpoint} holds while the loop works on it; freed in one place
+ * (request_finish), whichever step answered. */
+struct inbound_request {
+    struct gw_hooks *h;
+    struct gw_request *r;
+    const struct gw_endpoint_config *ep;
+    const struct gw_provider *prov;
+    size_t ep_index;
+    char *media;         /* lowercased media type, or NULL */
+    unsigned char *body; /* the raw body and a NUL, or NULL once an event owns it */
+    size_t body_len;
+    struct gw_header headers[MAX_HEADERS];
+    struct gw_headers hs;
+    struct gw_inbound in; /* what the adapter's hooks see */
+    struct gw_envelope stack_envs[GW_PROVIDER_MAX_EVENTS];
+    struct gw_envelope *envs; /* stack_envs, or the heap for a provider with more */
+    size_t max_events;
+    struct gw_pending *p; /* until it is submitted */
+};
+
+static void request_finish(struct inbound_request *q)
+{
+    if (q->envs != q->stack_envs)
+        free(q->envs);
+    free(q->media);
+    free(q->body);
+    gw_pending_free(q->p);
+}
+
+/* Answers Q's request with the provider's "try again later". */
+static void reply_unavailable(struct inbound_request *q)
+{
+    struct gw_answer a = {0};
+    unavailable_answer(q->prov, &a);
+    gw_metrics_count_request(q->ep_index, GW_M_UNAVAILABLE);
+    send_answer(q->r, &a);
+}
+
+/* Method, media type and size, the checks no provider may skip. False when answered. */
+static bool shared_checks(struct inbound_request *q)
+{
+    if (evhttp_request_get_command(q->r->req) != EVHTTP_REQ_POST) {
+        static const char *const allow[] = {"Allow", "POST", NULL};
+        gw_metrics_count_request(q->ep_index, GW_M_BAD_REQUEST);
+        gw_request_reply_with(q->r, 405, "{\"error\":\"method_not_allowed\"}", allow);
+        return false;
+    }
+    struct evkeyvalq *in_headers = evhttp_request_get_input_headers(q->r->req);
+    q->media = media_type_of(evhttp_find_header(in_headers, "Content-Type"));
+    if (!media_type_allowed(q->prov, q->media)) {
+        gw_metrics_count_request(q->ep_index, GW_M_BAD_REQUEST);
+        reply_json(q->r, 415, "{\"error\":\"unsupported_media_type\"}");
+        return false;
+    }
+    q->body_len = evbuffer_get_length(evhttp_request_get_input_buffer(q->r->req));
+    if (q->body_len > q->ep->max_body) {
+        gw_metrics_count_request(q->ep_index, GW_M_TOO_LARGE);
+        reply_json(q->r, 413, "{\"error\":\"too_large\"}");
+        return false;
+    }
+    return true;
+}
+
+/* Copies out the exact bytes received (a NUL is appended for parsers, not counted) and the
+ * headers, and fills what the adapter's hooks see. False when answered. */
+static bool read_request(struct inbound_request *q)
+{
+    struct evbuffer *in_body = evhttp_request_get_input_buffer(q->r->req);
+    q->body = malloc(q->body_len + 1);
+    if (q->body == NULL ||
+        evbuffer_copyout(in_body, q->body, q->body_len) != (ev_ssize_t)q->body_len) {
+        reply_unavailable(q);
+        return false;
+    }
+    q->body[q->body_len] = '\0';
+    struct evkeyvalq *in_headers = evhttp_request_get_input_headers(q->r->req);
+    size_t n = 0;
+    for (struct evkeyval *kv = in_headers->tqh_first; kv != NULL && n < MAX_HEADERS;
+         kv = kv->next.tqe_next)
+        q->headers[n++] = (struct gw_header){kv->key, kv->value};
+    q->hs = (struct gw_headers){q->headers, n};
+    q->in = (struct gw_inbound){.endpoint = q->ep,
+                                .headers = &q->hs,
+                                .body = q->body,
+                                .body_len = q->body_len,
+                                .media_type = q->media,
+                                .request_id = q->r->id,
+                                .now = time(NULL)};
+    return true;
+}
+
+/* A provider's documented unsigned probe (Slack's ssl_check) is answered before
+ * verification; precheck answers only that exact shape and stores nothing. False when
+ * answered. */
+static bool precheck(struct inbound_request *q)
+{
+    struct gw_answer a = {0};
+    if (q->prov->precheck == NULL || q->prov->precheck(&q->in, &a) != GW_PRECHECK_ANSWERED)
+        return true;
+    gw_metrics_count_request(q->ep_index, GW_M_ACCEPTED);
+    send_answer(q->r, &a);
+    return false;
+}
+
+/* The provider's verifier over the raw bytes. False when answered (401). */
+static bool verify(struct inbound_request *q)
+{
+    const struct gw_endpoint_config *ep = q->ep;
+    struct gw_verify_input vin = {
+        .body = q->body,
+        .body_len = q->body_len,
+        .headers = &q->hs,
+        .secrets = ep->secrets,
+        .n_secrets = ep->n_secrets,
+        .tolerance_s = ep->tolerance_ms / 1000, /* 0: the scheme's default */
+        .now = q->in.now,
+    };
+    struct gw_verify_detail detail = {.secret_index = -1};
+    enum gw_verify_result vr = q->prov->verifier->verify(&vin, &detail);
+    if (vr == GW_VERIFY_OK)
+        return true;
+    reject_signature(q->h, q->r, ep, vr, &detail);
+    return false;
+}
+
+/* A refusal or handshake the envelope answered itself. */
+static void reply_direct(struct inbound_request *q, struct gw_answer *direct)
+{
+    if (direct->audit_reason != NULL) {
+        gw_log_warn(q->r->id, "endpoint %s: refused from %s: %s", q->ep->id, q->r->peer,
+                    direct->audit_reason);
+        gw_ingest_audit(q->h->ingest, "refused", q->ep->id, direct->audit_reason, q->r->peer,
+                        q->r->id);
+    }
+    gw_metrics_count_request(q->ep_index, direct->status >= 400 ? GW_M_BAD_REQUEST : GW_M_ACCEPTED);
+    send_answer(q->r, direct);
+}
+
+/* The adapter's envelope: the events to store in q->envs[0..*n). False when answered. */
+static bool envelope(struct inbound_request *q, size_t *n)
+{
+    /* Zeroing 64 envelopes (34 KiB) per request would cost more than verifying it: clear
+     * only what an adapter may leave unset. A provider that may send more events at once
+     * gets them from the heap. */
+    q->max_events = gw_provider_max_events(q->prov);
+    q->envs = q->stack_envs;
+    if (q->max_events > GW_PROVIDER_MAX_EVENTS &&
+        (q->envs = malloc(q->max_events * sizeof(*q->envs))) == NULL) {
+        q->envs = q->stack_envs;
+        reply_unavailable(q);
+        return false;
+    }
+    for (size_t i = 0; i < q->max_events; i++) {
+        q->envs[i].dedupe_key[0] = '\0';
+        q->envs[i].tenant[0] = '\0';
+        q->envs[i].body = NULL;
+        q->envs[i].body_len = 0;
+    }
+    *n = 0;
+    struct gw_answer direct = {0};
+    enum gw_envelope_rc er = q->prov->envelope(&q->in, q->envs, q->max_events, n, &direct);
+    if (er == GW_ENVELOPE_STORE && *n >= 1 && *n <= q->max_events && direct.status == 0)
+        return true;
+    if (er == GW_ENVELOPE_ANSWER && direct.status != 0) {
+        reply_direct(q, &direct);
+        return false;
+    }
+    if (er == GW_ENVELOPE_UNAVAILABLE) {
+        gw_answer_free(&direct);
+        reply_unavailable(q);
+        return false;
+    }
+    /* The adapter broke its contract: never answer 200 with nothing stored. */
+    gw_log_error(q->r->id,
+                 "endpoint %s: provider %s envelope returned %d with %zu of at most %zu "
+                 "event(s) and answer status %d: a bug, answered 500",
+                 q->ep->id, q->prov->name, (int)er, *n, q->max_events, direct.status);
+    gw_answer_free(&direct);
+    gw_metrics_count_request(q->ep_index, GW_M_BAD_REQUEST);
+    reply_json(q->r, 500, "{\"error\":\"internal\"}");
+    return false;
+}
+
+/* Copies the request's events into a pending item: each event's own bytes when the adapter
+ * split the delivery, else the raw body (the first event takes it without a copy). */
+static bool make_pending(struct inbound_request *q, size_t n)
+{
+    struct gw_pending *p = q->p = calloc(1, sizeof(*p));
+    if (p == NULL)
+        return false;
+    p->req = q->r->req;
+    snprintf(p->request_id, sizeof(p->request_id), "%s", q->r->id);
+    snprintf(p->peer, sizeof(p->peer), "%s", q->r->peer);
+    p->start_ns = q->r->start_ns;
+    p->endpoint = q->ep;
+    p->media_type = q->media;
+    q->media = NULL;
+    p->on_done = on_done;
+    p->owner = q->h;
+    p->headers_json = stored_headers_json(q->prov, &q->hs);
+    p->events = calloc(n, sizeof(*p->events));
+    if (p->events == NULL)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        struct gw_pending_event *e = &p->events[i];
+        const struct gw_envelope *env = &q->envs[i];
+        e->env = *env;
+        e->env.body = NULL;
+        p->n_events++;
+        if (env->body == NULL && q->body != NULL) {
+            e->body = q->body; /* the raw body itself: no copy */
+            e->body_len = q->body_len;
+            q->body = NULL;
+            continue;
+        }
+        const unsigned char *src = env->body != NULL ? env->body : p->events[0].body;
+        e->body_len = env->body != NULL ? env->body_len : p->events[0].body_len;
+        e->body = malloc(e->body_len + 1);
+        if (e->body == NULL)
+            return false;
+        memcpy(e->body, src, e->body_len);
+    }
+    return true;
+}
+
+/* Arms a synchronous provider's deadline and queues the item for a writer. False when it
+ * could not be queued (the caller answers UNAVAILABLE). */
+static bool submit(struct inbound_request *q)
+{
+    struct gw_pending *p = q->p;
+    if (q->prov->flags & GW_PROVIDER_SYNC) {
+        /* The endpoint's reply_deadline, when its provider offers that key, overrides the
+         * provider's default. */
+        uint64_t deadline_ms =
+            q->ep->reply_deadline_ms ? q->ep->reply_deadline_ms : q->prov->sync_deadline_ms;
+        p->deadline = evtimer_new(q->h->base, on_deadline, p);
+        struct timeval tv = {(time_t)(deadline_ms / 1000),
+                             (suseconds_t)(deadline_ms % 1000) * 1000};
+        if (p->deadline == NULL || evtimer_add(p->deadline, &tv) != 0)
+            return false;
+    }
+    if (!gw_ingest_submit(q->h->ingest, p))
+        return false;
+    q->p = NULL; /* a writer holds it now */
+    return true;
+}
+
+static void handle(struct inbound_request *q)
+{
+    size_t n = 0;
+    if (!shared_checks(q) || !read_request(q) || !precheck(q) || !verify(q) || !envelope(q, &n))
+        return;
+    q->h->in_flight++;
+    bool made = make_pending(q, n);
+    if (made && submit(q))
+        return;
+    if (!made) {
+        q->h->in_flight--;
+        reply_unavailable(q);
+        return;
+    }
+    /* Not queued: answered now as not stored, from the item (whose fields are all ours). */
+    snprintf(q->p->error, sizeof(q->p->error), "ingest queue full");
+    answer_request(q->h, q->p, GW_OUTCOME_UNAVAILABLE, NULL, q->p->error);
+}
+
 bool gw_hooks_route(struct gw_hooks *h, struct gw_request *r)
 {
     static const char prefix[] = "/hooks/";
     if (strncmp(r->path, prefix, sizeof(prefix) - 1) != 0)
         return false;
-    const char *id = r->path + sizeof(prefix) - 1;
-    const struct gw_endpoint_config *ep = gw_config_endpoint(h->cfg, id);
+    const struct gw_endpoint_config *ep = gw_config_endpoint(h->cfg, r->path + sizeof(prefix) - 1);
     if (ep == NULL || ep->provider->verifier == NULL) {
         reply_json(r, 404, "{\"error\":\"unknown_endpoint\"}");
         return true;
     }
-    size_t ep_index = endpoint_index(h, ep);
-    const struct gw_provider *prov = ep->provider;
-    if (evhttp_request_get_command(r->req) != EVHTTP_REQ_POST) {
-        static const char *const allow[] = {"Allow", "POST", NULL};
-        gw_metrics_count_request(ep_index, GW_M_BAD_REQUEST);
-        gw_request_reply_with(r, 405, "{\"error\":\"method_not_allowed\"}", allow);
-        return true;
-    }
-    struct evkeyvalq *in_headers = evhttp_request_get_input_headers(r->req);
-    char *media = media_type_of(evhttp_find_header(in_headers, "Content-Type"));
-    if (!media_type_allowed(prov, media)) {
-        free(media);
-        gw_metrics_count_request(ep_index, GW_M_BAD_REQUEST);
-        reply_json(r, 415, "{\"error\":\"unsupported_media_type\"}");
-        return true;
-    }
-    struct evbuffer *in_body = evhttp_request_get_input_buffer(r->req);
-    size_t body_len = evbuffer_get_length(in_body);
-    if (body_len > ep->max_body) {
-        free(media);
-        gw_metrics_count_request(ep_index, GW_M_TOO_LARGE);
-        reply_json(r, 413, "{\"error\":\"too_large\"}");
-        return true;
-    }
-    /* Verify the exact bytes received. A NUL is appended for parsers; it is not counted. */
-    unsigned char *body = malloc(body_len + 1);
-    struct gw_header headers[MAX_HEADERS];
-    size_t n_headers = 0;
-    if (body == NULL || evbuffer_copyout(in_body, body, body_len) != (ev_ssize_t)body_len) {
-        free(body);
-        free(media);
-        reply_json(r, 503, "{\"error\":\"unavailable\"}");
-        return true;
-    }
-    body[body_len] = '\0';
-    for (struct evkeyval *kv = in_headers->tqh_first; kv != NULL; kv = kv->next.tqe_next) {
-        if (n_headers == MAX_HEADERS)
-            break;
-        headers[n_headers++] = (struct gw_header){kv->key, kv->value};
-    }
-    struct gw_headers hs = {headers, n_headers};
-    /* A provider's documented unsigned probe (Slack's ssl_check) is answered before
-     * verification; precheck answers only that exact shape and stores nothing. */
-    if (prov->precheck != NULL) {
-        struct gw_inbound probe = {.endpoint = ep,
-                                   .headers = &hs,
-                                   .body = body,
-                                   .body_len = body_len,
-                                   .media_type = media,
-                                   .request_id = r->id,
-                                   .now = time(NULL)};
-        struct gw_answer pa = {0};
-        if (prov->precheck(&probe, &pa) != 0) {
-            free(body);
-            free(media);
-            gw_metrics_count_request(ep_index, GW_M_ACCEPTED);
-            send_answer(r, &pa);
-            return true;
-        }
-    }
-    struct gw_verify_input vin = {
-        .body = body,
-        .body_len = body_len,
-        .headers = &hs,
-        .secrets = ep->secrets,
-        .n_secrets = ep->n_secrets,
-        .tolerance_s = ep->tolerance_ms / 1000, /* 0: the scheme's default */
-        .now = time(NULL),
-    };
-    struct gw_verify_detail detail = {.secret_index = -1};
-    enum gw_verify_result vr = prov->verifier->verify(&vin, &detail);
-    if (vr != GW_VERIFY_OK) {
-        free(body);
-        free(media);
-        reject_signature(h, r, ep, vr, &detail);
-        return true;
-    }
-
-    struct gw_pending *p = calloc(1, sizeof(*p));
-    if (p == NULL) {
-        free(body);
-        free(media);
-        reply_json(r, 503, "{\"error\":\"unavailable\"}");
-        return true;
-    }
-    p->req = r->req;
-    snprintf(p->request_id, sizeof(p->request_id), "%s", r->id);
-    snprintf(p->peer, sizeof(p->peer), "%s", r->peer);
-    p->start_ns = r->start_ns;
-    p->endpoint = ep;
-    p->media_type = media;
-    p->on_done = on_done;
-    p->owner = h;
-    struct gw_inbound inb = {
-        .endpoint = ep,
-        .headers = &hs,
-        .body = body,
-        .body_len = body_len,
-        .media_type = media,
-        .request_id = r->id,
-        .now = vin.now,
-    };
-    /* Zeroing 64 envelopes (34 KiB) per request would cost more than verifying it: clear
-     * only what an adapter may leave unset. A provider that may send more events at once
-     * gets them from the heap. */
-    size_t max = gw_provider_max_events(prov);
-    struct gw_envelope stack_envs[GW_PENDING_MAX_EVENTS];
-    struct gw_envelope *envs = stack_envs;
-    if (max > GW_PENDING_MAX_EVENTS && (envs = malloc(max * sizeof(*envs))) == NULL) {
-        reply_json(r, 503, "{\"error\":\"unavailable\"}");
-        free(body);
-        gw_pending_free(p);
-        return true;
-    }
-    for (size_t i = 0; i < max; i++) {
-        envs[i].dedupe_key[0] = '\0';
-        envs[i].tenant[0] = '\0';
-        envs[i].body = NULL;
-        envs[i].body_len = 0;
-    }
-    size_t n = 0;
-    struct gw_answer direct = {0};
-    int er = prov->envelope(&inb, envs, max, &n, &direct);
-    if (er != 0 || n == 0) {
-        if (envs != stack_envs)
-            free(envs);
-        if (direct.status == 0)
-            gw_answer_set(&direct, 200, NULL);
-        if (direct.audit_reason != NULL) {
-            gw_log_warn(r->id, "endpoint %s: refused from %s: %s", ep->id, r->peer,
-                        direct.audit_reason);
-            gw_ingest_audit(h->ingest, "refused", ep->id, direct.audit_reason, r->peer, r->id);
-        }
-        gw_metrics_count_request(ep_index, direct.status >= 400 ? GW_M_BAD_REQUEST : GW_M_ACCEPTED);
-        send_answer(r, &direct);
-        free(body);
-        gw_pending_free(p);
-        return true;
-    }
-    p->headers_json = stored_headers_json(prov, &hs);
-    if (n > max)
-        n = max;
-    p->events = calloc(n, sizeof(*p->events));
-    bool ok = p->events != NULL;
-    for (size_t i = 0; ok && i < n; i++) {
-        struct gw_pending_event *e = &p->events[i];
-        e->env = envs[i];
-        if (envs[i].body != NULL) {
-            e->body = malloc(envs[i].body_len + 1);
-            ok = ok && e->body != NULL;
-            if (e->body != NULL)
-                memcpy(e->body, envs[i].body, envs[i].body_len);
-            e->body_len = envs[i].body_len;
-        } else if (i == 0) {
-            e->body = body; /* the raw body itself: no copy */
-            e->body_len = body_len;
-            body = NULL;
-        } else {
-            e->body = malloc(body_len + 1);
-            ok = ok && e->body != NULL;
-            if (e->body != NULL)
-                memcpy(e->body, inb.body, body_len);
-            e->body_len = body_len;
-        }
-        e->env.body = NULL;
-        p->n_events++;
-    }
-    free(body);
-    if (envs != stack_envs)
-        free(envs);
-    h->in_flight++;
-    if (prov->sync_deadline_ms > 0) {
-        /* The endpoint's reply_deadline, when its provider offers that key, overrides the
-         * provider's default; ingest and workers only test the provider's "> 0". */
-        uint64_t deadline_ms =
-            ep->reply_deadline_ms ? ep->reply_deadline_ms : prov->sync_deadline_ms;
-        p->deadline = evtimer_new(h->base, on_deadline, p);
-        struct timeval tv = {(time_t)(deadline_ms / 1000),
-                             (suseconds_t)(deadline_ms % 1000) * 1000};
-        ok = ok && p->deadline != NULL && evtimer_add(p->deadline, &tv) == 0;
-    }
-    if (!ok || !gw_ingest_submit(h->ingest, p)) {
-        p->outcome = GW_OUTCOME_UNAVAILABLE;
-        snprintf(p->error, sizeof(p->error), "ingest queue full");
-        answer_outcome(h, p);
-        gw_pending_free(p);
-    }
+    /* On the stack, and not zeroed whole: the envelopes alone are 34 KiB. */
+    struct inbound_request q;
+    q.h = h;
+    q.r = r;
+    q.ep = ep;
+    q.prov = ep->provider;
+    q.ep_index = endpoint_index(h, ep);
+    q.media = NULL;
+    q.body = NULL;
+    q.envs = q.stack_envs;
+    q.p = NULL;
+    handle(&q);
+    request_finish(&q);
     return true;
 }

@@ -32,10 +32,32 @@ struct audit_row {
     char kind[32], endpoint[65], reason[128], source[64], request_id[65];
 };
 
-struct node {
-    struct gw_pending *p;
-    struct node *next;
+/* A queue of pending items linked through their own `next`. */
+struct queue {
+    struct gw_pending *head, *tail;
 };
+
+static void queue_push(struct queue *q, struct gw_pending *p)
+{
+    p->next = NULL;
+    if (q->tail)
+        q->tail->next = p;
+    else
+        q->head = p;
+    q->tail = p;
+}
+
+static struct gw_pending *queue_pop(struct queue *q)
+{
+    struct gw_pending *p = q->head;
+    if (p != NULL) {
+        q->head = p->next;
+        if (q->head == NULL)
+            q->tail = NULL;
+        p->next = NULL;
+    }
+    return p;
+}
 
 struct gw_ingest {
     const struct gw_config *cfg;
@@ -45,7 +67,7 @@ struct gw_ingest {
 
     pthread_mutex_t lock;
     pthread_cond_t work;
-    struct node *head, *tail;
+    struct queue queue; /* submitted, not yet taken by a writer */
     size_t queued;
     struct audit_row *audit;
     size_t n_audit;
@@ -53,7 +75,7 @@ struct gw_ingest {
 
     /* Completion queue back to the loop. */
     pthread_mutex_t done_lock;
-    struct node *done_head, *done_tail;
+    struct queue done;
     struct event *done_event;
 
     void (*sync_handler)(void *ud, struct gw_pending *p);
@@ -98,21 +120,8 @@ static uint64_t random_u64(void)
 
 void gw_ingest_complete(struct gw_ingest *in, struct gw_pending *p)
 {
-    struct node *n = malloc(sizeof(*n));
-    if (n == NULL) {
-        /* Cannot queue: a request that never gets its answer is better than a crash; the
-         * client times out and retries, and the event (if stored) is applied anyway. */
-        gw_log_error(p->request_id, "out of memory handing a request back to the loop");
-        return;
-    }
-    n->p = p;
-    n->next = NULL;
     pthread_mutex_lock(&in->done_lock);
-    if (in->done_tail)
-        in->done_tail->next = n;
-    else
-        in->done_head = n;
-    in->done_tail = n;
+    queue_push(&in->done, p);
     pthread_mutex_unlock(&in->done_lock);
     event_active(in->done_event, EV_READ, 0);
 }
@@ -123,37 +132,23 @@ static void drain_done(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     pthread_mutex_lock(&in->done_lock);
-    struct node *list = in->done_head;
-    in->done_head = in->done_tail = NULL;
+    struct queue list = in->done;
+    in->done.head = in->done.tail = NULL;
     pthread_mutex_unlock(&in->done_lock);
-    while (list != NULL) {
-        struct node *next = list->next;
-        list->p->on_done(list->p);
-        free(list);
-        list = next;
-    }
+    for (struct gw_pending *p; (p = queue_pop(&list)) != NULL;)
+        p->on_done(p);
 }
 
 /* ------------------------------------------------------------------ submission */
 
 bool gw_ingest_submit(struct gw_ingest *in, struct gw_pending *p)
 {
-    struct node *n = malloc(sizeof(*n));
-    if (n == NULL)
-        return false;
-    n->p = p;
-    n->next = NULL;
     pthread_mutex_lock(&in->lock);
     if (in->stopping || in->queued >= QUEUE_LIMIT) {
         pthread_mutex_unlock(&in->lock);
-        free(n);
         return false;
     }
-    if (in->tail)
-        in->tail->next = n;
-    else
-        in->head = n;
-    in->tail = n;
+    queue_push(&in->queue, p);
     in->queued++;
     pthread_cond_signal(&in->work);
     pthread_mutex_unlock(&in->lock);
@@ -333,7 +328,7 @@ static int write_batch(struct gw_db *db, struct gw_tenants *tenants, struct batc
             goto fail;
         r->status = t == GW_TENANT_FOUND ? "pending" : "ignored";
         r->e->ignored = t != GW_TENANT_FOUND;
-        r->defer_s = ep->provider->sync_deadline_ms > 0 && sync_handled ? 30 : 0;
+        r->defer_s = (ep->provider->flags & GW_PROVIDER_SYNC) && sync_handled ? 30 : 0;
         if (t != GW_TENANT_FOUND)
             r->company_id = 0;
     }
@@ -427,7 +422,7 @@ static void finish_items(struct gw_ingest *in, const struct hooks *h, struct bat
             continue;
         }
         /* A synchronous provider stores one event a request; a new one goes to a worker. */
-        if (!all_dup && p->endpoint->provider->sync_deadline_ms > 0 && p->n_events == 1 &&
+        if (!all_dup && (p->endpoint->provider->flags & GW_PROVIDER_SYNC) && p->n_events == 1 &&
             h->sync_handler != NULL) {
             atomic_store(&p->committed, true);
             h->sync_handler(h->sync_ud, p);
@@ -453,117 +448,158 @@ static int autoinc_consecutive(struct gw_db *db)
 /* Moves queued requests into the batch, up to batch_max events (lock held). */
 static void take_items(struct gw_ingest *in, struct batch *b)
 {
-    while (in->head != NULL &&
-           (b->n_rows == 0 || b->n_rows + in->head->p->n_events <= in->cfg->ingest.batch_max)) {
-        struct node *n = in->head;
-        in->head = n->next;
-        if (in->head == NULL)
-            in->tail = NULL;
+    while (in->queue.head != NULL &&
+           (b->n_rows == 0 || b->n_rows + in->queue.head->n_events <= in->cfg->ingest.batch_max)) {
+        struct gw_pending *p = queue_pop(&in->queue);
         in->queued--;
-        struct gw_pending *p = n->p;
-        free(n);
         b->items[b->n_items++] = p;
         for (size_t k = 0; k < p->n_events; k++)
             b->rows[b->n_rows++] = (struct row_ref){.p = p, .e = &p->events[k]};
     }
 }
 
-static void *writer_main(void *arg)
+/* What one writer thread keeps between batches. */
+struct writer {
+    struct gw_ingest *in;
+    struct gw_tenants *tenants;
+    struct batch b;
+    int consecutive; /* autoinc_consecutive() of the server; -1 until a connection answers */
+};
+
+/* Waits for work and takes the next batch: whatever is queued, up to batch_max events, and
+ * up to AUDIT_PER_BATCH audit rows. Returns false when the writer should exit. On true the
+ * hooks to use are in H and the writer counts as committing until finish_batch. */
+static bool take_batch(struct writer *wr, struct hooks *h)
 {
-    struct gw_ingest *in = arg;
-    struct gw_tenants *tenants = gw_tenants_create();
-    /* A batch takes whole requests: room for batch_max events plus the largest request. */
-    size_t largest = GW_PENDING_MAX_EVENTS;
+    struct gw_ingest *in = wr->in;
+    struct batch *b = &wr->b;
+    pthread_mutex_lock(&in->lock);
+    while (!in->stopping && in->queue.head == NULL && in->n_audit == 0)
+        pthread_cond_wait(&in->work, &in->lock);
+    if (in->stopping && in->queue.head == NULL && in->n_audit == 0) {
+        pthread_mutex_unlock(&in->lock);
+        return false;
+    }
+    b->n_rows = b->n_items = b->n_audit = 0;
+    /* Under load batches grow by themselves, and one commit (one fsync) acknowledges them
+     * all. */
+    take_items(in, b);
+    /* A writer woken by the first request of a burst would commit it alone while the rest
+     * arrive: while another writer is busy committing, wait a moment for company. */
+    if (b->n_rows < LINGER_BELOW && in->committing > 0 && !in->stopping) {
+        struct timespec until = gw_deadline_in_ms(0);
+        until.tv_nsec += LINGER_US * 1000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        while (in->queue.head == NULL && !in->stopping &&
+               pthread_cond_timedwait(&in->work, &in->lock, &until) == 0)
+            ;
+        take_items(in, b);
+    }
+    in->committing++;
+    b->n_audit = in->n_audit < AUDIT_PER_BATCH ? in->n_audit : AUDIT_PER_BATCH;
+    memcpy(b->audit, in->audit, b->n_audit * sizeof(struct audit_row));
+    memmove(in->audit, in->audit + b->n_audit,
+            (in->n_audit - b->n_audit) * sizeof(struct audit_row));
+    in->n_audit -= b->n_audit;
+    *h = (struct hooks){in->sync_handler, in->sync_ud, in->commit_hook, in->commit_ud};
+    in->hooks_in_use++;
+    pthread_mutex_unlock(&in->lock);
+    return true;
+}
+
+/* Stores the batch, retrying a deadlock. True when it committed; else the reason in ERR. */
+static bool store_batch(struct writer *wr, bool sync_handled, char *err, size_t err_len)
+{
+    struct gw_db *db = gw_db_pool_acquire(wr->in->pool, ACQUIRE_WAIT_MS);
+    if (db == NULL) {
+        snprintf(err, err_len, "no database connection available");
+        return false;
+    }
+    if (wr->consecutive < 0)
+        wr->consecutive = autoinc_consecutive(db);
+    bool stored = false;
+    /* Two writers (or two instances) inserting overlapping keys can deadlock; InnoDB rolls
+     * one back, which is safe to run again. */
+    for (int attempt = 0; attempt < DEADLOCK_RETRIES && !stored; attempt++) {
+        stored = write_batch(db, wr->tenants, &wr->b, sync_handled, wr->consecutive == 1, err,
+                             err_len) == 0;
+        unsigned no = gw_db_errno(db);
+        if (!stored && no != ER_LOCK_DEADLOCK && no != ER_LOCK_WAIT_TIMEOUT)
+            break;
+    }
+    gw_db_pool_release(wr->in->pool, db);
+    return stored;
+}
+
+/* Hands every request of the batch on and releases the hooks take_batch lent. */
+static void finish_batch(struct writer *wr, const struct hooks *h, bool stored, const char *err)
+{
+    struct gw_ingest *in = wr->in;
+    struct batch *b = &wr->b;
+    if (stored) {
+        if (b->n_rows > 0)
+            gw_metrics_observe_batch(b->n_rows);
+    } else {
+        gw_log_error(NULL, "ingest batch of %zu event(s) not stored: %s", b->n_rows, err);
+        if (b->n_audit > 0)
+            gw_log_warn(NULL, "%zu audit row(s) lost with the failed batch", b->n_audit);
+    }
+    finish_items(in, h, b, stored, err);
+    if (stored && h->commit_hook != NULL)
+        h->commit_hook(h->commit_ud);
+    pthread_mutex_lock(&in->lock);
+    in->committing--;
+    if (--in->hooks_in_use == 0)
+        pthread_cond_broadcast(&in->hooks_idle);
+    pthread_mutex_unlock(&in->lock);
+}
+
+static void writer_finish(struct writer *wr)
+{
+    gw_tenants_destroy(wr->tenants);
+    free(wr->b.rows);
+    free(wr->b.items);
+}
+
+/* A batch takes whole requests: room for batch_max events plus the largest request. */
+static int writer_init(struct writer *wr, struct gw_ingest *in)
+{
+    *wr = (struct writer){.in = in, .consecutive = -1};
+    size_t largest = GW_PROVIDER_MAX_EVENTS;
     for (size_t i = 0; i < in->cfg->n_endpoints; i++) {
         size_t m = gw_provider_max_events(in->cfg->endpoints[i].provider);
         largest = m > largest ? m : largest;
     }
     size_t cap_rows = in->cfg->ingest.batch_max + largest;
-    struct batch b = {.rows = calloc(cap_rows, sizeof(struct row_ref)),
-                      .items = calloc(cap_rows, sizeof(struct gw_pending *))};
-    if (tenants == NULL || b.rows == NULL || b.items == NULL) {
+    wr->tenants = gw_tenants_create();
+    wr->b.rows = calloc(cap_rows, sizeof(struct row_ref));
+    wr->b.items = calloc(cap_rows, sizeof(struct gw_pending *));
+    if (wr->tenants == NULL || wr->b.rows == NULL || wr->b.items == NULL) {
+        writer_finish(wr);
+        return -1;
+    }
+    return 0;
+}
+
+static void *writer_main(void *arg)
+{
+    struct writer wr;
+    if (writer_init(&wr, arg) != 0) {
         gw_log_error(NULL, "ingest writer: out of memory at start");
-        gw_tenants_destroy(tenants);
-        free(b.rows);
-        free(b.items);
         return NULL;
     }
     gw_db_thread_init();
-    int consecutive = -1; /* unknown until the first connection answers */
-    for (;;) {
-        pthread_mutex_lock(&in->lock);
-        while (!in->stopping && in->head == NULL && in->n_audit == 0)
-            pthread_cond_wait(&in->work, &in->lock);
-        if (in->stopping && in->head == NULL && in->n_audit == 0) {
-            pthread_mutex_unlock(&in->lock);
-            break;
-        }
-        b.n_rows = b.n_items = b.n_audit = 0;
-        /* Whatever is queued, up to batch_max events: under load batches grow by themselves,
-         * and one commit (one fsync) acknowledges them all. */
-        take_items(in, &b);
-        /* A writer woken by the first request of a burst would commit it alone while the
-         * rest arrive: while another writer is busy committing, wait a moment for company. */
-        if (b.n_rows < LINGER_BELOW && in->committing > 0 && !in->stopping) {
-            struct timespec until = gw_deadline_in_ms(0);
-            until.tv_nsec += LINGER_US * 1000L;
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
-            while (in->head == NULL && !in->stopping &&
-                   pthread_cond_timedwait(&in->work, &in->lock, &until) == 0)
-                ;
-            take_items(in, &b);
-        }
-        in->committing++;
-        b.n_audit = in->n_audit < AUDIT_PER_BATCH ? in->n_audit : AUDIT_PER_BATCH;
-        memcpy(b.audit, in->audit, b.n_audit * sizeof(struct audit_row));
-        memmove(in->audit, in->audit + b.n_audit,
-                (in->n_audit - b.n_audit) * sizeof(struct audit_row));
-        in->n_audit -= b.n_audit;
-        struct hooks h = {in->sync_handler, in->sync_ud, in->commit_hook, in->commit_ud};
-        in->hooks_in_use++;
-        pthread_mutex_unlock(&in->lock);
-
-        char err[256] = "no database connection available";
-        bool stored = false;
-        struct gw_db *db = gw_db_pool_acquire(in->pool, ACQUIRE_WAIT_MS);
-        if (db != NULL) {
-            /* Two writers (or two instances) inserting overlapping keys can deadlock; InnoDB
-             * rolls one back, which is safe to run again. */
-            if (consecutive < 0)
-                consecutive = autoinc_consecutive(db);
-            for (int attempt = 0; attempt < DEADLOCK_RETRIES && !stored; attempt++) {
-                stored = write_batch(db, tenants, &b, h.sync_handler != NULL, consecutive == 1, err,
-                                     sizeof(err)) == 0;
-                unsigned no = gw_db_errno(db);
-                if (!stored && no != ER_LOCK_DEADLOCK && no != ER_LOCK_WAIT_TIMEOUT)
-                    break;
-            }
-            gw_db_pool_release(in->pool, db);
-        }
-        if (stored) {
-            if (b.n_rows > 0)
-                gw_metrics_observe_batch(b.n_rows);
-        } else {
-            gw_log_error(NULL, "ingest batch of %zu event(s) not stored: %s", b.n_rows, err);
-            if (b.n_audit > 0)
-                gw_log_warn(NULL, "%zu audit row(s) lost with the failed batch", b.n_audit);
-        }
-        finish_items(in, &h, &b, stored, err);
-        if (stored && h.commit_hook != NULL)
-            h.commit_hook(h.commit_ud);
-        pthread_mutex_lock(&in->lock);
-        in->committing--;
-        if (--in->hooks_in_use == 0)
-            pthread_cond_broadcast(&in->hooks_idle);
-        pthread_mutex_unlock(&in->lock);
+    struct hooks h;
+    while (take_batch(&wr, &h)) {
+        char err[256];
+        bool stored = store_batch(&wr, h.sync_handler != NULL, err, sizeof(err));
+        finish_batch(&wr, &h, stored, err);
     }
     gw_db_thread_end();
-    gw_tenants_destroy(tenants);
-    free(b.rows);
-    free(b.items);
+    writer_finish(&wr);
     return NULL;
 }
 

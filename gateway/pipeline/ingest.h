@@ -2,11 +2,20 @@
  * in group commits, a completion queue back to the event loop, and the hand-over of events
  * that must be applied at once (synchronous providers) to the workers.
  *
- * Ownership: a struct gw_pending is created and finally freed on the loop thread. In between
- * it belongs to exactly one thread at a time: the loop hands it to a writer, the writer hands
- * it back to the loop (or, for a synchronous event, to a worker, which hands it back). The
- * loop never touches a pending item it has handed away, except through `timed_out`, which only
- * the loop reads or writes. */
+ * Ownership of a struct gw_pending: it is created and finally freed on the loop thread. In
+ * between it belongs to exactly one thread at a time, and is passed on through queues that
+ * link it by its own `next` field (so a hand-over never allocates, and never fails): the
+ * loop submits it to a writer; the writer hands it back to the loop, or, for a new
+ * synchronous event, to a worker, which hands it back to the loop. Whoever holds it may
+ * write the fields marked "holder"; the loop never touches a pending item it has handed
+ * away, except the fields marked "loop" (its own bookkeeping) and the read-only ones.
+ *
+ * The one race is the synchronous answer: while a worker holds the item, the loop's
+ * deadline and the worker's commit both want to answer the request. They settle it once
+ * with a compare-and-swap on `answer_state`, and whoever loses touches nothing: the loop
+ * then answers TIMEOUT from the read-only fields alone and waits for the hand-back to free
+ * the item; a worker that lost writes no outcome or result (it delivers the result the
+ * provider's own way) and just hands the item back. */
 #ifndef CTGW_INGEST_H
 #define CTGW_INGEST_H
 
@@ -21,15 +30,11 @@
 #include "config/config.h"
 #include "gateway/db/db_pool.h"
 
-#define GW_PENDING_MAX_EVENTS 64
-/* The largest gw_provider.max_events a provider may ask for. */
-#define GW_PENDING_MAX_EVENTS_LIMIT 4096
-
 struct gw_pending_event {
     struct gw_envelope env;
     unsigned char *body; /* owned copy of what is stored */
     size_t body_len;
-    /* Filled by the writer. */
+    /* Written by the writer before it hands the item on; read-only after. */
     uint64_t event_id;
     bool duplicate;
     bool ignored;        /* stored as ignored (unknown tenant); why in the item's error */
@@ -39,30 +44,32 @@ struct gw_pending_event {
 enum { GW_ANSWER_WAITING, GW_ANSWER_BY_LOOP, GW_ANSWER_WITH_RESULT };
 
 struct gw_pending {
-    /* Loop-side. */
+    /* Loop: only the loop thread reads or writes these, whoever holds the item. */
     struct evhttp_request *req;
     char request_id[65];
     char peer[64];
     uint64_t start_ns;
-    struct event *deadline; /* sync providers */
-    bool timed_out;         /* loop only */
-    /* Who answers a synchronous request: GW_ANSWER_WAITING until either the loop's deadline
-     * (GW_ANSWER_BY_LOOP: the worker must deliver the result another way, through the
-     * provider's deliver hook) or the worker's commit (GW_ANSWER_WITH_RESULT: the loop waits
-     * for the hand-back) wins the compare-and-swap. */
-    atomic_int answer_state;
-    atomic_bool committed; /* set by the writer once the event's transaction committed */
+    struct event *deadline;                /* synchronous providers */
+    bool timed_out;                        /* the loop answered TIMEOUT: the hand-back only frees */
     void (*on_done)(struct gw_pending *p); /* called on the loop when handed back */
     void *owner;                           /* for on_done: whoever submitted it */
 
-    /* Read-only while handed away. */
+    /* Atomics: shared by the loop and the holder. */
+    /* Who answers a synchronous request: GW_ANSWER_WAITING until either the loop's deadline
+     * (GW_ANSWER_BY_LOOP) or the worker (GW_ANSWER_WITH_RESULT) wins the compare-and-swap. */
+    atomic_int answer_state;
+    atomic_bool committed; /* set by the writer once the event's transaction committed */
+
+    /* Read-only from submission to the final free. */
     const struct gw_endpoint_config *endpoint;
     char *media_type;
     char *headers_json;              /* allow-listed headers, stored with each event */
     struct gw_pending_event *events; /* n_events of them, allocated with the item */
     size_t n_events;
 
-    /* Filled by the writer / worker before handing back. */
+    /* Holder: written only by the thread that holds the item, read by the loop after the
+     * hand-back. */
+    struct gw_pending *next; /* the link of whichever queue holds the item */
     enum gw_outcome outcome;
     char *result; /* sync: the adapter's result (owned) */
     char error[256];
@@ -86,11 +93,12 @@ bool gw_ingest_submit(struct gw_ingest *in, struct gw_pending *p);
 void gw_ingest_audit(struct gw_ingest *in, const char *kind, const char *endpoint,
                      const char *reason, const char *source_address, const char *request_id);
 
-/* Hands a pending item back to the loop thread (any thread). */
+/* Hands a pending item back to the loop thread (any thread). Never fails. */
 void gw_ingest_complete(struct gw_ingest *in, struct gw_pending *p);
 
 /* Synchronous events: the writer passes the item to the workers through this hook, set by
- * the worker pool; when NULL the item is answered TIMEOUT at once. */
+ * the worker pool, which must take it (it may not fail); when NULL the item is handed back
+ * at once and answered as stored (ACCEPTED: the workers apply it later). */
 void gw_ingest_set_sync_handler(struct gw_ingest *in,
                                 void (*handler)(void *ud, struct gw_pending *p), void *ud);
 /* Wakes the workers after each commit (set by the worker pool). */

@@ -20,11 +20,6 @@
 #define STATUS_EVERY_S  5
 #define ACQUIRE_WAIT_MS 5000
 
-struct urgent {
-    struct gw_pending *p;
-    struct urgent *next;
-};
-
 struct worker {
     struct gw_workers *pool;
     pthread_t thread;
@@ -44,7 +39,9 @@ struct gw_workers {
     pthread_cond_t wake;
     bool stopping;
     unsigned wakeups; /* commits since the workers last looked */
-    struct urgent *urgent_head, *urgent_tail;
+    /* Synchronous requests the writers handed over, linked by their `next`; a worker that
+     * takes one holds it until it hands it back to the loop (ingest.h). */
+    struct gw_pending *urgent_head, *urgent_tail;
 };
 
 uint64_t gw_backoff_ms(uint64_t base_ms, uint64_t max_ms, unsigned attempt, double random01)
@@ -168,6 +165,7 @@ static bool claim_one(struct worker *w, struct gw_db *db, uint64_t id)
 
 /* ------------------------------------------------------------------ applying */
 
+/* How one event of an apply ended. */
 struct applied {
     enum gw_apply_rc rc;
     char *result;
@@ -224,109 +222,25 @@ static void settle_failure(struct worker *w, struct gw_db *db, uint64_t id, unsi
     }
 }
 
-/* Applies one claimed event in one transaction with marking it settled. `waiter` is the
- * synchronous request waiting for the result, or NULL. */
-static void apply_event(struct worker *w, struct gw_db *db, uint64_t id, struct gw_pending *waiter,
-                        const char *fetched, struct applied *out)
+/* The request waiting for an event takes this worker's answer only if the loop's deadline
+ * has not answered it already: one compare-and-swap decides, and the loser touches nothing
+ * of the other's. True when the worker won; it may then write the item's outcome. */
+static bool won_answer(struct gw_pending *p)
 {
-    memset(out, 0, sizeof(*out));
-    out->rc = GW_APPLY_RETRY;
-    struct gw_db_value pid[] = {GW_DB_INT(id)};
-    struct gw_db_rows *row = NULL;
-    unsigned attempts = 0;
-    if (gw_db_begin(db) != 0)
-        goto db_failed;
-    /* The row lock, and the lease check under it, make the apply exactly-once even when a
-     * lease expired and another worker claimed the event meanwhile. */
-    row = gw_db_query(db,
-                      "SELECT endpoint, provider, company_id, dedupe_key, body, attempts, status, "
-                      "lease_owner, FLOOR(UNIX_TIMESTAMP(received_at)) FROM webhook_events "
-                      "WHERE id = ? FOR UPDATE",
-                      pid, 1, 1);
-    if (row == NULL)
-        goto db_failed;
-    if (gw_db_rows_count(row) != 1 || strcmp(gw_db_rows_text(row, 0, 6, NULL), "processing") != 0 ||
-        gw_db_rows_text(row, 0, 7, NULL) == NULL ||
-        strcmp(gw_db_rows_text(row, 0, 7, NULL), w->owner) != 0) {
-        gw_db_rollback(db);
-        gw_db_rows_free(row);
-        snprintf(out->error, sizeof(out->error), "lease lost");
-        out->rc = GW_APPLY_IGNORED;
-        return; /* someone else holds it now */
+    int expected = GW_ANSWER_WAITING;
+    return atomic_compare_exchange_strong(&p->answer_state, &expected, GW_ANSWER_WITH_RESULT);
+}
+
+/* Hands a waiting request back to the loop with OUTCOME, unless the loop answered it. */
+static void hand_back(struct gw_workers *pool, struct gw_pending *p, enum gw_outcome outcome,
+                      const char *error)
+{
+    if (won_answer(p)) {
+        p->outcome = outcome;
+        if (error != NULL)
+            snprintf(p->error, sizeof(p->error), "%.*s", (int)sizeof(p->error) - 1, error);
     }
-    attempts = (unsigned)gw_db_rows_int(row, 0, 5, 1);
-    const struct gw_endpoint_config *ep =
-        gw_config_endpoint(w->pool->cfg, gw_db_rows_text(row, 0, 0, NULL));
-    const struct gw_provider *prov = gw_provider_find(gw_db_rows_text(row, 0, 1, NULL));
-    size_t body_len = 0;
-    const char *body = gw_db_rows_text(row, 0, 4, &body_len);
-    struct gw_apply ctx = {
-        .core = {.db = db,
-                 .company_id = (uint64_t)gw_db_rows_int(row, 0, 2, 0),
-                 .source = prov && prov->source ? prov->source : "api",
-                 .webhook_event_id = id,
-                 /* The locked inbox row names the company, and its foreign key proves it. */
-                 .proved_company = (uint64_t)gw_db_rows_int(row, 0, 2, 0),
-                 .proved_event = id},
-        .endpoint = ep,
-        .dedupe_key = gw_db_rows_text(row, 0, 3, NULL),
-        .body = (const unsigned char *)(body ? body : ""),
-        .body_len = body_len,
-        .attempt = attempts,
-        .received_at = gw_db_rows_int(row, 0, 8, 0),
-        .fetched = fetched,
-    };
-    if (ep == NULL || prov == NULL || ep->provider != prov) {
-        out->rc = GW_APPLY_FAILED;
-        snprintf(out->error, sizeof(out->error), "endpoint '%s' is no longer configured for %s",
-                 gw_db_rows_text(row, 0, 0, NULL), gw_db_rows_text(row, 0, 1, NULL));
-    } else if (ctx.core.company_id == 0) {
-        out->rc = GW_APPLY_IGNORED;
-        snprintf(out->error, sizeof(out->error), "no company");
-    } else if (prov->apply == NULL) {
-        out->rc = GW_APPLY_IGNORED;
-    } else {
-        out->rc = prov->apply(&ctx);
-        out->result = ctx.result;
-        snprintf(out->error, sizeof(out->error), "%s", ctx.error[0] ? ctx.error : ctx.core.err);
-    }
-    if (out->rc == GW_APPLY_DONE || out->rc == GW_APPLY_IGNORED) {
-        struct gw_db_value p[] = {GW_DB_TEXT(out->rc == GW_APPLY_DONE ? "done" : "ignored"),
-                                  out->result ? GW_DB_TEXT(out->result) : GW_DB_NULL,
-                                  out->error[0] ? GW_DB_TEXT(out->error) : GW_DB_NULL,
-                                  GW_DB_INT(id)};
-        if (gw_db_exec(db,
-                       "UPDATE webhook_events SET status = ?, result = ?, last_error = LEFT(?, "
-                       "1000), processed_at = NOW(3), lease_owner = NULL, lease_expires_at = NULL "
-                       "WHERE id = ?",
-                       p, 4) < 0 ||
-            gw_db_commit(db) != 0)
-            goto db_failed;
-        gw_metrics_count_attempt(0);
-        int expected = GW_ANSWER_WAITING;
-        bool answered_here =
-            waiter != NULL &&
-            atomic_compare_exchange_strong(&waiter->answer_state, &expected, GW_ANSWER_WITH_RESULT);
-        if (out->rc == GW_APPLY_DONE && !answered_here && prov != NULL && prov->deliver != NULL)
-            prov->deliver(ep, ctx.body, ctx.body_len, out->result);
-        gw_db_rows_free(row);
-        return;
-    }
-    gw_db_rows_free(row);
-    row = NULL;
-    gw_db_rollback(db);
-    settle_failure(w, db, id, attempts, out->rc, out->error, 0);
-    return;
-db_failed:
-    snprintf(out->error, sizeof(out->error), "database: %s", gw_db_error(db));
-    gw_db_rows_free(row);
-    gw_db_rollback(db);
-    free(out->result);
-    out->result = NULL;
-    out->rc = GW_APPLY_RETRY;
-    if (attempts > 0)
-        settle_failure(w, db, id, attempts, GW_APPLY_RETRY, out->error, 0);
-    /* With attempts unknown the lease runs out and the event is claimed again. */
+    gw_ingest_complete(pool->ingest, p);
 }
 
 /* Appends `each` n times, separated by `sep`, then `suffix`; false if it does not fit. */
@@ -346,26 +260,30 @@ static bool placeholders(char *sql, size_t cap, size_t *len, size_t n, const cha
     return true;
 }
 
-/* Applies a batch of events in one transaction: one locking read of the rows, each event's
- * changes, one settling UPDATE and one COMMIT, instead of four statements and a commit
- * (an fsync) per event. The database's work per statement round trip, not per row, is
- * what bounds the workers.
- *
- * Without waiters the events are ones this worker claimed (status processing, its lease).
- * With waiters they are synchronous events just stored, still pending and deferred, and
- * waiters[i] is the request waiting for events ids[i]: the row lock and the pending status
- * make the apply exactly-once without a separate claim (and its commit).
- *
- * Any event that does not apply cleanly (a failure to retry or record, a lost lease, a
- * database error) abandons the whole batch: it is rolled back and the caller applies the
- * events one by one, so each failure is settled on its own and nothing of a failed event
- * is kept. True when the batch committed. */
-static bool apply_batch(struct worker *w, struct gw_db *db, const uint64_t *ids, size_t n,
-                        struct gw_pending *const *waiters)
+/* The events of one apply and who waits for them. */
+struct apply_set {
+    const uint64_t *ids;
+    size_t n; /* 1..CLAIM_BATCH */
+    /* Synchronous events just stored: pending, deferred, unclaimed; the row lock and the
+     * pending status make the apply exactly-once without a claim (and its commit).
+     * Otherwise the events were claimed by this worker (processing, its lease). */
+    bool fresh;
+    struct gw_pending *const *waiters; /* NULL, or waiters[i] waits for ids[i] */
+    const char *fetched;               /* alone only: what the provider's fetch() got */
+};
+
+/* One claimed event alone settles its own failures; any other set gives up on one (see
+ * apply_events). */
+static bool set_alone(const struct apply_set *set)
 {
-    if (n == 0 || n > CLAIM_BATCH)
-        return false;
-    char sql[2048];
+    return set->n == 1 && !set->fresh;
+}
+
+/* The locked rows of a set, in the order of set->ids: the row index for each id. */
+static struct gw_db_rows *lock_rows(struct gw_db *db, const struct apply_set *set,
+                                    size_t row_of[CLAIM_BATCH])
+{
+    char sql[512];
     /* FORCE INDEX here and in the claims: an inbox that grew fast since its statistics
      * were taken looks tiny to the optimizer, which may then scan it, and a locking scan
      * waits on every row other transactions hold (bench/slack saw one wait 15 s). */
@@ -374,181 +292,287 @@ static bool apply_batch(struct worker *w, struct gw_db *db, const uint64_t *ids,
                          "SELECT id, endpoint, provider, company_id, dedupe_key, body, "
                          "attempts, status, lease_owner, FLOOR(UNIX_TIMESTAMP(received_at)) "
                          "FROM webhook_events FORCE INDEX (PRIMARY) WHERE id IN (");
-    if (!placeholders(sql, sizeof(sql), &len, n, "?", ", ", ") FOR UPDATE"))
-        return false;
-    struct gw_db_value p[7 * CLAIM_BATCH];
-    for (size_t i = 0; i < n; i++)
-        p[i] = GW_DB_INT(ids[i]);
-
-    struct gw_apply ctx[CLAIM_BATCH];
-    const struct gw_provider *prov[CLAIM_BATCH];
-    enum gw_apply_rc rc[CLAIM_BATCH];
-    size_t applied = 0;
-    memset(ctx, 0, sizeof(ctx));
-    struct gw_db_rows *rows = NULL;
-    if (gw_db_begin(db) != 0)
-        return false;
-    rows = gw_db_query(db, sql, p, n, n);
-    if (rows == NULL || gw_db_rows_count(rows) != n)
-        goto abandon;
-    for (size_t i = 0; i < n; i++, applied++) {
-        size_t r = 0;
-        while (r < n && (uint64_t)gw_db_rows_int(rows, r, 0, 0) != ids[i])
-            r++;
-        const char *status = r < n ? gw_db_rows_text(rows, r, 7, NULL) : NULL;
-        const char *owner = r < n ? gw_db_rows_text(rows, r, 8, NULL) : NULL;
-        bool ours = waiters != NULL ? status != NULL && strcmp(status, "pending") == 0
-                                    : status != NULL && strcmp(status, "processing") == 0 &&
-                                          owner != NULL && strcmp(owner, w->owner) == 0;
-        if (!ours)
-            goto abandon;
-        const struct gw_endpoint_config *ep =
-            gw_config_endpoint(w->pool->cfg, gw_db_rows_text(rows, r, 1, NULL));
-        prov[i] = gw_provider_find(gw_db_rows_text(rows, r, 2, NULL));
-        uint64_t company = (uint64_t)gw_db_rows_int(rows, r, 3, 0);
-        size_t body_len = 0;
-        const char *body = gw_db_rows_text(rows, r, 5, &body_len);
-        ctx[i] = (struct gw_apply){
-            .core = {.db = db,
-                     .company_id = company,
-                     .source = prov[i] && prov[i]->source ? prov[i]->source : "api",
-                     .webhook_event_id = ids[i],
-                     .proved_company = company,
-                     .proved_event = ids[i]},
-            .endpoint = ep,
-            .dedupe_key = gw_db_rows_text(rows, r, 4, NULL),
-            .body = (const unsigned char *)(body ? body : ""),
-            .body_len = body_len,
-            .attempt = (unsigned)gw_db_rows_int(rows, r, 6, 1) + (waiters != NULL ? 1 : 0),
-            .received_at = gw_db_rows_int(rows, r, 9, 0),
-        };
-        if (ep == NULL || prov[i] == NULL || ep->provider != prov[i] || prov[i]->fetch != NULL)
-            goto abandon; /* a FAILED the one-by-one path words and records, or a fetch */
-        if (company == 0 || prov[i]->apply == NULL) {
-            rc[i] = GW_APPLY_IGNORED;
-            snprintf(ctx[i].error, sizeof(ctx[i].error), "%s", company == 0 ? "no company" : "");
-            continue;
-        }
-        rc[i] = prov[i]->apply(&ctx[i]);
-        if (rc[i] != GW_APPLY_DONE && rc[i] != GW_APPLY_IGNORED) {
-            applied++; /* its result, if any, is freed below */
-            goto abandon;
-        }
-        if (ctx[i].error[0] == '\0' && ctx[i].core.err[0] != '\0') {
-            size_t el = strnlen(ctx[i].core.err, sizeof(ctx[i].core.err) - 1);
-            memcpy(ctx[i].error, ctx[i].core.err, el);
-            ctx[i].error[el] = '\0';
-        }
+    if (!placeholders(sql, sizeof(sql), &len, set->n, "?", ", ", ") FOR UPDATE"))
+        return NULL;
+    struct gw_db_value p[CLAIM_BATCH];
+    for (size_t i = 0; i < set->n; i++)
+        p[i] = GW_DB_INT(set->ids[i]);
+    struct gw_db_rows *rows = gw_db_query(db, sql, p, set->n, set->n);
+    if (rows == NULL)
+        return NULL;
+    size_t count = gw_db_rows_count(rows);
+    for (size_t i = 0; i < set->n; i++) {
+        row_of[i] = count;
+        for (size_t r = 0; r < count; r++)
+            if ((uint64_t)gw_db_rows_int(rows, r, 0, 0) == set->ids[i])
+                row_of[i] = r;
     }
+    return rows;
+}
 
-    /* One UPDATE settles them all: each row's status, result and note by its id. */
-    len = (size_t)snprintf(sql, sizeof(sql), "%s", "UPDATE webhook_events SET status = CASE id");
-    size_t k = 0;
+/* Whether locked row R is still this set's to apply: pending for a fresh set, claimed by
+ * this worker otherwise. A lease that ran out may have been claimed by another worker. */
+static bool row_is_ours(const struct worker *w, const struct apply_set *set,
+                        struct gw_db_rows *rows, size_t r)
+{
+    if (r >= gw_db_rows_count(rows))
+        return false;
+    const char *status = gw_db_rows_text(rows, r, 7, NULL);
+    const char *owner = gw_db_rows_text(rows, r, 8, NULL);
+    if (set->fresh)
+        return status != NULL && strcmp(status, "pending") == 0;
+    return status != NULL && strcmp(status, "processing") == 0 && owner != NULL &&
+           strcmp(owner, w->owner) == 0;
+}
+
+/* Applies event I of the set (locked row R) through its provider into CTX, RC and PROV.
+ * Returns false when the event cannot be applied here: its endpoint or provider is gone
+ * (A->error says so), or its provider fetches first and it is not alone. */
+static bool apply_one(struct worker *w, struct gw_db *db, const struct apply_set *set, size_t i,
+                      struct gw_db_rows *rows, size_t r, struct gw_apply *ctx,
+                      const struct gw_provider **prov, struct applied *a)
+{
+    const struct gw_endpoint_config *ep =
+        gw_config_endpoint(w->pool->cfg, gw_db_rows_text(rows, r, 1, NULL));
+    *prov = gw_provider_find(gw_db_rows_text(rows, r, 2, NULL));
+    uint64_t company = (uint64_t)gw_db_rows_int(rows, r, 3, 0);
+    size_t body_len = 0;
+    const char *body = gw_db_rows_text(rows, r, 5, &body_len);
+    *ctx = (struct gw_apply){
+        .core = {.db = db,
+                 .company_id = company,
+                 .source = *prov && (*prov)->source ? (*prov)->source : "api",
+                 .webhook_event_id = set->ids[i],
+                 /* The locked inbox row names the company, and its foreign key proves it. */
+                 .proved_company = company,
+                 .proved_event = set->ids[i]},
+        .endpoint = ep,
+        .dedupe_key = gw_db_rows_text(rows, r, 4, NULL),
+        .body = (const unsigned char *)(body ? body : ""),
+        .body_len = body_len,
+        .attempt = (unsigned)gw_db_rows_int(rows, r, 6, 1) + (set->fresh ? 1 : 0),
+        .received_at = gw_db_rows_int(rows, r, 9, 0),
+        .fetched = set->fetched,
+    };
+    if (ep == NULL || *prov == NULL || ep->provider != *prov) {
+        a->rc = GW_APPLY_FAILED;
+        snprintf(a->error, sizeof(a->error), "endpoint '%s' is no longer configured for %s",
+                 gw_db_rows_text(rows, r, 1, NULL), gw_db_rows_text(rows, r, 2, NULL));
+        return false;
+    }
+    if ((*prov)->fetch != NULL && !set_alone(set))
+        return false;
+    if (company == 0 || (*prov)->apply == NULL) {
+        a->rc = GW_APPLY_IGNORED;
+        snprintf(a->error, sizeof(a->error), "%s", company == 0 ? "no company" : "");
+        return true;
+    }
+    a->rc = (*prov)->apply(ctx);
+    a->result = ctx->result;
+    snprintf(a->error, sizeof(a->error), "%s", ctx->error[0] ? ctx->error : ctx->core.err);
+    return true;
+}
+
+/* One UPDATE settles every applied event of the set: each row's status, result and note by
+ * its id. Returns the rows it changed, or -1. */
+static int64_t settle_applied(struct gw_db *db, const struct apply_set *set,
+                              const struct applied *a)
+{
+    char sql[2048];
+    struct gw_db_value p[7 * CLAIM_BATCH];
+    size_t len =
+        (size_t)snprintf(sql, sizeof(sql), "%s", "UPDATE webhook_events SET status = CASE id");
+    size_t k = 0, n = set->n;
     bool ok =
         placeholders(sql, sizeof(sql), &len, n, " WHEN ? THEN ?", "", " END, result = CASE id");
     for (size_t i = 0; i < n; i++) {
-        p[k++] = GW_DB_INT(ids[i]);
-        p[k++] = GW_DB_TEXT(rc[i] == GW_APPLY_DONE ? "done" : "ignored");
+        p[k++] = GW_DB_INT(set->ids[i]);
+        p[k++] = GW_DB_TEXT(a[i].rc == GW_APPLY_DONE ? "done" : "ignored");
     }
     ok = ok && placeholders(sql, sizeof(sql), &len, n, " WHEN ? THEN ?", "",
                             " END, last_error = CASE id");
     for (size_t i = 0; i < n; i++) {
-        p[k++] = GW_DB_INT(ids[i]);
-        p[k++] = ctx[i].result ? GW_DB_TEXT(ctx[i].result) : GW_DB_NULL;
+        p[k++] = GW_DB_INT(set->ids[i]);
+        p[k++] = a[i].result ? GW_DB_TEXT(a[i].result) : GW_DB_NULL;
     }
     ok = ok && placeholders(sql, sizeof(sql), &len, n, " WHEN ? THEN LEFT(?, 1000)", "",
-                            waiters != NULL ? " END, attempts = attempts + 1, processed_at = "
-                                              "NOW(3), lease_owner = NULL, lease_expires_at = "
-                                              "NULL WHERE id IN ("
-                                            : " END, processed_at = NOW(3), lease_owner = NULL, "
-                                              "lease_expires_at = NULL WHERE id IN (");
+                            set->fresh ? " END, attempts = attempts + 1, processed_at = "
+                                         "NOW(3), lease_owner = NULL, lease_expires_at = "
+                                         "NULL WHERE id IN ("
+                                       : " END, processed_at = NOW(3), lease_owner = NULL, "
+                                         "lease_expires_at = NULL WHERE id IN (");
     for (size_t i = 0; i < n; i++) {
-        p[k++] = GW_DB_INT(ids[i]);
-        p[k++] = ctx[i].error[0] ? GW_DB_TEXT(ctx[i].error) : GW_DB_NULL;
+        p[k++] = GW_DB_INT(set->ids[i]);
+        p[k++] = a[i].error[0] ? GW_DB_TEXT(a[i].error) : GW_DB_NULL;
     }
     ok = ok && placeholders(sql, sizeof(sql), &len, n, "?", ", ", ")");
     for (size_t i = 0; i < n; i++)
-        p[k++] = GW_DB_INT(ids[i]);
-    if (!ok || gw_db_exec(db, sql, p, k) != (int64_t)n || gw_db_commit(db) != 0)
-        goto abandon;
-    for (size_t i = 0; i < n; i++) {
+        p[k++] = GW_DB_INT(set->ids[i]);
+    return ok ? gw_db_exec(db, sql, p, k) : -1;
+}
+
+/* After the commit: each waiting request answers with its event's result unless its
+ * deadline answered first, and the provider delivers the result its own way when no
+ * request took it. Frees the results no request took, and hands every waiter back. */
+static void after_commit(struct worker *w, const struct apply_set *set, const struct gw_apply *ctx,
+                         const struct gw_provider *const *prov, struct applied *a)
+{
+    for (size_t i = 0; i < set->n; i++) {
         gw_metrics_count_attempt(0);
-        /* A waiting request answers with the result; one whose deadline has passed was
-         * told "working on it", and the provider delivers the result its own way. */
-        int expected = GW_ANSWER_WAITING;
-        bool answered_here =
-            waiters != NULL && atomic_compare_exchange_strong(&waiters[i]->answer_state, &expected,
-                                                              GW_ANSWER_WITH_RESULT);
-        if (rc[i] == GW_APPLY_DONE && !answered_here && prov[i]->deliver != NULL)
-            prov[i]->deliver(ctx[i].endpoint, ctx[i].body, ctx[i].body_len, ctx[i].result);
-        if (waiters != NULL) {
-            waiters[i]->outcome = GW_OUTCOME_APPLIED;
-            waiters[i]->result = ctx[i].result;
-            gw_ingest_complete(w->pool->ingest, waiters[i]);
-        } else {
-            free(ctx[i].result);
+        struct gw_pending *waiter = set->waiters ? set->waiters[i] : NULL;
+        bool answered_here = waiter != NULL && won_answer(waiter);
+        if (a[i].rc == GW_APPLY_DONE && !answered_here && prov[i]->deliver != NULL)
+            prov[i]->deliver(ctx[i].endpoint, ctx[i].body, ctx[i].body_len, a[i].result);
+        if (answered_here) {
+            waiter->outcome = GW_OUTCOME_APPLIED;
+            waiter->result = a[i].result;
+            a[i].result = NULL;
+        }
+        if (waiter != NULL)
+            gw_ingest_complete(w->pool->ingest, waiter);
+        free(a[i].result);
+        a[i].result = NULL;
+    }
+}
+
+/* A set of one claimed event whose apply did not commit: the waiting request, if any, is
+ * told FAILED for a permanent failure and TIMEOUT otherwise (it will be applied later). */
+static void settled_alone(struct worker *w, const struct apply_set *set, const struct applied *a)
+{
+    if (set->waiters != NULL)
+        hand_back(w->pool, set->waiters[0],
+                  a->rc == GW_APPLY_FAILED ? GW_OUTCOME_FAILED : GW_OUTCOME_TIMEOUT, a->error);
+}
+
+/* Applies a set of events in one transaction: one locking read of the rows, each event's
+ * changes, one settling UPDATE and one COMMIT, instead of four statements and a commit
+ * (an fsync) per event. The database's work per statement round trip, not per row, is
+ * what bounds the workers.
+ *
+ * A set of one claimed event settles whatever happens to it: a failure is rolled back and
+ * recorded (retry with backoff, failed, dead or deferred), a lost lease leaves it to its new
+ * owner, and its waiting request is handed back. Any other set gives up as soon as one
+ * event does not apply cleanly: it is rolled back, nothing of it is kept, its waiters are
+ * still this worker's, and false tells the caller to apply the events one by one (claiming
+ * fresh ones first), so that each failure is settled on its own. True when the set is
+ * settled. */
+static bool apply_events(struct worker *w, struct gw_db *db, const struct apply_set *set)
+{
+    bool alone = set_alone(set);
+    struct gw_apply ctx[CLAIM_BATCH];
+    const struct gw_provider *prov[CLAIM_BATCH];
+    struct applied a[CLAIM_BATCH];
+    size_t row_of[CLAIM_BATCH], started = 0;
+    unsigned attempts = 0;
+    struct gw_db_rows *rows = NULL;
+    if (set->n == 0 || set->n > CLAIM_BATCH)
+        return false;
+    memset(a, 0, sizeof(a[0]) * set->n);
+    if (gw_db_begin(db) != 0 || (rows = lock_rows(db, set, row_of)) == NULL)
+        goto db_failed;
+    for (; started < set->n; started++) {
+        size_t i = started, r = row_of[i];
+        if (!row_is_ours(w, set, rows, r)) {
+            a[i].rc = GW_APPLY_IGNORED; /* someone else holds it now */
+            snprintf(a[i].error, sizeof(a[i].error), "lease lost");
+            goto not_applied;
+        }
+        attempts = (unsigned)gw_db_rows_int(rows, r, 6, 1);
+        bool ran = apply_one(w, db, set, i, rows, r, &ctx[i], &prov[i], &a[i]);
+        if (!ran || (a[i].rc != GW_APPLY_DONE && a[i].rc != GW_APPLY_IGNORED)) {
+            started++; /* its result, if any, is freed below */
+            goto not_applied;
         }
     }
+    if (settle_applied(db, set, a) != (int64_t)set->n || gw_db_commit(db) != 0)
+        goto db_failed;
+    after_commit(w, set, ctx, prov, a);
     gw_db_rows_free(rows); /* last: the contexts point into it */
     return true;
-abandon:
+not_applied:
     gw_db_rollback(db);
     gw_db_rows_free(rows);
-    for (size_t i = 0; i < applied && i < n; i++)
-        free(ctx[i].result);
-    return false;
+    for (size_t i = 0; i < started; i++)
+        free(a[i].result);
+    if (!alone)
+        return false;
+    if (strcmp(a[0].error, "lease lost") != 0)
+        settle_failure(w, db, set->ids[0], attempts, a[0].rc, a[0].error, 0);
+    settled_alone(w, set, &a[0]);
+    return true;
+db_failed:
+    snprintf(a[0].error, sizeof(a[0].error), "database: %s", gw_db_error(db));
+    gw_db_rollback(db);
+    gw_db_rows_free(rows);
+    for (size_t i = 0; i < started; i++)
+        free(a[i].result);
+    if (!alone)
+        return false;
+    a[0].rc = GW_APPLY_RETRY;
+    /* With attempts unknown the lease runs out and the event is claimed again. */
+    if (attempts > 0)
+        settle_failure(w, db, set->ids[0], attempts, GW_APPLY_RETRY, a[0].error, 0);
+    settled_alone(w, set, &a[0]);
+    return true;
 }
 
 /* Applies one claimed event on its own. A provider with fetch() (`fetch`, as the claim read
  * it) gets its resource first, outside any transaction; the lease keeps other workers off
- * the event meanwhile. */
+ * the event meanwhile. Returns false when fetch settled the event (it is not applied). */
+static bool fetch_claimed(struct worker *w, struct gw_db *db, uint64_t id, char **fetched)
+{
+    struct gw_db_value p[] = {GW_DB_INT(id), GW_DB_TEXT(w->owner)};
+    struct gw_db_rows *row =
+        gw_db_query(db,
+                    "SELECT endpoint, provider, company_id, body, attempts FROM webhook_events "
+                    "WHERE id = ? AND status = 'processing' AND lease_owner = ?",
+                    p, 2, 1);
+    if (row == NULL)
+        return false; /* the database failed: the lease runs out and the event comes back */
+    const struct gw_endpoint_config *ep =
+        gw_db_rows_count(row) == 1
+            ? gw_config_endpoint(w->pool->cfg, gw_db_rows_text(row, 0, 0, NULL))
+            : NULL;
+    const struct gw_provider *prov =
+        ep != NULL ? gw_provider_find(gw_db_rows_text(row, 0, 1, NULL)) : NULL;
+    uint64_t company = ep != NULL ? (uint64_t)gw_db_rows_int(row, 0, 2, 0) : 0;
+    bool go_on = true;
+    if (prov != NULL && prov == ep->provider && prov->fetch != NULL && company != 0) {
+        size_t body_len = 0;
+        const char *body = gw_db_rows_text(row, 0, 3, &body_len);
+        struct gw_fetch f = {
+            .db = db,
+            .cfg = w->pool->cfg,
+            .endpoint = ep,
+            .company_id = company,
+            .webhook_event_id = id,
+            .body = (const unsigned char *)(body ? body : ""),
+            .body_len = body_len,
+            .attempt = (unsigned)gw_db_rows_int(row, 0, 4, 1),
+        };
+        enum gw_apply_rc rc = prov->fetch(&f);
+        if (rc == GW_APPLY_DONE) {
+            *fetched = f.fetched;
+        } else {
+            free(f.fetched);
+            settle_failure(w, db, id, f.attempt, rc == GW_APPLY_IGNORED ? GW_APPLY_FAILED : rc,
+                           f.error, f.defer_ms);
+            go_on = false;
+        }
+    }
+    gw_db_rows_free(row);
+    return go_on;
+}
+
+/* Applies one claimed event on its own, fetching first when its provider does (`fetch`, as
+ * the claim read it). */
 static void apply_claimed(struct worker *w, struct gw_db *db, uint64_t id, bool fetch)
 {
     char *fetched = NULL;
-    if (fetch) {
-        struct gw_db_value p[] = {GW_DB_INT(id), GW_DB_TEXT(w->owner)};
-        struct gw_db_rows *row =
-            gw_db_query(db,
-                        "SELECT endpoint, provider, company_id, body, attempts FROM webhook_events "
-                        "WHERE id = ? AND status = 'processing' AND lease_owner = ?",
-                        p, 2, 1);
-        if (row == NULL)
-            return; /* the database failed: the lease runs out and the event comes back */
-        const struct gw_endpoint_config *ep =
-            gw_db_rows_count(row) == 1
-                ? gw_config_endpoint(w->pool->cfg, gw_db_rows_text(row, 0, 0, NULL))
-                : NULL;
-        const struct gw_provider *prov =
-            ep != NULL ? gw_provider_find(gw_db_rows_text(row, 0, 1, NULL)) : NULL;
-        uint64_t company = ep != NULL ? (uint64_t)gw_db_rows_int(row, 0, 2, 0) : 0;
-        if (prov != NULL && prov == ep->provider && prov->fetch != NULL && company != 0) {
-            size_t body_len = 0;
-            const char *body = gw_db_rows_text(row, 0, 3, &body_len);
-            struct gw_fetch f = {
-                .db = db,
-                .cfg = w->pool->cfg,
-                .endpoint = ep,
-                .company_id = company,
-                .webhook_event_id = id,
-                .body = (const unsigned char *)(body ? body : ""),
-                .body_len = body_len,
-                .attempt = (unsigned)gw_db_rows_int(row, 0, 4, 1),
-            };
-            enum gw_apply_rc rc = prov->fetch(&f);
-            if (rc != GW_APPLY_DONE) {
-                free(f.fetched);
-                settle_failure(w, db, id, f.attempt, rc == GW_APPLY_IGNORED ? GW_APPLY_FAILED : rc,
-                               f.error, f.defer_ms);
-                gw_db_rows_free(row);
-                return;
-            }
-            fetched = f.fetched;
-        }
-        gw_db_rows_free(row);
-    }
-    struct applied a;
-    apply_event(w, db, id, NULL, fetched, &a);
-    free(a.result);
+    if (fetch && !fetch_claimed(w, db, id, &fetched))
+        return;
+    struct apply_set one = {.ids = &id, .n = 1, .fetched = fetched};
+    apply_events(w, db, &one);
     free(fetched);
 }
 
@@ -577,28 +601,77 @@ static void refresh_status_counts(struct gw_db *db)
 
 /* ------------------------------------------------------------------ threads */
 
+/* A synchronous event on its own: claimed first (it is pending, just stored), then applied
+ * as any claimed event; its request is handed back either way. */
 static void handle_urgent(struct worker *w, struct gw_db *db, struct gw_pending *p)
 {
     uint64_t id = p->events[0].event_id;
     if (!claim_one(w, db, id)) {
-        p->outcome = GW_OUTCOME_TIMEOUT; /* someone else has it; it will be applied */
-        gw_ingest_complete(w->pool->ingest, p);
+        hand_back(w->pool, p, GW_OUTCOME_TIMEOUT, NULL); /* someone else has it */
         return;
     }
-    struct applied a;
-    apply_event(w, db, id, p, NULL, &a);
-    if (a.rc == GW_APPLY_DONE || a.rc == GW_APPLY_IGNORED) {
-        p->outcome = GW_OUTCOME_APPLIED;
-        p->result = a.result;
-        a.result = NULL;
-    } else if (a.rc == GW_APPLY_FAILED) {
-        p->outcome = GW_OUTCOME_FAILED;
-        snprintf(p->error, sizeof(p->error), "%.*s", (int)sizeof(p->error) - 1, a.error);
-    } else {
-        p->outcome = GW_OUTCOME_TIMEOUT;
+    struct apply_set one = {.ids = &id, .n = 1, .waiters = &p};
+    apply_events(w, db, &one);
+}
+
+/* Takes every synchronous request queued, up to a batch (lock held): under load they are
+ * applied together, in one transaction. */
+static size_t take_urgent(struct gw_workers *pool, struct gw_pending **urgent)
+{
+    size_t n = 0;
+    while (pool->urgent_head != NULL && n < CLAIM_BATCH) {
+        struct gw_pending *p = pool->urgent_head;
+        pool->urgent_head = p->next;
+        p->next = NULL;
+        urgent[n++] = p;
     }
-    free(a.result);
-    gw_ingest_complete(w->pool->ingest, p);
+    if (pool->urgent_head == NULL)
+        pool->urgent_tail = NULL;
+    return n;
+}
+
+static void apply_urgent(struct worker *w, struct gw_db *db, struct gw_pending **urgent, size_t n)
+{
+    uint64_t ids[CLAIM_BATCH];
+    for (size_t i = 0; i < n; i++)
+        ids[i] = urgent[i]->events[0].event_id;
+    struct apply_set set = {.ids = ids, .n = n, .fresh = true, .waiters = urgent};
+    if (!apply_events(w, db, &set))
+        for (size_t i = 0; i < n; i++)
+            handle_urgent(w, db, urgent[i]);
+}
+
+/* Claims what is due and applies it: events that fetch first alone, the rest in one
+ * transaction. Returns how many were claimed. */
+static size_t apply_due(struct worker *w, struct gw_db *db)
+{
+    uint64_t ids[CLAIM_BATCH], together[CLAIM_BATCH];
+    bool fetch[CLAIM_BATCH];
+    size_t n_together = 0;
+    size_t claimed = claim_batch(w, db, ids, fetch, CLAIM_BATCH);
+    for (size_t i = 0; i < claimed; i++) {
+        if (fetch[i])
+            apply_claimed(w, db, ids[i], true);
+        else
+            together[n_together++] = ids[i];
+    }
+    struct apply_set set = {.ids = together, .n = n_together};
+    if (n_together > 0 && !apply_events(w, db, &set))
+        for (size_t i = 0; i < n_together; i++)
+            apply_claimed(w, db, together[i], false);
+    return claimed;
+}
+
+/* Nothing to do: sleeps until a commit or a synchronous event wakes it, or the poll interval
+ * passes (retries come due, other processes store events). */
+static void idle(struct gw_workers *pool)
+{
+    struct timespec deadline = gw_deadline_in_ms(POLL_MS);
+    pthread_mutex_lock(&pool->lock);
+    while (!pool->stopping && pool->urgent_head == NULL && pool->wakeups == 0 &&
+           pthread_cond_timedwait(&pool->wake, &pool->lock, &deadline) == 0)
+        ;
+    pthread_mutex_unlock(&pool->lock);
 }
 
 static void *worker_main(void *arg)
@@ -608,75 +681,35 @@ static void *worker_main(void *arg)
     gw_db_thread_init();
     time_t last_status = 0;
     for (;;) {
+        struct gw_pending *urgent[CLAIM_BATCH];
         pthread_mutex_lock(&pool->lock);
         if (pool->stopping) {
             pthread_mutex_unlock(&pool->lock);
             break;
         }
-        /* Every synchronous request queued, up to a batch: under load they are applied
-         * together, in one transaction. */
-        struct gw_pending *urgent[CLAIM_BATCH];
-        size_t n_urgent = 0;
-        while (pool->urgent_head != NULL && n_urgent < CLAIM_BATCH) {
-            struct urgent *u = pool->urgent_head;
-            pool->urgent_head = u->next;
-            urgent[n_urgent++] = u->p;
-            free(u);
-        }
-        if (pool->urgent_head == NULL)
-            pool->urgent_tail = NULL;
+        size_t n_urgent = take_urgent(pool, urgent);
         pool->wakeups = 0;
         pthread_mutex_unlock(&pool->lock);
 
         struct gw_db *db = gw_db_pool_acquire(pool->db, ACQUIRE_WAIT_MS);
         if (db == NULL) {
-            for (size_t i = 0; i < n_urgent; i++) {
-                urgent[i]->outcome = GW_OUTCOME_TIMEOUT;
-                gw_ingest_complete(pool->ingest, urgent[i]);
-            }
+            for (size_t i = 0; i < n_urgent; i++)
+                hand_back(pool, urgent[i], GW_OUTCOME_TIMEOUT, NULL);
             continue;
         }
-        size_t claimed = 0;
+        size_t worked = n_urgent;
         if (n_urgent > 0) {
-            uint64_t ids[CLAIM_BATCH];
-            for (size_t i = 0; i < n_urgent; i++)
-                ids[i] = urgent[i]->events[0].event_id;
-            if (!apply_batch(w, db, ids, n_urgent, urgent))
-                for (size_t i = 0; i < n_urgent; i++)
-                    handle_urgent(w, db, urgent[i]);
-            claimed = n_urgent;
+            apply_urgent(w, db, urgent, n_urgent);
         } else {
-            uint64_t ids[CLAIM_BATCH], together[CLAIM_BATCH];
-            bool fetch[CLAIM_BATCH];
-            size_t n_together = 0;
-            claimed = claim_batch(w, db, ids, fetch, CLAIM_BATCH);
-            /* Events that fetch first go alone; the rest in one transaction. */
-            for (size_t i = 0; i < claimed; i++) {
-                if (fetch[i])
-                    apply_claimed(w, db, ids[i], true);
-                else
-                    together[n_together++] = ids[i];
-            }
-            if (n_together > 0 && !apply_batch(w, db, together, n_together, NULL))
-                for (size_t i = 0; i < n_together; i++)
-                    apply_claimed(w, db, together[i], false);
+            worked = apply_due(w, db);
             if (w->index == 0 && time(NULL) - last_status >= STATUS_EVERY_S) {
                 refresh_status_counts(db);
                 last_status = time(NULL);
             }
         }
         gw_db_pool_release(pool->db, db);
-        if (claimed > 0)
-            continue;
-
-        /* Nothing to do: sleep until a commit or a synchronous event wakes us, or the poll
-         * interval passes (retries come due, other processes store events). */
-        struct timespec deadline = gw_deadline_in_ms(POLL_MS);
-        pthread_mutex_lock(&pool->lock);
-        while (!pool->stopping && pool->urgent_head == NULL && pool->wakeups == 0 &&
-               pthread_cond_timedwait(&pool->wake, &pool->lock, &deadline) == 0)
-            ;
-        pthread_mutex_unlock(&pool->lock);
+        if (worked == 0)
+            idle(pool);
     }
     gw_db_thread_end();
     return NULL;
@@ -694,20 +727,13 @@ static void on_commit(void *ud)
 static void on_sync(void *ud, struct gw_pending *p)
 {
     struct gw_workers *pool = ud;
-    struct urgent *u = malloc(sizeof(*u));
-    if (u == NULL) {
-        p->outcome = GW_OUTCOME_TIMEOUT;
-        gw_ingest_complete(pool->ingest, p);
-        return;
-    }
-    u->p = p;
-    u->next = NULL;
+    p->next = NULL;
     pthread_mutex_lock(&pool->lock);
     if (pool->urgent_tail)
-        pool->urgent_tail->next = u;
+        pool->urgent_tail->next = p;
     else
-        pool->urgent_head = u;
-    pool->urgent_tail = u;
+        pool->urgent_head = p;
+    pool->urgent_tail = p;
     pthread_cond_signal(&pool->wake);
     pthread_mutex_unlock(&pool->lock);
 }
@@ -766,13 +792,10 @@ void gw_workers_stop(struct gw_workers *w)
     for (size_t i = 0; i < w->n; i++)
         pthread_join(w->threads[i].thread, NULL);
     /* Synchronous events still queued are stored; they are applied by the next start. */
-    while (w->urgent_head != NULL) {
-        struct urgent *u = w->urgent_head;
-        w->urgent_head = u->next;
-        u->p->outcome = GW_OUTCOME_TIMEOUT;
-        gw_ingest_complete(w->ingest, u->p);
-        free(u);
-    }
+    struct gw_pending *left[CLAIM_BATCH];
+    for (size_t n; (n = take_urgent(w, left)) > 0;)
+        for (size_t i = 0; i < n; i++)
+            hand_back(w, left[i], GW_OUTCOME_TIMEOUT, NULL);
     pthread_mutex_destroy(&w->lock);
     pthread_cond_destroy(&w->wake);
     free(w->threads);

@@ -145,11 +145,29 @@ int ts_server_stop(struct ts_server *s, int sig)
     return rc;
 }
 
+/* A sanitizer's report in the server's log fails the test that ran it, even when the
+ * server went on (a UBSan report without halting) or the report came at exit (a leak). */
+static void check_sanitizer_reports(struct ts_server *s)
+{
+    static const char *const marks[] = {"WARNING: ThreadSanitizer", "ERROR: AddressSanitizer",
+                                        "ERROR: LeakSanitizer", ": runtime error: "};
+    char *log = test_read(s->log, NULL);
+    const char *found = NULL;
+    for (size_t i = 0; log != NULL && found == NULL && i < sizeof(marks) / sizeof(marks[0]); i++)
+        found = strstr(log, marks[i]);
+    if (found != NULL)
+        fprintf(stderr, "ctgw's log held a sanitizer report:\n%.4000s\n", found);
+    free(log);
+    test_rmtree(s->dir);
+    if (found != NULL)
+        fail_msg("ctgw reported a sanitizer error (above)");
+}
+
 void ts_server_cleanup(struct ts_server *s)
 {
     if (s->pid > 0)
         ts_server_stop(s, SIGKILL);
-    test_rmtree(s->dir);
+    check_sanitizer_reports(s);
 }
 
 char *ts_server_log(const struct ts_server *s)
