@@ -5,6 +5,7 @@
 #ifndef CTGW_VERIFIER_H
 #define CTGW_VERIFIER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -66,10 +67,18 @@ struct gw_verify_input {
      * caller runs sns on a worker thread or with a lookup that only reads a cache. */
     X509 *(*cert_lookup)(void *cert_ctx, const char *url, char *why, size_t why_len);
     void *cert_ctx;
-    /* mailgun: a struct gw_mailgun_cache * from gw_mailgun_cache_create (verifiers/mailgun.h)
-     * remembering the tokens of requests already accepted, so a captured request cannot be
-     * replayed inside the window; NULL disables that check. Other schemes ignore it. */
-    void *replay_cache;
+    /* mailgun: remembers the tokens of requests already accepted, so that a captured request
+     * cannot be replayed inside the window. Called only for a request that verified, with
+     * the signed timestamp and token exactly as sent and EXPIRES, after which no replay of
+     * them can pass the window. Returns false once they are recorded (a new request), or true
+     * with one sentence in WHY when the request must be refused: seen before, or not
+     * recordable (a full cache fails closed). Must be safe to call from several threads at
+     * once when inputs share REPLAY_CTX (gateway/net/mailgun_cache.h: gw_mailgun_cache_seen
+     * with a struct gw_mailgun_cache). NULL disables the check. Other schemes ignore it. */
+    bool (*replay_seen)(void *replay_ctx, const char *timestamp, size_t timestamp_len,
+                        const char *token, size_t token_len, int64_t expires, int64_t now,
+                        char *why, size_t why_len);
+    void *replay_ctx;
     /* token: the header carrying the token. NULL means "Authorization" holding
      * "Bearer <token>" (scheme name in any case, then one or more spaces); a name means the
      * whole value of that header is the token, e.g. "X-Goog-Channel-Token". Other schemes

@@ -693,8 +693,8 @@ static int verify_run(const struct opts *o, FILE *out, FILE *err)
         goto done;
     if (o->have_tolerance)
         in.tolerance_s = o->tolerance_s;
-    /* A one-off check has nothing to replay against: the mailgun cache stays off. */
-    in.replay_cache = NULL;
+    /* A one-off check has nothing to replay against: the mailgun replay check stays off. */
+    in.replay_seen = NULL;
 
     struct gw_verify_detail d;
     memset(&d, 0, sizeof d);
