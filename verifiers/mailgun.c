@@ -13,6 +13,7 @@
 
 #include "verifiers/form.h"
 #include "verifiers/hmac.h"
+#include "verifiers/sign.h"
 
 #define CT_HEADER   "Content-Type"
 #define F_TIMESTAMP "timestamp"
@@ -202,11 +203,6 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
     return GW_VERIFY_OK;
 }
 
-const struct gw_verifier gw_verifier_mailgun = {
-    .name = "mailgun",
-    .verify = verify,
-};
-
 int gw_mailgun_sign(const struct gw_secret *secret, int64_t timestamp, const char *token, char *out,
                     size_t out_len)
 {
@@ -231,3 +227,54 @@ int gw_mailgun_sign(const struct gw_secret *secret, int64_t timestamp, const cha
     }
     return 0;
 }
+
+/* Mailgun signs timestamp + token, which travel as form fields: they are appended to the
+ * body (itself form-urlencoded fields, or empty) rather than sent as headers. */
+static int sign_mailgun(const struct gw_secret *secret, const struct gw_sign_params *p,
+                        struct gw_signed *out, char *err, size_t err_len)
+{
+    char token[GW_MAILGUN_TOKEN_MAX + 1];
+    char sig[GW_MAILGUN_SIGNATURE_SIZE];
+    memset(out, 0, sizeof *out);
+    if (p->id != NULL) {
+        if (strlen(p->id) >= sizeof token) {
+            gw_sign_error(err, err_len, "the token is longer than %d bytes", GW_MAILGUN_TOKEN_MAX);
+            return -1;
+        }
+        snprintf(token, sizeof token, "%s", p->id);
+    } else if (gw_sign_random_id("", token, sizeof token) != 0) {
+        gw_sign_error(err, err_len, "no random bytes for a token");
+        return -1;
+    }
+    if (gw_mailgun_sign(secret, p->timestamp, token, sig, sizeof sig) != 0) {
+        gw_sign_error(err, err_len,
+                      "cannot sign: empty secret, negative timestamp, or a token that is not 1..%d "
+                      "printable characters without spaces",
+                      GW_MAILGUN_TOKEN_MAX);
+        return -1;
+    }
+    /* The token was checked by gw_mailgun_sign: printable ASCII without spaces. Only '%',
+     * '&', '+' and '=' would change meaning in a form, so those are refused here. */
+    if (strpbrk(token, "%&+=") != NULL) {
+        gw_sign_error(err, err_len, "a token for a form must not contain %%, &, + or =");
+        return -1;
+    }
+    bool need_amp = p->body_len > 0 && p->body[p->body_len - 1] != '&';
+    int n = snprintf(out->body_suffix, sizeof out->body_suffix,
+                     "%stimestamp=%" PRId64 "&token=%s&signature=%s", need_amp ? "&" : "",
+                     p->timestamp, token, sig);
+    if (n < 0 || (size_t)n >= sizeof out->body_suffix) {
+        gw_sign_error(err, err_len, "the signed fields do not fit");
+        return -1;
+    }
+    out->body_suffix_len = (size_t)n;
+    return 0;
+}
+
+const struct gw_verifier gw_verifier_mailgun = {
+    .name = "mailgun",
+    .verify = verify,
+    .needs = GW_SCHEME_NEEDS_SECRETS | GW_SCHEME_NEEDS_REPLAY_CACHE,
+    .content_type = "application/x-www-form-urlencoded",
+    .sign = sign_mailgun,
+};

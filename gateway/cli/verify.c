@@ -23,7 +23,6 @@
 #include "gateway/base/log.h"
 #include "verifiers/ghl.h"
 #include "verifiers/hmac.h"
-#include "verifiers/schemes.h"
 #include "verifiers/sns.h"
 #include "gateway/net/sns_certs.h"
 
@@ -393,20 +392,17 @@ static const struct {
 };
 
 /* The endpoint's scheme; *IMPLIED says it came from the table above. */
-static const struct gw_scheme *endpoint_scheme(const struct gw_endpoint_config *ep, bool *implied)
+static const struct gw_verifier *endpoint_scheme(const struct gw_endpoint_config *ep, bool *implied)
 {
     *implied = false;
     if (ep->provider == NULL)
         return NULL;
-    if (ep->provider->verifier != NULL) {
-        const struct gw_scheme *s = gw_scheme_for_verifier(ep->provider->verifier);
-        if (s != NULL)
-            return s;
-    }
+    if (ep->provider->verifier != NULL)
+        return ep->provider->verifier;
     for (size_t i = 0; i < sizeof implied_schemes / sizeof implied_schemes[0]; i++)
         if (strcmp(implied_schemes[i].provider, ep->provider->name) == 0) {
             *implied = true;
-            return gw_scheme_find(implied_schemes[i].scheme);
+            return gw_verifier_find(implied_schemes[i].scheme);
         }
     return NULL;
 }
@@ -460,7 +456,7 @@ static const struct option verify_options[] = {
 static void verify_usage(FILE *f)
 {
     char names[256];
-    gw_scheme_names(names, sizeof names);
+    gw_verifier_names(names, sizeof names);
     fprintf(f,
             "usage: ctgw verify -c FILE --endpoint ID --request FILE [--now UNIX_TIME]\n"
             "       ctgw verify --scheme NAME --secret-file F [--secret-file F2 ...]\n"
@@ -504,7 +500,7 @@ static bool verify_opts_ok(const struct opts *o, FILE *err)
 }
 
 /* Fills M and the input from the --scheme options. */
-static int material_from_options(const struct opts *o, const struct gw_scheme *s,
+static int material_from_options(const struct opts *o, const struct gw_verifier *s,
                                  struct material *m, struct gw_verify_input *in, FILE *err)
 {
     for (size_t i = 0; i < o->n_secret_files; i++) {
@@ -570,7 +566,7 @@ static int endpoint_certs(const struct gw_endpoint_config *ep, struct material *
  * `legacy_public_key` for ghl, `topics`, `cert_host_pattern` and `ca_file` for sns, `username`
  * and `password` for basic-auth, `header` and `token` for token. A key the endpoint lacks is
  * left out: the verifier then says key_unusable, which is the answer the gateway would give. */
-static int material_from_endpoint(const struct gw_endpoint_config *ep, const struct gw_scheme *s,
+static int material_from_endpoint(const struct gw_endpoint_config *ep, const struct gw_verifier *s,
                                   struct material *m, struct gw_verify_input *in, FILE *err)
 {
     char why[256];
@@ -636,7 +632,7 @@ static int verify_run(const struct opts *o, FILE *out, FILE *err)
 {
     struct gw_config *cfg = NULL;
     const struct gw_endpoint_config *ep = NULL;
-    const struct gw_scheme *scheme = NULL;
+    const struct gw_verifier *scheme = NULL;
     struct gw_captured_request *req = NULL;
     struct material m = {0};
     unsigned char *file = NULL;
@@ -655,9 +651,9 @@ static int verify_run(const struct opts *o, FILE *out, FILE *err)
                     ep->provider != NULL ? ep->provider->name : "?", ep->id);
             goto done;
         }
-    } else if ((scheme = gw_scheme_find(o->scheme)) == NULL) {
+    } else if ((scheme = gw_verifier_find(o->scheme)) == NULL) {
         char names[256];
-        gw_scheme_names(names, sizeof names);
+        gw_verifier_names(names, sizeof names);
         fprintf(err, "ctgw verify: unknown scheme '%s'; schemes: %s\n", o->scheme, names);
         goto done;
     }
@@ -698,7 +694,7 @@ static int verify_run(const struct opts *o, FILE *out, FILE *err)
 
     struct gw_verify_detail d;
     memset(&d, 0, sizeof d);
-    enum gw_verify_result r = scheme->verifier->verify(&in, &d);
+    enum gw_verify_result r = scheme->verify(&in, &d);
 
     char t1[40];
     print_request(out, req, o->request, &in);
@@ -728,7 +724,7 @@ static int verify_run(const struct opts *o, FILE *out, FILE *err)
         struct gw_verify_detail d2;
         memset(&d2, 0, sizeof d2);
         then.now = (time_t)d.timestamp;
-        enum gw_verify_result r2 = scheme->verifier->verify(&then, &d2);
+        enum gw_verify_result r2 = scheme->verify(&then, &d2);
         if (r2 == GW_VERIFY_OK)
             fprintf(out,
                     "as of then with --now %" PRId64 " it verifies with secret #%d:\n"
@@ -830,7 +826,7 @@ static int sign_run(const struct opts *o, FILE *out, FILE *err)
     const struct gw_endpoint_config *ep = find_endpoint(cfg, o->endpoint, "sign", err);
     if (ep == NULL)
         goto done;
-    const struct gw_scheme *s = endpoint_scheme(ep, &implied);
+    const struct gw_verifier *s = endpoint_scheme(ep, &implied);
     if (s == NULL || s->sign == NULL) {
         fprintf(err,
                 "ctgw sign: endpoint %s uses %s, which ctgw cannot sign for (ghl and sns are "
