@@ -208,15 +208,16 @@ struct gw_provider {
      * a probe, GW_PRECHECK_VERIFY otherwise. MUST NOT block; MUST NOT trust IN. */
     enum gw_precheck_rc (*precheck)(const struct gw_inbound *in, struct gw_answer *answer);
 
-    /* The authentication scheme. NULL only for providers not served yet: their endpoints
-     * answer 404 (a provider is never served unauthenticated). */
+    /* The authentication scheme: every provider names one, served or not (`ctgw verify`
+     * checks requests for providers not served yet). */
     const struct gw_verifier *verifier;
 
-    /* envelope (required when verifier is set): called on the verified request. Returns
-     * GW_ENVELOPE_STORE with out[0..*n) filled, 1 <= *n <= max, GW_ENVELOPE_ANSWER with
-     * `answer` filled, or GW_ENVELOPE_UNAVAILABLE. Anything else (no event and no answer, more than
-     * max events) is a programming error: the gateway logs it and answers 500, storing nothing. MAY
-     * read in->body freely (it is verified). MUST NOT block. */
+    /* envelope: called on the verified request. Returns GW_ENVELOPE_STORE with
+     * out[0..*n) filled, 1 <= *n <= max, GW_ENVELOPE_ANSWER with `answer` filled, or
+     * GW_ENVELOPE_UNAVAILABLE. Anything else (no event and no answer, more than max events)
+     * is a programming error: the gateway logs it and answers 500, storing nothing. MAY read
+     * in->body freely (it is verified). MUST NOT block. NULL only for a provider not served
+     * yet: its endpoints answer 404 (a provider is never served unauthenticated). */
     enum gw_envelope_rc (*envelope)(const struct gw_inbound *in, struct gw_envelope *out,
                                     size_t max, size_t *n, struct gw_answer *answer);
 
@@ -241,7 +242,7 @@ struct gw_provider {
     void (*deliver)(const struct gw_endpoint_config *endpoint, const unsigned char *body,
                     size_t body_len, const char *result);
 
-    /* answer (required when verifier is set), on the loop: composes the HTTP answer for a
+    /* answer (required with envelope), on the loop: composes the HTTP answer for a
      * request whose events were stored (ACCEPTED, DUPLICATE, IGNORED, and for SYNC
      * providers APPLIED, TIMEOUT, FAILED). A request that could not be stored is answered
      * by the gateway from `unavailable`, not here. MUST NOT block. */

@@ -7,6 +7,12 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "verifiers/asana.h"
+#include "verifiers/basic_auth.h"
+#include "verifiers/ghl.h"
+#include "verifiers/mailgun.h"
+#include "verifiers/sns.h"
+#include "verifiers/stripe.h"
 
 #define EP(field) offsetof(struct gw_endpoint_config, field)
 #define KEY_END                                                                                    \
@@ -59,40 +65,49 @@ static const struct gw_cfg_key basic_auth_keys[] = {
 };
 
 /* Descriptors of providers whose adapters have not arrived yet: each moves to its own file
- * in adapters/ with its hooks. Their endpoint keys are the ones providers.md documents. */
+ * in adapters/ with its hooks. Their endpoint keys are the ones providers.md documents.
+ * Without an envelope they are not served (404), but their verifier is named already, so
+ * that `ctgw verify` can check their requests. */
 static const struct gw_provider ghl = {
     .name = "ghl",
     .summary = "GoHighLevel CRM webhooks",
+    .verifier = &gw_verifier_ghl,
     .endpoint_keys = ghl_keys,
 };
 static const struct gw_provider email_ses = {
     .name = "email-ses",
     .summary = "inbound e-mail from Amazon SES through SNS",
+    .verifier = &gw_verifier_sns,
     .endpoint_keys = sns_keys,
 };
 static const struct gw_provider email_mailgun = {
     .name = "email-mailgun",
     .summary = "inbound e-mail from Mailgun routes",
+    .verifier = &gw_verifier_mailgun,
     .endpoint_keys = timestamped_keys,
 };
 static const struct gw_provider email_sendgrid = {
     .name = "email-sendgrid",
     .summary = "inbound e-mail from SendGrid Inbound Parse",
+    .verifier = &gw_verifier_basic_auth,
     .endpoint_keys = basic_auth_keys,
 };
 static const struct gw_provider email_postmark = {
     .name = "email-postmark",
     .summary = "inbound e-mail from Postmark",
+    .verifier = &gw_verifier_basic_auth,
     .endpoint_keys = basic_auth_keys,
 };
 static const struct gw_provider stripe = {
     .name = "stripe",
     .summary = "Stripe billing events",
+    .verifier = &gw_verifier_stripe,
     .endpoint_keys = timestamped_keys,
 };
 static const struct gw_provider asana = {
     .name = "asana",
     .summary = "Asana task webhooks",
+    .verifier = &gw_verifier_asana,
     .endpoint_keys = asana_keys,
 };
 

@@ -15,8 +15,8 @@
 
 #include "verifiers/base64.h"
 #include "verifiers/ghl.h"
-#include "verifiers/schemes.h"
 #include "verifiers/sns.h"
+#include "verifiers/verifier.h"
 
 #define BODY_SIZE      1024
 #define HEADERS_MAX    8
@@ -100,13 +100,13 @@ static void form_body(struct bench_case *c)
 static void init_case(struct bench_case *c, const char *scheme, const char *name,
                       const char *primitive)
 {
-    const struct gw_scheme *s = gw_scheme_find(scheme);
+    const struct gw_verifier *s = gw_verifier_find(scheme);
     if (s == NULL)
         die("unknown scheme");
     memset(c, 0, sizeof *c);
     c->name = name;
     c->primitive = primitive;
-    c->verifier = s->verifier;
+    c->verifier = s;
     c->headers.items = c->items;
     c->in.headers = &c->headers;
     c->in.secrets = &c->secret;
@@ -124,7 +124,7 @@ static void hmac_case(struct bench_case *c, const char *scheme, const char *prim
         form_body(c);
     else
         json_body(c);
-    const struct gw_scheme *s = gw_scheme_find(scheme);
+    const struct gw_verifier *s = c->verifier;
     struct gw_sign_params p = {.body = c->body,
                                .body_len = c->body_len,
                                .timestamp = NOW,

@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 
 #include "verifiers/hmac.h"
+#include "verifiers/sign.h"
 
 #define SIG_HEADER    "X-Hook-Signature"
 #define SECRET_HEADER "X-Hook-Secret"
@@ -38,11 +39,6 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
     return r;
 }
 
-const struct gw_verifier gw_verifier_asana = {
-    .name = "asana",
-    .verify = verify,
-};
-
 int gw_asana_sign(const struct gw_secret *secret, const unsigned char *body, size_t body_len,
                   char *out, size_t out_len)
 {
@@ -62,3 +58,23 @@ int gw_asana_sign(const struct gw_secret *secret, const unsigned char *body, siz
     }
     return 0;
 }
+
+static int sign_asana(const struct gw_secret *secret, const struct gw_sign_params *p,
+                      struct gw_signed *out, char *err, size_t err_len)
+{
+    char sig[GW_ASANA_SIGNATURE_SIZE];
+    memset(out, 0, sizeof *out);
+    if (gw_asana_sign(secret, p->body, p->body_len, sig, sizeof sig) != 0) {
+        gw_sign_error(err, err_len, "cannot sign: empty secret");
+        return -1;
+    }
+    return gw_signed_add_header(out, "X-Hook-Signature", sig);
+}
+
+const struct gw_verifier gw_verifier_asana = {
+    .name = "asana",
+    .verify = verify,
+    .needs = GW_SCHEME_NEEDS_SECRETS,
+    .content_type = "application/json",
+    .sign = sign_asana,
+};

@@ -114,4 +114,7 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
 const struct gw_verifier gw_verifier_basic_auth = {
     .name = "basic-auth",
     .verify = verify,
+    .needs = GW_SCHEME_NEEDS_SECRETS | GW_SCHEME_NEEDS_USER_PASSWORD,
+    .content_type = "multipart/form-data",
+    .sign = NULL,
 };

@@ -202,4 +202,7 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
 const struct gw_verifier gw_verifier_ghl = {
     .name = "ghl",
     .verify = verify,
+    .needs = GW_SCHEME_NEEDS_PUBLIC_KEYS,
+    .content_type = "application/json",
+    .sign = NULL,
 };

@@ -1,177 +1,25 @@
 /* mailgun.c — verifies (and, for tests and tools, signs) Mailgun route forwards:
- * hex(HMAC-SHA256(signing key, timestamp + token)) in the form fields, plus a replay cache. */
+ * hex(HMAC-SHA256(signing key, timestamp + token)) in the form fields. The replay cache is
+ * the caller's (in->replay_seen; gateway/net/mailgun_cache.c). */
 #include "verifiers/mailgun.h"
 
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include "verifiers/form.h"
 #include "verifiers/hmac.h"
+#include "verifiers/sign.h"
 
 #define CT_HEADER   "Content-Type"
 #define F_TIMESTAMP "timestamp"
 #define F_TOKEN     "token"
 #define F_SIGNATURE "signature"
 #define F_PARENT    "parent-signature"
-#define DIGEST_SIZE 32 /* SHA-256 of a token: what the cache keeps */
-#define NIL         UINT32_MAX
-
-/* --- the replay cache -------------------------------------------------------------------- */
-
-/* One request seen. The cache keeps a SHA-256 (replay_key) rather than the token so that
- * every entry has the same small size whatever the token's length. */
-struct entry {
-    unsigned char digest[DIGEST_SIZE];
-    int64_t expires; /* the token's timestamp + tolerance: after it, no replay can pass */
-    uint32_t next;   /* next entry of the same bucket, or of the free list; NIL ends */
-};
-
-/* A chained hash table over a fixed pool: no allocation after creation, and every expired
- * entry met on the way is given back, so expiry needs no timer. */
-struct gw_mailgun_cache {
-    pthread_mutex_t lock;
-    size_t capacity;
-    size_t mask; /* buckets - 1; the bucket count is a power of two */
-    uint32_t *buckets;
-    struct entry *pool;
-    uint32_t free_head;
-    size_t count;
-};
-
-enum seen { SEEN_NEW, SEEN_BEFORE, SEEN_FULL };
-
-struct gw_mailgun_cache *gw_mailgun_cache_create(size_t capacity)
-{
-    if (capacity == 0)
-        capacity = GW_MAILGUN_CACHE_DEFAULT;
-    if (capacity > GW_MAILGUN_CACHE_MAX)
-        return NULL;
-    size_t buckets = 1;
-    while (buckets < capacity)
-        buckets <<= 1;
-    struct gw_mailgun_cache *c = calloc(1, sizeof *c);
-    if (c == NULL)
-        return NULL;
-    c->buckets = malloc(buckets * sizeof *c->buckets);
-    c->pool = calloc(capacity, sizeof *c->pool);
-    if (c->buckets == NULL || c->pool == NULL || pthread_mutex_init(&c->lock, NULL) != 0) {
-        free(c->buckets);
-        free(c->pool);
-        free(c);
-        return NULL;
-    }
-    c->capacity = capacity;
-    c->mask = buckets - 1;
-    for (size_t b = 0; b < buckets; b++)
-        c->buckets[b] = NIL;
-    for (size_t i = 0; i < capacity; i++)
-        c->pool[i].next = i + 1 < capacity ? (uint32_t)(i + 1) : NIL;
-    c->free_head = 0;
-    return c;
-}
-
-void gw_mailgun_cache_destroy(struct gw_mailgun_cache *c)
-{
-    if (c == NULL)
-        return;
-    pthread_mutex_destroy(&c->lock);
-    free(c->buckets);
-    free(c->pool);
-    free(c);
-}
-
-size_t gw_mailgun_cache_count(struct gw_mailgun_cache *c)
-{
-    if (c == NULL)
-        return 0;
-    pthread_mutex_lock(&c->lock);
-    size_t n = c->count;
-    pthread_mutex_unlock(&c->lock);
-    return n;
-}
-
-/* Walks the chain at *LINK, giving expired entries back to the free list; returns the link
- * that points at DIGEST's entry, or the chain's final link when it is not there. */
-static uint32_t *walk(struct gw_mailgun_cache *c, uint32_t *link, const unsigned char *digest,
-                      int64_t now)
-{
-    while (*link != NIL) {
-        uint32_t idx = *link;
-        struct entry *e = &c->pool[idx];
-        if (e->expires < now) {
-            *link = e->next;
-            e->next = c->free_head;
-            c->free_head = idx;
-            c->count--;
-            continue;
-        }
-        /* memcmp is enough: a token travels in clear in the body, it is no secret. */
-        if (digest != NULL && memcmp(e->digest, digest, DIGEST_SIZE) == 0)
-            return link;
-        link = &e->next;
-    }
-    return link;
-}
-
-/* Records DIGEST until EXPIRES unless it is already there (checked and added under one lock,
- * so of two copies of a request arriving at once exactly one passes). */
-static enum seen remember(struct gw_mailgun_cache *c, const unsigned char digest[DIGEST_SIZE],
-                          int64_t expires, int64_t now)
-{
-    /* The digest is uniform: its first bytes make a good bucket index. */
-    uint32_t h = (uint32_t)digest[0] | (uint32_t)digest[1] << 8 | (uint32_t)digest[2] << 16 |
-                 (uint32_t)digest[3] << 24;
-    pthread_mutex_lock(&c->lock);
-    uint32_t *bucket = &c->buckets[h & c->mask];
-    if (*walk(c, bucket, digest, now) != NIL) {
-        pthread_mutex_unlock(&c->lock);
-        return SEEN_BEFORE;
-    }
-    if (c->free_head == NIL) /* full: sweep every chain once for expired entries */
-        for (size_t b = 0; b <= c->mask; b++)
-            walk(c, &c->buckets[b], NULL, now);
-    if (c->free_head == NIL) {
-        pthread_mutex_unlock(&c->lock);
-        return SEEN_FULL;
-    }
-    uint32_t idx = c->free_head;
-    struct entry *e = &c->pool[idx];
-    c->free_head = e->next;
-    memcpy(e->digest, digest, DIGEST_SIZE);
-    e->expires = expires;
-    e->next = *bucket;
-    *bucket = idx;
-    c->count++;
-    pthread_mutex_unlock(&c->lock);
-    return SEEN_NEW;
-}
-
-/* The cache key: SHA-256 of the signed string timestamp + token rather than of the token
- * alone. With no separator between them a digit can move from one to the other under the
- * same signature ("176722560" + "0abc..." signs like "1767225600" + "abc..."); keyed on the
- * whole string, every such re-split of a request is the same entry. */
-static bool replay_key(const char *ts, size_t ts_len, const char *token, size_t token_len,
-                       unsigned char out[DIGEST_SIZE])
-{
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    unsigned int out_len = 0;
-    bool ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
-              EVP_DigestUpdate(ctx, ts, ts_len) == 1 &&
-              EVP_DigestUpdate(ctx, token, token_len) == 1 &&
-              EVP_DigestFinal_ex(ctx, out, &out_len) == 1 && out_len == DIGEST_SIZE;
-    EVP_MD_CTX_free(ctx);
-    return ok;
-}
-
-/* --- the verifier ------------------------------------------------------------------------ */
 
 /* 1..GW_MAILGUN_TOKEN_MAX bytes of printable ASCII without spaces. */
 static bool valid_token(const char *token, size_t len)
@@ -334,29 +182,19 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
         return GW_VERIFY_NO_SECRET_MATCHED;
     }
 
-    if (in->replay_cache != NULL) {
+    if (in->replay_seen != NULL) {
         uint64_t tolerance = in->tolerance_s ? in->tolerance_s : GW_DEFAULT_TOLERANCE_S;
         /* Saturating: a timestamp near INT64_MAX keeps its token for ever, which is right. */
         int64_t expires = (uint64_t)INT64_MAX - (uint64_t)ts < tolerance
                               ? INT64_MAX
                               : (int64_t)((uint64_t)ts + tolerance);
-        unsigned char digest[DIGEST_SIZE];
-        enum seen seen = SEEN_FULL;
-        bool hashed = replay_key(ts_text, f_ts->len, token, f_token->len, digest);
-        if (hashed)
-            seen = remember(in->replay_cache, digest, expires, (int64_t)in->now);
-        if (!hashed || seen != SEEN_NEW) {
+        char why[sizeof detail->note];
+        why[0] = '\0';
+        if (in->replay_seen(in->replay_ctx, ts_text, f_ts->len, token, f_token->len, expires,
+                            (int64_t)in->now, why, sizeof why)) {
             gw_verify_set_header(detail, F_TOKEN);
-            if (!hashed)
-                gw_verify_note(detail, "the token could not be checked against the replay cache");
-            else if (seen == SEEN_BEFORE)
-                gw_verify_note(detail,
-                               "token already used by an earlier request inside the window");
-            else
-                gw_verify_note(detail,
-                               "replay cache full (%zu tokens inside their window): refused rather "
-                               "than forget one",
-                               ((struct gw_mailgun_cache *)in->replay_cache)->capacity);
+            gw_verify_note(detail, "%s",
+                           why[0] != '\0' ? why : "token refused by the replay cache");
             return GW_VERIFY_TIMESTAMP_OUTSIDE;
         }
     }
@@ -364,11 +202,6 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
     gw_verify_note(detail, "verified with secret %d", m.index);
     return GW_VERIFY_OK;
 }
-
-const struct gw_verifier gw_verifier_mailgun = {
-    .name = "mailgun",
-    .verify = verify,
-};
 
 int gw_mailgun_sign(const struct gw_secret *secret, int64_t timestamp, const char *token, char *out,
                     size_t out_len)
@@ -394,3 +227,54 @@ int gw_mailgun_sign(const struct gw_secret *secret, int64_t timestamp, const cha
     }
     return 0;
 }
+
+/* Mailgun signs timestamp + token, which travel as form fields: they are appended to the
+ * body (itself form-urlencoded fields, or empty) rather than sent as headers. */
+static int sign_mailgun(const struct gw_secret *secret, const struct gw_sign_params *p,
+                        struct gw_signed *out, char *err, size_t err_len)
+{
+    char token[GW_MAILGUN_TOKEN_MAX + 1];
+    char sig[GW_MAILGUN_SIGNATURE_SIZE];
+    memset(out, 0, sizeof *out);
+    if (p->id != NULL) {
+        if (strlen(p->id) >= sizeof token) {
+            gw_sign_error(err, err_len, "the token is longer than %d bytes", GW_MAILGUN_TOKEN_MAX);
+            return -1;
+        }
+        snprintf(token, sizeof token, "%s", p->id);
+    } else if (gw_sign_random_id("", token, sizeof token) != 0) {
+        gw_sign_error(err, err_len, "no random bytes for a token");
+        return -1;
+    }
+    if (gw_mailgun_sign(secret, p->timestamp, token, sig, sizeof sig) != 0) {
+        gw_sign_error(err, err_len,
+                      "cannot sign: empty secret, negative timestamp, or a token that is not 1..%d "
+                      "printable characters without spaces",
+                      GW_MAILGUN_TOKEN_MAX);
+        return -1;
+    }
+    /* The token was checked by gw_mailgun_sign: printable ASCII without spaces. Only '%',
+     * '&', '+' and '=' would change meaning in a form, so those are refused here. */
+    if (strpbrk(token, "%&+=") != NULL) {
+        gw_sign_error(err, err_len, "a token for a form must not contain %%, &, + or =");
+        return -1;
+    }
+    bool need_amp = p->body_len > 0 && p->body[p->body_len - 1] != '&';
+    int n = snprintf(out->body_suffix, sizeof out->body_suffix,
+                     "%stimestamp=%" PRId64 "&token=%s&signature=%s", need_amp ? "&" : "",
+                     p->timestamp, token, sig);
+    if (n < 0 || (size_t)n >= sizeof out->body_suffix) {
+        gw_sign_error(err, err_len, "the signed fields do not fit");
+        return -1;
+    }
+    out->body_suffix_len = (size_t)n;
+    return 0;
+}
+
+const struct gw_verifier gw_verifier_mailgun = {
+    .name = "mailgun",
+    .verify = verify,
+    .needs = GW_SCHEME_NEEDS_SECRETS | GW_SCHEME_NEEDS_REPLAY_CACHE,
+    .content_type = "application/x-www-form-urlencoded",
+    .sign = sign_mailgun,
+};

@@ -1,5 +1,6 @@
 /* mailgun.h — Mailgun routes that forward() mail over HTTP: HMAC-SHA256 of timestamp + token
- * in the form fields, a window on the timestamp, and a cache of the tokens already used. */
+ * in the form fields, a window on the timestamp, and a check against the tokens already used
+ * (in->replay_seen, verifier.h). */
 #ifndef CTGW_MAILGUN_H
 #define CTGW_MAILGUN_H
 
@@ -28,38 +29,19 @@
  * below the timestamp's magnitude), and the replay cache treats every such re-split as the
  * same request.
  *
- * Replays: when in->replay_cache is a struct gw_mailgun_cache, the token of a request that
- * verifies is recorded there, and a request whose token is already recorded is refused with
- * GW_VERIFY_TIMESTAMP_OUTSIDE, detail->note "token already used ..." and secret_index -1.
- * That reason is the one whose meaning is "outside the replay window": the enum has no other
- * for a replay, and no other is true (the request is well-formed and correctly signed). A
- * cache that is full of tokens still inside their window refuses the same way ("replay cache
- * full") rather than forget one, so it fails closed; Mailgun retries refused requests for
- * hours. Only signed tokens are recorded, so nobody without the key can fill it. The
- * signature does not cover the message itself: TLS and this cache are what protect it. */
+ * Replays: when in->replay_seen is set, it is asked last, once the request has verified, with
+ * the timestamp and token as sent; when it says seen, the request is refused with
+ * GW_VERIFY_TIMESTAMP_OUTSIDE, detail->header "token", its sentence as detail->note and
+ * secret_index -1. That reason is the one whose meaning is "outside the replay window": the
+ * enum has no other for a replay, and no other is true (the request is well-formed and
+ * correctly signed). A cache that cannot record a token refuses too rather than forget one,
+ * so it fails closed; Mailgun retries refused requests for hours. Only signed tokens are
+ * offered, so nobody without the key can fill it. Its key must cover timestamp + token, not
+ * the token alone, so that every re-split of the signed string counts as the same request.
+ * The signature does not cover the message itself: TLS and the cache are what protect it. */
 extern const struct gw_verifier gw_verifier_mailgun;
 
-/* Tokens a cache holds when gw_mailgun_cache_create is given 0. */
-#define GW_MAILGUN_CACHE_DEFAULT 4096
-/* The most it may be given. */
-#define GW_MAILGUN_CACHE_MAX (1u << 20)
-
 #define GW_MAILGUN_TOKEN_MAX 128 /* bytes of a token */
-
-/* A bounded, thread-safe set of the tokens seen (of timestamp + token, exactly), each kept
- * until its timestamp leaves the window (timestamp + tolerance), when it could no longer be
- * replayed anyway. */
-struct gw_mailgun_cache;
-
-/* A cache for CAPACITY tokens (GW_MAILGUN_CACHE_DEFAULT when 0), or NULL when CAPACITY is
- * above GW_MAILGUN_CACHE_MAX or memory or a mutex cannot be had. */
-struct gw_mailgun_cache *gw_mailgun_cache_create(size_t capacity);
-
-/* Frees CACHE (NULL is fine). No verification may be using it. */
-void gw_mailgun_cache_destroy(struct gw_mailgun_cache *cache);
-
-/* Tokens currently held, expired ones included until they are swept. For tests and metrics. */
-size_t gw_mailgun_cache_count(struct gw_mailgun_cache *cache);
 
 /* Bytes gw_mailgun_sign needs: 64 hex digits + NUL. */
 #define GW_MAILGUN_SIGNATURE_SIZE 65

@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 
 #include "verifiers/hmac.h"
+#include "verifiers/sign.h"
 
 #define TS_HEADER  "X-Slack-Request-Timestamp"
 #define SIG_HEADER "X-Slack-Signature"
@@ -109,11 +110,6 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
     return GW_VERIFY_OK;
 }
 
-const struct gw_verifier gw_verifier_slack = {
-    .name = "slack",
-    .verify = verify,
-};
-
 int gw_slack_sign(const struct gw_secret *secret, int64_t timestamp, const unsigned char *body,
                   size_t body_len, char *out, size_t out_len)
 {
@@ -142,3 +138,28 @@ int gw_slack_sign(const struct gw_secret *secret, int64_t timestamp, const unsig
     }
     return 0;
 }
+
+static int sign_slack(const struct gw_secret *secret, const struct gw_sign_params *p,
+                      struct gw_signed *out, char *err, size_t err_len)
+{
+    char ts[GW_UNIX_TIME_DIGITS_MAX + 1];
+    char sig[GW_SLACK_SIGNATURE_SIZE];
+    memset(out, 0, sizeof *out);
+    if (gw_sign_timestamp_text(p->timestamp, ts, sizeof ts) != 0 ||
+        gw_slack_sign(secret, p->timestamp, p->body, p->body_len, sig, sizeof sig) != 0) {
+        gw_sign_error(err, err_len, "cannot sign: empty secret or negative timestamp");
+        return -1;
+    }
+    if (gw_signed_add_header(out, "X-Slack-Request-Timestamp", ts) != 0 ||
+        gw_signed_add_header(out, "X-Slack-Signature", sig) != 0)
+        return -1;
+    return 0;
+}
+
+const struct gw_verifier gw_verifier_slack = {
+    .name = "slack",
+    .verify = verify,
+    .needs = GW_SCHEME_NEEDS_SECRETS,
+    .content_type = "application/x-www-form-urlencoded",
+    .sign = sign_slack,
+};

@@ -650,4 +650,7 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
 const struct gw_verifier gw_verifier_sns = {
     .name = "sns",
     .verify = verify,
+    .needs = GW_SCHEME_NEEDS_TOPICS,
+    .content_type = "text/plain; charset=UTF-8",
+    .sign = NULL,
 };

@@ -16,6 +16,7 @@
 
 #include "verifiers/base64.h"
 #include "verifiers/hmac.h"
+#include "verifiers/sign.h"
 #include "verifiers/ct_compare.h"
 
 #define ID_MAX              256  /* bytes of webhook-id */
@@ -332,11 +333,6 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
     return GW_VERIFY_OK;
 }
 
-const struct gw_verifier gw_verifier_standard_webhooks = {
-    .name = "standard-webhooks",
-    .verify = verify,
-};
-
 int gw_standard_webhooks_sign(const struct gw_secret *secret, const char *msg_id, int64_t timestamp,
                               const unsigned char *body, size_t body_len, char *out, size_t out_len)
 {
@@ -377,3 +373,43 @@ int gw_standard_webhooks_sign(const struct gw_secret *secret, const char *msg_id
     }
     return 0;
 }
+
+static int sign_standard_webhooks(const struct gw_secret *secret, const struct gw_sign_params *p,
+                                  struct gw_signed *out, char *err, size_t err_len)
+{
+    char id[GW_SIGNED_VALUE_MAX];
+    char ts[GW_UNIX_TIME_DIGITS_MAX + 1];
+    char sig[GW_STANDARD_WEBHOOKS_SIGNATURE_SIZE];
+    memset(out, 0, sizeof *out);
+    if (p->id != NULL) {
+        if (strlen(p->id) >= sizeof id) {
+            gw_sign_error(err, err_len, "the id is longer than %zu bytes", sizeof id - 1);
+            return -1;
+        }
+        snprintf(id, sizeof id, "%s", p->id);
+    } else if (gw_sign_random_id("msg_", id, sizeof id) != 0) {
+        gw_sign_error(err, err_len, "no random bytes for a message id");
+        return -1;
+    }
+    if (gw_sign_timestamp_text(p->timestamp, ts, sizeof ts) != 0 ||
+        gw_standard_webhooks_sign(secret, id, p->timestamp, p->body, p->body_len, sig,
+                                  sizeof sig) != 0) {
+        gw_sign_error(err, err_len,
+                      "cannot sign: the secret must be whsec_ + base64, the id 1..256 printable "
+                      "characters without spaces, the timestamp not negative");
+        return -1;
+    }
+    if (gw_signed_add_header(out, "webhook-id", id) != 0 ||
+        gw_signed_add_header(out, "webhook-timestamp", ts) != 0 ||
+        gw_signed_add_header(out, "webhook-signature", sig) != 0)
+        return -1;
+    return 0;
+}
+
+const struct gw_verifier gw_verifier_standard_webhooks = {
+    .name = "standard-webhooks",
+    .verify = verify,
+    .needs = GW_SCHEME_NEEDS_SECRETS,
+    .content_type = "application/json",
+    .sign = sign_standard_webhooks,
+};

@@ -12,6 +12,7 @@
 #include <openssl/crypto.h>
 
 #include "verifiers/hmac.h"
+#include "verifiers/sign.h"
 
 #define SIG_HEADER    "Stripe-Signature"
 #define HEADER_MAX    4096 /* bytes of Stripe-Signature */
@@ -192,11 +193,6 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
     return GW_VERIFY_OK;
 }
 
-const struct gw_verifier gw_verifier_stripe = {
-    .name = "stripe",
-    .verify = verify,
-};
-
 int gw_stripe_sign(const struct gw_secret *secret, int64_t timestamp, const unsigned char *body,
                    size_t body_len, char *out, size_t out_len)
 {
@@ -227,3 +223,23 @@ int gw_stripe_sign(const struct gw_secret *secret, int64_t timestamp, const unsi
     }
     return 0;
 }
+
+static int sign_stripe(const struct gw_secret *secret, const struct gw_sign_params *p,
+                       struct gw_signed *out, char *err, size_t err_len)
+{
+    char sig[GW_STRIPE_SIGNATURE_SIZE];
+    memset(out, 0, sizeof *out);
+    if (gw_stripe_sign(secret, p->timestamp, p->body, p->body_len, sig, sizeof sig) != 0) {
+        gw_sign_error(err, err_len, "cannot sign: empty secret or negative timestamp");
+        return -1;
+    }
+    return gw_signed_add_header(out, "Stripe-Signature", sig);
+}
+
+const struct gw_verifier gw_verifier_stripe = {
+    .name = "stripe",
+    .verify = verify,
+    .needs = GW_SCHEME_NEEDS_SECRETS,
+    .content_type = "application/json",
+    .sign = sign_stripe,
+};

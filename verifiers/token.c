@@ -133,4 +133,7 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
 const struct gw_verifier gw_verifier_token = {
     .name = "token",
     .verify = verify,
+    .needs = GW_SCHEME_NEEDS_SECRETS | GW_SCHEME_NEEDS_TOKEN,
+    .content_type = "application/json",
+    .sign = NULL,
 };

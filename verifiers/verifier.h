@@ -1,10 +1,12 @@
 /* verifier.h — the interface every authentication scheme implements: a pure function of the
  * raw body, the request headers, the endpoint's secrets and the current time, answering ok
  * or one specific reason. Verifiers never log, never allocate what they return, and never
- * read the body beyond what their scheme signs. */
+ * read the body beyond what their scheme signs. Each scheme's descriptor (struct
+ * gw_verifier) is defined at the bottom of its own file and listed once in verifiers.c. */
 #ifndef CTGW_VERIFIER_H
 #define CTGW_VERIFIER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -66,10 +68,18 @@ struct gw_verify_input {
      * caller runs sns on a worker thread or with a lookup that only reads a cache. */
     X509 *(*cert_lookup)(void *cert_ctx, const char *url, char *why, size_t why_len);
     void *cert_ctx;
-    /* mailgun: a struct gw_mailgun_cache * from gw_mailgun_cache_create (verifiers/mailgun.h)
-     * remembering the tokens of requests already accepted, so a captured request cannot be
-     * replayed inside the window; NULL disables that check. Other schemes ignore it. */
-    void *replay_cache;
+    /* mailgun: remembers the tokens of requests already accepted, so that a captured request
+     * cannot be replayed inside the window. Called only for a request that verified, with
+     * the signed timestamp and token exactly as sent and EXPIRES, after which no replay of
+     * them can pass the window. Returns false once they are recorded (a new request), or true
+     * with one sentence in WHY when the request must be refused: seen before, or not
+     * recordable (a full cache fails closed). Must be safe to call from several threads at
+     * once when inputs share REPLAY_CTX (gateway/net/mailgun_cache.h: gw_mailgun_cache_seen
+     * with a struct gw_mailgun_cache). NULL disables the check. Other schemes ignore it. */
+    bool (*replay_seen)(void *replay_ctx, const char *timestamp, size_t timestamp_len,
+                        const char *token, size_t token_len, int64_t expires, int64_t now,
+                        char *why, size_t why_len);
+    void *replay_ctx;
     /* token: the header carrying the token. NULL means "Authorization" holding
      * "Bearer <token>" (scheme name in any case, then one or more spaces); a name means the
      * whole value of that header is the token, e.g. "X-Goog-Channel-Token". Other schemes
@@ -86,11 +96,73 @@ struct gw_verify_detail {
     char note[160];    /* one readable sentence, e.g. "timestamp 412 s in the past" */
 };
 
+/* What a scheme reads from the endpoint besides the request. The builder of a verifier's
+ * input (adapters/endpoint_auth.h) goes by these flags, never by a scheme's name. */
+enum {
+    GW_SCHEME_NEEDS_SECRETS = 1u << 0,     /* in->secrets: shared secrets or credentials */
+    GW_SCHEME_NEEDS_PUBLIC_KEYS = 1u << 1, /* in->public_key / legacy_public_key (ghl) */
+    GW_SCHEME_NEEDS_TOPICS = 1u << 2,      /* in->topics and a certificate lookup (sns) */
+    /* in->secrets is one "user:password" made of the endpoint's username and password. */
+    GW_SCHEME_NEEDS_USER_PASSWORD = 1u << 3,
+    /* in->secrets is the endpoint's token, in->token_header its header. */
+    GW_SCHEME_NEEDS_TOKEN = 1u << 4,
+    /* in->replay_seen: the tokens of requests accepted before (mailgun). */
+    GW_SCHEME_NEEDS_REPLAY_CACHE = 1u << 5,
+};
+
+/* Headers a signer writes at most, and the bounds of each. */
+#define GW_SIGNED_HEADERS_MAX     4
+#define GW_SIGNED_NAME_MAX        48
+#define GW_SIGNED_VALUE_MAX       160
+#define GW_SIGNED_BODY_SUFFIX_MAX 384
+
+/* What a signer produced: headers to send, and bytes to append to the body (mailgun signs
+ * form fields, not headers). All NUL-terminated; never holds a secret. */
+struct gw_signed {
+    struct {
+        char name[GW_SIGNED_NAME_MAX];
+        char value[GW_SIGNED_VALUE_MAX];
+    } headers[GW_SIGNED_HEADERS_MAX];
+    size_t n_headers;
+    char body_suffix[GW_SIGNED_BODY_SUFFIX_MAX];
+    size_t body_suffix_len;
+};
+
+/* What to sign. */
+struct gw_sign_params {
+    const unsigned char *body;
+    size_t body_len;
+    int64_t timestamp; /* unix seconds, >= 0 */
+    /* The message id for schemes that sign one (standard-webhooks: webhook-id; mailgun: the
+     * token). NULL: a random one is made. */
+    const char *id;
+};
+
+/* One authentication scheme. */
 struct gw_verifier {
-    const char *name; /* scheme name, e.g. "standard-webhooks" */
+    /* The scheme's name, e.g. "standard-webhooks", as in `ctgw verify --scheme NAME`. */
+    const char *name;
     enum gw_verify_result (*verify)(const struct gw_verify_input *in,
                                     struct gw_verify_detail *detail);
+    unsigned needs;           /* GW_SCHEME_NEEDS_* */
+    const char *content_type; /* what this scheme's providers send, for `ctgw sign` */
+    /* Signs P with SECRET into OUT (reset first), as a provider would, for `ctgw sign`, tests
+     * and bench/. Returns 0, or -1 with a reason in ERR (never secret bytes) when the secret
+     * or the parameters cannot be used. NULL for schemes whose requests are signed with a
+     * private key we do not have (ghl, sns) or carry a credential rather than a signature
+     * (basic-auth, token). */
+    int (*sign)(const struct gw_secret *secret, const struct gw_sign_params *p,
+                struct gw_signed *out, char *err, size_t err_len);
 };
+
+/* Every scheme, NULL-terminated, in a stable order (verifiers.c). */
+extern const struct gw_verifier *const gw_verifiers[];
+
+/* The scheme called NAME, or NULL. */
+const struct gw_verifier *gw_verifier_find(const char *name);
+
+/* Writes "a, b, c" (every scheme name) into BUF, for usage and error messages. */
+void gw_verifier_names(char *buf, size_t len);
 
 /* How every verify() starts: DETAIL, or SCRATCH when the caller passed NULL, cleared and
  * with no secret matched yet (secret_index -1). Returns the one to fill. */

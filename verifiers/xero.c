@@ -11,6 +11,7 @@
 
 #include "verifiers/base64.h"
 #include "verifiers/hmac.h"
+#include "verifiers/sign.h"
 
 #define SIG_HEADER "x-xero-signature"
 /* The only length a canonical padded base64 of 32 bytes has. */
@@ -21,11 +22,6 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
 {
     return gw_hmac_verify_body(in, detail, SIG_HEADER, GW_HMAC_BASE64, "the webhook key");
 }
-
-const struct gw_verifier gw_verifier_xero = {
-    .name = "xero",
-    .verify = verify,
-};
 
 int gw_xero_sign(const struct gw_secret *secret, const unsigned char *body, size_t body_len,
                  char *out, size_t out_len)
@@ -46,3 +42,23 @@ int gw_xero_sign(const struct gw_secret *secret, const unsigned char *body, size
     }
     return 0;
 }
+
+static int sign_xero(const struct gw_secret *secret, const struct gw_sign_params *p,
+                     struct gw_signed *out, char *err, size_t err_len)
+{
+    char sig[GW_XERO_SIGNATURE_SIZE];
+    memset(out, 0, sizeof *out);
+    if (gw_xero_sign(secret, p->body, p->body_len, sig, sizeof sig) != 0) {
+        gw_sign_error(err, err_len, "cannot sign: empty secret");
+        return -1;
+    }
+    return gw_signed_add_header(out, "x-xero-signature", sig);
+}
+
+const struct gw_verifier gw_verifier_xero = {
+    .name = "xero",
+    .verify = verify,
+    .needs = GW_SCHEME_NEEDS_SECRETS,
+    .content_type = "application/json",
+    .sign = sign_xero,
+};

@@ -1,4 +1,4 @@
-/* cli_verify.c — `ctgw verify` explains in one screen whether a captured request verifies and,
+/* verify.c — `ctgw verify` explains in one screen whether a captured request verifies and,
  * if not, why; `ctgw sign` builds a request signed for an endpoint. Neither prints a secret. */
 #include "gateway/cli/verify.h"
 
@@ -16,6 +16,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "adapters/endpoint_auth.h"
 #include "adapters/provider.h"
 #include "config/config.h"
 #include "config/secret_ref.h"
@@ -23,7 +24,6 @@
 #include "gateway/base/log.h"
 #include "verifiers/ghl.h"
 #include "verifiers/hmac.h"
-#include "verifiers/schemes.h"
 #include "verifiers/sns.h"
 #include "gateway/net/sns_certs.h"
 
@@ -291,13 +291,15 @@ static void print_detail(FILE *out, enum gw_verify_result r, const struct gw_ver
 
 /* ------------------------------------------------------------------ keys and secrets */
 
-/* What a verification holds and frees: secrets, keys, the certificate source. */
+/* What a verification holds and frees: with --scheme, secrets, keys and the certificate
+ * source read from the options; with -c, what the endpoint's verifier was prepared with. */
 struct material {
     struct gw_secret secrets[SECRET_FILES_MAX];
     size_t n_secrets;
     EVP_PKEY *public_key, *legacy_public_key;
     X509 *cert;                 /* sns --cert-file */
     struct gw_sns_certs *certs; /* sns without --cert-file: fetched */
+    struct gw_endpoint_auth *auth;
 };
 
 static void material_finish(struct material *m)
@@ -308,6 +310,7 @@ static void material_finish(struct material *m)
     EVP_PKEY_free(m->legacy_public_key);
     X509_free(m->cert);
     gw_sns_certs_free(m->certs);
+    gw_endpoint_auth_destroy(m->auth);
     memset(m, 0, sizeof *m);
 }
 
@@ -371,46 +374,6 @@ static X509 *fixed_cert(void *ctx, const char *url, char *why, size_t why_len)
     return cert;
 }
 
-/* ------------------------------------------------------------------ schemes of endpoints */
-
-/* The scheme a provider's name implies, for providers whose adapter (and so whose
- * `verifier`) has not arrived yet: then `ctgw verify` can already check their requests. Once
- * a provider has its verifier, that is used instead and its line here is dead. */
-static const struct {
-    const char *provider, *scheme;
-} implied_schemes[] = {
-    {"generic", "standard-webhooks"},
-    {"contact-form", "standard-webhooks"},
-    {"slack", "slack"},
-    {"xero", "xero"},
-    {"ghl", "ghl"},
-    {"email-ses", "sns"},
-    {"email-mailgun", "mailgun"},
-    {"email-sendgrid", "basic-auth"},
-    {"email-postmark", "basic-auth"},
-    {"stripe", "stripe"},
-    {"asana", "asana"},
-};
-
-/* The endpoint's scheme; *IMPLIED says it came from the table above. */
-static const struct gw_scheme *endpoint_scheme(const struct gw_endpoint_config *ep, bool *implied)
-{
-    *implied = false;
-    if (ep->provider == NULL)
-        return NULL;
-    if (ep->provider->verifier != NULL) {
-        const struct gw_scheme *s = gw_scheme_for_verifier(ep->provider->verifier);
-        if (s != NULL)
-            return s;
-    }
-    for (size_t i = 0; i < sizeof implied_schemes / sizeof implied_schemes[0]; i++)
-        if (strcmp(implied_schemes[i].provider, ep->provider->name) == 0) {
-            *implied = true;
-            return gw_scheme_find(implied_schemes[i].scheme);
-        }
-    return NULL;
-}
-
 static struct gw_config *load_config(const char *path, const char *cmd, FILE *err)
 {
     struct gw_config_errors errs = {0};
@@ -460,7 +423,7 @@ static const struct option verify_options[] = {
 static void verify_usage(FILE *f)
 {
     char names[256];
-    gw_scheme_names(names, sizeof names);
+    gw_verifier_names(names, sizeof names);
     fprintf(f,
             "usage: ctgw verify -c FILE --endpoint ID --request FILE [--now UNIX_TIME]\n"
             "       ctgw verify --scheme NAME --secret-file F [--secret-file F2 ...]\n"
@@ -504,7 +467,7 @@ static bool verify_opts_ok(const struct opts *o, FILE *err)
 }
 
 /* Fills M and the input from the --scheme options. */
-static int material_from_options(const struct opts *o, const struct gw_scheme *s,
+static int material_from_options(const struct opts *o, const struct gw_verifier *s,
                                  struct material *m, struct gw_verify_input *in, FILE *err)
 {
     for (size_t i = 0; i < o->n_secret_files; i++) {
@@ -552,73 +515,24 @@ static int material_from_options(const struct opts *o, const struct gw_scheme *s
     return 0;
 }
 
-/* An endpoint's sns certificate source: fetched, with its host pattern and extra anchors. */
-static int endpoint_certs(const struct gw_endpoint_config *ep, struct material *m, FILE *err)
+static void warn_to(void *ctx, const char *text)
 {
-    char why[256];
-    struct gw_sns_certs_config cc = {.host_pattern = ep->cert_host_pattern, .ca_file = ep->ca_file};
-    m->certs = gw_sns_certs_new(&cc, why, sizeof why);
-    if (m->certs == NULL) {
-        fprintf(err, "ctgw verify: endpoint %s: %s\n", ep->id, why);
-        return -1;
-    }
-    return 0;
+    fprintf(ctx, "ctgw verify: %s\n", text);
 }
 
-/* Fills M and the input from the endpoint's keys, as issue 4's table gives them to each
- * scheme: `secrets` (and `tolerance`) for the HMAC family, `public_key` and
- * `legacy_public_key` for ghl, `topics`, `cert_host_pattern` and `ca_file` for sns, `username`
- * and `password` for basic-auth, `header` and `token` for token. A key the endpoint lacks is
- * left out: the verifier then says key_unusable, which is the answer the gateway would give. */
-static int material_from_endpoint(const struct gw_endpoint_config *ep, const struct gw_scheme *s,
-                                  struct material *m, struct gw_verify_input *in, FILE *err)
+/* Fills M and the input from the endpoint's keys through the builder `serve` uses
+ * (adapters/endpoint_auth.h). A one-off check has nothing to replay against: no mailgun
+ * replay cache. */
+static int material_from_endpoint(const struct gw_endpoint_config *ep, struct material *m,
+                                  struct gw_verify_input *in, FILE *err)
 {
-    char why[256];
-    in->secrets = ep->secrets;
-    in->n_secrets = ep->n_secrets;
-    in->tolerance_s = ep->tolerance_ms / 1000; /* 0: the scheme's default, as hooks.c does */
-    if (strcmp(s->name, "ghl") == 0) {
-        if (ep->public_key.data != NULL &&
-            (m->public_key = gw_ghl_load_public_key(ep->public_key.data, ep->public_key.len,
-                                                    GW_GHL_KEY_ED25519, why, sizeof why)) == NULL)
-            fprintf(err, "ctgw verify: endpoint %s public_key: %s\n", ep->id, why);
-        if (ep->legacy_public_key.data != NULL &&
-            (m->legacy_public_key =
-                 gw_ghl_load_public_key(ep->legacy_public_key.data, ep->legacy_public_key.len,
-                                        GW_GHL_KEY_RSA, why, sizeof why)) == NULL)
-            fprintf(err, "ctgw verify: endpoint %s legacy_public_key: %s\n", ep->id, why);
-        in->public_key = m->public_key;
-        in->legacy_public_key = m->legacy_public_key;
-    } else if (strcmp(s->name, "sns") == 0) {
-        if (endpoint_certs(ep, m, err) != 0)
-            return -1;
-        in->topics = (const char *const *)ep->topics;
-        in->n_topics = ep->n_topics;
-        in->cert_host_pattern = ep->cert_host_pattern;
-        in->cert_lookup = gw_sns_certs_lookup;
-        in->cert_ctx = m->certs;
-    } else if (strcmp(s->name, "basic-auth") == 0 && ep->username != NULL &&
-               ep->password.data != NULL) {
-        /* The verifier takes the credential as one "user:pass" secret. */
-        size_t ul = strlen(ep->username), len = ul + 1 + ep->password.len;
-        m->secrets[0].data = malloc(len + 1);
-        if (m->secrets[0].data == NULL) {
-            fprintf(err, "ctgw verify: out of memory\n");
-            return -1;
-        }
-        memcpy(m->secrets[0].data, ep->username, ul);
-        m->secrets[0].data[ul] = ':';
-        memcpy(m->secrets[0].data + ul + 1, ep->password.data, ep->password.len);
-        m->secrets[0].data[len] = '\0';
-        m->secrets[0].len = len;
-        m->n_secrets = 1;
-        in->secrets = m->secrets;
-        in->n_secrets = 1;
-    } else if (strcmp(s->name, "token") == 0 && ep->token.data != NULL) {
-        in->secrets = &ep->token;
-        in->n_secrets = 1;
-        in->token_header = ep->header;
+    char why[512];
+    m->auth = gw_endpoint_auth_create(ep, GW_ENDPOINT_AUTH_ONE_OFF, warn_to, err, why, sizeof why);
+    if (m->auth == NULL) {
+        fprintf(err, "ctgw verify: %s\n", why);
+        return -1;
     }
+    gw_endpoint_auth_fill(m->auth, in);
     return 0;
 }
 
@@ -636,7 +550,7 @@ static int verify_run(const struct opts *o, FILE *out, FILE *err)
 {
     struct gw_config *cfg = NULL;
     const struct gw_endpoint_config *ep = NULL;
-    const struct gw_scheme *scheme = NULL;
+    const struct gw_verifier *scheme = NULL;
     struct gw_captured_request *req = NULL;
     struct material m = {0};
     unsigned char *file = NULL;
@@ -649,15 +563,17 @@ static int verify_run(const struct opts *o, FILE *out, FILE *err)
         if ((cfg = load_config(o->config, "verify", err)) == NULL ||
             (ep = find_endpoint(cfg, o->endpoint, "verify", err)) == NULL)
             goto done;
-        scheme = endpoint_scheme(ep, &implied);
+        scheme = ep->provider != NULL ? ep->provider->verifier : NULL;
+        /* Until its adapter arrives, a provider's requests can be checked here, not served. */
+        implied = scheme != NULL && ep->provider->envelope == NULL;
         if (scheme == NULL) {
             fprintf(err, "ctgw verify: provider %s of endpoint %s has no verifier\n",
                     ep->provider != NULL ? ep->provider->name : "?", ep->id);
             goto done;
         }
-    } else if ((scheme = gw_scheme_find(o->scheme)) == NULL) {
+    } else if ((scheme = gw_verifier_find(o->scheme)) == NULL) {
         char names[256];
-        gw_scheme_names(names, sizeof names);
+        gw_verifier_names(names, sizeof names);
         fprintf(err, "ctgw verify: unknown scheme '%s'; schemes: %s\n", o->scheme, names);
         goto done;
     }
@@ -688,17 +604,15 @@ static int verify_run(const struct opts *o, FILE *out, FILE *err)
         .headers = &req->headers,
         .now = (time_t)now,
     };
-    if (ep != NULL ? material_from_endpoint(ep, scheme, &m, &in, err) != 0
+    if (ep != NULL ? material_from_endpoint(ep, &m, &in, err) != 0
                    : material_from_options(o, scheme, &m, &in, err) != 0)
         goto done;
     if (o->have_tolerance)
         in.tolerance_s = o->tolerance_s;
-    /* A one-off check has nothing to replay against: the mailgun cache stays off. */
-    in.replay_cache = NULL;
 
     struct gw_verify_detail d;
     memset(&d, 0, sizeof d);
-    enum gw_verify_result r = scheme->verifier->verify(&in, &d);
+    enum gw_verify_result r = scheme->verify(&in, &d);
 
     char t1[40];
     print_request(out, req, o->request, &in);
@@ -728,7 +642,7 @@ static int verify_run(const struct opts *o, FILE *out, FILE *err)
         struct gw_verify_detail d2;
         memset(&d2, 0, sizeof d2);
         then.now = (time_t)d.timestamp;
-        enum gw_verify_result r2 = scheme->verifier->verify(&then, &d2);
+        enum gw_verify_result r2 = scheme->verify(&then, &d2);
         if (r2 == GW_VERIFY_OK)
             fprintf(out,
                     "as of then with --now %" PRId64 " it verifies with secret #%d:\n"
@@ -823,14 +737,13 @@ static int sign_run(const struct opts *o, FILE *out, FILE *err)
     size_t body_len = 0;
     int rc = GW_CLI_USAGE;
     char why[512];
-    bool implied;
 
     if ((cfg = load_config(o->config, "sign", err)) == NULL)
         goto done;
     const struct gw_endpoint_config *ep = find_endpoint(cfg, o->endpoint, "sign", err);
     if (ep == NULL)
         goto done;
-    const struct gw_scheme *s = endpoint_scheme(ep, &implied);
+    const struct gw_verifier *s = ep->provider != NULL ? ep->provider->verifier : NULL;
     if (s == NULL || s->sign == NULL) {
         fprintf(err,
                 "ctgw sign: endpoint %s uses %s, which ctgw cannot sign for (ghl and sns are "

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "adapters/endpoint_auth.h"
 #include "adapters/provider.h"
 #include "gateway/base/log.h"
 #include "gateway/base/metrics.h"
@@ -24,7 +25,26 @@ struct gw_hooks {
     struct event_base *base;
     struct gw_ingest *ingest;
     unsigned in_flight;
+    /* Per endpoint, by index in cfg->endpoints: its verifier's input prepared once; NULL for
+     * endpoints not served. */
+    struct gw_endpoint_auth **auth;
 };
+
+static void warn_auth(void *ctx, const char *text)
+{
+    (void)ctx;
+    gw_log_warn(NULL, "%s", text);
+}
+
+void gw_hooks_destroy(struct gw_hooks *h)
+{
+    if (h == NULL)
+        return;
+    for (size_t i = 0; h->auth != NULL && i < h->cfg->n_endpoints; i++)
+        gw_endpoint_auth_destroy(h->auth[i]);
+    free(h->auth);
+    free(h);
+}
 
 struct gw_hooks *gw_hooks_create(const struct gw_config *cfg, struct event_base *base,
                                  struct gw_ingest *ingest)
@@ -35,12 +55,24 @@ struct gw_hooks *gw_hooks_create(const struct gw_config *cfg, struct event_base 
     h->cfg = cfg;
     h->base = base;
     h->ingest = ingest;
+    h->auth = calloc(cfg->n_endpoints + 1, sizeof(*h->auth));
+    if (h->auth == NULL) {
+        gw_hooks_destroy(h);
+        return NULL;
+    }
+    for (size_t i = 0; i < cfg->n_endpoints; i++) {
+        const struct gw_endpoint_config *ep = &cfg->endpoints[i];
+        char why[512];
+        if (ep->provider->envelope == NULL)
+            continue;
+        h->auth[i] = gw_endpoint_auth_create(ep, 0, warn_auth, NULL, why, sizeof(why));
+        if (h->auth[i] == NULL) {
+            gw_log_error(NULL, "%s", why);
+            gw_hooks_destroy(h);
+            return NULL;
+        }
+    }
     return h;
-}
-
-void gw_hooks_destroy(struct gw_hooks *h)
-{
-    free(h);
 }
 
 unsigned gw_hooks_in_flight(const struct gw_hooks *h)
@@ -367,21 +399,18 @@ static bool precheck(struct inbound_request *q)
 /* The provider's verifier over the raw bytes. False when answered (401). */
 static bool verify(struct inbound_request *q)
 {
-    const struct gw_endpoint_config *ep = q->ep;
     struct gw_verify_input vin = {
         .body = q->body,
         .body_len = q->body_len,
         .headers = &q->hs,
-        .secrets = ep->secrets,
-        .n_secrets = ep->n_secrets,
-        .tolerance_s = ep->tolerance_ms / 1000, /* 0: the scheme's default */
         .now = q->in.now,
     };
+    gw_endpoint_auth_fill(q->h->auth[q->ep_index], &vin);
     struct gw_verify_detail detail = {.secret_index = -1};
     enum gw_verify_result vr = q->prov->verifier->verify(&vin, &detail);
     if (vr == GW_VERIFY_OK)
         return true;
-    reject_signature(q->h, q->r, ep, vr, &detail);
+    reject_signature(q->h, q->r, q->ep, vr, &detail);
     return false;
 }
 
@@ -532,7 +561,8 @@ bool gw_hooks_route(struct gw_hooks *h, struct gw_request *r)
     if (strncmp(r->path, prefix, sizeof(prefix) - 1) != 0)
         return false;
     const struct gw_endpoint_config *ep = gw_config_endpoint(h->cfg, r->path + sizeof(prefix) - 1);
-    if (ep == NULL || ep->provider->verifier == NULL) {
+    /* A provider without an envelope is not served yet, whatever it can verify. */
+    if (ep == NULL || ep->provider->envelope == NULL) {
         reply_json(r, 404, "{\"error\":\"unknown_endpoint\"}");
         return true;
     }

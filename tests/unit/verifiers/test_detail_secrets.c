@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "gateway/net/mailgun_cache.h"
 #include "verifiers/asana.h"
 #include "verifiers/base64.h"
 #include "verifiers/basic_auth.h"
@@ -51,7 +52,8 @@ static void check(const struct gw_verifier *v, const struct gw_header *items, si
                                  .secrets = secrets,
                                  .n_secrets = n_secrets,
                                  .now = now,
-                                 .replay_cache = cache};
+                                 .replay_seen = cache != NULL ? gw_mailgun_cache_seen : NULL,
+                                 .replay_ctx = cache};
     struct gw_verify_detail d;
     memset(&d, 0, sizeof d);
     enum gw_verify_result r = v->verify(&in, &d);

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "gateway/net/mailgun_cache.h"
 #include "verifiers/hmac.h"
 #include "verifiers/mailgun.h"
 
@@ -96,7 +97,8 @@ static enum gw_verify_result run_extra(const struct req *r, const struct gw_head
                                  .n_secrets = r->n_secrets,
                                  .tolerance_s = r->tolerance_s,
                                  .now = r->now,
-                                 .replay_cache = r->cache};
+                                 .replay_seen = r->cache != NULL ? gw_mailgun_cache_seen : NULL,
+                                 .replay_ctx = r->cache};
     memset(d, 0x5a, sizeof *d);
     enum gw_verify_result res = gw_verifier_mailgun.verify(&in, d);
     free(body);
@@ -549,7 +551,8 @@ static void *race_thread(void *arg)
                                      .secrets = the_key,
                                      .n_secrets = 1,
                                      .now = NOW,
-                                     .replay_cache = race->cache};
+                                     .replay_seen = gw_mailgun_cache_seen,
+                                     .replay_ctx = race->cache};
         struct gw_verify_detail d;
         enum gw_verify_result res = gw_verifier_mailgun.verify(&in, &d);
         if (res == GW_VERIFY_OK)
