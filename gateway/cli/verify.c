@@ -555,7 +555,7 @@ static int verify_run(const struct opts *o, FILE *out, FILE *err)
     struct material m = {0};
     unsigned char *file = NULL;
     size_t file_len = 0;
-    bool implied = false;
+    bool not_served = false;
     int rc = GW_CLI_USAGE;
     char why[512];
 
@@ -565,7 +565,7 @@ static int verify_run(const struct opts *o, FILE *out, FILE *err)
             goto done;
         scheme = ep->provider != NULL ? ep->provider->verifier : NULL;
         /* Until its adapter arrives, a provider's requests can be checked here, not served. */
-        implied = scheme != NULL && ep->provider->envelope == NULL;
+        not_served = scheme != NULL && ep->provider->envelope == NULL;
         if (scheme == NULL) {
             fprintf(err, "ctgw verify: provider %s of endpoint %s has no verifier\n",
                     ep->provider != NULL ? ep->provider->name : "?", ep->id);
@@ -622,7 +622,7 @@ static int verify_run(const struct opts *o, FILE *out, FILE *err)
         check_target(out, req->target, ep->id);
     }
     fprintf(out, "scheme     %s%s\n", scheme->name,
-            implied ? " (implied by the provider's name: its adapter has no verifier yet)" : "");
+            not_served ? " (its provider is not served yet)" : "");
     if (scheme->needs & GW_SCHEME_NEEDS_SECRETS)
         fprintf(out, "secrets    %zu configured, newest first\n", in.n_secrets);
     if (scheme->needs & GW_SCHEME_NEEDS_PUBLIC_KEYS)
