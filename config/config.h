@@ -7,18 +7,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "verifiers/secret.h"
+
 struct gw_provider;
 
 /* `log:` settings; the logger (gateway/base/log.h) has its own enums, mapped by main.c. */
 enum gw_cfg_log_level { GW_CFG_LOG_DEBUG, GW_CFG_LOG_INFO, GW_CFG_LOG_WARN, GW_CFG_LOG_ERROR };
 enum gw_cfg_log_format { GW_CFG_LOG_FORMAT_JSON, GW_CFG_LOG_FORMAT_TEXT };
 
-/* Bytes resolved from `${NAME}` or `file:PATH`. `data` is NUL-terminated for convenience
- * but may also contain NUL bytes: `len` is authoritative. Owned by the config. */
-struct gw_secret {
-    char *data;
-    size_t len;
-};
+/* Secrets (struct gw_secret, verifiers/secret.h) are the bytes resolved from `${NAME}` or
+ * `file:PATH`, owned by the config. */
 
 /* A mapping of short names to strings, e.g. contact-form topics to team names. */
 struct gw_string_pair {
