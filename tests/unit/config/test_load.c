@@ -413,7 +413,7 @@ static void test_unreadable_files(void **state)
     char want[4200];
 
     snprintf(path, sizeof path, "%s/missing.yaml", f->dir);
-    assert_null(gw_config_load(path, &errs));
+    assert_null(gw_config_load(path, &gw_providers_for_config, &errs));
     assert_int_equal(errs.n, 1);
     snprintf(want, sizeof want, "%s: cannot read: No such file or directory", path);
     assert_string_equal(errs.lines[0], want);
@@ -421,14 +421,14 @@ static void test_unreadable_files(void **state)
     assert_int_equal(errs.n, 0);
     assert_null(errs.lines);
 
-    assert_null(gw_config_load(f->dir, &errs));
+    assert_null(gw_config_load(f->dir, &gw_providers_for_config, &errs));
     assert_int_equal(errs.n, 1);
     snprintf(want, sizeof want, "%s: cannot read: Is a directory", f->dir);
     assert_string_equal(errs.lines[0], want);
     gw_config_errors_finish(&errs);
 
     /* Without an error list the verdict is the same. */
-    assert_null(gw_config_load(path, NULL));
+    assert_null(gw_config_load(path, &gw_providers_for_config, NULL));
 }
 
 static void test_size_limits(void **state)
