@@ -20,6 +20,18 @@
 #define EMAIL_BYTES   254
 #define DEADLINE_MS   2000
 
+/* An endpoint's own keys (config_keys below). */
+struct gw_contact_form_config {
+    struct gw_string_map teams; /* topic -> team name */
+};
+
+/* The team the endpoint routes TOPIC to, or NULL. */
+static const char *team_of(const struct gw_endpoint_config *ep, const char *topic)
+{
+    const struct gw_contact_form_config *c = ep != NULL ? ep->provider_config : NULL;
+    return c != NULL ? gw_string_map_get(&c->teams, topic) : NULL;
+}
+
 static const struct {
     const char *topic;
     const char *label;
@@ -142,7 +154,7 @@ static enum gw_apply_rc apply(struct gw_apply *ctx)
     struct gw_job_new job = {
         .title = title,
         .priority = security ? "high" : "normal",
-        .team = ctx->endpoint ? gw_string_map_get(&ctx->endpoint->teams, f.topic) : NULL,
+        .team = team_of(ctx->endpoint, f.topic),
         .due_at = security ? due : NULL,
         .contact_id = contact_id,
     };
@@ -212,11 +224,11 @@ static void answer(enum gw_outcome outcome, const struct gw_stored *stored, stru
                   (unsigned long long)stored->event_id);
 }
 
-static const struct gw_cfg_key endpoint_keys[] = {
-    GW_SW_ENDPOINT_KEYS,
+static const struct gw_cfg_key endpoint_keys[] = {GW_SW_ENDPOINT_KEYS, {.name = NULL}};
+static const struct gw_cfg_key config_keys[] = {
     {.name = "teams",
      .type = GW_CFG_STRING_MAP,
-     .offset = offsetof(struct gw_endpoint_config, teams),
+     .offset = offsetof(struct gw_contact_form_config, teams),
      .min = 0,
      .max = 16},
     {.name = NULL},
@@ -227,6 +239,8 @@ const struct gw_provider gw_provider_contact_form = {
     .summary = "the public website's contact form, signed with Standard Webhooks",
     .endpoint_keys = endpoint_keys,
     .flags = GW_PROVIDER_SYNC,
+    .config_keys = config_keys,
+    .config_size = sizeof(struct gw_contact_form_config),
     .media_types = gw_sw_media_types,
     .source = "form",
     .stored_headers = gw_sw_stored_headers,

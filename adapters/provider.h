@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "config/config.h"
 #include "config/config_keys.h"
 #include "gateway/core/jobs.h"
 #include "verifiers/verifier.h"
@@ -176,11 +177,22 @@ struct gw_provider {
     const char *name;
     /* One line for operators (check-config, README). */
     const char *summary;
-    /* Endpoint keys this provider accepts beyond id, provider and max_body, terminated by an
+    /* Endpoint keys this provider accepts beyond id, provider and max_body whose values go
+     * into struct gw_endpoint_config (what its verifier reads, `company`), terminated by an
      * entry whose name is NULL. Offsets point into struct gw_endpoint_config. May be NULL. */
     const struct gw_cfg_key *endpoint_keys;
     /* GW_PROVIDER_* */
     unsigned flags;
+    /* The provider's own endpoint keys, terminated likewise; offsets point into its config
+     * struct of config_size bytes, which the loader allocates zeroed for each endpoint at
+     * endpoint->provider_config and frees (with what these keys stored) with the config.
+     * NULL and 0 for a provider without one. */
+    const struct gw_cfg_key *config_keys;
+    size_t config_size;
+    /* setup (may be NULL): called by the loader once per endpoint whose keys all loaded. MAY
+     * check what spans keys and report it with gw_cfg_setup_error (the config then fails to
+     * load: FILE:LINE: message); MAY fill derived fields of endpoint->provider_config. */
+    void (*setup)(struct gw_endpoint_config *endpoint, struct gw_cfg_setup *s);
     /* Accepted media types (lowercase), NULL-terminated; anything else is 415. */
     const char *const *media_types;
     /* Source recorded on jobs and job_events ("api", "form", ...). */
@@ -261,5 +273,9 @@ size_t gw_provider_max_events(const struct gw_provider *p);
 
 /* Writes "a, b, c" (every provider name) into buf, for error messages. */
 void gw_provider_names(char *buf, size_t len);
+
+/* The table above as the config loader takes it: gw_config_load(path,
+ * &gw_providers_for_config, &errs). */
+extern const struct gw_config_providers gw_providers_for_config;
 
 #endif

@@ -1,5 +1,6 @@
-/* providers.c — the one table of webhook providers ctgw knows. Adding a provider means adding
- * its descriptor (in its own file once it has hooks) and one line in gw_providers[]. */
+/* providers.c — the one table of webhook providers ctgw knows, and that table as the config
+ * loader takes it. Adding a provider means adding its descriptor (in its own file once it
+ * has hooks) and one line in gw_providers[]. */
 #include "adapters/provider.h"
 #include "adapters/endpoint_keys.h"
 
@@ -155,6 +156,22 @@ void gw_provider_names(char *buf, size_t len)
         used += (size_t)n;
     }
 }
+
+static void describe(const struct gw_provider *p, struct gw_cfg_provider *out)
+{
+    *out = (struct gw_cfg_provider){
+        .endpoint_keys = p->endpoint_keys,
+        .config_keys = p->config_keys,
+        .config_size = p->config_size,
+        .setup = p->setup,
+    };
+}
+
+const struct gw_config_providers gw_providers_for_config = {
+    .find = gw_provider_find,
+    .describe = describe,
+    .names = gw_provider_names,
+};
 
 size_t gw_provider_max_events(const struct gw_provider *p)
 {

@@ -7,18 +7,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "verifiers/secret.h"
+
+struct gw_cfg_key;
+struct gw_cfg_setup;
 struct gw_provider;
 
 /* `log:` settings; the logger (gateway/base/log.h) has its own enums, mapped by main.c. */
 enum gw_cfg_log_level { GW_CFG_LOG_DEBUG, GW_CFG_LOG_INFO, GW_CFG_LOG_WARN, GW_CFG_LOG_ERROR };
 enum gw_cfg_log_format { GW_CFG_LOG_FORMAT_JSON, GW_CFG_LOG_FORMAT_TEXT };
 
-/* Bytes resolved from `${NAME}` or `file:PATH`. `data` is NUL-terminated for convenience
- * but may also contain NUL bytes: `len` is authoritative. Owned by the config. */
-struct gw_secret {
-    char *data;
-    size_t len;
-};
+/* Secrets (struct gw_secret, verifiers/secret.h) are the bytes resolved from `${NAME}` or
+ * `file:PATH`, owned by the config. */
 
 /* A mapping of short names to strings, e.g. contact-form topics to team names. */
 struct gw_string_pair {
@@ -85,8 +85,10 @@ struct gw_log_config {
     enum gw_cfg_log_format format; /* default json */
 };
 
-/* One `endpoints:` entry. Keys beyond id/provider/max_body are allowed per provider by the
- * provider's `endpoint_keys` table (adapters/provider.h), which points into this struct. */
+/* One `endpoints:` entry: what every endpoint has, and the keys verifiers read. Keys beyond
+ * id/provider/max_body are allowed per provider: its `endpoint_keys` table (adapters/
+ * provider.h) points into this struct, its `config_keys` into its own config struct, which
+ * the loader allocates (zeroed) at `provider_config` and frees with the config. */
 struct gw_endpoint_config {
     char *id;
     const struct gw_provider *provider;
@@ -94,7 +96,6 @@ struct gw_endpoint_config {
     struct gw_secret *secrets; /* newest first; any one verifying is enough */
     size_t n_secrets;
     char *company;               /* company slug, for providers bound to one company */
-    struct gw_string_map teams;  /* contact-form: topic -> team name */
     uint64_t tolerance_ms;       /* replay window of timestamped schemes; 0: the scheme's default */
     struct gw_secret public_key; /* ghl: PEM of the Ed25519 key (file:) */
     struct gw_secret legacy_public_key; /* ghl: PEM of the legacy RSA key (file:) */
@@ -106,20 +107,40 @@ struct gw_endpoint_config {
     struct gw_secret password; /* basic-auth: its password */
     char *header;              /* token: the header carrying the token; NULL: Authorization */
     struct gw_secret token;    /* token: the expected value */
-    char **commands;           /* slack: slash commands answered ("/job"); none: /job only */
-    size_t n_commands;
-    char *app_url; /* slack: CanTicket's base URL for links; NULL: no links */
-    char *app_id; /* slack: the app id (A…) a command's api_app_id must name; NULL: not checked */
-    uint64_t reply_deadline_ms; /* sync providers: answer deadline; 0: the provider's own */
-    char **response_url_hosts;  /* slack: hosts delayed replies may go to; none: hooks.slack.com */
-    size_t n_response_url_hosts;
-    char *api_base;                 /* xero: Accounting API base URL; NULL: Xero's */
-    char *token_url;                /* xero: OAuth2 token endpoint; NULL: Xero's */
-    char *client_id;                /* xero: the app's OAuth2 client id */
-    struct gw_secret client_secret; /* xero: the app's OAuth2 client secret */
-    uint32_t calls_per_minute;      /* xero: API calls per tenant per minute; 0: 55 */
-    unsigned line;                  /* line of the entry in the file, for later messages */
+    /* Sync providers: the answer deadline the gateway keeps (not the adapter, so it lives
+     * here); set by providers that list `reply_deadline`; 0: the provider's own. */
+    uint64_t reply_deadline_ms;
+    void *provider_config; /* the provider's own struct (config_size bytes), or NULL */
+    unsigned line;         /* line of the entry in the file, for later messages */
 };
+
+/* What the loader needs to know of one provider, filled by gw_config_providers.describe. */
+struct gw_cfg_provider {
+    /* Keys stored in struct gw_endpoint_config, terminated by a NULL name; may be NULL. */
+    const struct gw_cfg_key *endpoint_keys;
+    /* Keys stored in the provider's own struct of config_size bytes; may be NULL. */
+    const struct gw_cfg_key *config_keys;
+    size_t config_size; /* 0: the provider has no struct of its own */
+    /* Called once per endpoint whose keys all loaded: checks what spans keys, reporting
+     * through gw_cfg_setup_error (config/config_keys.h), and may fill derived fields of
+     * ep->provider_config. NULL when not needed. */
+    void (*setup)(struct gw_endpoint_config *ep, struct gw_cfg_setup *s);
+};
+
+/* How the loader finds providers, passed in by whoever loads a config so that config/
+ * never names adapters/ (adapters/provider.h: gw_providers_for_config). The loader keeps a
+ * copy to free what the providers' keys stored. */
+struct gw_config_providers {
+    /* The provider called NAME (stored opaque in gw_endpoint_config.provider), or NULL. */
+    const struct gw_provider *(*find)(const char *name);
+    /* Fills OUT for P, a provider find returned. */
+    void (*describe)(const struct gw_provider *p, struct gw_cfg_provider *out);
+    /* Writes "a, b, c", every provider name, for the message about an unknown one. */
+    void (*names)(char *buf, size_t len);
+};
+
+/* How many retired keys `previous_secrets_keys` may list. */
+#define GW_CFG_MAX_PREVIOUS_SECRETS_KEYS 8
 
 struct gw_config {
     char *path;
@@ -131,12 +152,13 @@ struct gw_config {
     struct gw_log_config log;
     struct gw_endpoint_config *endpoints;
     size_t n_endpoints;
-    /* The key integration credentials are sealed with (data == NULL when absent); checked
-     * to decode to 32 bytes (gateway/credentials.h) when loaded. */
+    /* The key integration credentials are sealed with (data == NULL when absent), as
+     * written: checked to decode to 32 bytes when loaded (GW_CFG_KEY32). */
     struct gw_secret secrets_key;
     /* Retired keys, newest first, that only open what they sealed until `ctgw rekey`. */
     struct gw_secret *previous_secrets_keys;
     size_t n_previous_secrets_keys;
+    struct gw_config_providers providers; /* as given to gw_config_load */
 };
 
 /* Every error found in one pass, each formatted "FILE:LINE: message" (no newline). */
@@ -145,17 +167,20 @@ struct gw_config_errors {
     size_t n;
 };
 
-/* Loads and validates PATH. Returns NULL when there was any error; every error found is
- * appended to `errs` (which the caller zero-initialises and frees with
- * gw_config_errors_finish). On success `errs` is left empty. */
-struct gw_config *gw_config_load(const char *path, struct gw_config_errors *errs);
+/* Loads and validates PATH, finding the providers endpoints name through PROVIDERS (NULL:
+ * none is known). Returns NULL when there was any error; every error found is appended to
+ * `errs` (which the caller zero-initialises and frees with gw_config_errors_finish). On
+ * success `errs` is left empty. */
+struct gw_config *gw_config_load(const char *path, const struct gw_config_providers *providers,
+                                 struct gw_config_errors *errs);
 void gw_config_destroy(struct gw_config *cfg);
 void gw_config_errors_finish(struct gw_config_errors *errs);
 
 const struct gw_endpoint_config *gw_config_endpoint(const struct gw_config *cfg, const char *id);
 
 /* Calls fn once for every secret the config holds (admin token, database password, tls
- * key, endpoint secrets), so that the logger can refuse to print them. */
+ * key, credential keys, endpoint secrets, those of providers' own structs), so that the
+ * logger can refuse to print them. */
 void gw_config_each_secret(const struct gw_config *cfg,
                            void (*fn)(const struct gw_secret *secret, void *ud), void *ud);
 

@@ -1,6 +1,7 @@
 /* config_keys.h — declarative tables of configuration keys (name, type, where the value
  * goes, bounds). The loader walks these tables; providers declare their endpoint keys
- * with the same type so that every key is validated in one place. */
+ * with the same type so that every key is validated in one place, and report what only
+ * their setup hook can check through gw_cfg_setup_error. */
 #ifndef CTGW_CONFIG_KEYS_H
 #define CTGW_CONFIG_KEYS_H
 
@@ -18,13 +19,17 @@ enum gw_cfg_type {
     GW_CFG_SLUG,        /* char *; [a-z0-9][a-z0-9_-]{0,63} */
     GW_CFG_FILE,        /* struct gw_secret; only file:PATH, any permissions (certificates) */
     GW_CFG_CHOICE,      /* int or an enum; one of the words in `choices` */
-    GW_CFG_PROVIDER,    /* const struct gw_provider *; a name gw_provider_find knows */
+    GW_CFG_PROVIDER,    /* const struct gw_provider *; a name the loader's providers know */
     GW_CFG_SECTION,     /* a nested mapping described by `section`, stored at offset */
     GW_CFG_CUSTOM,      /* a value the `walk` hook checks and stores, `destroy` frees */
     GW_CFG_STRING_LIST, /* char ** + size_t count right after it; items are strings of length
                            1..def (0: 1024); min/max bound the number of items */
     GW_CFG_STRING_MAP,  /* struct gw_string_map; keys are slugs, values strings of length
                            1..200; min/max bound the number of entries */
+    GW_CFG_KEY32,       /* struct gw_secret, as written; a SECRET that must decode to 32 bytes:
+                           64 hex digits or base64 of 32 bytes (whitespace around ignored), or
+                           32 raw bytes not all printable */
+    GW_CFG_KEY32_LIST,  /* SECRET_LIST of KEY32 items */
 };
 
 enum {
@@ -61,5 +66,14 @@ struct gw_cfg_key {
                  void *base);
     void (*destroy)(void *base);
 };
+
+/* The loader's side of a provider's setup hook (struct gw_cfg_provider, config/config.h). */
+struct gw_cfg_setup;
+
+/* Reports "FILE:LINE: endpoints[I].KEY: message" for the endpoint being set up, LINE being
+ * where KEY's value is written (the entry's line, and no ".KEY", when KEY is NULL or not
+ * written). The config then fails to load. */
+void gw_cfg_setup_error(struct gw_cfg_setup *s, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

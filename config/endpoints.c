@@ -1,13 +1,49 @@
 /* endpoints.c — the `endpoints:` list: each entry is checked by the generic walker against
- * the common keys plus the keys its provider declares, so `provider` is read first. */
+ * the common keys plus the keys its provider declares (found through the providers the
+ * loader was given), so `provider` is read first; then the provider's setup hook runs. */
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "adapters/provider.h"
 #include "config/config.h"
 #include "config/sections.h"
 #include "config/walk.h"
+
+/* The endpoint a setup hook is given, and where its errors point. */
+struct gw_cfg_setup {
+    struct gw_cfg_walk *w;
+    const struct gw_yaml_node *map; /* the entry */
+    const char *path;               /* "endpoints[I]" */
+};
+
+void gw_cfg_setup_error(struct gw_cfg_setup *s, const char *key, const char *fmt, ...)
+{
+    const struct gw_yaml_node *value = key != NULL ? gw_yaml_get(s->map, key) : NULL;
+    unsigned line = value != NULL ? value->line : s->map->line;
+    char msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (key != NULL)
+        gw_cfg_error(s->w, line, "%s.%s: %s", s->path, key, msg);
+    else
+        gw_cfg_error(s->w, line, "%s: %s", s->path, msg);
+}
+
+/* Fills OUT for provider P; false, with OUT zeroed, when there is nothing to describe. */
+static bool describe(const struct gw_config_providers *providers, const struct gw_provider *p,
+                     struct gw_cfg_provider *out)
+{
+    memset(out, 0, sizeof *out);
+    if (p == NULL || providers == NULL || providers->describe == NULL)
+        return false;
+    providers->describe(p, out);
+    return true;
+}
 
 /* The key node `provider` of entry MAP, or NULL. */
 static const struct gw_yaml_node *provider_key(const struct gw_yaml_node *map)
@@ -21,8 +57,12 @@ static const struct gw_yaml_node *provider_key(const struct gw_yaml_node *map)
 static void walk_entry(struct gw_cfg_walk *w, const struct gw_yaml_node *map, const char *path,
                        struct gw_endpoint_config *ep)
 {
-    const struct gw_cfg_key *tables[2] = {gw_cfg_endpoint_keys, NULL};
+    /* The common keys, the provider's keys of this struct, those of its own struct. */
+    const struct gw_cfg_key *tables[3] = {gw_cfg_endpoint_keys, NULL, NULL};
+    void *bases[3] = {ep, ep, NULL};
     const struct gw_yaml_node *pkey = provider_key(map);
+    struct gw_cfg_provider info = {0};
+    size_t errors_before = w->n_errors + w->dropped;
     unsigned flags = 0;
 
     if (pkey != NULL) {
@@ -32,7 +72,7 @@ static void walk_entry(struct gw_cfg_walk *w, const struct gw_yaml_node *map, co
         snprintf(child, sizeof child, "%s.provider", path);
         if (gw_cfg_walk_value(w, gw_cfg_key_find(gw_cfg_endpoint_keys, "provider"), pvalue, child,
                               ep) == 0)
-            tables[1] = ep->provider->endpoint_keys;
+            describe(w->providers, ep->provider, &info);
         else
             flags = GW_CFG_WALK_LENIENT;
     } else {
@@ -40,7 +80,25 @@ static void walk_entry(struct gw_cfg_walk *w, const struct gw_yaml_node *map, co
          * check the common keys, and say nothing about the rest. */
         flags = GW_CFG_WALK_LENIENT;
     }
-    gw_cfg_walk_map(w, map, map->line, path, tables, 2, ep, pkey, flags);
+    tables[1] = info.endpoint_keys;
+    if (info.config_size > 0) {
+        ep->provider_config = calloc(1, info.config_size);
+        if (ep->provider_config == NULL) {
+            gw_cfg_error(w, map->line, "%s: out of memory", path);
+            flags = GW_CFG_WALK_LENIENT;
+        } else {
+            tables[2] = info.config_keys;
+            bases[2] = ep->provider_config;
+        }
+    }
+    gw_cfg_walk_map(w, map, map->line, path, tables, bases, 3, pkey, flags);
+
+    /* A setup hook checks values that each loaded: only an entry without errors has them.
+     * ep->max_body may still be 0 here (ingest's is known once the whole file is read). */
+    if (info.setup != NULL && w->n_errors + w->dropped == errors_before) {
+        struct gw_cfg_setup s = {.w = w, .map = map, .path = path};
+        info.setup(ep, &s);
+    }
 }
 
 void gw_cfg_walk_endpoints(struct gw_cfg_walk *w, const struct gw_yaml_node *value,
@@ -108,10 +166,16 @@ void gw_cfg_release_endpoints(void *base)
 
     for (size_t i = 0; cfg->endpoints != NULL && i < cfg->n_endpoints; i++) {
         struct gw_endpoint_config *ep = &cfg->endpoints[i];
+        struct gw_cfg_provider info;
 
         /* The provider's keys first: ep->provider is what chose them. */
-        if (ep->provider != NULL)
-            gw_cfg_release(ep->provider->endpoint_keys, ep);
+        if (describe(&cfg->providers, ep->provider, &info)) {
+            if (ep->provider_config != NULL)
+                gw_cfg_release(info.config_keys, ep->provider_config);
+            gw_cfg_release(info.endpoint_keys, ep);
+        }
+        free(ep->provider_config);
+        ep->provider_config = NULL;
         gw_cfg_release(gw_cfg_endpoint_keys, ep);
     }
     free(cfg->endpoints);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "config/config_keys.h"
 #include "config/secret_ref.h"
 #include "config/sections.h"
 #include "config/units.h"
@@ -128,6 +129,7 @@ static void check_across(struct gw_cfg_walk *w, const struct gw_yaml_node *root,
 static void walk_document(struct gw_cfg_walk *w, const char *buf, size_t len, struct gw_config *cfg)
 {
     const struct gw_cfg_key *tables[1] = {gw_cfg_top_keys};
+    void *bases[1] = {cfg};
     struct gw_yaml_error yerr;
     struct gw_yaml_node *root;
     bool empty;
@@ -140,21 +142,22 @@ static void walk_document(struct gw_cfg_walk *w, const char *buf, size_t len, st
     gw_cfg_defaults(w, gw_cfg_top_keys, cfg);
     if (root == NULL || gw_yaml_is_null(root)) {
         /* An empty file is a file with no keys: the missing sections say what to add. */
-        gw_cfg_walk_map(w, NULL, root != NULL ? root->line : 1, "", tables, 1, cfg, NULL, 0);
+        gw_cfg_walk_map(w, NULL, root != NULL ? root->line : 1, "", tables, bases, 1, NULL, 0);
     } else if (root->kind != GW_YAML_MAPPING) {
         gw_cfg_error(w, root->line, "expected a mapping at top level, got %s",
                      gw_yaml_kind_name(root));
     } else {
-        gw_cfg_walk_map(w, root, root->line, "", tables, 1, cfg, NULL, 0);
+        gw_cfg_walk_map(w, root, root->line, "", tables, bases, 1, NULL, 0);
         check_across(w, root, cfg);
     }
     gw_yaml_free(root);
 }
 
-struct gw_config *gw_config_load(const char *path, struct gw_config_errors *errs)
+struct gw_config *gw_config_load(const char *path, const struct gw_config_providers *providers,
+                                 struct gw_config_errors *errs)
 {
     struct gw_config_errors ignored = {0};
-    struct gw_cfg_walk w = {.file = path != NULL ? path : "(null)"};
+    struct gw_cfg_walk w = {.file = path != NULL ? path : "(null)", .providers = providers};
     struct gw_config *cfg = calloc(1, sizeof *cfg);
     char *buf = NULL;
     char *dir = NULL;
@@ -163,6 +166,9 @@ struct gw_config *gw_config_load(const char *path, struct gw_config_errors *errs
 
     if (errs == NULL)
         errs = &ignored;
+    /* Before anything is stored: destroy frees what the providers' keys described. */
+    if (cfg != NULL && providers != NULL)
+        cfg->providers = *providers;
     if (cfg == NULL || (cfg->path = strdup(w.file)) == NULL) {
         gw_cfg_error(&w, 0, "out of memory");
     } else if (path == NULL) {
@@ -207,6 +213,35 @@ const struct gw_endpoint_config *gw_config_endpoint(const struct gw_config *cfg,
     return NULL;
 }
 
+/* The secrets KEYS stored into BASE, a provider's own struct. */
+static void each_key_secret(const struct gw_cfg_key *keys, const void *base,
+                            void (*fn)(const struct gw_secret *secret, void *ud), void *ud)
+{
+    for (size_t i = 0; keys != NULL && keys[i].name != NULL; i++) {
+        const void *dst = (const char *)base + keys[i].offset;
+
+        switch (keys[i].type) {
+        case GW_CFG_SECRET:
+        case GW_CFG_KEY32: {
+            const struct gw_secret *s = dst;
+            if (s->data != NULL)
+                fn(s, ud);
+            break;
+        }
+        case GW_CFG_SECRET_LIST:
+        case GW_CFG_KEY32_LIST: {
+            const struct gw_secret *const *list = dst;
+            const size_t *count = (const void *)((const char *)dst + sizeof(struct gw_secret *));
+            for (size_t j = 0; *list != NULL && j < *count; j++)
+                fn(&(*list)[j], ud);
+            break;
+        }
+        default:
+            break;
+        }
+    }
+}
+
 void gw_config_each_secret(const struct gw_config *cfg,
                            void (*fn)(const struct gw_secret *secret, void *ud), void *ud)
 {
@@ -227,10 +262,16 @@ void gw_config_each_secret(const struct gw_config *cfg,
         for (size_t j = 0; j < ep->n_secrets; j++)
             fn(&ep->secrets[j], ud);
         /* Every other secret an endpoint can hold. */
-        const struct gw_secret *more[] = {&ep->password, &ep->token, &ep->client_secret};
+        const struct gw_secret *more[] = {&ep->password, &ep->token};
         for (size_t j = 0; j < sizeof(more) / sizeof(more[0]); j++)
             if (more[j]->data != NULL)
                 fn(more[j], ud);
+        if (ep->provider_config != NULL && ep->provider != NULL &&
+            cfg->providers.describe != NULL) {
+            struct gw_cfg_provider info = {0};
+            cfg->providers.describe(ep->provider, &info);
+            each_key_secret(info.config_keys, ep->provider_config, fn, ud);
+        }
     }
 }
 

@@ -2,13 +2,10 @@
  * stored, its bounds and its default, in one place. */
 #include "config/sections.h"
 
-#include <stdbool.h>
-#include <stdio.h>
-#include <string.h>
+#include <stddef.h>
 
 #include "config/config.h"
 #include "config/walk.h"
-#include "gateway/core/credentials.h"
 
 #define KiB       (1024ull)
 #define MiB       (1024ull * 1024ull)
@@ -226,73 +223,10 @@ static const struct gw_cfg_key log_keys[] = {
 
 #define TOP(f) offsetof(struct gw_config, f)
 
-/* secrets_key and previous_secrets_keys are an ordinary SECRET and SECRET_LIST, read, wiped
- * and freed by the generic walker through these one-key tables, plus the one check their
- * types cannot express: each must decode to an AES-256 key, reported here with its line
- * rather than later by whichever command first needs the keyring. */
-static const struct gw_cfg_key secrets_key_store[] = {
-    {.name = "secrets_key", .type = GW_CFG_SECRET, .offset = TOP(secrets_key)},
-    END,
-};
-static const struct gw_cfg_key previous_keys_store[] = {
-    {.name = "previous_secrets_keys",
-     .type = GW_CFG_SECRET_LIST,
-     .offset = TOP(previous_secrets_keys),
-     .max = GW_CREDENTIALS_MAX_PREVIOUS_KEYS},
-    END,
-};
 /* SECRET_LIST keys find their count right after the pointer. */
 _Static_assert(offsetof(struct gw_config, n_previous_secrets_keys) ==
                    offsetof(struct gw_config, previous_secrets_keys) + sizeof(struct gw_secret *),
                "n_previous_secrets_keys must follow previous_secrets_keys");
-
-static void check_key(struct gw_cfg_walk *w, unsigned line, const char *path,
-                      const struct gw_secret *s)
-{
-    unsigned char key[GW_CREDENTIALS_KEY_LEN];
-    char why[256];
-
-    if (gw_credentials_key_decode(s->data, s->len, key, why, sizeof why) < 0)
-        gw_cfg_error(w, line, "%s: %s", path, why);
-    explicit_bzero(key, sizeof key);
-}
-
-static void walk_secrets_key(struct gw_cfg_walk *w, const struct gw_yaml_node *value,
-                             const char *path, void *base)
-{
-    const struct gw_config *cfg = base;
-
-    if (gw_cfg_walk_value(w, &secrets_key_store[0], value, path, base) == 0)
-        check_key(w, value->line, path, &cfg->secrets_key);
-}
-
-static void walk_previous_keys(struct gw_cfg_walk *w, const struct gw_yaml_node *value,
-                               const char *path, void *base)
-{
-    const struct gw_config *cfg = base;
-
-    gw_cfg_walk_value(w, &previous_keys_store[0], value, path, base);
-    /* Only a list that loaded whole lines up with the items written; otherwise its own
-     * errors come first and the lengths are checked on the next run. */
-    if (value->kind != GW_YAML_SEQUENCE || cfg->n_previous_secrets_keys != value->n)
-        return;
-    for (size_t i = 0; i < value->n; i++) {
-        char item[GW_CFG_PATH_MAX];
-
-        snprintf(item, sizeof item, "%s[%zu]", path, i);
-        check_key(w, value->items[i]->line, item, &cfg->previous_secrets_keys[i]);
-    }
-}
-
-static void release_secrets_key(void *base)
-{
-    gw_cfg_release(secrets_key_store, base);
-}
-
-static void release_previous_keys(void *base)
-{
-    gw_cfg_release(previous_keys_store, base);
-}
 
 const struct gw_cfg_key gw_cfg_top_keys[] = {
     {.name = "listen",
@@ -318,16 +252,13 @@ const struct gw_cfg_key gw_cfg_top_keys[] = {
      .offset = TOP(endpoints),
      .walk = gw_cfg_walk_endpoints,
      .destroy = gw_cfg_release_endpoints},
-    {.name = "secrets_key",
-     .type = GW_CFG_CUSTOM,
-     .offset = TOP(secrets_key),
-     .walk = walk_secrets_key,
-     .destroy = release_secrets_key},
+    /* Each must decode to an AES-256 key, checked here rather than by whichever command
+     * first needs the keyring. */
+    {.name = "secrets_key", .type = GW_CFG_KEY32, .offset = TOP(secrets_key)},
     {.name = "previous_secrets_keys",
-     .type = GW_CFG_CUSTOM,
+     .type = GW_CFG_KEY32_LIST,
      .offset = TOP(previous_secrets_keys),
-     .walk = walk_previous_keys,
-     .destroy = release_previous_keys},
+     .max = GW_CFG_MAX_PREVIOUS_SECRETS_KEYS},
     END,
 };
 

@@ -11,7 +11,7 @@
 extern const struct gw_cfg_key gw_cfg_top_keys[];
 
 /* The keys every endpoint accepts whatever its provider; offsets into
- * struct gw_endpoint_config. A provider's endpoint_keys add to these. */
+ * struct gw_endpoint_config. A provider's endpoint_keys and config_keys add to these. */
 extern const struct gw_cfg_key gw_cfg_endpoint_keys[];
 
 /* GW_CFG_CUSTOM hooks of `endpoints`; BASE is the struct gw_config (endpoints.c). */

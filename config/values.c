@@ -1,5 +1,6 @@
 /* values.c — checks and stores one value of each key type: scalars (with ${NAME}
- * resolved), secrets, and lists of secrets; every message says what was expected. */
+ * resolved), secrets and 32-byte keys, and lists of them; every message says what was
+ * expected. */
 #include "config/values.h"
 
 #include <stdbool.h>
@@ -7,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "adapters/provider.h"
+#include "config/key32.h"
 #include "config/secret_ref.h"
 #include "config/units.h"
 
@@ -67,6 +68,7 @@ static void describe(const struct gw_cfg_key *key, char *buf, size_t len)
         snprintf(buf, len, "a provider name");
         return;
     case GW_CFG_SECRET:
+    case GW_CFG_KEY32:
         snprintf(buf, len, "${NAME} or file:PATH");
         return;
     case GW_CFG_FILE:
@@ -82,6 +84,7 @@ static void describe(const struct gw_cfg_key *key, char *buf, size_t len)
         snprintf(buf, len, "a sequence of strings");
         return;
     case GW_CFG_SECRET_LIST:
+    case GW_CFG_KEY32_LIST:
     case GW_CFG_CUSTOM:
         break;
     }
@@ -289,14 +292,16 @@ static int set_choice(struct gw_cfg_walk *w, const struct gw_cfg_key *key, unsig
 static int set_provider(struct gw_cfg_walk *w, unsigned line, const char *path, void *dst,
                         const struct scalar *v)
 {
+    const struct gw_config_providers *providers = w->providers;
     const struct gw_provider **p = dst;
-    char names[512];
+    char names[512] = "";
     char got[GW_CFG_QUOTED_MAX];
 
-    *p = gw_provider_find(v->text);
+    *p = providers != NULL && providers->find != NULL ? providers->find(v->text) : NULL;
     if (*p != NULL)
         return 0;
-    gw_provider_names(names, sizeof names);
+    if (providers != NULL && providers->names != NULL)
+        providers->names(names, sizeof names);
     gw_cfg_quote(v->text, got, sizeof got);
     gw_cfg_error(w, line, "%s: unknown provider %s (known: %s)", path, got, names);
     return -1;
@@ -329,6 +334,21 @@ int gw_cfg_set_scalar(struct gw_cfg_walk *w, const struct gw_cfg_key *key,
     }
 }
 
+/* A KEY32 value must decode to an AES-256 key; reported here with its line rather than
+ * later by whichever command first needs the keyring. */
+static int check_key32(struct gw_cfg_walk *w, unsigned line, const char *path,
+                       const struct gw_secret *s)
+{
+    unsigned char key[GW_CFG_KEY32_LEN];
+    char why[256];
+    int rc = gw_cfg_key32_decode(s->data, s->len, key, why, sizeof why);
+
+    explicit_bzero(key, sizeof key);
+    if (rc < 0)
+        gw_cfg_error(w, line, "%s: %s", path, why);
+    return rc;
+}
+
 int gw_cfg_set_secret(struct gw_cfg_walk *w, const struct gw_cfg_key *key,
                       const struct gw_yaml_node *value, const char *path, struct gw_secret *dst)
 {
@@ -351,6 +371,10 @@ int gw_cfg_set_secret(struct gw_cfg_walk *w, const struct gw_cfg_key *key,
                      "%s: must be at least %llu bytes, got %zu; generate one with: openssl rand "
                      "-hex 32",
                      path, (unsigned long long)key->min, s.len);
+        gw_secret_wipe(&s);
+        return -1;
+    }
+    if (key->type == GW_CFG_KEY32 && check_key32(w, value->line, path, &s) < 0) {
         gw_secret_wipe(&s);
         return -1;
     }
@@ -406,6 +430,17 @@ int gw_cfg_set_secret_list(struct gw_cfg_walk *w, const struct gw_cfg_key *key,
             (*count)++;
         else
             rc = -1;
+    }
+    /* Only a list that loaded whole lines up with the items written; otherwise its own
+     * errors come first and the keys are checked on the next run. */
+    if (key->type == GW_CFG_KEY32_LIST && *count == n) {
+        for (size_t i = 0; i < n; i++) {
+            char item_path[GW_CFG_PATH_MAX];
+
+            snprintf(item_path, sizeof item_path, "%s[%zu]", path, i);
+            if (check_key32(w, value->items[i]->line, item_path, &(*list)[i]) < 0)
+                rc = -1;
+        }
     }
     return rc;
 }

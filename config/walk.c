@@ -1,5 +1,5 @@
 /* walk.c — the one generic walker: every key of every section is checked here, from the
- * tables in sections.c and the providers' endpoint_keys, nginx-style. */
+ * tables in sections.c and the providers' endpoint and config keys, nginx-style. */
 #include "config/walk.h"
 
 #include <stdbool.h>
@@ -10,7 +10,7 @@
 #include "config/secret_ref.h"
 #include "config/values.h"
 
-#define MAX_TABLES     2
+#define MAX_TABLES     3
 #define MAX_TABLE_KEYS 32
 
 static void *field(void *base, size_t offset)
@@ -47,6 +47,7 @@ static int set_section(struct gw_cfg_walk *w, const struct gw_cfg_key *key,
                        const struct gw_yaml_node *value, const char *path, void *base)
 {
     const struct gw_cfg_key *tables[1] = {key->section};
+    void *bases[1] = {field(base, key->offset)};
     const struct gw_yaml_node *map = value;
 
     if (gw_yaml_is_null(value)) {
@@ -60,7 +61,7 @@ static int set_section(struct gw_cfg_walk *w, const struct gw_cfg_key *key,
         bool *present = field(base, key->present);
         *present = true;
     }
-    gw_cfg_walk_map(w, map, value->line, path, tables, 1, field(base, key->offset), NULL, 0);
+    gw_cfg_walk_map(w, map, value->line, path, tables, bases, 1, NULL, 0);
     return 0;
 }
 
@@ -77,8 +78,10 @@ int gw_cfg_walk_value(struct gw_cfg_walk *w, const struct gw_cfg_key *key,
         return 0;
     case GW_CFG_SECRET:
     case GW_CFG_FILE:
+    case GW_CFG_KEY32:
         return gw_cfg_set_secret(w, key, value, path, dst);
     case GW_CFG_SECRET_LIST:
+    case GW_CFG_KEY32_LIST:
         return gw_cfg_set_secret_list(w, key, value, path, dst);
     case GW_CFG_STRING_MAP:
         return gw_cfg_set_string_map(w, key, value, path, dst);
@@ -112,8 +115,8 @@ static int lookup(const struct gw_cfg_key *const *tables, size_t n_tables, const
 }
 
 void gw_cfg_walk_map(struct gw_cfg_walk *w, const struct gw_yaml_node *map, unsigned line,
-                     const char *path, const struct gw_cfg_key *const *tables, size_t n_tables,
-                     void *base, const struct gw_yaml_node *done, unsigned flags)
+                     const char *path, const struct gw_cfg_key *const *tables, void *const *bases,
+                     size_t n_tables, const struct gw_yaml_node *done, unsigned flags)
 {
     /* The line where each known key was first written, 0 while it has not been. */
     unsigned seen[MAX_TABLES][MAX_TABLE_KEYS] = {{0}};
@@ -149,7 +152,7 @@ void gw_cfg_walk_map(struct gw_cfg_walk *w, const struct gw_yaml_node *map, unsi
         if (k == done)
             continue;
         join(child, path, tables[t][j].name);
-        gw_cfg_walk_value(w, &tables[t][j], v, child, base);
+        gw_cfg_walk_value(w, &tables[t][j], v, child, bases[t]);
     }
 
     for (size_t t = 0; t < n_tables; t++) {
@@ -206,6 +209,8 @@ void gw_cfg_defaults(struct gw_cfg_walk *w, const struct gw_cfg_key *keys, void 
             break;
         case GW_CFG_SECRET:
         case GW_CFG_SECRET_LIST:
+        case GW_CFG_KEY32:
+        case GW_CFG_KEY32_LIST:
         case GW_CFG_SLUG:
         case GW_CFG_FILE:
         case GW_CFG_PROVIDER:
@@ -233,9 +238,11 @@ void gw_cfg_release(const struct gw_cfg_key *keys, void *base)
         }
         case GW_CFG_SECRET:
         case GW_CFG_FILE:
+        case GW_CFG_KEY32:
             gw_secret_wipe(dst);
             break;
-        case GW_CFG_SECRET_LIST: {
+        case GW_CFG_SECRET_LIST:
+        case GW_CFG_KEY32_LIST: {
             struct gw_secret **list = dst;
             size_t *count = field(dst, sizeof(struct gw_secret *));
             for (size_t j = 0; *list != NULL && j < *count; j++)

@@ -27,6 +27,7 @@ struct gw_cfg_error {
 struct gw_cfg_walk {
     const char *file; /* as given to gw_config_load */
     const char *dir;  /* where relative file: paths start, NULL for the working directory */
+    const struct gw_config_providers *providers; /* what `provider:` may name; NULL: nothing */
     struct gw_cfg_error errors[GW_CFG_MAX_ERRORS];
     size_t n_errors;
     size_t dropped;
@@ -49,12 +50,13 @@ void gw_cfg_errors_take(struct gw_cfg_walk *w, struct gw_config_errors *errs);
 void gw_cfg_defaults(struct gw_cfg_walk *w, const struct gw_cfg_key *keys, void *base);
 
 /* Checks mapping MAP (path PATH, "" for the top level) against the keys of TABLES (at most
- * two, each terminated by a NULL name) and stores the values into BASE. MAP may be NULL for
- * a section that is absent or null: then only missing required keys are reported, at LINE.
+ * three, each terminated by a NULL name; a NULL table has no keys) and stores the values of
+ * TABLES[t]'s keys into BASES[t], the struct that table describes. MAP may be NULL for a
+ * section that is absent or null: then only missing required keys are reported, at LINE.
  * DONE is a key node of MAP whose value the caller has already handled. */
 void gw_cfg_walk_map(struct gw_cfg_walk *w, const struct gw_yaml_node *map, unsigned line,
-                     const char *path, const struct gw_cfg_key *const *tables, size_t n_tables,
-                     void *base, const struct gw_yaml_node *done, unsigned flags);
+                     const char *path, const struct gw_cfg_key *const *tables, void *const *bases,
+                     size_t n_tables, const struct gw_yaml_node *done, unsigned flags);
 
 /* Checks and stores one value written for KEY. Returns 0, or -1 after reporting an error. */
 int gw_cfg_walk_value(struct gw_cfg_walk *w, const struct gw_cfg_key *key,

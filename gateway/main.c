@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "adapters/provider.h"
 #include "config/config.h"
 #include "gateway/cli/integration.h"
 #include "gateway/cli/verify.h"
@@ -67,7 +68,7 @@ static enum gw_log_level log_level_of(enum gw_cfg_log_level level)
 static struct gw_config *load_config(const char *path)
 {
     struct gw_config_errors errs = {0};
-    struct gw_config *cfg = gw_config_load(path, &errs);
+    struct gw_config *cfg = gw_config_load(path, &gw_providers_for_config, &errs);
     for (size_t i = 0; i < errs.n; i++)
         fprintf(stderr, "%s\n", errs.lines[i]);
     gw_config_errors_finish(&errs);
@@ -83,7 +84,7 @@ static struct gw_config *load_config(const char *path)
 static int cmd_check_config(const char *path)
 {
     struct gw_config_errors errs = {0};
-    struct gw_config *cfg = gw_config_load(path, &errs);
+    struct gw_config *cfg = gw_config_load(path, &gw_providers_for_config, &errs);
     for (size_t i = 0; i < errs.n; i++)
         fprintf(stderr, "%s\n", errs.lines[i]);
     int rc = 1;

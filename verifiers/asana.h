@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "config/config.h"
+#include "verifiers/secret.h"
 #include "verifiers/verifier.h"
 
 /* Name "asana". Reads X-Hook-Signature: exactly 64 lowercase hex digits. A header that is

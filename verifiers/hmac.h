@@ -10,7 +10,7 @@
 
 #include <openssl/evp.h>
 
-#include "config/config.h"
+#include "verifiers/secret.h"
 #include "verifiers/verifier.h"
 
 #define GW_HMAC_SHA256_SIZE 32 /* bytes of an HMAC-SHA256 */

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config/config.h"
+#include "verifiers/secret.h"
 #include "verifiers/verifier.h"
 
 /* Name "mailgun". The signature lives in the body, not in headers:

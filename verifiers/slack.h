@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config/config.h"
+#include "verifiers/secret.h"
 #include "verifiers/verifier.h"
 
 /* Name "slack". Reads X-Slack-Request-Timestamp (1..19 decimal digits) and X-Slack-Signature

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config/config.h"
+#include "verifiers/secret.h"
 #include "verifiers/verifier.h"
 
 /* Name "stripe". Reads Stripe-Signature (absent or repeated: GW_VERIFY_MISSING_HEADER), a

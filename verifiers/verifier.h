@@ -13,7 +13,7 @@
 
 #include <openssl/types.h> /* EVP_PKEY, X509: the ghl and sns keys */
 
-#include "config/config.h"
+#include "verifiers/secret.h"
 
 /* Request headers as received, in order; names compared case-insensitively. */
 struct gw_header {

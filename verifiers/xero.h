@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "config/config.h"
+#include "verifiers/secret.h"
 #include "verifiers/verifier.h"
 
 /* Name "xero". Reads x-xero-signature: the canonical padded base64 of 32 bytes (44

@@ -10,6 +10,7 @@
 
 #include "adapters/endpoint_keys.h"
 #include "adapters/provider.h"
+#include "adapters/slack/config.h"
 #include "adapters/slack/reply.h"
 #include "adapters/slack/text.h"
 #include "config/config.h"
@@ -112,10 +113,11 @@ static const char *account_of(const struct command *c)
 
 static bool command_configured(const struct gw_endpoint_config *ep, const char *name)
 {
-    if (ep == NULL || ep->n_commands == 0)
+    const struct gw_slack_config *sc = gw_slack_config_of(ep);
+    if (sc->n_commands == 0)
         return strcmp(name, DEFAULT_COMMAND) == 0;
-    for (size_t i = 0; i < ep->n_commands; i++)
-        if (strcmp(ep->commands[i], name) == 0)
+    for (size_t i = 0; i < sc->n_commands; i++)
+        if (strcmp(sc->commands[i], name) == 0)
             return true;
     return false;
 }
@@ -179,7 +181,8 @@ static enum gw_envelope_rc envelope(const struct gw_inbound *in, struct gw_envel
         gw_answer_set(answer, 400, "{\"error\":\"invalid_field\",\"field\":\"trigger_id\"}");
     } else if (account_of(c) == NULL) {
         gw_answer_set(answer, 400, "{\"error\":\"invalid_field\",\"field\":\"enterprise_id\"}");
-    } else if (in->endpoint->app_id != NULL && strcmp(c->api_app_id, in->endpoint->app_id) != 0) {
+    } else if (gw_slack_config_of(in->endpoint)->app_id != NULL &&
+               strcmp(c->api_app_id, gw_slack_config_of(in->endpoint)->app_id) != 0) {
         /* Signed with this endpoint's secret yet addressed to another app: a Request URL
          * pasted into the wrong app, or an app sharing a secret it should not. */
         answer_text(answer, "This command was sent to a Slack app this CanTicket endpoint "
@@ -451,7 +454,7 @@ static const char *change_why(const struct caller *me)
 
 static void link(struct run *r, const char *ref)
 {
-    const char *app = r->ctx->endpoint ? r->ctx->endpoint->app_url : NULL;
+    const char *app = gw_slack_config_of(r->ctx->endpoint)->app_url;
     if (app == NULL || *app == '\0')
         return;
     size_t n = strlen(app);
@@ -909,8 +912,9 @@ static void deliver(const struct gw_endpoint_config *ep, const unsigned char *bo
     char why[256] = "";
     if (c == NULL || text == NULL || !read_command(body, body_len, c)) {
         snprintf(why, sizeof(why), "nothing to deliver");
-    } else if (!gw_slack_reply_url_allowed(c->response_url, ep ? ep->response_url_hosts : NULL,
-                                           ep ? ep->n_response_url_hosts : 0)) {
+    } else if (!gw_slack_reply_url_allowed(c->response_url,
+                                           gw_slack_config_of(ep)->response_url_hosts,
+                                           gw_slack_config_of(ep)->n_response_url_hosts)) {
         snprintf(why, sizeof(why), "response_url not allowed");
     } else if (!gw_slack_reply_take(c->response_url, (time_t)at, time(NULL))) {
         snprintf(why, sizeof(why), "response_url used up or expired");
@@ -938,28 +942,40 @@ static void deliver(const struct gw_endpoint_config *ep, const unsigned char *bo
 static const char *const media_types[] = {"application/x-www-form-urlencoded", NULL};
 static const char *const stored_headers[] = {"x-slack-request-timestamp", "user-agent", NULL};
 
-#define EP(field) offsetof(struct gw_endpoint_config, field)
 static const struct gw_cfg_key endpoint_keys[] = {
     GW_KEY_SECRETS,
     GW_KEY_TOLERANCE,
-    {.name = "commands",
-     .type = GW_CFG_STRING_LIST,
-     .offset = EP(commands),
-     .min = 1,
-     .max = 16,
-     .def = 32},
-    {.name = "app_url", .type = GW_CFG_STRING, .offset = EP(app_url), .min = 8, .max = 255},
-    {.name = "app_id", .type = GW_CFG_STRING, .offset = EP(app_id), .min = 2, .max = 63},
     /* Slack waits 3 s; 1ms lets tests force the delayed path. */
     {.name = "reply_deadline",
      .type = GW_CFG_DURATION,
-     .offset = EP(reply_deadline_ms),
+     .offset = offsetof(struct gw_endpoint_config, reply_deadline_ms),
      .min = 1,
      .max = 2900,
      .def = DEFAULT_DEADLINE_MS},
+    {.name = NULL},
+};
+
+/* STRING_LIST keys find their count right after the pointer. */
+_Static_assert(offsetof(struct gw_slack_config, n_commands) ==
+                   offsetof(struct gw_slack_config, commands) + sizeof(char **),
+               "n_commands must follow commands");
+_Static_assert(offsetof(struct gw_slack_config, n_response_url_hosts) ==
+                   offsetof(struct gw_slack_config, response_url_hosts) + sizeof(char **),
+               "n_response_url_hosts must follow response_url_hosts");
+
+#define CFG(field) offsetof(struct gw_slack_config, field)
+static const struct gw_cfg_key config_keys[] = {
+    {.name = "commands",
+     .type = GW_CFG_STRING_LIST,
+     .offset = CFG(commands),
+     .min = 1,
+     .max = 16,
+     .def = 32},
+    {.name = "app_url", .type = GW_CFG_STRING, .offset = CFG(app_url), .min = 8, .max = 255},
+    {.name = "app_id", .type = GW_CFG_STRING, .offset = CFG(app_id), .min = 2, .max = 63},
     {.name = "response_url_hosts",
      .type = GW_CFG_STRING_LIST,
-     .offset = EP(response_url_hosts),
+     .offset = CFG(response_url_hosts),
      .min = 1,
      .max = 16,
      .def = 253},
@@ -971,6 +987,8 @@ const struct gw_provider gw_provider_slack = {
     .summary = "Slack slash commands (/job)",
     .endpoint_keys = endpoint_keys,
     .flags = GW_PROVIDER_SYNC,
+    .config_keys = config_keys,
+    .config_size = sizeof(struct gw_slack_config),
     .media_types = media_types,
     .source = "slack",
     .stored_headers = stored_headers,

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "adapters/xero/config.h"
 #include "config/config.h"
 #include "gateway/core/credentials.h"
 #include "gateway/base/hash.h"
@@ -273,7 +274,7 @@ static char *form_escape(const char *s)
 static enum gw_apply_rc refresh_grant(struct gw_fetch *f, const char *tenant, struct tokens *t,
                                       bool *invalid_grant)
 {
-    const struct gw_endpoint_config *ep = f->endpoint;
+    const struct gw_xero_config *xc = gw_xero_config_of(f->endpoint);
     char *enc = form_escape(t->refresh);
     if (enc == NULL)
         return fail_with(f, GW_APPLY_RETRY, "out of memory");
@@ -290,12 +291,12 @@ static enum gw_apply_rc refresh_grant(struct gw_fetch *f, const char *tenant, st
                                           "Accept: application/json", NULL};
     struct gw_http_call call = {
         .method = "POST",
-        .url = ep->token_url ? ep->token_url : DEFAULT_TOKEN_URL,
+        .url = xc->token_url ? xc->token_url : DEFAULT_TOKEN_URL,
         .headers = headers,
         .body = body,
         .body_len = (size_t)body_len,
-        .basic_user = ep->client_id,
-        .basic_password = ep->client_secret.data,
+        .basic_user = xc->client_id,
+        .basic_password = xc->client_secret.data,
         .timeout_ms = 15000,
         .max_answer = 64 * 1024,
     };
@@ -473,12 +474,13 @@ enum gw_apply_rc gw_xero_get(struct gw_fetch *f, const char *tenant_id, const ch
 {
     *json = NULL;
     const struct gw_endpoint_config *ep = f->endpoint;
-    if (ep->client_id == NULL || ep->client_secret.data == NULL)
+    const struct gw_xero_config *xc = gw_xero_config_of(ep);
+    if (xc->client_id == NULL || xc->client_secret.data == NULL)
         return fail_with(f, GW_APPLY_FAILED,
                          "endpoint %s has no client_id and client_secret for Xero's API", ep->id);
-    unsigned per_minute = ep->calls_per_minute ? ep->calls_per_minute : DEFAULT_PER_MINUTE;
+    unsigned per_minute = xc->calls_per_minute ? xc->calls_per_minute : DEFAULT_PER_MINUTE;
     char url[2048];
-    int n = snprintf(url, sizeof(url), "%s/%s/%s", ep->api_base ? ep->api_base : DEFAULT_API_BASE,
+    int n = snprintf(url, sizeof(url), "%s/%s/%s", xc->api_base ? xc->api_base : DEFAULT_API_BASE,
                      collection, id);
     if (n < 0 || (size_t)n >= sizeof(url))
         return fail_with(f, GW_APPLY_FAILED, "api_base is too long");

@@ -13,6 +13,7 @@
 #include "adapters/endpoint_keys.h"
 #include "adapters/provider.h"
 #include "adapters/xero/api.h"
+#include "adapters/xero/config.h"
 #include "adapters/xero/events.h"
 #include "adapters/xero/parse.h"
 #include "config/config.h"
@@ -357,18 +358,22 @@ static enum gw_apply_rc apply(struct gw_apply *ctx)
 
 static const char *const media_types[] = {"application/json", NULL};
 
-#define EP(field) offsetof(struct gw_endpoint_config, field)
 static const struct gw_cfg_key endpoint_keys[] = {
     /* Xero's webhook key: one per app, no overlap when it is regenerated; a list so the
      * old and new key can both be configured during the cut-over. */
     GW_KEY_SECRETS,
-    {.name = "api_base", .type = GW_CFG_STRING, .offset = EP(api_base), .min = 8, .max = 512},
-    {.name = "token_url", .type = GW_CFG_STRING, .offset = EP(token_url), .min = 8, .max = 512},
-    {.name = "client_id", .type = GW_CFG_STRING, .offset = EP(client_id), .min = 1, .max = 255},
-    {.name = "client_secret", .type = GW_CFG_SECRET, .offset = EP(client_secret), .min = 16},
+    {.name = NULL},
+};
+
+#define CFG(field) offsetof(struct gw_xero_config, field)
+static const struct gw_cfg_key config_keys[] = {
+    {.name = "api_base", .type = GW_CFG_STRING, .offset = CFG(api_base), .min = 8, .max = 512},
+    {.name = "token_url", .type = GW_CFG_STRING, .offset = CFG(token_url), .min = 8, .max = 512},
+    {.name = "client_id", .type = GW_CFG_STRING, .offset = CFG(client_id), .min = 1, .max = 255},
+    {.name = "client_secret", .type = GW_CFG_SECRET, .offset = CFG(client_secret), .min = 16},
     {.name = "calls_per_minute",
      .type = GW_CFG_UINT,
-     .offset = EP(calls_per_minute),
+     .offset = CFG(calls_per_minute),
      .min = 1,
      .max = 60,
      .def = 55},
@@ -379,6 +384,8 @@ const struct gw_provider gw_provider_xero = {
     .name = "xero",
     .summary = "Xero accounting webhooks (invoices, contacts)",
     .endpoint_keys = endpoint_keys,
+    .config_keys = config_keys,
+    .config_size = sizeof(struct gw_xero_config),
     .media_types = media_types,
     .source = "xero",
     /* Xero's batch size is not documented; a delivery is bounded by max_body anyway. */

@@ -377,7 +377,7 @@ static X509 *fixed_cert(void *ctx, const char *url, char *why, size_t why_len)
 static struct gw_config *load_config(const char *path, const char *cmd, FILE *err)
 {
     struct gw_config_errors errs = {0};
-    struct gw_config *cfg = gw_config_load(path, &errs);
+    struct gw_config *cfg = gw_config_load(path, &gw_providers_for_config, &errs);
     for (size_t i = 0; i < errs.n; i++)
         fprintf(err, "%s\n", errs.lines[i]);
     if (cfg == NULL)

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "adapters/provider.h"
 #include "config/config.h"
 #include "gateway/core/credentials.h"
 #include "tests/support/db.h"
@@ -186,7 +187,7 @@ static void opens_to(struct fixture *f, const char *config, long long id, const 
                      const char *token)
 {
     struct gw_config_errors errs = {0};
-    struct gw_config *cfg = gw_config_load(config, &errs);
+    struct gw_config *cfg = gw_config_load(config, &gw_providers_for_config, &errs);
     if (cfg == NULL)
         fail_msg("%s does not load: %s", config, errs.n ? errs.lines[0] : "?");
     gw_config_errors_finish(&errs);

@@ -10,6 +10,8 @@
 
 #include <cmocka.h>
 
+#include "adapters/provider.h"
+
 static void *must_alloc(void *p)
 {
     if (p == NULL)
@@ -35,7 +37,7 @@ char *test_join_errors(const struct gw_config_errors *errs)
 
 struct gw_config *test_load(const char *path, struct gw_config_errors *errs)
 {
-    struct gw_config *cfg = gw_config_load(path, errs);
+    struct gw_config *cfg = gw_config_load(path, &gw_providers_for_config, errs);
 
     if (cfg == NULL)
         assert_true(errs->n > 0);

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "adapters/provider.h"
 #include "config/config.h"
 #include "tests/unit/config/helpers.h"
 
@@ -52,7 +53,7 @@ static void check_case(void **state)
         fail_msg("%s is missing", expected_path);
     assert_true(strlen(expected) > 0);
 
-    cfg = gw_config_load(yaml, &errs);
+    cfg = gw_config_load(yaml, &gw_providers_for_config, &errs);
     got = test_join_errors(&errs);
     with_file = test_replace(expected, "@FILE@", yaml);
     free(expected);

@@ -12,8 +12,11 @@
 #include <cmocka.h>
 
 #include "adapters/provider.h"
+#include "adapters/slack/config.h"
+#include "adapters/xero/config.h"
 #include "gateway/base/log.h"
 #include "config/config.h"
+#include "config/config_keys.h"
 #include "gateway/base/log.h"
 #include "tests/unit/config/helpers.h"
 
@@ -393,6 +396,222 @@ static void test_each_secret_and_summary(void **state)
     free(key);
 }
 
+/* Each provider's own keys land in its own struct, which the config frees (ASan checks). */
+static void test_provider_configs(void **state)
+{
+    struct seen seen = {0};
+    const struct gw_slack_config *sc;
+    const struct gw_xero_config *xc;
+    const struct gw_endpoint_config *ep;
+    struct gw_config *cfg;
+
+    assert_int_equal(setenv("CTGW_T_A", "ep-a", 1), 0);
+    assert_int_equal(setenv("CTGW_T_XS", "xero-client-secret", 1), 0);
+    cfg = load_ok(*state, "p.yaml",
+                  MINIMAL "endpoints:\n"
+                          "  - id: s\n"
+                          "    provider: slack\n"
+                          "    secrets: [ \"${CTGW_T_A}\" ]\n"
+                          "    commands: [ /job, /ticket ]\n"
+                          "    app_url: https://app.example\n"
+                          "    app_id: A0123\n"
+                          "    reply_deadline: 1ms\n"
+                          "    response_url_hosts: [ 127.0.0.1 ]\n"
+                          "  - id: x\n"
+                          "    provider: xero\n"
+                          "    secrets: [ \"${CTGW_T_A}\" ]\n"
+                          "    api_base: http://127.0.0.1:1/api\n"
+                          "    client_id: cid\n"
+                          "    client_secret: ${CTGW_T_XS}\n"
+                          "    calls_per_minute: 30\n"
+                          "  - { id: c, provider: contact-form, company: demo, secrets: [ "
+                          "\"${CTGW_T_A}\" ], teams: { support: Help desk } }\n"
+                          "  - { id: g, provider: ghl }\n"
+                          "  - { id: bare, provider: slack, secrets: [ \"${CTGW_T_A}\" ] }\n");
+
+    ep = gw_config_endpoint(cfg, "s");
+    sc = gw_slack_config_of(ep);
+    assert_ptr_equal(sc, ep->provider_config);
+    assert_int_equal(sc->n_commands, 2);
+    assert_string_equal(sc->commands[0], "/job");
+    assert_string_equal(sc->commands[1], "/ticket");
+    assert_string_equal(sc->app_url, "https://app.example");
+    assert_string_equal(sc->app_id, "A0123");
+    assert_int_equal(sc->n_response_url_hosts, 1);
+    assert_string_equal(sc->response_url_hosts[0], "127.0.0.1");
+    assert_int_equal(ep->reply_deadline_ms, 1);
+    assert_int_equal(ep->n_secrets, 1);
+
+    ep = gw_config_endpoint(cfg, "x");
+    xc = gw_xero_config_of(ep);
+    assert_ptr_equal(xc, ep->provider_config);
+    assert_string_equal(xc->api_base, "http://127.0.0.1:1/api");
+    assert_null(xc->token_url);
+    assert_string_equal(xc->client_id, "cid");
+    assert_string_equal(xc->client_secret.data, "xero-client-secret");
+    assert_int_equal(xc->calls_per_minute, 30);
+
+    assert_non_null(gw_config_endpoint(cfg, "c")->provider_config);
+    /* A provider without keys of its own gets no struct; absent keys read as absent. */
+    ep = gw_config_endpoint(cfg, "g");
+    assert_null(ep->provider_config);
+    assert_int_equal(gw_slack_config_of(ep)->n_commands, 0);
+    assert_null(gw_xero_config_of(NULL)->client_id);
+    sc = gw_slack_config_of(gw_config_endpoint(cfg, "bare"));
+    assert_non_null(sc);
+    assert_int_equal(sc->n_commands, 0);
+    assert_null(sc->app_id);
+
+    /* The secrets of a provider's struct are registered with the logger too. */
+    gw_config_each_secret(cfg, collect, &seen);
+    assert_int_equal(seen.n, 6);
+    assert_string_equal(seen.text[2], "ep-a");
+    assert_string_equal(seen.text[3], "xero-client-secret");
+    gw_config_destroy(cfg);
+}
+
+/* A provider of the test's own, through the loader's callback: its keys, its struct and its
+ * setup hook. */
+struct fake_config {
+    char *a;
+    char *b;
+    size_t len; /* derived by setup: strlen(a) + strlen(b) */
+};
+
+static unsigned fake_setups;
+
+static void fake_setup(struct gw_endpoint_config *ep, struct gw_cfg_setup *s)
+{
+    struct fake_config *c = ep->provider_config;
+
+    fake_setups++;
+    if (c->a == NULL && c->b == NULL)
+        gw_cfg_setup_error(s, NULL, "a or b is required");
+    else if (c->b == NULL)
+        gw_cfg_setup_error(s, "b", "required with a (%s)", "set");
+    else if (c->a == NULL)
+        gw_cfg_setup_error(s, "a", "required with b");
+    else
+        c->len = strlen(c->a) + strlen(c->b);
+}
+
+static const struct gw_cfg_key fake_keys[] = {
+    {.name = "a", .type = GW_CFG_STRING, .offset = offsetof(struct fake_config, a), .max = 64},
+    {.name = "b", .type = GW_CFG_STRING, .offset = offsetof(struct fake_config, b), .max = 64},
+    {.name = NULL},
+};
+
+static const struct gw_provider fake = {
+    .name = "fake",
+    .config_keys = fake_keys,
+    .config_size = sizeof(struct fake_config),
+    .setup = fake_setup,
+};
+
+static const struct gw_provider *fake_find(const char *name)
+{
+    return strcmp(name, "fake") == 0 ? &fake : NULL;
+}
+
+static void fake_describe(const struct gw_provider *p, struct gw_cfg_provider *out)
+{
+    *out = (struct gw_cfg_provider){
+        .endpoint_keys = p->endpoint_keys,
+        .config_keys = p->config_keys,
+        .config_size = p->config_size,
+        .setup = p->setup,
+    };
+}
+
+static void fake_names(char *buf, size_t len)
+{
+    snprintf(buf, len, "fake");
+}
+
+static const struct gw_config_providers fake_providers = {
+    .find = fake_find,
+    .describe = fake_describe,
+    .names = fake_names,
+};
+
+/* Loads TEXT with the fake provider; NULL with the errors joined into *GOT otherwise. */
+static struct gw_config *load_fake(struct fixture *f, const char *text, char **got)
+{
+    struct gw_config_errors errs = {0};
+    char *path = test_write_text(f->dir, "fake.yaml", text, 0644);
+    struct gw_config *cfg = gw_config_load(path, &fake_providers, &errs);
+    char *joined = test_join_errors(&errs);
+
+    *got = test_replace(joined, path, "@FILE@");
+    free(joined);
+    gw_config_errors_finish(&errs);
+    free(path);
+    return cfg;
+}
+
+static void test_provider_setup(void **state)
+{
+    struct fixture *f = *state;
+    struct gw_config *cfg;
+    char *got;
+
+    fake_setups = 0;
+    cfg = load_fake(f, MINIMAL "endpoints:\n  - { id: e, provider: fake, a: xy, b: z }\n", &got);
+    assert_string_equal(got, "");
+    assert_non_null(cfg);
+    assert_int_equal(fake_setups, 1);
+    assert_int_equal(((struct fake_config *)cfg->endpoints[0].provider_config)->len, 3);
+    gw_config_destroy(cfg);
+    free(got);
+
+    /* Errors point at the key's value, or at the entry when it is not written. */
+    cfg = load_fake(f,
+                    MINIMAL "endpoints:\n"
+                            "  - id: one\n"
+                            "    provider: fake\n"
+                            "    a: x\n"
+                            "  - id: two\n"
+                            "    provider: fake\n"
+                            "    b: x\n"
+                            "  - { id: three, provider: fake }\n",
+                    &got);
+    assert_null(cfg);
+    assert_int_equal(fake_setups, 4);
+    assert_string_equal(got, "@FILE@:10: endpoints[0].b: required with a (set)\n"
+                             "@FILE@:13: endpoints[1].a: required with b\n"
+                             "@FILE@:16: endpoints[2]: a or b is required\n");
+    free(got);
+
+    /* An entry with errors of its own is not set up; unknown names list the callback's. */
+    cfg = load_fake(f,
+                    MINIMAL "endpoints:\n"
+                            "  - { id: e, provider: fake, a: \"\" }\n"
+                            "  - { id: f, provider: slack }\n",
+                    &got);
+    assert_null(cfg);
+    assert_int_equal(fake_setups, 4);
+    assert_string_equal(got, "@FILE@:10: endpoints[0].a: must not be empty\n"
+                             "@FILE@:11: endpoints[1].provider: unknown provider 'slack' "
+                             "(known: fake)\n");
+    free(got);
+}
+
+/* Without providers every name is unknown, and nothing else breaks. */
+static void test_no_providers(void **state)
+{
+    struct fixture *f = *state;
+    struct gw_config_errors errs = {0};
+    char *path = test_write_text(
+        f->dir, "none.yaml", MINIMAL "endpoints:\n  - { id: e, provider: slack, x: 1 }\n", 0644);
+
+    assert_null(gw_config_load(path, NULL, &errs));
+    assert_int_equal(errs.n, 1);
+    assert_non_null(strstr(errs.lines[0], ":10: endpoints[0].provider: unknown provider "
+                                          "'slack' (known: )"));
+    gw_config_errors_finish(&errs);
+    free(path);
+}
+
 static void test_accessors(void **state)
 {
     (void)state;
@@ -413,7 +632,7 @@ static void test_unreadable_files(void **state)
     char want[4200];
 
     snprintf(path, sizeof path, "%s/missing.yaml", f->dir);
-    assert_null(gw_config_load(path, &errs));
+    assert_null(gw_config_load(path, &gw_providers_for_config, &errs));
     assert_int_equal(errs.n, 1);
     snprintf(want, sizeof want, "%s: cannot read: No such file or directory", path);
     assert_string_equal(errs.lines[0], want);
@@ -421,14 +640,14 @@ static void test_unreadable_files(void **state)
     assert_int_equal(errs.n, 0);
     assert_null(errs.lines);
 
-    assert_null(gw_config_load(f->dir, &errs));
+    assert_null(gw_config_load(f->dir, &gw_providers_for_config, &errs));
     assert_int_equal(errs.n, 1);
     snprintf(want, sizeof want, "%s: cannot read: Is a directory", f->dir);
     assert_string_equal(errs.lines[0], want);
     gw_config_errors_finish(&errs);
 
     /* Without an error list the verdict is the same. */
-    assert_null(gw_config_load(path, NULL));
+    assert_null(gw_config_load(path, &gw_providers_for_config, NULL));
 }
 
 static void test_size_limits(void **state)
@@ -535,6 +754,9 @@ int main(void)
         T(test_values_and_env_scalars),
         T(test_empty_endpoints),
         T(test_each_secret_and_summary),
+        T(test_provider_configs),
+        T(test_provider_setup),
+        T(test_no_providers),
         T(test_accessors),
         T(test_unreadable_files),
         T(test_size_limits),
