@@ -15,7 +15,7 @@
 #include "gateway/base/log.h"
 #include "config/config.h"
 #include "gateway/base/log.h"
-#include "tests/unit/config/helpers.h"
+#include "tests/support/config.h"
 
 #define KiB (1024ull)
 #define MiB (1024ull * 1024ull)

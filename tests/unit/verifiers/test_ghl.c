@@ -15,7 +15,7 @@
 #include <openssl/pem.h>
 
 #include "tests/support/files.h"
-#include "tests/unit/verifiers/test_pki.h"
+#include "tests/support/pki.h"
 #include "verifiers/base64.h"
 #include "verifiers/ghl.h"
 

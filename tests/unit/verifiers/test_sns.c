@@ -16,7 +16,7 @@
 #include <openssl/x509.h>
 
 #include "tests/support/files.h"
-#include "tests/unit/verifiers/test_pki.h"
+#include "tests/support/pki.h"
 #include "verifiers/base64.h"
 #include "verifiers/sns.h"
 

@@ -1,4 +1,4 @@
-/* test_jobs.c — the core-table operations of gateway/jobs.h against the private MariaDB: refs
+/* test_jobs.c — the core-table operations of gateway/core/jobs.h against the private MariaDB: refs
  * and their counter under concurrency, the history every change writes, tenant isolation,
  * validation, contacts, time entries and closing. */
 #include <pthread.h>

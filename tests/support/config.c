@@ -1,5 +1,5 @@
-/* helpers.c — helpers of the config unit tests: error joining and checked loading. */
-#include "tests/unit/config/helpers.h"
+/* config.c — helpers of the config unit tests: error joining and checked loading. */
+#include "tests/support/config.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
