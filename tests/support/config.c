@@ -10,13 +10,6 @@
 
 #include <cmocka.h>
 
-static void *must_alloc(void *p)
-{
-    if (p == NULL)
-        abort();
-    return p;
-}
-
 char *test_join_errors(const struct gw_config_errors *errs)
 {
     size_t total = 1;
@@ -25,7 +18,7 @@ char *test_join_errors(const struct gw_config_errors *errs)
 
     for (size_t i = 0; i < errs->n; i++)
         total += strlen(errs->lines[i]) + 1;
-    out = must_alloc(malloc(total));
+    out = test_must_alloc(malloc(total));
     p = out;
     for (size_t i = 0; i < errs->n; i++)
         p += sprintf(p, "%s\n", errs->lines[i]);
