@@ -2,7 +2,7 @@
  * (tests/vectors/sns/official.txt) and against messages of every Type, signed here with both
  * SignatureVersions by a certificate from a test CA made in the process, and every way one
  * can be refused. The certificate comes from a lookup callback: fetching is sns_certs' job
- * (tests/integration/test_sns_certs.c). */
+ * (tests/integration/net/test_sns_certs.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
