@@ -1,5 +1,6 @@
 /* db.h — a fresh database per test on the private MariaDB that ./dev started, reached with
- * the credentials ./dev exports (CTGW_DB_SOCKET, CTGW_DB_USER, CTGW_DB_PASSWORD_FILE). */
+ * the credentials ./dev exports (CTGW_DB_SOCKET, CTGW_DB_USER, CTGW_DB_PASSWORD_FILE), and
+ * the queries and checks the tests run on it. */
 #ifndef CTGW_TESTS_SUPPORT_DB_H
 #define CTGW_TESTS_SUPPORT_DB_H
 
@@ -48,7 +49,7 @@ char *ts_db_showf(struct ts_db *db, const char *fmt, ...) __attribute__((format(
 bool ts_db_wait_int(struct ts_db *db, long long want, long limit_ms, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* Fail the test at the caller's FILE:LINE unless the query, a printf format and its
+/* Fails the test at the caller's FILE:LINE unless the query, a printf format and its
  * arguments, answers `want`: as ts_db_intf, or as ts_db_showf for text ("NULL" for SQL NULL
  * and for no row). The message ends with the end of s's log when s is not NULL. */
 #define ts_expect_int(db, s, want, ...)                                                            \
