@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "tests/support/checks.h"
 #include "tests/support/files.h"
 
 const char *ts_env(const char *name)
@@ -144,4 +145,118 @@ char *ts_db_dump(struct ts_db *db, const char *sql)
     }
     mysql_free_result(res);
     return out;
+}
+
+void ts_db_exec_ok(struct ts_db *db, const char *sql)
+{
+    unsigned err = ts_db_exec(db, sql);
+    if (err != 0)
+        fail_msg("%s: error %u: %s", sql, err, mysql_error(db->conn));
+}
+
+/* The query FMT makes with AP (caller frees). */
+static char *format_sql(const char *fmt, va_list ap)
+{
+    char *sql = NULL;
+    if (vasprintf(&sql, fmt, ap) < 0)
+        abort();
+    return sql;
+}
+
+/* ts_db_text of the query FMT makes with AP. */
+static char *vtext(struct ts_db *db, const char *fmt, va_list ap)
+{
+    char *sql = format_sql(fmt, ap);
+    char *t = ts_db_text(db, sql);
+    free(sql);
+    return t;
+}
+
+/* ts_db_int of the query FMT makes with AP. */
+static long long vint(struct ts_db *db, const char *fmt, va_list ap)
+{
+    char *sql = format_sql(fmt, ap);
+    long long v = ts_db_int(db, sql);
+    free(sql);
+    return v;
+}
+
+long long ts_db_intf(struct ts_db *db, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    long long v = vint(db, fmt, ap);
+    va_end(ap);
+    return v;
+}
+
+char *ts_db_textf(struct ts_db *db, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *t = vtext(db, fmt, ap);
+    va_end(ap);
+    return t;
+}
+
+char *ts_db_showf(struct ts_db *db, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *t = vtext(db, fmt, ap);
+    va_end(ap);
+    if (t == NULL && (t = strdup("NULL")) == NULL)
+        abort();
+    return t;
+}
+
+bool ts_db_wait_int(struct ts_db *db, long long want, long limit_ms, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *sql = format_sql(fmt, ap);
+    va_end(ap);
+    bool seen = false;
+    for (long waited = 0;; waited += 25) {
+        if (ts_db_int(db, sql) == want) {
+            seen = true;
+            break;
+        }
+        if (waited >= limit_ms)
+            break;
+        ts_sleep_ms(25);
+    }
+    free(sql);
+    return seen;
+}
+
+void ts_expect_int_at(const char *file, int line, struct ts_db *db, const struct ts_server *s,
+                      long long want, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    long long got = vint(db, fmt, ap);
+    va_end(ap);
+    if (got != want)
+        fail_msg("%s:%d: got %lld, want %lld%s%s", file, line, got, want, s ? "\n" : "",
+                 s ? ts_server_log_tail(s) : "");
+}
+
+void ts_expect_text_at(const char *file, int line, struct ts_db *db, const struct ts_server *s,
+                       const char *want, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *text = vtext(db, fmt, ap);
+    va_end(ap);
+    if (strcmp(text ? text : "NULL", want) == 0) {
+        free(text);
+        return;
+    }
+    /* Copied out so that nothing is left to free when fail_msg jumps out of the test. */
+    static char got[4096];
+    snprintf(got, sizeof(got), "%s", text ? text : "NULL");
+    free(text);
+    fail_msg("%s:%d: got '%s', want '%s'%s%s", file, line, got, want, s ? "\n" : "",
+             s ? ts_server_log_tail(s) : "");
 }

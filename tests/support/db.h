@@ -1,9 +1,14 @@
 /* db.h — a fresh database per test on the private MariaDB that ./dev started, reached with
- * the credentials ./dev exports (CTGW_DB_SOCKET, CTGW_DB_USER, CTGW_DB_PASSWORD_FILE). */
+ * the credentials ./dev exports (CTGW_DB_SOCKET, CTGW_DB_USER, CTGW_DB_PASSWORD_FILE), and
+ * the queries and checks the tests run on it. */
 #ifndef CTGW_TESTS_SUPPORT_DB_H
 #define CTGW_TESTS_SUPPORT_DB_H
 
+#include <stdbool.h>
+
 #include <mysql.h>
+
+struct ts_server;
 
 struct ts_db {
     char name[64];
@@ -28,5 +33,33 @@ long long ts_db_int(struct ts_db *db, const char *sql);
 char *ts_db_text(struct ts_db *db, const char *sql);
 /* Every row, columns joined by '|' and rows by '\n' (caller frees); NULL on error. */
 char *ts_db_dump(struct ts_db *db, const char *sql);
+
+/* Runs a statement and fails the test with the server's message unless it succeeds. */
+void ts_db_exec_ok(struct ts_db *db, const char *sql);
+
+/* ts_db_int and ts_db_text with the query made from a printf format (the ids of a test's
+ * rows). No length limit. */
+long long ts_db_intf(struct ts_db *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+char *ts_db_textf(struct ts_db *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same as ts_db_textf, but "NULL" for SQL NULL, no row or an error: never NULL, so that
+ * a check can compare it and print it (caller frees). */
+char *ts_db_showf(struct ts_db *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Asks the query again every 25 ms until it answers `want` (true), for at most limit_ms
+ * (false): for what ctgw's workers do after the answer. */
+bool ts_db_wait_int(struct ts_db *db, long long want, long limit_ms, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Fails the test at the caller's FILE:LINE unless the query, a printf format and its
+ * arguments, answers `want`: as ts_db_intf, or as ts_db_showf for text ("NULL" for SQL NULL
+ * and for no row). The message ends with the end of s's log when s is not NULL. */
+#define ts_expect_int(db, s, want, ...)                                                            \
+    ts_expect_int_at(__FILE__, __LINE__, (db), (s), (want), __VA_ARGS__)
+#define ts_expect_text(db, s, want, ...)                                                           \
+    ts_expect_text_at(__FILE__, __LINE__, (db), (s), (want), __VA_ARGS__)
+void ts_expect_int_at(const char *file, int line, struct ts_db *db, const struct ts_server *s,
+                      long long want, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+void ts_expect_text_at(const char *file, int line, struct ts_db *db, const struct ts_server *s,
+                       const char *want, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
 
 #endif

@@ -14,9 +14,7 @@
 
 #include <cmocka.h>
 
-/* cmocka's asserts do not tell the compiler they stop the test, so allocations that must
- * succeed go through here. */
-static void *must_alloc(void *p)
+void *test_must_alloc(void *p)
 {
     if (p == NULL)
         abort();
@@ -30,7 +28,7 @@ char *test_mkdtemp(void)
 
     if (base == NULL || base[0] == '\0')
         base = "/tmp";
-    dir = must_alloc(malloc(strlen(base) + 32));
+    dir = test_must_alloc(malloc(strlen(base) + 32));
     sprintf(dir, "%s/ctgw-test-XXXXXX", base);
     assert_non_null(mkdtemp(dir));
     return dir;
@@ -63,7 +61,7 @@ static void make_parents(char *path)
 
 char *test_write(const char *dir, const char *name, const char *data, size_t len, mode_t mode)
 {
-    char *path = must_alloc(malloc(strlen(dir) + strlen(name) + 2));
+    char *path = test_must_alloc(malloc(strlen(dir) + strlen(name) + 2));
     int fd;
 
     sprintf(path, "%s/%s", dir, name);
@@ -95,7 +93,7 @@ char *test_read(const char *path, size_t *len)
     for (;;) {
         size_t n;
         if (used + 4096 + 1 > cap) {
-            buf = must_alloc(realloc(buf, cap + 8192));
+            buf = test_must_alloc(realloc(buf, cap + 8192));
             cap += 8192;
         }
         n = fread(buf + used, 1, 4096, f);
@@ -111,6 +109,20 @@ char *test_read(const char *path, size_t *len)
     return buf;
 }
 
+char *test_fixture(const char *fmt, ...)
+{
+    char name[256], path[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(name, sizeof(name), fmt, ap);
+    va_end(ap);
+    snprintf(path, sizeof(path), "%s/tests/fixtures/%s", CTGW_SOURCE_ROOT, name);
+    char *text = test_read(path, NULL);
+    if (text == NULL)
+        fail_msg("cannot read fixture %s", path);
+    return text;
+}
+
 char *test_replace(const char *text, const char *needle, const char *with)
 {
     size_t nlen = strlen(needle);
@@ -121,7 +133,7 @@ char *test_replace(const char *text, const char *needle, const char *with)
 
     for (const char *p = strstr(text, needle); p != NULL; p = strstr(p + nlen, needle))
         count++;
-    out = must_alloc(malloc(strlen(text) + count * wlen + 1));
+    out = test_must_alloc(malloc(strlen(text) + count * wlen + 1));
     o = out;
     for (const char *p = text;;) {
         const char *hit = strstr(p, needle);

@@ -6,6 +6,10 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* p, or abort() when it is NULL: cmocka's asserts do not tell the compiler they stop the
+ * test, so allocations that must succeed go through here. */
+void *test_must_alloc(void *p);
+
 /* Creates a fresh private directory under $TMPDIR (or /tmp); aborts the test on failure.
  * The caller frees the returned path after test_rmtree. */
 char *test_mkdtemp(void);
@@ -22,6 +26,10 @@ char *test_write_text(const char *dir, const char *name, const char *text, mode_
 
 /* The whole content of PATH, NUL-terminated (caller frees), or NULL. */
 char *test_read(const char *path, size_t *len);
+
+/* The file tests/fixtures/NAME, NAME made from a printf format ("xero/%s"), whole and
+ * NUL-terminated (caller frees); fails the test when it cannot be read. */
+char *test_fixture(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* TEXT with every NEEDLE replaced by WITH (caller frees). */
 char *test_replace(const char *text, const char *needle, const char *with);

@@ -212,3 +212,30 @@ int ts_ctgw(const char *command, const char *config, char **output)
     char *argv[] = {(char *)ts_ctgw_path(), (char *)command, "-c", (char *)config, NULL};
     return ts_run(argv, output);
 }
+
+void ts_ctgw_ok(const char *command, const char *config, char **output)
+{
+    char *out = NULL;
+    int rc = ts_ctgw(command, config, &out);
+    if (rc != 0) {
+        /* Printed, not put in the message: cmocka cuts long messages. */
+        fprintf(stderr, "ctgw %s exited %d:\n%s\n", command, rc, out ? out : "");
+        free(out);
+        fail_msg("ctgw %s -c %s exited %d", command, config, rc);
+    }
+    if (output != NULL)
+        *output = out;
+    else
+        free(out);
+}
+
+int ts_dev(const char *command)
+{
+    char *out = NULL;
+    char *argv[] = {(char *)ts_env("CTGW_DEV"), (char *)command, NULL};
+    int rc = ts_run(argv, &out);
+    if (rc != 0)
+        fprintf(stderr, "dev %s exited %d:\n%s\n", command, rc, out);
+    free(out);
+    return rc;
+}

@@ -48,5 +48,12 @@ int ts_run(char *const argv[], char **output);
 
 /* Runs `ctgw COMMAND -c CONFIG`. */
 int ts_ctgw(const char *command, const char *config, char **output);
+/* The same, failing the test with the output unless it exits 0. The output goes to *output
+ * (caller frees) when output is not NULL. */
+void ts_ctgw_ok(const char *command, const char *config, char **output);
+
+/* Runs `./dev COMMAND` (db-stop, db-start: the shared MariaDB); prints its output when it
+ * fails. Returns its exit code. */
+int ts_dev(const char *command);
 
 #endif

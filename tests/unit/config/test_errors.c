@@ -14,7 +14,7 @@
 
 #include "adapters/provider.h"
 #include "config/config.h"
-#include "tests/unit/config/helpers.h"
+#include "tests/support/config.h"
 
 #define ERRORS_DIR CTGW_SOURCE_ROOT "/tests/unit/config/errors"
 /* Fewer cases than this means the folder was not found or lost files. */

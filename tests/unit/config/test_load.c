@@ -18,7 +18,7 @@
 #include "config/config.h"
 #include "config/config_keys.h"
 #include "gateway/base/log.h"
-#include "tests/unit/config/helpers.h"
+#include "tests/support/config.h"
 
 #define KiB (1024ull)
 #define MiB (1024ull * 1024ull)

@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "config/secret_ref.h"
-#include "tests/unit/config/helpers.h"
+#include "tests/support/config.h"
 
 #define ALL (GW_REF_ENV | GW_REF_FILE | GW_REF_PRIVATE)
 

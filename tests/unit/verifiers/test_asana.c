@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "tests/support/verify.h"
 #include "verifiers/asana.h"
 #include "verifiers/hmac.h"
 
@@ -18,11 +19,6 @@
 #define SIG    "10468027b67df18c739cc4794c6fc2d2806dcaaf2259fc3e1ed9d26433659853"
 #define BODY   "{\"events\":[]}"
 #define SIG_H  "X-Hook-Signature"
-
-static struct gw_secret secret_of(const char *text)
-{
-    return (struct gw_secret){.data = (char *)text, .len = strlen(text)};
-}
 
 static const struct gw_secret the_secret[] = {{.data = (char *)SECRET, .len = 64}};
 
@@ -61,14 +57,9 @@ static enum gw_verify_result run_extra(const struct req *r, const struct gw_head
                                  .now = 1767225600};
     memset(d, 0x5a, sizeof *d);
     enum gw_verify_result res = gw_verifier_asana.verify(&in, d);
-    assert_non_null(memchr(d->header, '\0', sizeof d->header));
-    assert_non_null(memchr(d->note, '\0', sizeof d->note));
-    assert_null(strstr(d->note, SECRET));
-    assert_true(strlen(d->note) > 0);
+    ts_check_detail(d, res, SECRET);
     assert_int_equal(d->timestamp, 0);
     assert_string_equal(d->header, SIG_H);
-    if (res != GW_VERIFY_OK)
-        assert_int_equal(d->secret_index, -1);
     return res;
 }
 
@@ -94,7 +85,7 @@ static void test_heartbeat_accepted(void **state)
 static void test_refusals(void **state)
 {
     (void)state;
-    struct gw_secret other = secret_of(OTHER);
+    struct gw_secret other = ts_secret(OTHER);
     struct req r = heartbeat();
     r.secrets = &other;
     expect(&r, GW_VERIFY_NO_SECRET_MATCHED);
@@ -188,14 +179,14 @@ static void test_handshake(void **state)
 static void test_rotation_and_unusable(void **state)
 {
     (void)state;
-    struct gw_secret both[2] = {secret_of(OTHER), secret_of(SECRET)};
+    struct gw_secret both[2] = {ts_secret(OTHER), ts_secret(SECRET)};
     struct req r = heartbeat();
     r.secrets = both;
     r.n_secrets = 2;
     struct gw_verify_detail d;
     assert_int_equal(run_extra(&r, NULL, 0, &d), GW_VERIFY_OK);
     assert_int_equal(d.secret_index, 1);
-    struct gw_secret none[1] = {secret_of("")};
+    struct gw_secret none[1] = {ts_secret("")};
     r.secrets = none;
     r.n_secrets = 1;
     expect(&r, GW_VERIFY_KEY_UNUSABLE);
@@ -204,7 +195,7 @@ static void test_rotation_and_unusable(void **state)
 static void test_sign(void **state)
 {
     (void)state;
-    struct gw_secret s = secret_of(SECRET);
+    struct gw_secret s = ts_secret(SECRET);
     char sig[GW_ASANA_SIGNATURE_SIZE];
     assert_int_equal(
         gw_asana_sign(&s, (const unsigned char *)BODY, sizeof BODY - 1, sig, sizeof sig), 0);

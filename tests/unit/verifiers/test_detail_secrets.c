@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "gateway/net/mailgun_cache.h"
+#include "tests/support/verify.h"
 #include "verifiers/asana.h"
 #include "verifiers/base64.h"
 #include "verifiers/basic_auth.h"
@@ -75,11 +76,6 @@ static void check_body(const struct gw_verifier *v, const struct gw_header *item
     check(v, items, n, body, strlen(body), secrets, n_secrets, NOW, NULL);
 }
 
-static struct gw_secret secret_of(const char *text)
-{
-    return (struct gw_secret){.data = (char *)text, .len = strlen(text)};
-}
-
 static void expect_all_reasons(const char *name, bool with_window)
 {
     unsigned want = 1u << GW_VERIFY_OK | 1u << GW_VERIFY_MISSING_HEADER |
@@ -102,8 +98,8 @@ static void test_slack(void **state)
 {
     (void)state;
     reset();
-    struct gw_secret s = secret_of(S);
-    struct gw_secret empty = secret_of("");
+    struct gw_secret s = ts_secret(S);
+    struct gw_secret empty = ts_secret("");
     char sig[GW_SLACK_SIGNATURE_SIZE];
     assert_int_equal(
         gw_slack_sign(&s, NOW, (const unsigned char *)BODY, sizeof BODY - 1, sig, sizeof sig), 0);
@@ -125,8 +121,8 @@ static void test_slack(void **state)
 static void test_xero_asana(void **state)
 {
     (void)state;
-    struct gw_secret s = secret_of(S);
-    struct gw_secret empty = secret_of("");
+    struct gw_secret s = ts_secret(S);
+    struct gw_secret empty = ts_secret("");
     char b64_secret[64];
     assert_true(gw_base64_encode((const unsigned char *)S, sizeof S - 1, b64_secret,
                                  sizeof b64_secret, 0) > 0);
@@ -165,9 +161,9 @@ static void test_stripe(void **state)
 {
     (void)state;
     reset();
-    struct gw_secret s = secret_of("whsec_" S);
-    struct gw_secret bare = secret_of(S); /* the "lacks the whsec_ prefix" note */
-    struct gw_secret empty = secret_of("");
+    struct gw_secret s = ts_secret("whsec_" S);
+    struct gw_secret bare = ts_secret(S); /* the "lacks the whsec_ prefix" note */
+    struct gw_secret empty = ts_secret("");
     char sig[GW_STRIPE_SIGNATURE_SIZE];
     assert_int_equal(
         gw_stripe_sign(&s, NOW, (const unsigned char *)BODY, sizeof BODY - 1, sig, sizeof sig), 0);
@@ -191,8 +187,8 @@ static void test_mailgun(void **state)
 {
     (void)state;
     reset();
-    struct gw_secret s = secret_of(S);
-    struct gw_secret empty = secret_of("");
+    struct gw_secret s = ts_secret(S);
+    struct gw_secret empty = ts_secret("");
     char sig[GW_MAILGUN_SIGNATURE_SIZE];
     assert_int_equal(gw_mailgun_sign(&s, NOW, "token-1", sig, sizeof sig), 0);
     struct gw_mailgun_cache *cache = gw_mailgun_cache_create(4);
@@ -229,8 +225,8 @@ static void test_basic_auth_and_token(void **state)
     assert_true(gw_base64_encode((const unsigned char *)"user:" S, sizeof "user:" S - 1, b64_cred,
                                  sizeof b64_cred, 0) > 0);
     add_form(b64_cred);
-    struct gw_secret cred = secret_of("user:" S);
-    struct gw_secret no_colon = secret_of(S);
+    struct gw_secret cred = ts_secret("user:" S);
+    struct gw_secret no_colon = ts_secret(S);
     char right[160], wrong[160], spaced[160];
     snprintf(right, sizeof right, "Basic %s", b64_cred);
     snprintf(spaced, sizeof spaced, "Basic %s ", b64_cred);
@@ -248,8 +244,8 @@ static void test_basic_auth_and_token(void **state)
     expect_all_reasons("basic-auth", false);
 
     reset();
-    struct gw_secret tok = secret_of(S);
-    struct gw_secret empty = secret_of("");
+    struct gw_secret tok = ts_secret(S);
+    struct gw_secret empty = ts_secret("");
     const char *const tvalues[] = {"Bearer " S, "Bearer " S "x", "Bearer " S " ",
                                    S,           "Basic " S,      "Bearer x" S};
     for (size_t i = 0; i < sizeof tvalues / sizeof tvalues[0]; i++) {
@@ -281,8 +277,8 @@ static void test_standard_webhooks(void **state)
     add_form(b64_key);
     char whsec[80];
     snprintf(whsec, sizeof whsec, "whsec_%s", b64_key);
-    struct gw_secret s = secret_of(whsec);
-    struct gw_secret bad = secret_of("whsec_" S "!");
+    struct gw_secret s = ts_secret(whsec);
+    struct gw_secret bad = ts_secret("whsec_" S "!");
     char sig[GW_STANDARD_WEBHOOKS_SIGNATURE_SIZE];
     assert_int_equal(gw_standard_webhooks_sign(&s, "msg_1", NOW, (const unsigned char *)BODY,
                                                sizeof BODY - 1, sig, sizeof sig),

@@ -9,17 +9,13 @@
 
 #include <cmocka.h>
 
+#include "tests/support/verify.h"
 #include "verifiers/hmac.h"
 
 /* RFC 4231 test case 2. */
 #define RFC_KEY  "Jefe"
 #define RFC_DATA "what do ya want for nothing?"
 #define RFC_MAC  "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
-
-static struct gw_secret secret_of(const char *text)
-{
-    return (struct gw_secret){.data = (char *)text, .len = strlen(text)};
-}
 
 static void hex_of(const unsigned char *mac, char out[GW_HMAC_SHA256_HEX + 1])
 {
@@ -210,7 +206,7 @@ static void test_find_secret(void **state)
     memcpy(cands + 64, right, 32);
 
     struct gw_secret secrets[] = {
-        secret_of("Jeff"), {NULL, 0}, secret_of(""), secret_of(RFC_KEY), secret_of(RFC_KEY)};
+        ts_secret("Jeff"), {NULL, 0}, ts_secret(""), ts_secret(RFC_KEY), ts_secret(RFC_KEY)};
     struct gw_hmac_match m = gw_hmac_find_secret(secrets, 5, &piece, 1, cands, 3);
     assert_int_equal(m.index, 3); /* the first that matches; unusable ones still count */
     assert_int_equal(m.usable, 2);

@@ -2,7 +2,7 @@
  * (tests/vectors/sns/official.txt) and against messages of every Type, signed here with both
  * SignatureVersions by a certificate from a test CA made in the process, and every way one
  * can be refused. The certificate comes from a lookup callback: fetching is sns_certs' job
- * (tests/integration/test_sns_certs.c). */
+ * (tests/integration/net/test_sns_certs.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,7 +16,9 @@
 #include <openssl/x509.h>
 
 #include "tests/support/files.h"
-#include "tests/unit/verifiers/test_pki.h"
+#include "tests/support/pki.h"
+#include "tests/support/vectors.h"
+#include "tests/support/verify.h"
 #include "verifiers/base64.h"
 #include "verifiers/sns.h"
 
@@ -299,11 +301,7 @@ static enum gw_verify_result run_body(struct run *r, const char *body, size_t le
                                  .cert_ctx = &r->lookup};
     memset(d, 0x5a, sizeof *d);
     enum gw_verify_result res = gw_verifier_sns.verify(&in, d);
-    assert_non_null(memchr(d->header, '\0', sizeof d->header));
-    assert_non_null(memchr(d->note, '\0', sizeof d->note));
-    assert_true(strlen(d->note) > 0);
-    if (res != GW_VERIFY_OK)
-        assert_int_equal(d->secret_index, -1);
+    ts_check_detail(d, res, NULL);
     return res;
 }
 
@@ -365,8 +363,18 @@ struct vector {
     const char *id, *result, *reason, *now, *topic, *body;
 };
 
-static void check_vector(const struct vector *v, X509 *cert, size_t *n_cases)
+/* The file's cases so far, and the one at hand. */
+struct tally {
+    struct vector v;
+    X509 *cert;
+    size_t n_cases;
+};
+
+/* Checks the case at hand (a ts_vectors_each callback). */
+static void check_vector(void *ud)
 {
+    struct tally *t = ud;
+    const struct vector *v = &t->v;
     if (v->id == NULL || v->result == NULL || v->reason == NULL || v->now == NULL ||
         v->topic == NULL || v->body == NULL)
         fail_msg("case %s: a key is missing", v->id ? v->id : "(no id)");
@@ -376,7 +384,7 @@ static void check_vector(const struct vector *v, X509 *cert, size_t *n_cases)
     const char *topics[1] = {v->topic};
     r.topics = topics;
     r.now = (time_t)strtoll(v->now, NULL, 10);
-    r.lookup.cert = cert;
+    r.lookup.cert = t->cert;
     struct gw_verify_detail d;
     enum gw_verify_result got = run_body(&r, v->body, strlen(v->body), &d);
     if (strcmp(gw_verify_result_name(got), v->reason) != 0)
@@ -390,62 +398,19 @@ static void check_vector(const struct vector *v, X509 *cert, size_t *n_cases)
         assert_int_equal(d.secret_index, 0);
         assert_int_equal(d.timestamp, r.now);
     }
-    (*n_cases)++;
+    t->n_cases++;
 }
 
 static void test_official_vectors(void **state)
 {
     (void)state;
-    X509 *cert = official_cert();
-    size_t len = 0;
-    char *text = test_read(VECTORS "official.txt", &len);
-    assert_non_null(text);
-    assert_int_equal(strlen(text), len);
-    struct vector v = {0};
-    size_t n_cases = 0;
-    char *line = text;
-    for (;;) {
-        char *nl = strchr(line, '\n');
-        if (nl != NULL)
-            *nl = '\0';
-        if (line[0] == '\0') {
-            if (v.id != NULL)
-                check_vector(&v, cert, &n_cases);
-            memset(&v, 0, sizeof v);
-        } else if (line[0] != '#') {
-            char *eq = strchr(line, '=');
-            if (eq == NULL)
-                fail_msg("line without '=': %s", line);
-            *eq = '\0';
-            const struct {
-                const char *key;
-                const char **field;
-            } keys[] = {{"id", &v.id},    {"result", &v.result}, {"reason", &v.reason},
-                        {"now", &v.now},  {"topic", &v.topic},   {"body", &v.body},
-                        {"comment", NULL}};
-            bool known = false;
-            for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
-                if (strcmp(line, keys[k].key) != 0)
-                    continue;
-                known = true;
-                if (keys[k].field != NULL) {
-                    if (*keys[k].field != NULL)
-                        fail_msg("key %s repeated in one case", line);
-                    *keys[k].field = eq + 1;
-                }
-            }
-            if (!known)
-                fail_msg("unknown key %s", line);
-        }
-        if (nl == NULL)
-            break;
-        line = nl + 1;
-    }
-    if (v.id != NULL)
-        check_vector(&v, cert, &n_cases);
-    free(text);
-    assert_int_equal(n_cases, 6);
-    X509_free(cert);
+    struct tally t = {.cert = official_cert()};
+    const struct ts_vector_key keys[] = {
+        {"id", &t.v.id},       {"result", &t.v.result}, {"reason", &t.v.reason}, {"now", &t.v.now},
+        {"topic", &t.v.topic}, {"body", &t.v.body},     {"comment", NULL}};
+    ts_vectors_each(VECTORS "official.txt", keys, sizeof keys / sizeof keys[0], check_vector, &t);
+    assert_int_equal(t.n_cases, 6);
+    X509_free(t.cert);
 }
 
 /* The canonical string of official vector 1, exactly as providers.md prints it. */

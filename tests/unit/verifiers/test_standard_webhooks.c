@@ -9,7 +9,8 @@
 
 #include <cmocka.h>
 
-#include "tests/support/files.h"
+#include "tests/support/vectors.h"
+#include "tests/support/verify.h"
 #include "verifiers/base64.h"
 #include "verifiers/standard_webhooks.h"
 
@@ -23,11 +24,6 @@
 #define WRONG_SIG  "v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc="
 /* base64 of 24 other bytes: a well-formed secret that is not the official one. */
 #define OTHER_SECRET "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYX"
-
-static struct gw_secret secret_of(const char *text)
-{
-    return (struct gw_secret){.data = (char *)text, .len = strlen(text)};
-}
 
 /* One request: the three header values (NULL leaves the header out), and the rest. */
 struct req {
@@ -94,14 +90,8 @@ static enum gw_verify_result run_extra(const struct req *r, struct extra extra,
                                  .now = r->now};
     memset(d, 0x5a, sizeof *d); /* garbage, to see that every path fills the detail */
     enum gw_verify_result res = gw_verifier_standard_webhooks.verify(&in, d);
-    /* Whatever the path: no secret in the detail, NUL-terminated text, index only on ok. */
-    assert_non_null(memchr(d->header, '\0', sizeof d->header));
-    assert_non_null(memchr(d->note, '\0', sizeof d->note));
-    assert_null(strstr(d->note, OFF_KEY64));
+    ts_check_detail(d, res, OFF_KEY64);
     assert_null(strstr(d->header, OFF_KEY64));
-    if (res != GW_VERIFY_OK)
-        assert_int_equal(d->secret_index, -1);
-    assert_true(strlen(d->note) > 0);
     return res;
 }
 
@@ -129,8 +119,18 @@ struct vector {
     const char *id, *result, *reason, *secret, *msg_id, *timestamp, *payload, *signature;
 };
 
-static void check_vector(const struct vector *v, size_t *n_cases, size_t *n_valid)
+/* The file's cases so far, and the one at hand. */
+struct tally {
+    struct vector v;
+    size_t n_cases, n_valid;
+    bool seen_official;
+};
+
+/* Checks the case at hand (a ts_vectors_each callback). */
+static void check_vector(void *ud)
 {
+    struct tally *t = ud;
+    const struct vector *v = &t->v;
     if (v->id == NULL || v->result == NULL || v->reason == NULL || v->secret == NULL ||
         v->msg_id == NULL || v->timestamp == NULL || v->payload == NULL || v->signature == NULL)
         fail_msg("case %s: a key is missing", v->id ? v->id : "(no id)");
@@ -144,7 +144,7 @@ static void check_vector(const struct vector *v, size_t *n_cases, size_t *n_vali
     long long ts = strtoll(v->timestamp, &end, 10);
     assert_true(end != v->timestamp && *end == '\0');
 
-    struct gw_secret secret = secret_of(v->secret);
+    struct gw_secret secret = ts_secret(v->secret);
     struct req r = {.id = v->msg_id,
                     .ts = v->timestamp,
                     .sig = v->signature,
@@ -175,71 +175,25 @@ static void check_vector(const struct vector *v, size_t *n_cases, size_t *n_vali
                          0);
         assert_string_equal(sig, v->signature);
     }
-    (*n_cases)++;
+    t->seen_official |= strcmp(v->id, "official") == 0;
+    t->n_cases++;
     if (valid)
-        (*n_valid)++;
+        t->n_valid++;
 }
 
 static void test_official_vectors(void **state)
 {
     (void)state;
-    size_t len = 0;
-    char *text = test_read(CTGW_SOURCE_ROOT "/tests/vectors/standard-webhooks/official.txt", &len);
-    assert_non_null(text);
-    assert_int_equal(strlen(text), len);
-
-    struct vector v = {0};
-    size_t n_cases = 0;
-    size_t n_valid = 0;
-    bool seen_official = false;
-    char *line = text;
-    for (;;) {
-        char *nl = strchr(line, '\n');
-        if (nl != NULL)
-            *nl = '\0';
-        if (line[0] == '\0') { /* a blank line or the end closes a case */
-            if (v.id != NULL) {
-                seen_official |= strcmp(v.id, "official") == 0;
-                check_vector(&v, &n_cases, &n_valid);
-            }
-            memset(&v, 0, sizeof v);
-        } else if (line[0] != '#') {
-            char *eq = strchr(line, '=');
-            if (eq == NULL)
-                fail_msg("line without '=': %s", line);
-            *eq = '\0';
-            const char *value = eq + 1;
-            const struct {
-                const char *key;
-                const char **field;
-            } keys[] = {
-                {"id", &v.id},           {"result", &v.result},       {"reason", &v.reason},
-                {"secret", &v.secret},   {"msg_id", &v.msg_id},       {"timestamp", &v.timestamp},
-                {"payload", &v.payload}, {"signature", &v.signature}, {"comment", NULL}};
-            bool known = false;
-            for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
-                if (strcmp(line, keys[k].key) != 0)
-                    continue;
-                known = true;
-                if (keys[k].field != NULL) {
-                    if (*keys[k].field != NULL)
-                        fail_msg("key %s repeated in one case", line);
-                    *keys[k].field = value;
-                }
-            }
-            if (!known)
-                fail_msg("unknown key %s", line);
-        }
-        if (nl == NULL)
-            break;
-        line = nl + 1;
-    }
-    if (v.id != NULL)
-        check_vector(&v, &n_cases, &n_valid);
-    free(text);
-    assert_true(seen_official);
-    assert_int_equal(n_cases, 4);
-    assert_int_equal(n_valid, 2);
+    struct tally t = {0};
+    const struct ts_vector_key keys[] = {
+        {"id", &t.v.id},           {"result", &t.v.result},       {"reason", &t.v.reason},
+        {"secret", &t.v.secret},   {"msg_id", &t.v.msg_id},       {"timestamp", &t.v.timestamp},
+        {"payload", &t.v.payload}, {"signature", &t.v.signature}, {"comment", NULL}};
+    ts_vectors_each(CTGW_SOURCE_ROOT "/tests/vectors/standard-webhooks/official.txt", keys,
+                    sizeof keys / sizeof keys[0], check_vector, &t);
+    assert_true(t.seen_official);
+    assert_int_equal(t.n_cases, 4);
+    assert_int_equal(t.n_valid, 2);
 }
 
 /* --- refusals, one change from the official request each ------------------------------- */
@@ -259,7 +213,7 @@ static void test_official_request_accepted(void **state)
 static void test_wrong_secret(void **state)
 {
     (void)state;
-    struct gw_secret other = secret_of(OTHER_SECRET);
+    struct gw_secret other = ts_secret(OTHER_SECRET);
     struct req r = official();
     r.secrets = &other;
     expect(&r, GW_VERIFY_NO_SECRET_MATCHED, "webhook-signature");
@@ -461,7 +415,7 @@ static void test_malformed_id(void **state)
     }
     /* 256 bytes is the longest id, and it verifies once signed. */
     long_id[256] = '\0';
-    struct gw_secret s = secret_of(OFF_SECRET);
+    struct gw_secret s = ts_secret(OFF_SECRET);
     char sig[GW_STANDARD_WEBHOOKS_SIGNATURE_SIZE];
     assert_int_equal(gw_standard_webhooks_sign(&s, long_id, 1614265330,
                                                (const unsigned char *)OFF_BODY, sizeof OFF_BODY - 1,
@@ -562,7 +516,7 @@ static void test_extra_spaces(void **state)
 static void test_key_rotation(void **state)
 {
     (void)state;
-    struct gw_secret two[2] = {secret_of(OTHER_SECRET), secret_of(OFF_SECRET)};
+    struct gw_secret two[2] = {ts_secret(OTHER_SECRET), ts_secret(OFF_SECRET)};
     struct req r = official();
     r.secrets = two;
     r.n_secrets = 2;
@@ -570,19 +524,19 @@ static void test_key_rotation(void **state)
     assert_int_equal(run(&r, &d), GW_VERIFY_OK);
     assert_int_equal(d.secret_index, 1);
 
-    struct gw_secret swapped[2] = {secret_of(OFF_SECRET), secret_of(OTHER_SECRET)};
+    struct gw_secret swapped[2] = {ts_secret(OFF_SECRET), ts_secret(OTHER_SECRET)};
     r.secrets = swapped;
     assert_int_equal(run(&r, &d), GW_VERIFY_OK);
     assert_int_equal(d.secret_index, 0);
 
     /* An unusable secret before the right one is skipped; the index still counts it. */
-    struct gw_secret broken_first[2] = {secret_of("whsec_!!!"), secret_of(OFF_SECRET)};
+    struct gw_secret broken_first[2] = {ts_secret("whsec_!!!"), ts_secret(OFF_SECRET)};
     r.secrets = broken_first;
     assert_int_equal(run(&r, &d), GW_VERIFY_OK);
     assert_int_equal(d.secret_index, 1);
 
     /* Neither secret matches: no index. */
-    struct gw_secret neither[2] = {secret_of(OTHER_SECRET), secret_of("whsec_!!!")};
+    struct gw_secret neither[2] = {ts_secret(OTHER_SECRET), ts_secret("whsec_!!!")};
     r.secrets = neither;
     assert_int_equal(run(&r, &d), GW_VERIFY_NO_SECRET_MATCHED);
     assert_int_equal(d.secret_index, -1);
@@ -597,15 +551,15 @@ static void test_unusable_secrets_only(void **state)
     char too_long[6 + GW_BASE64_ENCODED_LEN(257) + 1] = "whsec_";
     assert_true(gw_base64_encode(key257, sizeof key257, too_long + 6, sizeof too_long - 6, 0) > 0);
     struct gw_secret bad[] = {
-        secret_of("whsec_"),                                /* decodes to nothing */
-        secret_of(""),                                      /* empty */
-        secret_of("whsec_!!!!"),                            /* not base64 */
-        secret_of("whsec_A"),                               /* impossible length */
-        secret_of("whsec_ MfKQ9r8G"),                       /* whitespace */
-        secret_of("whsk_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"), /* another prefix: not base64 */
+        ts_secret("whsec_"),                                /* decodes to nothing */
+        ts_secret(""),                                      /* empty */
+        ts_secret("whsec_!!!!"),                            /* not base64 */
+        ts_secret("whsec_A"),                               /* impossible length */
+        ts_secret("whsec_ MfKQ9r8G"),                       /* whitespace */
+        ts_secret("whsk_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"), /* another prefix: not base64 */
         {.data = NULL, .len = 0},                           /* absent */
         {.data = (char *)"whsec_MfKQ\0r8G", .len = 14},     /* NUL inside */
-        secret_of(too_long),
+        ts_secret(too_long),
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct req r = official();
@@ -626,7 +580,7 @@ static void test_unusable_secrets_only(void **state)
     /* 256 bytes is the longest key, and it works. */
     char longest[6 + GW_BASE64_ENCODED_LEN(256) + 1] = "whsec_";
     assert_true(gw_base64_encode(key257, 256, longest + 6, sizeof longest - 6, 0) > 0);
-    struct gw_secret ok = secret_of(longest);
+    struct gw_secret ok = ts_secret(longest);
     char sig[GW_STANDARD_WEBHOOKS_SIGNATURE_SIZE];
     assert_int_equal(gw_standard_webhooks_sign(&ok, OFF_ID, 1614265330,
                                                (const unsigned char *)OFF_BODY, sizeof OFF_BODY - 1,
@@ -642,7 +596,7 @@ static void test_secret_forms(void **state)
 {
     (void)state;
     /* Without the whsec_ prefix: the base64 alone is the same key. */
-    struct gw_secret raw = secret_of(OFF_KEY64);
+    struct gw_secret raw = ts_secret(OFF_KEY64);
     struct req r = official();
     r.secrets = &raw;
     expect(&r, GW_VERIFY_OK, "webhook-signature");
@@ -656,8 +610,8 @@ static void test_secret_forms(void **state)
     assert_non_null(strstr(padded, "=="));
     char unpadded[64];
     snprintf(unpadded, sizeof unpadded, "%.*s", (int)(strlen(padded) - 2), padded);
-    struct gw_secret s_padded = secret_of(padded);
-    struct gw_secret s_unpadded = secret_of(unpadded);
+    struct gw_secret s_padded = ts_secret(padded);
+    struct gw_secret s_unpadded = ts_secret(unpadded);
     char sig[GW_STANDARD_WEBHOOKS_SIGNATURE_SIZE];
     assert_int_equal(gw_standard_webhooks_sign(&s_padded, OFF_ID, 1614265330,
                                                (const unsigned char *)OFF_BODY, sizeof OFF_BODY - 1,
@@ -710,7 +664,7 @@ static void test_svix_headers(void **state)
 static void test_sign_round_trip(void **state)
 {
     (void)state;
-    struct gw_secret s = secret_of(OFF_SECRET);
+    struct gw_secret s = ts_secret(OFF_SECRET);
     static const unsigned char binary[] = {0, 1, 2, '.', 0xff, 0, '\n', 0x80};
     const struct {
         const unsigned char *body;
@@ -749,7 +703,7 @@ static void test_every_body_byte_counts(void **state)
     (void)state;
     /* Bodies of 1..3 bytes, each checked against the same body with its last byte changed:
      * short bodies take no special path. */
-    struct gw_secret s = secret_of(OFF_SECRET);
+    struct gw_secret s = ts_secret(OFF_SECRET);
     unsigned char body[3] = {'x', 'y', 'z'};
     for (size_t len = 1; len <= sizeof body; len++) {
         char sig[GW_STANDARD_WEBHOOKS_SIGNATURE_SIZE];
@@ -769,8 +723,8 @@ static void test_every_body_byte_counts(void **state)
 static void test_sign_refusals(void **state)
 {
     (void)state;
-    struct gw_secret s = secret_of(OFF_SECRET);
-    struct gw_secret bad = secret_of("whsec_!!!");
+    struct gw_secret s = ts_secret(OFF_SECRET);
+    struct gw_secret bad = ts_secret("whsec_!!!");
     const unsigned char *body = (const unsigned char *)OFF_BODY;
     size_t body_len = sizeof OFF_BODY - 1;
     char sig[GW_STANDARD_WEBHOOKS_SIGNATURE_SIZE];

@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "tests/support/verify.h"
 #include "verifiers/hmac.h"
 #include "verifiers/stripe.h"
 
@@ -24,11 +25,6 @@
     "{\"id\":\"evt_1CT0000000000000000000\",\"object\":\"event\",\"type\":\"invoice.payment_"      \
     "failed\"}"
 #define SIG_H "Stripe-Signature"
-
-static struct gw_secret secret_of(const char *text)
-{
-    return (struct gw_secret){.data = (char *)text, .len = strlen(text)};
-}
 
 static const struct gw_secret the_secret[] = {{.data = (char *)SECRET, .len = sizeof SECRET - 1}};
 
@@ -72,13 +68,8 @@ static enum gw_verify_result run_extra(const struct req *r, const struct gw_head
                                  .now = r->now};
     memset(d, 0x5a, sizeof *d);
     enum gw_verify_result res = gw_verifier_stripe.verify(&in, d);
-    assert_non_null(memchr(d->header, '\0', sizeof d->header));
-    assert_non_null(memchr(d->note, '\0', sizeof d->note));
-    assert_null(strstr(d->note, "ct_test_0123456789abcde"));
-    assert_true(strlen(d->note) > 0);
+    ts_check_detail(d, res, "ct_test_0123456789abcde");
     assert_string_equal(d->header, SIG_H);
-    if (res != GW_VERIFY_OK)
-        assert_int_equal(d->secret_index, -1);
     return res;
 }
 
@@ -114,14 +105,14 @@ static void test_computed_accepted(void **state)
 static void test_wrong_secret(void **state)
 {
     (void)state;
-    struct gw_secret other = secret_of(OTHER);
+    struct gw_secret other = ts_secret(OTHER);
     struct req r = computed();
     r.secrets = &other;
     struct gw_verify_detail d;
     assert_int_equal(run_extra(&r, NULL, 0, &d), GW_VERIFY_NO_SECRET_MATCHED);
     assert_null(strstr(d.note, "prefix"));
     /* Without its prefix the secret is another key, and the note says what is likely wrong. */
-    struct gw_secret bare = secret_of("ct_test_0123456789abcdef");
+    struct gw_secret bare = ts_secret("ct_test_0123456789abcdef");
     r.secrets = &bare;
     assert_int_equal(run_extra(&r, NULL, 0, &d), GW_VERIFY_NO_SECRET_MATCHED);
     assert_non_null(strstr(d.note, "secret 0 lacks the whsec_ prefix"));
@@ -302,7 +293,7 @@ static void test_item_bounds(void **state)
 static void test_rotation_and_unusable(void **state)
 {
     (void)state;
-    struct gw_secret both[3] = {secret_of(OTHER), {NULL, 0}, secret_of(SECRET)};
+    struct gw_secret both[3] = {ts_secret(OTHER), {NULL, 0}, ts_secret(SECRET)};
     struct req r = computed();
     r.secrets = both;
     r.n_secrets = 3;
@@ -312,7 +303,7 @@ static void test_rotation_and_unusable(void **state)
     /* Two v1 (one per secret, as while rolling) and two secrets: the first match counts. */
     char header[256];
     char sig_other[GW_STRIPE_SIGNATURE_SIZE];
-    struct gw_secret other = secret_of(OTHER);
+    struct gw_secret other = ts_secret(OTHER);
     assert_int_equal(gw_stripe_sign(&other, 1767225600, (const unsigned char *)BODY,
                                     sizeof BODY - 1, sig_other, sizeof sig_other),
                      0);
@@ -331,7 +322,7 @@ static void test_rotation_and_unusable(void **state)
 static void test_sign(void **state)
 {
     (void)state;
-    struct gw_secret s = secret_of(SECRET);
+    struct gw_secret s = ts_secret(SECRET);
     char sig[GW_STRIPE_SIGNATURE_SIZE];
     assert_int_equal(gw_stripe_sign(&s, 1767225600, (const unsigned char *)BODY, sizeof BODY - 1,
                                     sig, sizeof sig),

@@ -10,16 +10,12 @@
 
 #include <cmocka.h>
 
+#include "tests/support/verify.h"
 #include "verifiers/token.h"
 
 #define TOKEN  "mF_9.B5f-4.1JqM"
 #define AUTH_H "Authorization"
 #define GOOG_H "X-Goog-Channel-Token"
-
-static struct gw_secret secret_of(const char *text)
-{
-    return (struct gw_secret){.data = (char *)text, .len = strlen(text)};
-}
 
 static const struct gw_secret the_token[] = {{.data = (char *)TOKEN, .len = sizeof TOKEN - 1}};
 
@@ -35,15 +31,10 @@ static enum gw_verify_result run_with(const struct gw_header *items, size_t n,
                                  .token_header = token_header};
     memset(d, 0x5a, sizeof *d);
     enum gw_verify_result res = gw_verifier_token.verify(&in, d);
-    assert_non_null(memchr(d->header, '\0', sizeof d->header));
-    assert_non_null(memchr(d->note, '\0', sizeof d->note));
-    assert_null(strstr(d->note, TOKEN));
+    ts_check_detail(d, res, TOKEN);
     assert_null(strstr(d->note, "B5f-4"));
-    assert_true(strlen(d->note) > 0);
     assert_int_equal(d->signed_len, 0);
     assert_int_equal(d->timestamp, 0);
-    if (res != GW_VERIFY_OK)
-        assert_int_equal(d->secret_index, -1);
     return res;
 }
 
@@ -177,13 +168,13 @@ static void test_secrets(void **state)
     (void)state;
     struct gw_header items[] = {{AUTH_H, "Bearer " TOKEN}};
     struct gw_verify_detail d;
-    struct gw_secret rotation[3] = {secret_of("mF_9.B5f-4.1JqN"), secret_of(""), secret_of(TOKEN)};
+    struct gw_secret rotation[3] = {ts_secret("mF_9.B5f-4.1JqN"), ts_secret(""), ts_secret(TOKEN)};
     assert_int_equal(run_with(items, 1, NULL, rotation, 3, &d), GW_VERIFY_OK);
     assert_int_equal(d.secret_index, 2);
     assert_int_equal(run_with(items, 1, NULL, rotation, 2, &d), GW_VERIFY_NO_SECRET_MATCHED);
     char big[4100];
     memset(big, 'b', sizeof big);
-    struct gw_secret unusable[3] = {secret_of(""), {NULL, 4}, {.data = big, .len = 4097}};
+    struct gw_secret unusable[3] = {ts_secret(""), {NULL, 4}, {.data = big, .len = 4097}};
     assert_int_equal(run_with(items, 1, NULL, unusable, 3, &d), GW_VERIFY_KEY_UNUSABLE);
     assert_int_equal(run_with(items, 1, NULL, NULL, 0, &d), GW_VERIFY_KEY_UNUSABLE);
     assert_string_equal(gw_verifier_token.name, "token");

@@ -1,4 +1,4 @@
-/* test_xero_parse.c — Xero's date forms, amounts, GUIDs and job refs in free text. */
+/* test_parse.c — Xero's date forms, amounts, GUIDs and job refs in free text. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

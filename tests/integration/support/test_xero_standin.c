@@ -74,16 +74,6 @@ static void url(struct fixture *f, const char *path, char *out, size_t len)
     snprintf(out, len, "http://127.0.0.1:%u%s", (unsigned)ts_xero_port(f->x), path);
 }
 
-static char *fixture_text(const char *name)
-{
-    char path[512];
-    snprintf(path, sizeof(path), "%s/%s", FIXTURES, name);
-    char *text = test_read(path, NULL);
-    if (text == NULL)
-        fail_msg("cannot read %s", path);
-    return text;
-}
-
 static void b64(const char *in, char *out, size_t cap)
 {
     if (gw_base64_encode((const unsigned char *)in, strlen(in), out, cap, 0) == 0 && *in != '\0')
@@ -194,8 +184,8 @@ static void test_resources(void **state)
 {
     struct fixture *f = *state;
     char *at = refresh_ok(f, FIRST_RT);
-    char *inv = fixture_text("invoice_authorised.json");
-    char *paid = fixture_text("invoice_paid.json");
+    char *inv = test_fixture("xero/invoice_authorised.json");
+    char *paid = test_fixture("xero/invoice_paid.json");
     struct ts_http r;
     char h[128];
 
@@ -250,7 +240,7 @@ static void test_resources(void **state)
     assert_int_equal(r.status, 200);
     assert_string_equal(r.body, "[]");
     ts_http_free(&r);
-    char *conns = fixture_text("connections.json");
+    char *conns = test_fixture("xero/connections.json");
     ts_xero_put(f->x, "/connections", conns);
     api_get(f, "/connections", at, NULL, "application/json", &r);
     assert_int_equal(r.status, 200);
@@ -696,7 +686,7 @@ static void test_bounds_concurrency_and_stop(void **state)
 
 static cJSON *fixture_json(const char *name)
 {
-    char *text = fixture_text(name);
+    char *text = test_fixture("xero/%s", name);
     cJSON *o = cJSON_Parse(text);
     if (o == NULL)
         fail_msg("%s is not JSON", name);

@@ -69,11 +69,7 @@ static int setup(void **state)
                              "  - file:key_a\n");
     f->only_b = config_with(f, "only_b.yaml", "secrets_key: file:key_b\n");
 
-    char *out = NULL;
-    int rc = ts_ctgw("migrate", f->with_a, &out);
-    if (rc != 0)
-        fail_msg("ctgw migrate exited %d:\n%s", rc, out);
-    free(out);
+    ts_ctgw_ok("migrate", f->with_a, NULL);
     assert_int_equal(ts_db_exec(&f->db, "INSERT INTO companies (id, slug, name) VALUES "
                                         "(1, 'acme', 'Acme'), (2, 'beta', 'Beta')"),
                      0);
@@ -161,17 +157,6 @@ static char *token_file(struct fixture *f, const char *name, const char *text, m
     return test_write_text(f->srv.dir, name, text, mode);
 }
 
-static char *q_text(struct fixture *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static char *q_text(struct fixture *f, const char *fmt, ...)
-{
-    char sql[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof(sql), fmt, ap);
-    va_end(ap);
-    return ts_db_text(&f->db, sql);
-}
-
 static int hex_nibble(char c)
 {
     if (c >= '0' && c <= '9')
@@ -197,11 +182,13 @@ static void opens_to(struct fixture *f, const char *config, long long id, const 
     if (keys == NULL)
         fail_msg("keyring: %s", err);
 
-    char *hex =
-        q_text(f, "SELECT HEX(credentials_ciphertext) FROM integrations WHERE id = %lld", id);
-    char *stored_key = q_text(f, "SELECT credentials_key_id FROM integrations WHERE id = %lld", id);
-    char *provider = q_text(f, "SELECT provider FROM integrations WHERE id = %lld", id);
-    char *external_id = q_text(f, "SELECT external_id FROM integrations WHERE id = %lld", id);
+    char *hex = ts_db_textf(
+        &f->db, "SELECT HEX(credentials_ciphertext) FROM integrations WHERE id = %lld", id);
+    char *stored_key =
+        ts_db_textf(&f->db, "SELECT credentials_key_id FROM integrations WHERE id = %lld", id);
+    char *provider = ts_db_textf(&f->db, "SELECT provider FROM integrations WHERE id = %lld", id);
+    char *external_id =
+        ts_db_textf(&f->db, "SELECT external_id FROM integrations WHERE id = %lld", id);
     assert_non_null(hex);
     assert_non_null(stored_key);
     assert_non_null(provider);

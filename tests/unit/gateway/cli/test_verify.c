@@ -1,4 +1,4 @@
-/* test_cli_verify.c — `ctgw sign` and `ctgw verify` run in-process on a config written here:
+/* test_verify.c — `ctgw sign` and `ctgw verify` run in-process on a config written here:
  * the sign --raw / verify round trip for every signing scheme, the stale request told apart
  * from a wrong one, redaction, exit codes; and the captured-request reader's rules. */
 #include <setjmp.h>

@@ -28,7 +28,7 @@
 #include <openssl/ssl.h>
 
 #include "tests/support/files.h"
-#include "tests/unit/verifiers/test_pki.h"
+#include "tests/support/pki.h"
 #include "verifiers/sns.h"
 #include "gateway/net/sns_certs.h"
 

@@ -74,18 +74,6 @@ static void prepare(struct fixture *f, const char *listen_extra)
     f->prepared = true;
 }
 
-static void migrate(struct fixture *f)
-{
-    char *out = NULL;
-    int rc = ts_ctgw("migrate", f->srv.config, &out);
-    if (rc != 0) {
-        fprintf(stderr, "ctgw migrate exited %d:\n%s\n", rc, out);
-        free(out);
-        fail_msg("ctgw migrate failed");
-    }
-    free(out);
-}
-
 static void start(struct fixture *f)
 {
     if (!ts_server_start(&f->srv)) {
@@ -100,7 +88,7 @@ static void prepare_and_start(struct fixture *f, const char *listen_extra, bool 
 {
     prepare(f, listen_extra);
     if (migrated)
-        migrate(f);
+        ts_ctgw_ok("migrate", f->srv.config, NULL);
     start(f);
 }
 
@@ -511,7 +499,7 @@ static void test_readyz_turns_ready_after_migrate(void **state)
         fail_msg("/readyz on an empty database: %s, expected %s", a.body, want);
     assert_true(wait_log_text(&f->srv, "migration(s) pending; run ctgw migrate", 5000));
 
-    migrate(f);
+    ts_ctgw_ok("migrate", f->srv.config, NULL);
 
     for (int i = 0; i < 150; i++) {
         fetch("GET", f->srv.port, "/readyz", NULL, &a);
@@ -1151,8 +1139,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_taken_public_port_fails_startup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_taken_admin_port_fails_startup, setup, teardown),
     };
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    int failed = cmocka_run_group_tests(tests, NULL, NULL);
-    curl_global_cleanup();
-    return failed;
+    return ts_run_group(tests);
 }

@@ -1,8 +1,8 @@
-/* test_pki.h — keys and X.509 certificates made in the test process with the OpenSSL API
+/* pki.h — keys and X.509 certificates made in the test process with the OpenSSL API
  * (a CA, leaves signed by it, expired ones), for the ghl and sns tests. Header-only so the
  * unit and integration tests share it without a library; every failure fails the test. */
-#ifndef CTGW_TESTS_TEST_PKI_H
-#define CTGW_TESTS_TEST_PKI_H
+#ifndef CTGW_TESTS_SUPPORT_PKI_H
+#define CTGW_TESTS_SUPPORT_PKI_H
 
 #include <setjmp.h>
 #include <stdarg.h>

@@ -30,8 +30,6 @@
 #include "tests/support/signed.h"
 #include "verifiers/standard_webhooks.h"
 
-#define FIXTURES CTGW_SOURCE_ROOT "/tests/fixtures"
-
 /* Both endpoints of every test: `generic` with a small body limit, `contact` with teams. */
 #define ENDPOINTS_YAML                                                                             \
     "endpoints:\n"                                                                                 \
@@ -58,80 +56,10 @@ struct fixture {
     long long acme_id, alice_id, bob_id;
     bool migrated;
     struct flood *flood; /* test_two_processes_share_one_database */
-    char **owned;        /* freed by the teardown, so a failing check leaks nothing */
-    size_t n_owned;
+    struct ts_kept kept; /* freed by the teardown, so a failing check leaks nothing */
 };
 
 /* ------------------------------------------------------------------ helpers */
-
-/* Hands p (may be NULL) to the fixture, which frees it in the teardown; returns p. */
-static char *keep(struct fixture *f, char *p)
-{
-    if (p == NULL)
-        return NULL;
-    char **o = realloc(f->owned, (f->n_owned + 1) * sizeof(*o));
-    if (o == NULL)
-        abort();
-    f->owned = o;
-    f->owned[f->n_owned++] = p;
-    return p;
-}
-
-/* For a failure message: prints the end of s's log to stderr (cmocka cuts long messages)
- * and returns a pointer to it in the message. Allocates nothing that a failing check, which
- * jumps out of the test, would leak. */
-/* Stops s with SIGTERM and checks it exits 0: a clean drain, and no leak or crash found by
- * the sanitizers on the way out. */
-static long long q_int(struct fixture *f, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static long long q_int(struct fixture *f, const char *fmt, ...)
-{
-    char sql[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof(sql), fmt, ap);
-    va_end(ap);
-    return ts_db_int(&f->db, sql);
-}
-
-/* First column of the first row as text; "NULL" for SQL NULL or no row (caller frees). */
-static char *q_text(struct fixture *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static char *q_text(struct fixture *f, const char *fmt, ...)
-{
-    char sql[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof(sql), fmt, ap);
-    va_end(ap);
-    char *t = ts_db_text(&f->db, sql);
-    return t ? t : strdup("NULL");
-}
-
-static void exec_ok(struct fixture *f, const char *sql)
-{
-    unsigned err = ts_db_exec(&f->db, sql);
-    if (err != 0)
-        fail_msg("%s: error %u: %s", sql, err, mysql_error(f->db.conn));
-}
-
-/* Polls until the query answers `want`; bounded by limit_ms. */
-static bool wait_int(struct fixture *f, long long want, long limit_ms, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static bool wait_int(struct fixture *f, long long want, long limit_ms, const char *fmt, ...)
-{
-    char sql[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof(sql), fmt, ap);
-    va_end(ap);
-    for (long waited = 0;; waited += 25) {
-        if (ts_db_int(&f->db, sql) == want)
-            return true;
-        if (waited >= limit_ms)
-            return false;
-        ts_sleep_ms(25);
-    }
-}
 
 /* Polls (bounded, 10 s) until another session of the test database is running a statement
  * that starts with `statement`: ctgw blocked on a row lock the test holds. */
@@ -149,13 +77,6 @@ static bool wait_blocked(struct fixture *f, const char *statement)
     }
     return false;
 }
-
-#define assert_text(f, want, ...)                                                                  \
-    do {                                                                                           \
-        char *got_ = keep(f, q_text(f, __VA_ARGS__));                                              \
-        if (strcmp(got_, (want)) != 0)                                                             \
-            fail_msg("%s:%d: got '%s', want '%s'", __FILE__, __LINE__, got_, (want));              \
-    } while (0)
 
 /* Checks that an answer's body is exactly want, but for the newline ctgw ends it with. */
 #define assert_body(r, want)                                                                       \
@@ -181,24 +102,6 @@ static void print_log_lines(const struct ts_server *s, const char *needle, int m
     free(log);
 }
 
-static char *fixture_text(struct fixture *f, const char *name)
-{
-    char path[512];
-    snprintf(path, sizeof(path), "%s/%s", FIXTURES, name);
-    char *t = test_read(path, NULL);
-    if (t == NULL)
-        fail_msg("cannot read fixture %s", path);
-    return keep(f, t);
-}
-
-/* The string member KEY of a JSON object text (caller frees), or NULL. */
-/* json_string, owned by the fixture. */
-static char *jstr(struct fixture *f, const char *text, const char *key)
-{
-    return keep(f, ts_json_string(text, key));
-}
-
-/* The event id of a generic 202 answer {"id": "<n>"}; 0 when absent. */
 /* Fails with the answer and the end of the log; frees the answer first. */
 static void fail_with_log(const struct ts_server *s, const char *what, struct ts_http *r)
 {
@@ -212,33 +115,15 @@ static void fail_with_log(const struct ts_server *s, const char *what, struct ts
              ts_server_log_tail(s));
 }
 
-/* Sends body to endpoint of s as opts says and checks the status. */
-static void post_expect(struct fixture *f, const struct ts_server *s, const char *endpoint,
-                        const char *body, const struct ts_signed *opts, long want,
-                        struct ts_http *out)
-{
-    char url[128];
-    (void)f;
-    ts_hook_url(s, endpoint, url, sizeof(url));
-    int rc = ts_signed_post(url, body, opts, out);
-    if (rc != 0 || out->status != want) {
-        char what[160];
-        snprintf(what, sizeof(what), "POST %s: want %ld", url, want);
-        fail_with_log(s, what, out);
-    }
-}
-
 /* POSTs a generic fixture signed with the right secret and webhook-id `id` (NULL: fresh);
  * expects 202 and returns the stored event's id. */
 static unsigned long long send_generic(struct fixture *f, const struct ts_server *s,
                                        const char *fixture, const char *id)
 {
-    char name[128];
-    snprintf(name, sizeof(name), "generic/%s", fixture);
-    char *body = fixture_text(f, name);
+    char *body = ts_keep(&f->kept, test_fixture("generic/%s", fixture));
     struct ts_signed o = {.secret = f->generic_secret, .id = id};
     struct ts_http r;
-    post_expect(f, s, "generic", body, &o, 202, &r);
+    ts_post_expect(s, "generic", body, &o, 202, &r);
     unsigned long long ev = ts_answer_id(r.body);
     if (ev == 0)
         fail_msg("202 without an event id: %s", r.body);
@@ -249,19 +134,21 @@ static unsigned long long send_generic(struct fixture *f, const struct ts_server
 /* Waits until event ev is settled (not pending/processing) and returns its status. */
 static char *wait_settled(struct fixture *f, unsigned long long ev, long limit_ms)
 {
-    wait_int(f, 1, limit_ms,
-             "SELECT COUNT(*) FROM webhook_events WHERE id = %llu AND status NOT IN "
-             "('pending', 'processing')",
-             ev);
-    return q_text(f, "SELECT status FROM webhook_events WHERE id = %llu", ev);
+    ts_db_wait_int(&f->db, 1, limit_ms,
+                   "SELECT COUNT(*) FROM webhook_events WHERE id = %llu AND status NOT IN "
+                   "('pending', 'processing')",
+                   ev);
+    return ts_db_showf(&f->db, "SELECT status FROM webhook_events WHERE id = %llu", ev);
 }
 
 static void expect_done(struct fixture *f, const struct ts_server *s, unsigned long long ev)
 {
     char *st = wait_settled(f, ev, 20000);
     if (strcmp(st, "done") != 0) {
-        char *err = keep(f, q_text(f, "SELECT last_error FROM webhook_events WHERE id = %llu", ev));
-        keep(f, st);
+        char *err = ts_keep(
+            &f->kept,
+            ts_db_showf(&f->db, "SELECT last_error FROM webhook_events WHERE id = %llu", ev));
+        ts_keep(&f->kept, st);
         fail_msg("event %llu is %s (last_error %s), want done\n--- ctgw log ---\n%s", ev, st, err,
                  ts_server_log_tail(s));
     }
@@ -276,15 +163,6 @@ static bool is_ct_ref(const char *s)
     bool ok = s != NULL && regexec(&re, s, 0, NULL, 0) == 0;
     regfree(&re);
     return ok;
-}
-
-/* Value of one sample line of /metrics ("name{labels} value"); -1 when absent. */
-static char *fetch_metrics(struct fixture *f, const struct ts_server *s)
-{
-    char *text = ts_server_metrics(s);
-    if (text == NULL)
-        fail_msg("GET /metrics did not answer 200\n%s", ts_server_log_tail(s));
-    return keep(f, text);
 }
 
 static void expect_metric(const char *text, const char *series, long long want)
@@ -323,19 +201,17 @@ static int teardown(void **state)
     free(f->generic_secret);
     free(f->contact_secret);
     free(f->flood);
-    for (size_t i = 0; i < f->n_owned; i++)
-        free(f->owned[i]);
-    free(f->owned);
+    ts_kept_free(&f->kept);
     free(f);
     return 0;
 }
 
 static void seed(struct fixture *f)
 {
-    exec_ok(f, "INSERT INTO companies (slug, name) VALUES ('acme', 'Acme Facilities'), "
-               "('other', 'Other Company')");
-    f->acme_id = q_int(f, "SELECT id FROM companies WHERE slug = 'acme'");
-    long long other = q_int(f, "SELECT id FROM companies WHERE slug = 'other'");
+    ts_db_exec_ok(&f->db, "INSERT INTO companies (slug, name) VALUES ('acme', 'Acme Facilities'), "
+                          "('other', 'Other Company')");
+    f->acme_id = ts_db_intf(&f->db, "SELECT id FROM companies WHERE slug = 'acme'");
+    long long other = ts_db_intf(&f->db, "SELECT id FROM companies WHERE slug = 'other'");
     char sql[512];
     snprintf(sql, sizeof(sql),
              "INSERT INTO users (company_id, email, name, role) VALUES "
@@ -343,9 +219,9 @@ static void seed(struct fixture *f)
              "(%lld, 'bob@acme.test', 'Bob Staff', 'staff'), "
              "(%lld, 'carol@other.test', 'Carol Other', 'manager')",
              f->acme_id, f->acme_id, other);
-    exec_ok(f, sql);
-    f->alice_id = q_int(f, "SELECT id FROM users WHERE email = 'alice@acme.test'");
-    f->bob_id = q_int(f, "SELECT id FROM users WHERE email = 'bob@acme.test'");
+    ts_db_exec_ok(&f->db, sql);
+    f->alice_id = ts_db_intf(&f->db, "SELECT id FROM users WHERE email = 'alice@acme.test'");
+    f->bob_id = ts_db_intf(&f->db, "SELECT id FROM users WHERE email = 'bob@acme.test'");
 }
 
 /* Writes s's config (both endpoints, plus extra), its secret files, migrates and seeds the
@@ -359,11 +235,7 @@ static void start_server(struct fixture *f, struct ts_server *s, const char *ext
     free(test_write_text(s->dir, "generic.secret", f->generic_secret, 0600));
     free(test_write_text(s->dir, "contact.secret", f->contact_secret, 0600));
     if (!f->migrated) {
-        char *out = NULL;
-        int rc = ts_ctgw("migrate", s->config, &out);
-        if (rc != 0)
-            fail_msg("ctgw migrate exited %d:\n%s", rc, out);
-        free(out);
+        ts_ctgw_ok("migrate", s->config, NULL);
         seed(f);
         f->migrated = true;
     }
@@ -387,97 +259,102 @@ static void test_contact_form_creates_ticket_once(void **state)
 {
     struct fixture *f = *state;
     start_server(f, &f->srv, WORKERS_YAML);
-    char *security = fixture_text(f, "contact-form/security.json");
-    char *support = fixture_text(f, "contact-form/support.json");
-    char *message = jstr(f, security, "message");
+    char *security = ts_keep(&f->kept, test_fixture("contact-form/security.json"));
+    char *support = ts_keep(&f->kept, test_fixture("contact-form/support.json"));
+    char *message = ts_keep(&f->kept, ts_json_string(security, "message"));
     char id[96];
     ts_webhook_id(id, sizeof(id));
     struct ts_signed o = {.secret = f->contact_secret, .id = id};
     struct ts_http r;
 
     time_t t0 = time(NULL);
-    post_expect(f, &f->srv, "contact", security, &o, 201, &r);
+    ts_post_expect(&f->srv, "contact", security, &o, 201, &r);
     time_t t1 = time(NULL);
-    char *ref = jstr(f, r.body, "ref");
+    char *ref = ts_keep(&f->kept, ts_json_string(r.body, "ref"));
     if (!is_ct_ref(ref))
         fail_msg("201 body %s has no ref CT-dddddd", r.body);
     assert_string_equal(ref, "CT-000001");
     ts_http_free(&r);
 
     /* The job: source form, the team of the topic, high priority, due in two business days. */
-    assert_text(f, "form|SecOps|high|new|Security report from Grace Hopper",
-                "SELECT CONCAT_WS('|', source, team, priority, status, title) FROM jobs "
-                "WHERE company_id = %lld AND ref = '%s'",
-                f->acme_id, ref);
-    long long due = q_int(f, "SELECT UNIX_TIMESTAMP(due_at) FROM jobs WHERE ref = '%s'", ref);
+    ts_expect_text(&f->db, NULL, "form|SecOps|high|new|Security report from Grace Hopper",
+                   "SELECT CONCAT_WS('|', source, team, priority, status, title) FROM jobs "
+                   "WHERE company_id = %lld AND ref = '%s'",
+                   f->acme_id, ref);
+    long long due =
+        ts_db_intf(&f->db, "SELECT UNIX_TIMESTAMP(due_at) FROM jobs WHERE ref = '%s'", ref);
     long long lo = (long long)t0 + two_business_days_from(t0) * 86400LL;
     long long hi = (long long)t1 + two_business_days_from(t1) * 86400LL;
     if (due < lo || due > hi)
         fail_msg("due_at %lld is not two business days after the request [%lld, %lld]", due, lo,
                  hi);
-    assert_int_equal(q_int(f, "SELECT WEEKDAY(due_at) < 5 FROM jobs WHERE ref = '%s'", ref), 1);
+    assert_int_equal(
+        ts_db_intf(&f->db, "SELECT WEEKDAY(due_at) < 5 FROM jobs WHERE ref = '%s'", ref), 1);
 
     /* The contact, upserted by e-mail, and the message as the first public comment. */
-    assert_text(f, "grace@example.org|Grace Hopper",
-                "SELECT CONCAT_WS('|', c.email, c.name) FROM contacts c JOIN jobs j ON "
-                "j.company_id = c.company_id AND j.contact_id = c.id WHERE j.ref = '%s'",
-                ref);
-    long long ev = q_int(f, "SELECT id FROM webhook_events WHERE dedupe_key = '%s'", id);
+    ts_expect_text(&f->db, NULL, "grace@example.org|Grace Hopper",
+                   "SELECT CONCAT_WS('|', c.email, c.name) FROM contacts c JOIN jobs j ON "
+                   "j.company_id = c.company_id AND j.contact_id = c.id WHERE j.ref = '%s'",
+                   ref);
+    long long ev = ts_db_intf(&f->db, "SELECT id FROM webhook_events WHERE dedupe_key = '%s'", id);
     assert_true(ev > 0);
-    assert_text(f, "1|public|form|1|1",
-                "SELECT CONCAT_WS('|', COUNT(*), MIN(m.visibility), MIN(m.source), "
-                "MIN(m.author_contact_id = j.contact_id), MIN(m.webhook_event_id = %lld)) "
-                "FROM job_comments m JOIN jobs j ON j.id = m.job_id WHERE j.ref = '%s'",
-                ev, ref);
-    assert_text(f, message,
-                "SELECT m.body FROM job_comments m JOIN jobs j ON j.id = m.job_id "
-                "WHERE j.ref = '%s'",
-                ref);
-    assert_text(f, "created:form:1,commented:form:1",
-                "SELECT GROUP_CONCAT(CONCAT(e.kind, ':', e.source, ':', e.webhook_event_id = %lld) "
-                "ORDER BY e.id) FROM job_events e JOIN jobs j ON j.id = e.job_id "
-                "WHERE j.ref = '%s' AND e.company_id = %lld",
-                ev, ref, f->acme_id);
+    ts_expect_text(&f->db, NULL, "1|public|form|1|1",
+                   "SELECT CONCAT_WS('|', COUNT(*), MIN(m.visibility), MIN(m.source), "
+                   "MIN(m.author_contact_id = j.contact_id), MIN(m.webhook_event_id = %lld)) "
+                   "FROM job_comments m JOIN jobs j ON j.id = m.job_id WHERE j.ref = '%s'",
+                   ev, ref);
+    ts_expect_text(&f->db, NULL, message,
+                   "SELECT m.body FROM job_comments m JOIN jobs j ON j.id = m.job_id "
+                   "WHERE j.ref = '%s'",
+                   ref);
+    ts_expect_text(
+        &f->db, NULL, "created:form:1,commented:form:1",
+        "SELECT GROUP_CONCAT(CONCAT(e.kind, ':', e.source, ':', e.webhook_event_id = %lld) "
+        "ORDER BY e.id) FROM job_events e JOIN jobs j ON j.id = e.job_id "
+        "WHERE j.ref = '%s' AND e.company_id = %lld",
+        ev, ref, f->acme_id);
     char want_event[160];
     snprintf(want_event, sizeof(want_event), "contact|contact-form|%lld|done|1|%s", f->acme_id,
              ref);
-    assert_text(f, want_event,
-                "SELECT CONCAT_WS('|', endpoint, provider, company_id, status, attempts, "
-                "JSON_VALUE(result, '$.ref')) FROM webhook_events WHERE id = %lld",
-                ev);
+    ts_expect_text(&f->db, NULL, want_event,
+                   "SELECT CONCAT_WS('|', endpoint, provider, company_id, status, attempts, "
+                   "JSON_VALUE(result, '$.ref')) FROM webhook_events WHERE id = %lld",
+                   ev);
 
     /* The same webhook-id again, as a retry and even with another body: 200, the same ref,
      * nothing new. */
-    post_expect(f, &f->srv, "contact", security, &o, 200, &r);
-    char *again = jstr(f, r.body, "ref");
+    ts_post_expect(&f->srv, "contact", security, &o, 200, &r);
+    char *again = ts_keep(&f->kept, ts_json_string(r.body, "ref"));
     assert_non_null(again);
     assert_string_equal(again, ref);
     ts_http_free(&r);
-    post_expect(f, &f->srv, "contact", support, &o, 200, &r);
-    again = jstr(f, r.body, "ref");
+    ts_post_expect(&f->srv, "contact", support, &o, 200, &r);
+    again = ts_keep(&f->kept, ts_json_string(r.body, "ref"));
     assert_non_null(again);
     assert_string_equal(again, ref);
     ts_http_free(&r);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM jobs"), 1);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM job_comments"), 1);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM job_events"), 2);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM webhook_events"), 1);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM jobs"), 1);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM job_comments"), 1);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM job_events"), 2);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM webhook_events"), 1);
 
     /* Another topic: its own team, normal priority, no due date, the same contact (e-mail
      * matched case-insensitively). */
     struct ts_signed o2 = {.secret = f->contact_secret};
-    post_expect(f, &f->srv, "contact", support, &o2, 201, &r);
-    char *ref2 = jstr(f, r.body, "ref");
+    ts_post_expect(&f->srv, "contact", support, &o2, 201, &r);
+    char *ref2 = ts_keep(&f->kept, ts_json_string(r.body, "ref"));
     assert_non_null(ref2);
     assert_string_equal(ref2, "CT-000002");
     ts_http_free(&r);
-    assert_text(f, "form|Helpdesk|normal|NULL",
-                "SELECT CONCAT_WS('|', source, team, priority, IFNULL(due_at, 'NULL')) FROM jobs "
-                "WHERE ref = '%s'",
-                ref2);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM contacts"), 1);
-    assert_int_equal(q_int(f, "SELECT COUNT(DISTINCT contact_id) FROM jobs"), 1);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM webhook_events WHERE status = 'done'"), 2);
+    ts_expect_text(
+        &f->db, NULL, "form|Helpdesk|normal|NULL",
+        "SELECT CONCAT_WS('|', source, team, priority, IFNULL(due_at, 'NULL')) FROM jobs "
+        "WHERE ref = '%s'",
+        ref2);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM contacts"), 1);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(DISTINCT contact_id) FROM jobs"), 1);
+    assert_int_equal(
+        ts_db_intf(&f->db, "SELECT COUNT(*) FROM webhook_events WHERE status = 'done'"), 2);
     ts_server_stop_clean("test_contact_form_creates_ticket_once", &f->srv);
 }
 
@@ -541,7 +418,7 @@ static void test_contact_form_invalid_fields_are_refused(void **state)
         char *body = form_body(cases[i].name, cases[i].email, cases[i].topic, cases[i].message);
         struct ts_signed o = {.secret = f->contact_secret};
         struct ts_http r;
-        post_expect(f, &f->srv, "contact", body, &o, 400, &r);
+        ts_post_expect(&f->srv, "contact", body, &o, 400, &r);
         cJSON *j = cJSON_Parse(r.body);
         const cJSON *err = j ? cJSON_GetObjectItemCaseSensitive(j, "error") : NULL;
         const cJSON *field = j ? cJSON_GetObjectItemCaseSensitive(j, "field") : NULL;
@@ -554,9 +431,9 @@ static void test_contact_form_invalid_fields_are_refused(void **state)
         free(body);
     }
     /* Nothing stored, nothing created. */
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM webhook_events"), 0);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM jobs"), 0);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM contacts"), 0);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM webhook_events"), 0);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM jobs"), 0);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM contacts"), 0);
 
     /* The limits count characters: 200 two-byte characters of name and 20000 of message. */
     char *name200 = repeat("\xc3\xa9", 200);
@@ -564,11 +441,11 @@ static void test_contact_form_invalid_fields_are_refused(void **state)
     char *body = form_body(name200, ok_email, "privacy", msg20000);
     struct ts_signed o = {.secret = f->contact_secret};
     struct ts_http r;
-    post_expect(f, &f->srv, "contact", body, &o, 201, &r);
+    ts_post_expect(&f->srv, "contact", body, &o, 201, &r);
     ts_http_free(&r);
-    assert_int_equal(q_int(f, "SELECT CHAR_LENGTH(name) FROM contacts"), 200);
-    assert_int_equal(q_int(f, "SELECT CHAR_LENGTH(body) FROM job_comments"), 20000);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM jobs WHERE team IS NULL"), 1);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT CHAR_LENGTH(name) FROM contacts"), 200);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT CHAR_LENGTH(body) FROM job_comments"), 20000);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM jobs WHERE team IS NULL"), 1);
 
     free(body);
     free(msg20000);
@@ -584,14 +461,15 @@ static void test_contact_form_blank_message_is_a_field_error(void **state)
 {
     struct fixture *f = *state;
     start_server(f, &f->srv, WORKERS_YAML);
-    char *body = keep(f, form_body("Grace Hopper", "grace@example.org", "support", " \n\t "));
+    char *body =
+        ts_keep(&f->kept, form_body("Grace Hopper", "grace@example.org", "support", " \n\t "));
     struct ts_signed o = {.secret = f->contact_secret};
     struct ts_http r;
-    post_expect(f, &f->srv, "contact", body, &o, 400, &r);
+    ts_post_expect(&f->srv, "contact", body, &o, 400, &r);
     assert_body(&r, "{\"error\":\"invalid_field\",\"field\":\"message\"}");
     ts_http_free(&r);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM webhook_events"), 0);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM jobs"), 0);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM webhook_events"), 0);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM jobs"), 0);
     ts_server_stop_clean("test_contact_form_blank_message_is_a_field_error", &f->srv);
 }
 
@@ -601,8 +479,8 @@ static void test_bad_signatures_are_refused_and_audited(void **state)
 {
     struct fixture *f = *state;
     start_server(f, &f->srv, WORKERS_YAML);
-    char *body = fixture_text(f, "generic/job_create.json");
-    char *wrong = keep(f, ts_whsec_new());
+    char *body = ts_keep(&f->kept, test_fixture("generic/job_create.json"));
+    char *wrong = ts_keep(&f->kept, ts_whsec_new());
     int64_t now = (int64_t)time(NULL);
 
     /* A signature of another body, with the right secret and id. */
@@ -644,7 +522,7 @@ static void test_bad_signatures_are_refused_and_audited(void **state)
         struct ts_signed o = cases[i].o;
         o.request_id = rid;
         struct ts_http r;
-        post_expect(f, &f->srv, cases[i].endpoint, body, &o, 401, &r);
+        ts_post_expect(&f->srv, cases[i].endpoint, body, &o, 401, &r);
         assert_body(&r, "{\"error\":\"invalid_signature\"}"); /* and nothing more */
         char echoed[80];
         assert_non_null(ts_http_header(&r, "X-Request-Id", echoed, sizeof(echoed)));
@@ -653,8 +531,8 @@ static void test_bad_signatures_are_refused_and_audited(void **state)
     }
 
     /* The audit rows are written with the writers' next batch: poll for them. */
-    if (!wait_int(f, (long long)n, 10000,
-                  "SELECT COUNT(*) FROM audit_log WHERE kind = 'rejected_signature'")) {
+    if (!ts_db_wait_int(&f->db, (long long)n, 10000,
+                        "SELECT COUNT(*) FROM audit_log WHERE kind = 'rejected_signature'")) {
         char *dump = ts_db_dump(&f->db, "SELECT * FROM audit_log");
         fail_msg("audit_log holds, after 10 s:\n%s", dump);
     }
@@ -662,25 +540,25 @@ static void test_bad_signatures_are_refused_and_audited(void **state)
         char want[160];
         snprintf(want, sizeof(want), "rejected_signature|%s|%s|127.0.0.1|NULL|NULL",
                  cases[i].endpoint, cases[i].reason);
-        assert_text(f, want,
-                    "SELECT CONCAT_WS('|', kind, endpoint, reason, source_address, "
-                    "IFNULL(detail, 'NULL'), IFNULL(company_id, 'NULL')) FROM audit_log "
-                    "WHERE request_id = 'reject-%zu'",
-                    i);
+        ts_expect_text(&f->db, NULL, want,
+                       "SELECT CONCAT_WS('|', kind, endpoint, reason, source_address, "
+                       "IFNULL(detail, 'NULL'), IFNULL(company_id, 'NULL')) FROM audit_log "
+                       "WHERE request_id = 'reject-%zu'",
+                       i);
     }
     /* Never stored, never applied. */
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM webhook_events"), 0);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM jobs"), 0);
-    char *log = keep(f, ts_server_log(&f->srv));
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM webhook_events"), 0);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM jobs"), 0);
+    char *log = ts_keep(&f->kept, ts_server_log(&f->srv));
     assert_non_null(strstr(log, "signature rejected"));
     assert_null(strstr(log, "Printer on level 3")); /* no body in the log */
 
     /* The same body, correctly signed, is accepted: the refusals were the signatures'. */
     struct ts_signed good = {.secret = f->generic_secret};
     struct ts_http r;
-    post_expect(f, &f->srv, "generic", body, &good, 202, &r);
+    ts_post_expect(&f->srv, "generic", body, &good, 202, &r);
     ts_http_free(&r);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM webhook_events"), 1);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM webhook_events"), 1);
 
     ts_server_stop_clean("test_bad_signatures_are_refused_and_audited", &f->srv);
 }
@@ -709,54 +587,54 @@ static void test_http_errors(void **state)
 {
     struct fixture *f = *state;
     start_server(f, &f->srv, WORKERS_YAML);
-    char *body = fixture_text(f, "generic/job_create.json");
+    char *body = ts_keep(&f->kept, test_fixture("generic/job_create.json"));
     struct ts_http r;
 
     struct ts_signed o = {.secret = f->generic_secret};
-    post_expect(f, &f->srv, "no-such-endpoint", body, &o, 404, &r);
+    ts_post_expect(&f->srv, "no-such-endpoint", body, &o, 404, &r);
     assert_body(&r, "{\"error\":\"unknown_endpoint\"}");
     ts_http_free(&r);
 
     struct ts_signed get = {.secret = f->generic_secret, .method = "GET"};
-    post_expect(f, &f->srv, "generic", body, &get, 405, &r);
+    ts_post_expect(&f->srv, "generic", body, &get, 405, &r);
     char allow[32];
     assert_non_null(ts_http_header(&r, "Allow", allow, sizeof(allow)));
     assert_string_equal(allow, "POST");
     ts_http_free(&r);
     struct ts_signed put = {.secret = f->generic_secret, .method = "PUT"};
-    post_expect(f, &f->srv, "contact", body, &put, 405, &r);
+    ts_post_expect(&f->srv, "contact", body, &put, 405, &r);
     ts_http_free(&r);
 
     /* max_body: 2KiB on `generic`: one byte more is refused whole, the limit itself is not. */
     char *over = sized_body(2049);
-    post_expect(f, &f->srv, "generic", over, &o, 413, &r);
+    ts_post_expect(&f->srv, "generic", over, &o, 413, &r);
     assert_body(&r, "{\"error\":\"too_large\"}");
     ts_http_free(&r);
     char *at = sized_body(2048);
-    post_expect(f, &f->srv, "generic", at, &o, 202, &r);
+    ts_post_expect(&f->srv, "generic", at, &o, 202, &r);
     ts_http_free(&r);
 
     struct ts_signed text = {.secret = f->generic_secret, .content_type = "text/plain"};
-    post_expect(f, &f->srv, "generic", body, &text, 415, &r);
+    ts_post_expect(&f->srv, "generic", body, &text, 415, &r);
     assert_body(&r, "{\"error\":\"unsupported_media_type\"}");
     ts_http_free(&r);
     struct ts_signed form = {.secret = f->generic_secret,
                              .content_type = "application/x-www-form-urlencoded"};
-    post_expect(f, &f->srv, "contact", body, &form, 415, &r);
+    ts_post_expect(&f->srv, "contact", body, &form, 415, &r);
     ts_http_free(&r);
     struct ts_signed none = {.secret = f->generic_secret, .content_type = ""};
-    post_expect(f, &f->srv, "generic", body, &none, 415, &r);
+    ts_post_expect(&f->srv, "generic", body, &none, 415, &r);
     ts_http_free(&r);
     /* Parameters and case of the media type do not matter. */
     struct ts_signed charset = {.secret = f->generic_secret,
                                 .content_type = "Application/JSON; charset=utf-8"};
-    post_expect(f, &f->srv, "generic", body, &charset, 202, &r);
+    ts_post_expect(&f->srv, "generic", body, &charset, 202, &r);
     ts_http_free(&r);
 
     /* Only the two accepted requests were stored; the refusals were not audited as
      * signature failures. */
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM webhook_events"), 2);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM audit_log"), 0);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM webhook_events"), 2);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM audit_log"), 0);
     free(at);
     free(over);
     ts_server_stop_clean("test_http_errors", &f->srv);
@@ -769,16 +647,16 @@ static void test_body_over_the_largest_limit_is_counted_and_logged(void **state)
 {
     struct fixture *f = *state;
     start_server(f, &f->srv, WORKERS_YAML);
-    char *big = keep(f, sized_body(1024 * 1024 + 1));
+    char *big = ts_keep(&f->kept, sized_body(1024 * 1024 + 1));
     struct ts_signed o = {.secret = f->contact_secret, .request_id = "too-large-1"};
     struct ts_http r;
-    post_expect(f, &f->srv, "contact", big, &o, 413, &r);
+    ts_post_expect(&f->srv, "contact", big, &o, 413, &r);
     print_message("  413 body: %.60s\n", r.body);
     ts_http_free(&r);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM webhook_events"), 0);
-    char *m = fetch_metrics(f, &f->srv);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM webhook_events"), 0);
+    char *m = ts_keep(&f->kept, ts_server_metrics_ok(&f->srv));
     expect_metric(m, "ctgw_requests_total{endpoint=\"contact\",outcome=\"too_large\"}", 1);
-    char *log = keep(f, ts_server_log(&f->srv));
+    char *log = ts_keep(&f->kept, ts_server_log(&f->srv));
     if (strstr(log, "\"status\":413") == NULL)
         fail_msg("no log line for the 413:\n%s", log);
     ts_server_stop_clean("test_body_over_the_largest_limit_is_counted_and_logged", &f->srv);
@@ -788,11 +666,12 @@ static void test_body_over_the_largest_limit_is_counted_and_logged(void **state)
 
 static void expect_job_event(struct fixture *f, const char *kind, unsigned long long ev)
 {
-    long long n = q_int(f,
-                        "SELECT COUNT(*) FROM job_events e JOIN jobs j ON j.id = e.job_id AND "
-                        "j.company_id = e.company_id WHERE j.ref = 'CT-000001' AND e.kind = '%s' "
-                        "AND e.source = 'api' AND e.webhook_event_id = %llu",
-                        kind, ev);
+    long long n =
+        ts_db_intf(&f->db,
+                   "SELECT COUNT(*) FROM job_events e JOIN jobs j ON j.id = e.job_id AND "
+                   "j.company_id = e.company_id WHERE j.ref = 'CT-000001' AND e.kind = '%s' "
+                   "AND e.source = 'api' AND e.webhook_event_id = %llu",
+                   kind, ev);
     if (n != 1) {
         char *dump = ts_db_dump(&f->db, "SELECT * FROM job_events");
         fail_msg("job_events %s for event %llu: %lld rows\n%s", kind, ev, n, dump);
@@ -803,12 +682,12 @@ static void test_generic_events_of_every_type_are_applied(void **state)
 {
     struct fixture *f = *state;
     start_server(f, &f->srv, WORKERS_YAML);
-    char *create = fixture_text(f, "generic/job_create.json");
+    char *create = ts_keep(&f->kept, test_fixture("generic/job_create.json"));
     char id[96];
     ts_webhook_id(id, sizeof(id));
     struct ts_signed o = {.secret = f->generic_secret, .id = id, .request_id = "it-generic-create"};
     struct ts_http r;
-    post_expect(f, &f->srv, "generic", create, &o, 202, &r);
+    ts_post_expect(&f->srv, "generic", create, &o, 202, &r);
     unsigned long long ev_create = ts_answer_id(r.body);
     assert_true(ev_create > 0);
     ts_http_free(&r);
@@ -821,23 +700,24 @@ static void test_generic_events_of_every_type_are_applied(void **state)
              "generic|generic|%lld|%s|it-generic-create|127.0.0.1|"
              "application/json|done|1|CT-000001",
              f->acme_id, id);
-    assert_text(f, want,
-                "SELECT CONCAT_WS('|', endpoint, provider, company_id, dedupe_key, request_id, "
-                "source_address, content_type, status, attempts, JSON_VALUE(result, '$.ref')) "
-                "FROM webhook_events WHERE id = %llu",
-                ev_create);
-    assert_text(f, create, "SELECT body FROM webhook_events WHERE id = %llu", ev_create);
-    assert_int_equal(q_int(f,
-                           "SELECT body_sha256 = UNHEX(SHA2(body, 256)) FROM webhook_events "
-                           "WHERE id = %llu",
-                           ev_create),
+    ts_expect_text(&f->db, NULL, want,
+                   "SELECT CONCAT_WS('|', endpoint, provider, company_id, dedupe_key, request_id, "
+                   "source_address, content_type, status, attempts, JSON_VALUE(result, '$.ref')) "
+                   "FROM webhook_events WHERE id = %llu",
+                   ev_create);
+    ts_expect_text(&f->db, NULL, create, "SELECT body FROM webhook_events WHERE id = %llu",
+                   ev_create);
+    assert_int_equal(ts_db_intf(&f->db,
+                                "SELECT body_sha256 = UNHEX(SHA2(body, 256)) FROM webhook_events "
+                                "WHERE id = %llu",
+                                ev_create),
                      1);
-    assert_text(f, id,
-                "SELECT JSON_VALUE(headers, '$.\"webhook-id\"') FROM webhook_events "
-                "WHERE id = %llu",
-                ev_create);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM webhook_events WHERE headers LIKE "
-                              "'%%signature%%'"),
+    ts_expect_text(&f->db, NULL, id,
+                   "SELECT JSON_VALUE(headers, '$.\"webhook-id\"') FROM webhook_events "
+                   "WHERE id = %llu",
+                   ev_create);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM webhook_events WHERE headers LIKE "
+                                        "'%%signature%%'"),
                      0);
 
     /* The other four types, in one burst. */
@@ -856,37 +736,38 @@ static void test_generic_events_of_every_type_are_applied(void **state)
              "Printer on level 3 is jammed|Paper jam in tray 2, error E-301 since this "
              "morning.|high|in_progress|api|%lld|dana@customer.test|Dana Scully",
              f->bob_id);
-    assert_text(f, want,
-                "SELECT CONCAT_WS('|', j.title, j.description, j.priority, j.status, j.source, "
-                "j.assignee_user_id, c.email, c.name) FROM jobs j JOIN contacts c ON "
-                "c.company_id = j.company_id AND c.id = j.contact_id WHERE j.company_id = %lld "
-                "AND j.ref = 'CT-000001'",
-                f->acme_id);
+    ts_expect_text(&f->db, NULL, want,
+                   "SELECT CONCAT_WS('|', j.title, j.description, j.priority, j.status, j.source, "
+                   "j.assignee_user_id, c.email, c.name) FROM jobs j JOIN contacts c ON "
+                   "c.company_id = j.company_id AND c.id = j.contact_id WHERE j.company_id = %lld "
+                   "AND j.ref = 'CT-000001'",
+                   f->acme_id);
     snprintf(want, sizeof(want), "Technician booked for Tuesday 9am.|public|api|generic|%llu",
              ev_comment);
-    assert_text(f, want,
-                "SELECT CONCAT_WS('|', body, visibility, source, author_label, webhook_event_id) "
-                "FROM job_comments");
+    ts_expect_text(
+        &f->db, NULL, want,
+        "SELECT CONCAT_WS('|', body, visibility, source, author_label, webhook_event_id) "
+        "FROM job_comments");
     snprintf(want, sizeof(want),
              "45|%lld|Cleared the jam and replaced the pickup roller|2024-05-06|api|%llu",
              f->alice_id, ev_time);
-    assert_text(f, want,
-                "SELECT CONCAT_WS('|', minutes, user_id, note, spent_on, source, "
-                "webhook_event_id) FROM time_entries");
+    ts_expect_text(&f->db, NULL, want,
+                   "SELECT CONCAT_WS('|', minutes, user_id, note, spent_on, source, "
+                   "webhook_event_id) FROM time_entries");
     expect_job_event(f, "created", ev_create);
     expect_job_event(f, "commented", ev_comment);
     expect_job_event(f, "status_changed", ev_status);
     expect_job_event(f, "assigned", ev_assign);
     expect_job_event(f, "time_added", ev_time);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM job_events"), 5);
-    assert_text(f, "new>in_progress",
-                "SELECT CONCAT(JSON_VALUE(detail, '$.from'), '>', JSON_VALUE(detail, '$.to')) "
-                "FROM job_events WHERE kind = 'status_changed'");
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM job_events"), 5);
+    ts_expect_text(&f->db, NULL, "new>in_progress",
+                   "SELECT CONCAT(JSON_VALUE(detail, '$.from'), '>', JSON_VALUE(detail, '$.to')) "
+                   "FROM job_events WHERE kind = 'status_changed'");
 
     /* A redelivery of a stored event answers 202 with the same id and applies nothing. */
     assert_int_equal(send_generic(f, &f->srv, "time_add.json", time_id), ev_time);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM webhook_events"), 5);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM time_entries"), 1);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM webhook_events"), 5);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM time_entries"), 1);
     ts_server_stop_clean("test_generic_events_of_every_type_are_applied", &f->srv);
 }
 
@@ -922,8 +803,10 @@ static void test_generic_bad_events_fail_once(void **state)
 
     for (size_t i = 0; i < n; i++) {
         char *st = wait_settled(f, ev[i], 20000);
-        char *err = q_text(f, "SELECT last_error FROM webhook_events WHERE id = %llu", ev[i]);
-        long long attempts = q_int(f, "SELECT attempts FROM webhook_events WHERE id = %llu", ev[i]);
+        char *err =
+            ts_db_showf(&f->db, "SELECT last_error FROM webhook_events WHERE id = %llu", ev[i]);
+        long long attempts =
+            ts_db_intf(&f->db, "SELECT attempts FROM webhook_events WHERE id = %llu", ev[i]);
         if (strcmp(st, "failed") != 0 || attempts != 1 || strstr(err, cases[i].error) == NULL)
             fail_msg("%s: status %s, attempts %lld, last_error '%s'; want failed, 1, '%s'",
                      cases[i].fixture, st, attempts, err, cases[i].error);
@@ -933,23 +816,24 @@ static void test_generic_bad_events_fail_once(void **state)
     char *st = wait_settled(f, ev_text, 20000);
     assert_string_equal(st, "failed");
     free(st);
-    assert_text(f, "the body is not a JSON object",
-                "SELECT last_error FROM webhook_events WHERE id = %llu", ev_text);
+    ts_expect_text(&f->db, NULL, "the body is not a JSON object",
+                   "SELECT last_error FROM webhook_events WHERE id = %llu", ev_text);
 
     /* Nothing of them reached the core tables. */
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM jobs"), 1);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM job_comments"), 0);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM job_events"), 1);
-    assert_text(f, "new|NULL",
-                "SELECT CONCAT_WS('|', status, IFNULL(assignee_user_id, 'NULL')) FROM jobs");
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM jobs"), 1);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM job_comments"), 0);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM job_events"), 1);
+    ts_expect_text(&f->db, NULL, "new|NULL",
+                   "SELECT CONCAT_WS('|', status, IFNULL(assignee_user_id, 'NULL')) FROM jobs");
 
     /* Workers keep going, and a failed event is not tried again: after a later event is
      * done, every failed one still has its one attempt. */
     expect_done(f, &f->srv, send_generic(f, &f->srv, "job_status.json", NULL));
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM webhook_events WHERE status = 'failed' AND "
-                              "attempts = 1 AND processed_at IS NOT NULL"),
+    assert_int_equal(ts_db_intf(&f->db,
+                                "SELECT COUNT(*) FROM webhook_events WHERE status = 'failed' AND "
+                                "attempts = 1 AND processed_at IS NOT NULL"),
                      (long long)n + 1);
-    char *log = keep(f, ts_server_log(&f->srv));
+    char *log = ts_keep(&f->kept, ts_server_log(&f->srv));
     char line[96];
     snprintf(line, sizeof(line), "event %llu failed: unknown type", ev[0]);
     if (strstr(log, line) == NULL)
@@ -985,26 +869,27 @@ static void test_claimed_batch_applies_together_and_failures_alone(void **state)
     for (size_t i = 0; i < 5; i++)
         expect_done(f, &f->srv2, ev[i]);
     ts_server_stop_clean("ctgw with one worker", &f->srv2);
-    assert_int_equal(q_int(f,
-                           "SELECT COUNT(DISTINCT processed_at) FROM webhook_events WHERE id "
-                           "IN (%llu, %llu, %llu, %llu, %llu)",
-                           ev[0], ev[1], ev[2], ev[3], ev[4]),
+    assert_int_equal(ts_db_intf(&f->db,
+                                "SELECT COUNT(DISTINCT processed_at) FROM webhook_events WHERE id "
+                                "IN (%llu, %llu, %llu, %llu, %llu)",
+                                ev[0], ev[1], ev[2], ev[3], ev[4]),
                      1);
-    assert_text(f, "CT-000001",
-                "SELECT JSON_VALUE(result, '$.ref') FROM webhook_events "
-                "WHERE id = %llu",
-                ev[0]);
-    assert_text(f, "CT-000002",
-                "SELECT JSON_VALUE(result, '$.ref') FROM webhook_events "
-                "WHERE id = %llu",
-                ev[2]);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM webhook_events WHERE status = 'done' AND "
-                              "attempts = 1 AND last_error IS NULL AND lease_owner IS NULL"),
+    ts_expect_text(&f->db, NULL, "CT-000001",
+                   "SELECT JSON_VALUE(result, '$.ref') FROM webhook_events "
+                   "WHERE id = %llu",
+                   ev[0]);
+    ts_expect_text(&f->db, NULL, "CT-000002",
+                   "SELECT JSON_VALUE(result, '$.ref') FROM webhook_events "
+                   "WHERE id = %llu",
+                   ev[2]);
+    assert_int_equal(ts_db_intf(&f->db,
+                                "SELECT COUNT(*) FROM webhook_events WHERE status = 'done' AND "
+                                "attempts = 1 AND last_error IS NULL AND lease_owner IS NULL"),
                      5);
     expect_job_event(f, "commented", ev[1]);
     expect_job_event(f, "time_added", ev[3]);
     expect_job_event(f, "status_changed", ev[4]);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM job_events"), 5);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM job_events"), 5);
 
     /* A bad event between good ones: the batch is abandoned and each is applied alone, so
      * the good ones are applied once, the bad one fails after one attempt, and nothing the
@@ -1023,13 +908,15 @@ static void test_claimed_batch_applies_together_and_failures_alone(void **state)
     assert_string_equal(st, "failed");
     free(st);
     ts_server_stop_clean("ctgw with one worker", &f->srv2);
-    assert_int_equal(q_int(f, "SELECT attempts FROM webhook_events WHERE id = %llu", ev2[1]), 1);
-    assert_text(f, "CT-000001,CT-000002,CT-000003",
-                "SELECT GROUP_CONCAT(ref ORDER BY ref) FROM jobs");
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM job_comments"), 2);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM job_events"), 7);
     assert_int_equal(
-        q_int(f, "SELECT COUNT(*) FROM job_events WHERE webhook_event_id = %llu", ev2[1]), 0);
+        ts_db_intf(&f->db, "SELECT attempts FROM webhook_events WHERE id = %llu", ev2[1]), 1);
+    ts_expect_text(&f->db, NULL, "CT-000001,CT-000002,CT-000003",
+                   "SELECT GROUP_CONCAT(ref ORDER BY ref) FROM jobs");
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM job_comments"), 2);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM job_events"), 7);
+    assert_int_equal(
+        ts_db_intf(&f->db, "SELECT COUNT(*) FROM job_events WHERE webhook_event_id = %llu", ev2[1]),
+        0);
 }
 
 /* The delay a log line "event N attempt K failed, retry in D ms" gives; -1 when absent. */
@@ -1049,33 +936,36 @@ static void test_transient_failure_is_retried_then_dead(void **state)
     expect_done(f, &f->srv, send_generic(f, &f->srv, "job_create.json", NULL));
     /* Every insert into time_entries now fails with a database error: transient as far as
      * ctgw can tell, so it retries. */
-    exec_ok(f, "CREATE TRIGGER freeze_time BEFORE INSERT ON time_entries FOR EACH ROW "
-               "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'time entries are frozen'");
+    ts_db_exec_ok(&f->db, "CREATE TRIGGER freeze_time BEFORE INSERT ON time_entries FOR EACH ROW "
+                          "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'time entries are frozen'");
     unsigned long long ev = send_generic(f, &f->srv, "time_add.json", NULL);
     char *st = wait_settled(f, ev, 30000);
-    char *err = q_text(f, "SELECT last_error FROM webhook_events WHERE id = %llu", ev);
-    long long attempts = q_int(f, "SELECT attempts FROM webhook_events WHERE id = %llu", ev);
+    char *err = ts_db_showf(&f->db, "SELECT last_error FROM webhook_events WHERE id = %llu", ev);
+    long long attempts =
+        ts_db_intf(&f->db, "SELECT attempts FROM webhook_events WHERE id = %llu", ev);
     if (strcmp(st, "dead") != 0 || attempts != 3 || strstr(err, "adding the time entry") == NULL ||
         strstr(err, "time entries are frozen") == NULL) {
-        keep(f, st);
-        keep(f, err);
+        ts_keep(&f->kept, st);
+        ts_keep(&f->kept, err);
         fail_msg("status %s, attempts %lld, last_error '%s'; want dead after 3 with the "
                  "database's reason\n--- ctgw log ---\n%s",
                  st, attempts, err, ts_server_log_tail(&f->srv));
     }
     free(err);
     free(st);
-    assert_int_equal(q_int(f,
-                           "SELECT COUNT(*) FROM webhook_events WHERE id = %llu AND lease_owner "
-                           "IS NULL AND processed_at IS NOT NULL",
-                           ev),
-                     1);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM time_entries"), 0);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM job_events WHERE kind = 'time_added'"), 0);
+    assert_int_equal(
+        ts_db_intf(&f->db,
+                   "SELECT COUNT(*) FROM webhook_events WHERE id = %llu AND lease_owner "
+                   "IS NULL AND processed_at IS NOT NULL",
+                   ev),
+        1);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM time_entries"), 0);
+    assert_int_equal(
+        ts_db_intf(&f->db, "SELECT COUNT(*) FROM job_events WHERE kind = 'time_added'"), 0);
 
     /* Exponential backoff with jitter: the first retry within [base/2, base], the second
      * within [base, 2 base]. */
-    char *log = keep(f, ts_server_log(&f->srv));
+    char *log = ts_keep(&f->kept, ts_server_log(&f->srv));
     long d1 = retry_delay(log, ev, 1), d2 = retry_delay(log, ev, 2);
     if (d1 < 25 || d1 > 50 || d2 < 50 || d2 > 100)
         fail_msg("retry delays %ld ms and %ld ms; want [25, 50] and [50, 100]\n%s", d1, d2, log);
@@ -1083,7 +973,7 @@ static void test_transient_failure_is_retried_then_dead(void **state)
     snprintf(dead, sizeof(dead), "event %llu is dead after 3 attempts", ev);
     assert_non_null(strstr(log, dead));
 
-    char *m = fetch_metrics(f, &f->srv);
+    char *m = ts_keep(&f->kept, ts_server_metrics_ok(&f->srv));
     expect_metric(m, "ctgw_events_dead_total", 1);
     expect_metric(m, "ctgw_worker_failures_total", 3);
     ts_server_stop_clean("test_transient_failure_is_retried_then_dead", &f->srv);
@@ -1095,45 +985,45 @@ static void test_metrics_count_what_was_sent(void **state)
 {
     struct fixture *f = *state;
     start_server(f, &f->srv, WORKERS_YAML);
-    char *body = fixture_text(f, "generic/job_create.json");
-    char *form = fixture_text(f, "contact-form/security.json");
+    char *body = ts_keep(&f->kept, test_fixture("generic/job_create.json"));
+    char *form = ts_keep(&f->kept, test_fixture("contact-form/security.json"));
     struct ts_http r;
     char id[96];
     ts_webhook_id(id, sizeof(id));
 
     struct ts_signed first = {.secret = f->generic_secret, .id = id};
-    post_expect(f, &f->srv, "generic", body, &first, 202, &r); /* accepted */
+    ts_post_expect(&f->srv, "generic", body, &first, 202, &r); /* accepted */
     ts_http_free(&r);
-    post_expect(f, &f->srv, "generic", body, &first, 202, &r); /* duplicate */
+    ts_post_expect(&f->srv, "generic", body, &first, 202, &r); /* duplicate */
     ts_http_free(&r);
     for (int i = 0; i < 2; i++) {
         struct ts_signed o = {.secret = f->generic_secret};
-        post_expect(f, &f->srv, "generic", body, &o, 202, &r); /* accepted */
+        ts_post_expect(&f->srv, "generic", body, &o, 202, &r); /* accepted */
         ts_http_free(&r);
     }
     for (int i = 0; i < 3; i++) {
         struct ts_signed o = {.secret = f->contact_secret};
-        post_expect(f, &f->srv, "generic", body, &o, 401, &r); /* rejected_signature */
+        ts_post_expect(&f->srv, "generic", body, &o, 401, &r); /* rejected_signature */
         ts_http_free(&r);
     }
     char *big = sized_body(4096);
     struct ts_signed o = {.secret = f->generic_secret};
-    post_expect(f, &f->srv, "generic", big, &o, 413, &r); /* too_large */
+    ts_post_expect(&f->srv, "generic", big, &o, 413, &r); /* too_large */
     ts_http_free(&r);
     struct ts_signed text = {.secret = f->generic_secret, .content_type = "text/plain"};
-    post_expect(f, &f->srv, "generic", body, &text, 415, &r); /* bad_request */
+    ts_post_expect(&f->srv, "generic", body, &text, 415, &r); /* bad_request */
     ts_http_free(&r);
     struct ts_signed c = {.secret = f->contact_secret};
-    post_expect(f, &f->srv, "contact", form, &c, 201, &r); /* accepted */
+    ts_post_expect(&f->srv, "contact", form, &c, 201, &r); /* accepted */
     ts_http_free(&r);
     char *bad = form_body("", "grace@example.org", "support", "Hello");
-    post_expect(f, &f->srv, "contact", bad, &c, 400, &r); /* bad_request */
+    ts_post_expect(&f->srv, "contact", bad, &c, 400, &r); /* bad_request */
     ts_http_free(&r);
     struct ts_signed wrong = {.secret = f->generic_secret};
-    post_expect(f, &f->srv, "contact", form, &wrong, 401, &r); /* rejected_signature */
+    ts_post_expect(&f->srv, "contact", form, &wrong, 401, &r); /* rejected_signature */
     ts_http_free(&r);
 
-    char *m = fetch_metrics(f, &f->srv);
+    char *m = ts_keep(&f->kept, ts_server_metrics_ok(&f->srv));
     expect_metric(m, "ctgw_requests_total{endpoint=\"generic\",outcome=\"accepted\"}", 3);
     expect_metric(m, "ctgw_requests_total{endpoint=\"generic\",outcome=\"duplicate\"}", 1);
     expect_metric(m, "ctgw_requests_total{endpoint=\"generic\",outcome=\"rejected_signature\"}", 3);
@@ -1159,7 +1049,7 @@ static void test_metrics_count_what_was_sent(void **state)
     free(big);
     /* Let the audit rows of the four refusals land before stopping (stopping while they are
      * written is test_sigterm_while_audit_rows_are_written). */
-    assert_true(wait_int(f, 4, 10000, "SELECT COUNT(*) FROM audit_log"));
+    assert_true(ts_db_wait_int(&f->db, 4, 10000, "SELECT COUNT(*) FROM audit_log"));
     ts_server_stop_clean("test_metrics_count_what_was_sent", &f->srv);
 }
 
@@ -1171,20 +1061,21 @@ static void test_contact_created_meanwhile_is_used(void **state)
     struct fixture *f = *state;
     start_server(f, &f->srv, WORKERS_YAML);
     char sql[512];
-    exec_ok(f, "START TRANSACTION");
+    ts_db_exec_ok(&f->db, "START TRANSACTION");
     snprintf(sql, sizeof(sql),
              "INSERT INTO contacts (company_id, email, name) VALUES (%lld, "
              "'dana@customer.test', 'Dana Scully')",
              f->acme_id);
-    exec_ok(f, sql);
+    ts_db_exec_ok(&f->db, sql);
     long long contact = (long long)mysql_insert_id(f->db.conn);
     unsigned long long ev = send_generic(f, &f->srv, "job_create.json", NULL);
     bool blocked = wait_blocked(f, "INSERT INTO contacts");
-    exec_ok(f, "COMMIT");
+    ts_db_exec_ok(&f->db, "COMMIT");
     assert_true(blocked);
     expect_done(f, &f->srv, ev);
-    assert_int_equal(q_int(f, "SELECT contact_id FROM jobs WHERE ref = 'CT-000001'"), contact);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM contacts"), 1);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT contact_id FROM jobs WHERE ref = 'CT-000001'"),
+                     contact);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM contacts"), 1);
     ts_server_stop_clean("test_contact_created_meanwhile_is_used", &f->srv);
 }
 
@@ -1225,10 +1116,10 @@ static void test_sigterm_while_audit_rows_are_written(void **state)
     start_server(f, &f->srv, WORKERS_YAML);
     struct burst *b = calloc(1, sizeof(*b));
     assert_non_null(b);
-    keep(f, (char *)b);
+    ts_keep(&f->kept, (char *)b);
     ts_hook_url(&f->srv, "generic", b->url, sizeof(b->url));
-    b->secret = keep(f, ts_whsec_new());
-    b->body = fixture_text(f, "generic/job_create.json");
+    b->secret = ts_keep(&f->kept, ts_whsec_new());
+    b->body = ts_keep(&f->kept, test_fixture("generic/job_create.json"));
     pthread_t th[REJECT_SENDERS];
     for (size_t i = 0; i < REJECT_SENDERS; i++)
         assert_int_equal(pthread_create(&th[i], NULL, reject_sender, b), 0);
@@ -1245,10 +1136,10 @@ static void test_sigterm_while_audit_rows_are_written(void **state)
     assert_true(refused >= REJECTED_BURST / 3);
     /* At least one row per 401 the senders saw: a request rejected as ctgw stopped may have
      * lost its answer with the connection, never its audit row. */
-    assert_true(q_int(f, "SELECT COUNT(*) FROM audit_log WHERE kind = "
-                         "'rejected_signature' AND reason = 'no_secret_matched'") >=
+    assert_true(ts_db_intf(&f->db, "SELECT COUNT(*) FROM audit_log WHERE kind = "
+                                   "'rejected_signature' AND reason = 'no_secret_matched'") >=
                 (long long)refused);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM webhook_events"), 0);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM webhook_events"), 0);
 }
 
 /* ------------------------------------------------------------------ two processes */
@@ -1278,10 +1169,10 @@ static void test_same_event_sent_concurrently_is_stored_once(void **state)
     start_server(f, &f->srv, "ingest: { writers: 1 }\n" WORKERS_YAML);
     char id[96];
     ts_webhook_id(id, sizeof(id));
-    char *body = fixture_text(f, "generic/job_create.json");
+    char *body = ts_keep(&f->kept, test_fixture("generic/job_create.json"));
     struct post_job *jobs = calloc(SAME_EVENT_SENDERS, sizeof(*jobs));
     assert_non_null(jobs);
-    keep(f, (char *)jobs);
+    ts_keep(&f->kept, (char *)jobs);
     pthread_t th[SAME_EVENT_SENDERS];
     int64_t now = (int64_t)time(NULL);
     for (size_t i = 0; i < SAME_EVENT_SENDERS; i++) {
@@ -1299,15 +1190,16 @@ static void test_same_event_sent_concurrently_is_stored_once(void **state)
         ids[i] = ts_answer_id(jobs[i].r.body);
         ts_http_free(&jobs[i].r);
     }
-    long long stored = q_int(f, "SELECT id FROM webhook_events WHERE dedupe_key = '%s'", id);
+    long long stored =
+        ts_db_intf(&f->db, "SELECT id FROM webhook_events WHERE dedupe_key = '%s'", id);
     for (size_t i = 0; i < SAME_EVENT_SENDERS; i++)
         if (ids[i] != (unsigned long long)stored)
             fail_msg("copy %zu answered id %llu, stored id %lld", i, ids[i], stored);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM webhook_events"), 1);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM webhook_events"), 1);
     expect_done(f, &f->srv, (unsigned long long)stored);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM jobs"), 1);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM job_events"), 1);
-    char *m = fetch_metrics(f, &f->srv);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM jobs"), 1);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM job_events"), 1);
+    char *m = ts_keep(&f->kept, ts_server_metrics_ok(&f->srv));
     expect_metric(m, "ctgw_requests_total{endpoint=\"generic\",outcome=\"accepted\"}", 1);
     expect_metric(m, "ctgw_requests_total{endpoint=\"generic\",outcome=\"duplicate\"}",
                   SAME_EVENT_SENDERS - 1);
@@ -1324,15 +1216,15 @@ static void test_duplicate_committed_meanwhile_answers_its_id(void **state)
     start_server(f, &f->srv, WORKERS_YAML);
     char id[96], sql[1024];
     ts_webhook_id(id, sizeof(id));
-    char *body = fixture_text(f, "generic/job_create.json");
+    char *body = ts_keep(&f->kept, test_fixture("generic/job_create.json"));
 
-    exec_ok(f, "START TRANSACTION");
+    ts_db_exec_ok(&f->db, "START TRANSACTION");
     snprintf(sql, sizeof(sql),
              "INSERT INTO webhook_events (endpoint, provider, company_id, dedupe_key, status, "
              "body, body_sha256, result) VALUES ('generic', 'generic', %lld, '%s', 'done', '{}', "
              "UNHEX(SHA2('{}', 256)), '{\"ref\":\"CT-000042\"}')",
              f->acme_id, id);
-    exec_ok(f, sql);
+    ts_db_exec_ok(&f->db, sql);
     unsigned long long stored = (unsigned long long)mysql_insert_id(f->db.conn);
     struct post_job *j = calloc(1, sizeof(*j));
     assert_non_null(j);
@@ -1342,7 +1234,7 @@ static void test_duplicate_committed_meanwhile_answers_its_id(void **state)
     pthread_t th;
     assert_int_equal(pthread_create(&th, NULL, post_in_thread, j), 0);
     bool blocked = wait_blocked(f, "INSERT INTO webhook_events");
-    exec_ok(f, "COMMIT");
+    ts_db_exec_ok(&f->db, "COMMIT");
     pthread_join(th, NULL);
     struct ts_http r = j->r;
     int rc = j->rc;
@@ -1354,7 +1246,7 @@ static void test_duplicate_committed_meanwhile_answers_its_id(void **state)
         fail_with_log(&f->srv, what, &r);
     }
     ts_http_free(&r);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM webhook_events"), 1);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM webhook_events"), 1);
     ts_server_stop_clean("test_duplicate_committed_meanwhile_answers_its_id", &f->srv);
 }
 
@@ -1438,31 +1330,35 @@ static void test_two_processes_share_one_database(void **state)
         for (unsigned s = 0; s < 2; s++)
             if (fl->status[i][s] != 202)
                 fail_msg("event %u to server %u: status %ld", i, s, fl->status[i][s]);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM webhook_events"), FLOOD_EVENTS);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM webhook_events"), FLOOD_EVENTS);
 
-    if (!wait_int(f, FLOOD_EVENTS, 120000,
-                  "SELECT COUNT(*) FROM webhook_events WHERE status = 'done'")) {
+    if (!ts_db_wait_int(&f->db, FLOOD_EVENTS, 120000,
+                        "SELECT COUNT(*) FROM webhook_events WHERE status = 'done'")) {
         char *dump = ts_db_dump(&f->db, "SELECT status, COUNT(*), MAX(last_error) FROM "
                                         "webhook_events GROUP BY status");
         fail_msg("not every event is done after 120 s:\n%s", dump);
     }
     /* Each applied exactly once: 1,000 jobs numbered 1..1,000, one created event each. */
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM jobs"), FLOOD_EVENTS);
-    assert_int_equal(q_int(f, "SELECT COUNT(DISTINCT ref) FROM jobs"), FLOOD_EVENTS);
-    assert_text(f, "CT-000001|CT-001000", "SELECT CONCAT_WS('|', MIN(ref), MAX(ref)) FROM jobs");
-    assert_int_equal(q_int(f, "SELECT COUNT(DISTINCT title) FROM jobs"), FLOOD_EVENTS);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM job_events"), FLOOD_EVENTS);
-    assert_int_equal(q_int(f, "SELECT COUNT(DISTINCT webhook_event_id) FROM job_events"),
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM jobs"), FLOOD_EVENTS);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(DISTINCT ref) FROM jobs"), FLOOD_EVENTS);
+    ts_expect_text(&f->db, NULL, "CT-000001|CT-001000",
+                   "SELECT CONCAT_WS('|', MIN(ref), MAX(ref)) FROM jobs");
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(DISTINCT title) FROM jobs"), FLOOD_EVENTS);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM job_events"), FLOOD_EVENTS);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(DISTINCT webhook_event_id) FROM job_events"),
                      FLOOD_EVENTS);
-    assert_int_equal(q_int(f, "SELECT COUNT(DISTINCT job_id) FROM job_events"), FLOOD_EVENTS);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(DISTINCT job_id) FROM job_events"),
+                     FLOOD_EVENTS);
     /* The ref each event's result reports is the job its history row points at. */
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM webhook_events w JOIN job_events e ON "
-                              "e.webhook_event_id = w.id JOIN jobs j ON j.id = e.job_id WHERE "
-                              "JSON_VALUE(w.result, '$.ref') = j.ref AND j.title = CONCAT('Flood "
-                              "event ', CAST(SUBSTRING(w.dedupe_key, 7, 4) AS UNSIGNED))"),
+    assert_int_equal(ts_db_intf(&f->db,
+                                "SELECT COUNT(*) FROM webhook_events w JOIN job_events e ON "
+                                "e.webhook_event_id = w.id JOIN jobs j ON j.id = e.job_id WHERE "
+                                "JSON_VALUE(w.result, '$.ref') = j.ref AND j.title = CONCAT('Flood "
+                                "event ', CAST(SUBSTRING(w.dedupe_key, 7, 4) AS UNSIGNED))"),
                      FLOOD_EVENTS);
     /* Both processes applied part of the events, and no attempt was wasted on a duplicate. */
-    char *m1 = fetch_metrics(f, &f->srv), *m2 = fetch_metrics(f, &f->srv2);
+    char *m1 = ts_keep(&f->kept, ts_server_metrics_ok(&f->srv)),
+         *m2 = ts_keep(&f->kept, ts_server_metrics_ok(&f->srv2));
     long long a1 = ts_metric(m1, "ctgw_worker_attempts_total");
     long long a2 = ts_metric(m2, "ctgw_worker_attempts_total");
     if (a1 <= 0 || a2 <= 0 || a1 + a2 != FLOOD_EVENTS)
@@ -1526,11 +1422,5 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_two_processes_share_one_database, setup, teardown),
     };
-    /* CTGW_TEST_FILTER=test_name (wildcards allowed) runs only the matching tests. */
-    if (getenv("CTGW_TEST_FILTER") != NULL)
-        cmocka_set_test_filter(getenv("CTGW_TEST_FILTER"));
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    int rc = cmocka_run_group_tests(tests, NULL, NULL);
-    curl_global_cleanup();
-    return rc;
+    return ts_run_group(tests);
 }

@@ -1,7 +1,7 @@
-/* helpers.h — helpers of the config unit tests (error joining, checked loading); the file
+/* config.h — helpers of the config unit tests (error joining, checked loading); the file
  * helpers they share with other tests are in tests/support/files.h. */
-#ifndef CTGW_TESTS_CONFIG_HELPERS_H
-#define CTGW_TESTS_CONFIG_HELPERS_H
+#ifndef CTGW_TESTS_SUPPORT_CONFIG_H
+#define CTGW_TESTS_SUPPORT_CONFIG_H
 
 #include "config/config.h"
 #include "tests/support/files.h"

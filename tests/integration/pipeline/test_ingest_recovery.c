@@ -25,8 +25,6 @@
 #include "tests/support/proc.h"
 #include "tests/support/signed.h"
 
-#define FIXTURES CTGW_SOURCE_ROOT "/tests/fixtures"
-
 #define ENDPOINTS_YAML                                                                             \
     "endpoints:\n"                                                                                 \
     "  - id: generic\n"                                                                            \
@@ -47,100 +45,9 @@ struct fixture {
     struct ts_server srv, srv2;
     char *generic_secret, *contact_secret;
     bool migrated;
-    bool db_stopped; /* the teardown must start the shared MariaDB again */
-    char **owned;    /* freed by the teardown, so a failing check leaks nothing */
-    size_t n_owned;
+    bool db_stopped;     /* the teardown must start the shared MariaDB again */
+    struct ts_kept kept; /* freed by the teardown, so a failing check leaks nothing */
 };
-
-/* Hands p (may be NULL) to the fixture, which frees it in the teardown; returns p. */
-static char *keep(struct fixture *f, char *p)
-{
-    if (p == NULL)
-        return NULL;
-    char **o = realloc(f->owned, (f->n_owned + 1) * sizeof(*o));
-    if (o == NULL)
-        abort();
-    f->owned = o;
-    f->owned[f->n_owned++] = p;
-    return p;
-}
-
-/* For a failure message: prints the end of s's log to stderr (cmocka cuts long messages)
- * and returns a pointer to it in the message. Allocates nothing that a failing check, which
- * jumps out of the test, would leak. */
-static int dev(const char *what)
-{
-    char *out = NULL;
-    char *argv[] = {(char *)ts_env("CTGW_DEV"), (char *)what, NULL};
-    int rc = ts_run(argv, &out);
-    if (rc != 0)
-        fprintf(stderr, "dev %s exited %d:\n%s\n", what, rc, out);
-    free(out);
-    return rc;
-}
-
-/* Stops s with SIGTERM and checks it exits 0: a clean drain, and no leak or crash found by
- * the sanitizers on the way out. */
-static long long q_int(struct fixture *f, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static long long q_int(struct fixture *f, const char *fmt, ...)
-{
-    char sql[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof(sql), fmt, ap);
-    va_end(ap);
-    return ts_db_int(&f->db, sql);
-}
-
-static bool wait_int(struct fixture *f, long long want, long limit_ms, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static bool wait_int(struct fixture *f, long long want, long limit_ms, const char *fmt, ...)
-{
-    char sql[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof(sql), fmt, ap);
-    va_end(ap);
-    for (long waited = 0;; waited += 25) {
-        if (ts_db_int(&f->db, sql) == want)
-            return true;
-        if (waited >= limit_ms)
-            return false;
-        ts_sleep_ms(25);
-    }
-}
-
-static char *fixture_text(struct fixture *f, const char *name)
-{
-    char path[512];
-    snprintf(path, sizeof(path), "%s/%s", FIXTURES, name);
-    char *t = test_read(path, NULL);
-    if (t == NULL)
-        fail_msg("cannot read fixture %s", path);
-    return keep(f, t);
-}
-
-/* json_string, owned by the fixture. */
-static char *jstr(struct fixture *f, const char *text, const char *key)
-{
-    return keep(f, ts_json_string(text, key));
-}
-
-static void post_expect(const struct ts_server *s, const char *endpoint, const char *body,
-                        const struct ts_signed *opts, long want, struct ts_http *out)
-{
-    char url[128];
-    ts_hook_url(s, endpoint, url, sizeof(url));
-    if (ts_signed_post(url, body, opts, out) != 0 || out->status != want) {
-        static char answer[2048];
-        snprintf(answer, sizeof(answer), "%ld (%s) %s", out->status, out->error,
-                 out->body ? out->body : "");
-        ts_http_free(out);
-        fail_msg("POST %s: %s; want %ld\n--- ctgw log ---\n%s", url, answer, want,
-                 ts_server_log_tail(s));
-    }
-}
 
 static int setup(void **state)
 {
@@ -164,7 +71,7 @@ static int teardown(void **state)
     int rc = 0;
     if (f->db_stopped) {
         /* Whatever happened in the test, the shared server must be up for everyone else. */
-        rc = dev("db-start");
+        rc = ts_dev("db-start");
         if (rc == 0) {
             mysql_close(f->db.conn);
             f->db.conn = ts_db_connect(f->db.name);
@@ -173,9 +80,7 @@ static int teardown(void **state)
     ts_db_drop(&f->db);
     free(f->generic_secret);
     free(f->contact_secret);
-    for (size_t i = 0; i < f->n_owned; i++)
-        free(f->owned[i]);
-    free(f->owned);
+    ts_kept_free(&f->kept);
     free(f);
     return rc == 0 ? 0 : -1;
 }
@@ -189,33 +94,14 @@ static void start_server(struct fixture *f, struct ts_server *s, const char *ext
     free(test_write_text(s->dir, "generic.secret", f->generic_secret, 0600));
     free(test_write_text(s->dir, "contact.secret", f->contact_secret, 0600));
     if (!f->migrated) {
-        char *out = NULL;
-        int rc = ts_ctgw("migrate", s->config, &out);
-        if (rc != 0)
-            fail_msg("ctgw migrate exited %d:\n%s", rc, out);
-        free(out);
-        if (ts_db_exec(&f->db, "INSERT INTO companies (slug, name) VALUES ('acme', 'Acme')") != 0)
-            fail_msg("seed: %s", mysql_error(f->db.conn));
+        ts_ctgw_ok("migrate", s->config, NULL);
+        ts_db_exec_ok(&f->db, "INSERT INTO companies (slug, name) VALUES ('acme', 'Acme')");
         f->migrated = true;
     }
     if (!ts_server_start(s)) {
         const char *log = ts_server_log_tail(s);
         fail_msg("ctgw did not start:\n%s", log);
     }
-}
-
-static char *fetch_metrics(const struct ts_server *s)
-{
-    char url[96], auth[200];
-    snprintf(url, sizeof(url), "http://127.0.0.1:%u/metrics", (unsigned)s->admin_port);
-    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", s->token);
-    const char *headers[] = {auth, NULL};
-    struct ts_http r;
-    assert_int_equal(ts_http("GET", url, headers, NULL, &r), 0);
-    assert_int_equal(r.status, 200);
-    char *text = strdup(r.body);
-    ts_http_free(&r);
-    return text;
 }
 
 /* Checks a "try again later" answer: 503, {"error":"unavailable"}, Retry-After seconds. */
@@ -257,18 +143,19 @@ static void test_database_down_answers_503_then_recovers(void **state)
     struct fixture *f = *state;
     start_server(f, &f->srv, WORKERS_YAML);
     pid_t pid = f->srv.pid;
-    char *body = fixture_text(f, "generic/job_create.json");
-    char *form = fixture_text(f, "contact-form/security.json");
+    char *body = ts_keep(&f->kept, test_fixture("generic/job_create.json"));
+    char *form = ts_keep(&f->kept, test_fixture("contact-form/security.json"));
     struct ts_http r;
 
     /* Warm: the writers and workers hold connections that are about to die. */
     struct ts_signed warm = {.secret = f->generic_secret};
-    post_expect(&f->srv, "generic", body, &warm, 202, &r);
+    ts_post_expect(&f->srv, "generic", body, &warm, 202, &r);
     ts_http_free(&r);
-    assert_true(wait_int(f, 1, 20000, "SELECT COUNT(*) FROM webhook_events WHERE status = 'done'"));
+    assert_true(ts_db_wait_int(&f->db, 1, 20000,
+                               "SELECT COUNT(*) FROM webhook_events WHERE status = 'done'"));
 
     f->db_stopped = true;
-    assert_int_equal(dev("db-stop"), 0);
+    assert_int_equal(ts_dev("db-stop"), 0);
 
     char gid[96], cid[96], url[128], curl_[128];
     ts_webhook_id(gid, sizeof(gid));
@@ -292,7 +179,7 @@ static void test_database_down_answers_503_then_recovers(void **state)
     assert_int_equal(r.status, 200);
     ts_http_free(&r);
 
-    assert_int_equal(dev("db-start"), 0);
+    assert_int_equal(ts_dev("db-start"), 0);
     f->db_stopped = false;
     mysql_close(f->db.conn);
     f->db.conn = ts_db_connect(f->db.name);
@@ -312,22 +199,24 @@ static void test_database_down_answers_503_then_recovers(void **state)
         const char *log = ts_server_log_tail(&f->srv);
         fail_msg("contact form after the restart: %ld %s\n%s", st, r.body, log);
     }
-    char *ref = jstr(f, r.body, "ref");
+    char *ref = ts_keep(&f->kept, ts_json_string(r.body, "ref"));
     assert_non_null(ref);
     ts_http_free(&r);
     assert_int_equal(kill(pid, 0), 0);
     assert_int_equal(f->srv.pid, pid);
 
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM webhook_events WHERE dedupe_key = '%s'", gid),
-                     1);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM webhook_events WHERE dedupe_key = '%s'", cid),
-                     1);
-    assert_true(wait_int(f, 3, 20000, "SELECT COUNT(*) FROM webhook_events WHERE status = 'done'"));
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM jobs"), 3);
     assert_int_equal(
-        q_int(f, "SELECT COUNT(*) FROM jobs WHERE ref = '%s' AND team = 'SecOps'", ref), 1);
+        ts_db_intf(&f->db, "SELECT COUNT(*) FROM webhook_events WHERE dedupe_key = '%s'", gid), 1);
+    assert_int_equal(
+        ts_db_intf(&f->db, "SELECT COUNT(*) FROM webhook_events WHERE dedupe_key = '%s'", cid), 1);
+    assert_true(ts_db_wait_int(&f->db, 3, 20000,
+                               "SELECT COUNT(*) FROM webhook_events WHERE status = 'done'"));
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM jobs"), 3);
+    assert_int_equal(
+        ts_db_intf(&f->db, "SELECT COUNT(*) FROM jobs WHERE ref = '%s' AND team = 'SecOps'", ref),
+        1);
 
-    char *m = fetch_metrics(&f->srv);
+    char *m = ts_server_metrics_ok(&f->srv);
     long long unavailable =
         ts_metric(m, "ctgw_requests_total{endpoint=\"generic\",outcome=\"unavailable\"}");
     long long unavailable_c =
@@ -335,7 +224,7 @@ static void test_database_down_answers_503_then_recovers(void **state)
     if (unavailable < 1 || unavailable_c < 1)
         fail_msg("unavailable answers not counted:\n%s", m);
     free(m);
-    char *log = keep(f, ts_server_log(&f->srv));
+    char *log = ts_keep(&f->kept, ts_server_log(&f->srv));
     assert_non_null(strstr(log, "not stored"));
     ts_server_stop_clean("test_database_down_answers_503_then_recovers", &f->srv);
 }
@@ -356,71 +245,75 @@ static void test_sigkill_before_apply_applies_once_after_restart(void **state)
         snprintf(bodies[i], sizeof(bodies[i]),
                  "{\"type\":\"job.create\",\"data\":{\"title\":\"Killed before applying %d\"}}", i);
         struct ts_signed o = {.secret = f->generic_secret, .id = ids[i]};
-        post_expect(&f->srv, "generic", bodies[i], &o, 202, &r);
+        ts_post_expect(&f->srv, "generic", bodies[i], &o, 202, &r);
         evs[i] = ts_answer_id(r.body);
         assert_true(evs[i] > 0);
         ts_http_free(&r);
     }
     /* A synchronous provider with no worker to apply it: stored, answered 202. */
-    char *form = fixture_text(f, "contact-form/security.json");
+    char *form = ts_keep(&f->kept, test_fixture("contact-form/security.json"));
     ts_webhook_id(cid, sizeof(cid));
     struct ts_signed c = {.secret = f->contact_secret, .id = cid};
-    post_expect(&f->srv, "contact", form, &c, 202, &r);
-    char *status = jstr(f, r.body, "status");
+    ts_post_expect(&f->srv, "contact", form, &c, 202, &r);
+    char *status = ts_keep(&f->kept, ts_json_string(r.body, "status"));
     assert_non_null(status);
     assert_string_equal(status, "accepted");
     ts_http_free(&r);
 
     assert_int_equal(ts_server_stop(&f->srv, SIGKILL), 128 + SIGKILL);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM webhook_events WHERE status = 'pending' AND "
-                              "attempts = 0"),
+    assert_int_equal(ts_db_intf(&f->db,
+                                "SELECT COUNT(*) FROM webhook_events WHERE status = 'pending' AND "
+                                "attempts = 0"),
                      KILLED_EVENTS + 1);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM jobs"), 0);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM jobs"), 0);
 
     /* A new ctgw with workers finds them and applies each once. The form's event was stored
      * for a synchronous apply, which holds it back from pollers for 30 s (ingest.c): allow
      * for that. */
     start_server(f, &f->srv2, WORKERS_YAML);
-    if (!wait_int(f, KILLED_EVENTS + 1, 60000,
-                  "SELECT COUNT(*) FROM webhook_events WHERE status = 'done'")) {
+    if (!ts_db_wait_int(&f->db, KILLED_EVENTS + 1, 60000,
+                        "SELECT COUNT(*) FROM webhook_events WHERE status = 'done'")) {
         char *dump = ts_db_dump(&f->db, "SELECT id, status, attempts, last_error, "
                                         "next_attempt_at, NOW(3) FROM webhook_events");
         const char *log = ts_server_log_tail(&f->srv2);
         fail_msg("not applied after the restart:\n%s\n--- ctgw log ---\n%s", dump, log);
     }
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM jobs"), KILLED_EVENTS + 1);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM webhook_events w WHERE attempts = 1 AND "
-                              "(SELECT COUNT(*) FROM job_events e WHERE e.webhook_event_id = w.id "
-                              "AND e.kind = 'created') = 1"),
-                     KILLED_EVENTS + 1);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM jobs"), KILLED_EVENTS + 1);
+    assert_int_equal(
+        ts_db_intf(&f->db, "SELECT COUNT(*) FROM webhook_events w WHERE attempts = 1 AND "
+                           "(SELECT COUNT(*) FROM job_events e WHERE e.webhook_event_id = w.id "
+                           "AND e.kind = 'created') = 1"),
+        KILLED_EVENTS + 1);
     for (int i = 0; i < KILLED_EVENTS; i++)
-        assert_int_equal(q_int(f,
-                               "SELECT COUNT(*) FROM jobs j JOIN job_events e ON e.job_id = j.id "
-                               "WHERE e.webhook_event_id = %llu AND j.title = 'Killed before "
-                               "applying %d'",
-                               evs[i], i),
-                         1);
+        assert_int_equal(
+            ts_db_intf(&f->db,
+                       "SELECT COUNT(*) FROM jobs j JOIN job_events e ON e.job_id = j.id "
+                       "WHERE e.webhook_event_id = %llu AND j.title = 'Killed before "
+                       "applying %d'",
+                       evs[i], i),
+            1);
 
     /* Redelivered to the new process: duplicates, the same ids, nothing applied twice; the
      * form now answers with the ref its event produced. */
     for (int i = 0; i < KILLED_EVENTS; i++) {
         struct ts_signed o = {.secret = f->generic_secret, .id = ids[i]};
-        post_expect(&f->srv2, "generic", bodies[i], &o, 202, &r);
+        ts_post_expect(&f->srv2, "generic", bodies[i], &o, 202, &r);
         assert_int_equal(ts_answer_id(r.body), evs[i]);
         ts_http_free(&r);
     }
-    post_expect(&f->srv2, "contact", form, &c, 200, &r);
-    char *ref = jstr(f, r.body, "ref");
+    ts_post_expect(&f->srv2, "contact", form, &c, 200, &r);
+    char *ref = ts_keep(&f->kept, ts_json_string(r.body, "ref"));
     assert_non_null(ref);
     ts_http_free(&r);
-    assert_int_equal(q_int(f,
-                           "SELECT COUNT(*) FROM jobs j JOIN webhook_events w ON "
-                           "JSON_VALUE(w.result, '$.ref') = j.ref WHERE w.dedupe_key = '%s' AND "
-                           "j.ref = '%s' AND j.source = 'form'",
-                           cid, ref),
-                     1);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM jobs"), KILLED_EVENTS + 1);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM webhook_events"), KILLED_EVENTS + 1);
+    assert_int_equal(
+        ts_db_intf(&f->db,
+                   "SELECT COUNT(*) FROM jobs j JOIN webhook_events w ON "
+                   "JSON_VALUE(w.result, '$.ref') = j.ref WHERE w.dedupe_key = '%s' AND "
+                   "j.ref = '%s' AND j.source = 'form'",
+                   cid, ref),
+        1);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM jobs"), KILLED_EVENTS + 1);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM webhook_events"), KILLED_EVENTS + 1);
     ts_server_stop_clean("test_sigkill_before_apply_applies_once_after_restart", &f->srv2);
 }
 
@@ -431,7 +324,7 @@ static void test_expired_lease_is_claimed_again(void **state)
 {
     struct fixture *f = *state;
     start_server(f, &f->srv, WORKERS_YAML);
-    long long acme = q_int(f, "SELECT id FROM companies WHERE slug = 'acme'");
+    long long acme = ts_db_intf(&f->db, "SELECT id FROM companies WHERE slug = 'acme'");
     static const char *const rows[][2] = {
         {"ghost-expired", "UTC_TIMESTAMP(3) - INTERVAL 1 SECOND"},
         {"ghost-running", "UTC_TIMESTAMP(3) + INTERVAL 1 HOUR"},
@@ -448,33 +341,35 @@ static void test_expired_lease_is_claimed_again(void **state)
         if (ts_db_exec(&f->db, sql) != 0)
             fail_msg("%s: %s", sql, mysql_error(f->db.conn));
     }
-    if (!wait_int(f, 1, 20000,
-                  "SELECT COUNT(*) FROM webhook_events WHERE dedupe_key = 'ghost-expired' AND "
-                  "status = 'done'")) {
+    if (!ts_db_wait_int(
+            &f->db, 1, 20000,
+            "SELECT COUNT(*) FROM webhook_events WHERE dedupe_key = 'ghost-expired' AND "
+            "status = 'done'")) {
         char *dump = ts_db_dump(&f->db, "SELECT * FROM webhook_events");
         fail_msg("the expired lease was not claimed again:\n%s", dump);
     }
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM webhook_events WHERE dedupe_key = "
-                              "'ghost-expired' AND attempts = 2 AND lease_owner IS NULL"),
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM webhook_events WHERE dedupe_key = "
+                                        "'ghost-expired' AND attempts = 2 AND lease_owner IS NULL"),
                      1);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM jobs WHERE title = 'Left by ghost-expired'"),
-                     1);
+    assert_int_equal(
+        ts_db_intf(&f->db, "SELECT COUNT(*) FROM jobs WHERE title = 'Left by ghost-expired'"), 1);
     /* A later event done means the workers went round again: the running lease is intact. */
-    char *body = fixture_text(f, "generic/job_create.json");
+    char *body = ts_keep(&f->kept, test_fixture("generic/job_create.json"));
     struct ts_signed o = {.secret = f->generic_secret};
     struct ts_http r;
-    post_expect(&f->srv, "generic", body, &o, 202, &r);
+    ts_post_expect(&f->srv, "generic", body, &o, 202, &r);
     unsigned long long ev = ts_answer_id(r.body);
     ts_http_free(&r);
-    assert_true(wait_int(f, 1, 20000,
-                         "SELECT COUNT(*) FROM webhook_events WHERE id = %llu AND status = 'done'",
-                         ev));
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM webhook_events WHERE dedupe_key = "
-                              "'ghost-running' AND status = 'processing' AND attempts = 1 AND "
-                              "lease_owner = 'ghost-host:1:00000000:0'"),
+    assert_true(ts_db_wait_int(
+        &f->db, 1, 20000, "SELECT COUNT(*) FROM webhook_events WHERE id = %llu AND status = 'done'",
+        ev));
+    assert_int_equal(ts_db_intf(&f->db,
+                                "SELECT COUNT(*) FROM webhook_events WHERE dedupe_key = "
+                                "'ghost-running' AND status = 'processing' AND attempts = 1 AND "
+                                "lease_owner = 'ghost-host:1:00000000:0'"),
                      1);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM jobs WHERE title = 'Left by ghost-running'"),
-                     0);
+    assert_int_equal(
+        ts_db_intf(&f->db, "SELECT COUNT(*) FROM jobs WHERE title = 'Left by ghost-running'"), 0);
     ts_server_stop_clean("test_expired_lease_is_claimed_again", &f->srv);
 }
 
@@ -487,11 +382,5 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_expired_lease_is_claimed_again, setup, teardown),
     };
-    /* CTGW_TEST_FILTER=test_name (wildcards allowed) runs only the matching tests. */
-    if (getenv("CTGW_TEST_FILTER") != NULL)
-        cmocka_set_test_filter(getenv("CTGW_TEST_FILTER"));
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    int rc = cmocka_run_group_tests(tests, NULL, NULL);
-    curl_global_cleanup();
-    return rc;
+    return ts_run_group(tests);
 }

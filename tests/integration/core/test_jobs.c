@@ -1,4 +1,4 @@
-/* test_jobs.c — the core-table operations of gateway/jobs.h against the private MariaDB: refs
+/* test_jobs.c — the core-table operations of gateway/core/jobs.h against the private MariaDB: refs
  * and their counter under concurrency, the history every change writes, tenant isolation,
  * validation, contacts, time entries and closing. */
 #include <pthread.h>
@@ -91,11 +91,7 @@ static int setup(void **state)
     ts_db_create(&f->db, "jobs");
     struct ts_config c = {.db_name = f->db.name};
     ts_server_prepare(&f->srv, &c);
-    char *out = NULL;
-    int rc = ts_ctgw("migrate", f->srv.config, &out);
-    if (rc != 0)
-        fail_msg("ctgw migrate exited %d:\n%s", rc, out);
-    free(out);
+    ts_ctgw_ok("migrate", f->srv.config, NULL);
     seed(f);
     fill_config(f);
     f->gdb = gw_db_open(&f->cfg);
@@ -120,19 +116,6 @@ static int teardown(void **state)
 static struct gw_core_ctx ctx_for(struct gw_db *db, uint64_t company, const char *source)
 {
     return (struct gw_core_ctx){.db = db, .company_id = company, .source = source};
-}
-
-static long long q_int(struct fixture *f, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static long long q_int(struct fixture *f, const char *fmt, ...)
-{
-    char sql[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof(sql), fmt, ap);
-    va_end(ap);
-    return ts_db_int(&f->db, sql);
 }
 
 static char *q_dump(struct fixture *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -233,11 +216,13 @@ static void test_refs_count_per_company(void **state)
     assert_core(GW_CORE_INVALID, gw_job_find(&ca, "CT-abc", &id), &ca);
     assert_true(ca.err[0] != '\0');
 
-    assert_int_equal(q_int(f, "SELECT last_number FROM job_ref_counters WHERE company_id = 1"), 3);
-    assert_int_equal(q_int(f, "SELECT last_number FROM job_ref_counters WHERE company_id = 2"), 2);
+    assert_int_equal(
+        ts_db_intf(&f->db, "SELECT last_number FROM job_ref_counters WHERE company_id = 1"), 3);
+    assert_int_equal(
+        ts_db_intf(&f->db, "SELECT last_number FROM job_ref_counters WHERE company_id = 2"), 2);
     /* The stored ref is the generated column's, matching what gw_job_create reported. */
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM jobs WHERE ref = CONCAT('CT-', "
-                              "LPAD(number, 6, '0'))"),
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM jobs WHERE ref = CONCAT('CT-', "
+                                        "LPAD(number, 6, '0'))"),
                      5);
 }
 
@@ -313,16 +298,20 @@ static void test_concurrent_creators_get_distinct_consecutive_numbers(void **sta
         assert_int_equal(cr[i].created, PER_THREAD);
     }
     const int n = THREADS * PER_THREAD;
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM jobs WHERE company_id = 1"), n);
-    assert_int_equal(q_int(f, "SELECT COUNT(DISTINCT number) FROM jobs WHERE company_id = 1"), n);
-    assert_int_equal(q_int(f, "SELECT MIN(number) FROM jobs WHERE company_id = 1"), 1);
-    assert_int_equal(q_int(f, "SELECT MAX(number) FROM jobs WHERE company_id = 1"), n);
-    assert_int_equal(q_int(f, "SELECT last_number FROM job_ref_counters WHERE company_id = 1"), n);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM job_events WHERE kind = 'created'"), n);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM jobs WHERE company_id = 1"), n);
+    assert_int_equal(
+        ts_db_intf(&f->db, "SELECT COUNT(DISTINCT number) FROM jobs WHERE company_id = 1"), n);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT MIN(number) FROM jobs WHERE company_id = 1"), 1);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT MAX(number) FROM jobs WHERE company_id = 1"), n);
+    assert_int_equal(
+        ts_db_intf(&f->db, "SELECT last_number FROM job_ref_counters WHERE company_id = 1"), n);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM job_events WHERE kind = 'created'"),
+                     n);
     /* Each created event names its own job's ref. */
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM job_events e JOIN jobs j ON j.company_id = "
-                              "e.company_id AND j.id = e.job_id WHERE JSON_VALUE(e.detail, "
-                              "'$.ref') = j.ref"),
+    assert_int_equal(ts_db_intf(&f->db,
+                                "SELECT COUNT(*) FROM job_events e JOIN jobs j ON j.company_id = "
+                                "e.company_id AND j.id = e.job_id WHERE JSON_VALUE(e.detail, "
+                                "'$.ref') = j.ref"),
                      n);
 }
 
@@ -340,16 +329,17 @@ static void test_rolled_back_create_leaves_no_job(void **state)
     assert_core(GW_CORE_OK, gw_job_create(&c, &j, &id, ref), &c);
     assert_string_equal(ref, "CT-000002");
     assert_int_equal(gw_db_rollback(f->gdb), 0);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM jobs"), 1);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM job_events"), 1);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM jobs WHERE title = 'rolled back'"), 0);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM jobs"), 1);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM job_events"), 1);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM jobs WHERE title = 'rolled back'"),
+                     0);
 
     /* The counter row is rolled back with the transaction, so this implementation reuses the
      * number; a gap would be acceptable too (refs are unique, not gapless by contract), so
      * the test allows either. */
     create_job(f, A, "after", ref);
     assert_true(strcmp(ref, "CT-000002") == 0 || strcmp(ref, "CT-000003") == 0);
-    assert_int_equal(q_int(f, "SELECT COUNT(DISTINCT number) FROM jobs"), 2);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(DISTINCT number) FROM jobs"), 2);
 }
 
 static void test_ref_normalisation(void **state)
@@ -723,7 +713,8 @@ static void test_invalid_values_write_nothing(void **state)
     at_bound.title = long_title;
     assert_core(GW_CORE_OK, gw_job_create(&c, &at_bound, &id, ref), &c);
     commit(f);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM jobs WHERE CHAR_LENGTH(title) = 300"), 2);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM jobs WHERE CHAR_LENGTH(title) = 300"),
+                     2);
 }
 
 static void test_database_failure_is_reported(void **state)
@@ -780,8 +771,9 @@ static void test_contact_upsert_matches_case_insensitively(void **state)
     assert_core(GW_CORE_OK, gw_contact_upsert(&c, "carl@customer.example", NULL, NULL, &id), &c);
     commit(f);
     assert_int_equal(id, A_CONTACT);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM contacts WHERE id = 51 AND deleted_at IS NULL"),
-                     1);
+    assert_int_equal(
+        ts_db_intf(&f->db, "SELECT COUNT(*) FROM contacts WHERE id = 51 AND deleted_at IS NULL"),
+        1);
 
     static const char *const bad[] = {"",
                                       "   ",
@@ -808,7 +800,7 @@ static void test_contact_upsert_matches_case_insensitively(void **state)
     memcpy(addr + 255 - 12, "@example.com", 13);
     assert_core(GW_CORE_INVALID, gw_contact_upsert(&c, addr, NULL, NULL, &id), &c);
     commit(f);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM contacts"), 4);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM contacts"), 4);
 }
 
 static void test_user_and_company_lookup(void **state)
@@ -850,7 +842,8 @@ static void test_time_entry_bounds(void **state)
                            "time_entries ORDER BY id");
     assert_string_equal(rows, "1|1|NULL\n1440|0|a long day\n");
     free(rows);
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM job_events WHERE kind = 'time_added'"), 2);
+    assert_int_equal(
+        ts_db_intf(&f->db, "SELECT COUNT(*) FROM job_events WHERE kind = 'time_added'"), 2);
 }
 
 static void test_status_closes_and_reopens(void **state)
@@ -876,11 +869,12 @@ static void test_status_closes_and_reopens(void **state)
     char *done_at = ts_db_text(&f->db, sql);
     assert_string_not_equal(done_at, "NULL");
     /* closed_at is UTC: the session of ts_db is not, so compare with UTC_TIMESTAMP. */
-    assert_int_equal(q_int(f,
-                           "SELECT ABS(TIMESTAMPDIFF(SECOND, closed_at, UTC_TIMESTAMP())) < 60 "
-                           "FROM jobs WHERE id = %llu",
-                           (unsigned long long)job),
-                     1);
+    assert_int_equal(
+        ts_db_intf(&f->db,
+                   "SELECT ABS(TIMESTAMPDIFF(SECOND, closed_at, UTC_TIMESTAMP())) < 60 "
+                   "FROM jobs WHERE id = %llu",
+                   (unsigned long long)job),
+        1);
 
     /* done then closed is one closure: the first time stays. */
     assert_int_equal(ts_db_exec(&f->db, "DO SLEEP(0.01)"), 0);
@@ -919,9 +913,9 @@ static void test_status_closes_and_reopens(void **state)
     begin(f);
     assert_core(GW_CORE_OK, gw_job_create(&c, &j, &id, ref), &c);
     commit(f);
-    assert_int_equal(
-        q_int(f, "SELECT closed_at IS NOT NULL FROM jobs WHERE id = %llu", (unsigned long long)id),
-        1);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT closed_at IS NOT NULL FROM jobs WHERE id = %llu",
+                                (unsigned long long)id),
+                     1);
 }
 
 int main(void)

@@ -142,76 +142,8 @@ struct fixture {
     struct ts_server srv;
     struct standin standin;
     long long acme, other, globex;
-    char **owned;
-    size_t n_owned;
+    struct ts_kept kept; /* freed by the teardown, so a failing check leaks nothing */
 };
-
-static char *keep(struct fixture *f, char *p)
-{
-    if (p == NULL)
-        return NULL;
-    char **o = realloc(f->owned, (f->n_owned + 1) * sizeof(*o));
-    if (o == NULL)
-        abort();
-    f->owned = o;
-    f->owned[f->n_owned++] = p;
-    return p;
-}
-
-static const char *log_tail(const struct ts_server *s)
-{
-    char *log = ts_server_log(s);
-    size_t n = strlen(log);
-    fprintf(stderr, "--- end of the ctgw log %s ---\n%s\n--- end ---\n", s->log,
-            n > 12000 ? log + n - 12000 : log);
-    free(log);
-    return "(the end of the ctgw log is printed above)";
-}
-
-static long long q_int(struct fixture *f, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static long long q_int(struct fixture *f, const char *fmt, ...)
-{
-    char sql[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof(sql), fmt, ap);
-    va_end(ap);
-    return ts_db_int(&f->db, sql);
-}
-
-static char *q_text(struct fixture *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static char *q_text(struct fixture *f, const char *fmt, ...)
-{
-    char sql[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof(sql), fmt, ap);
-    va_end(ap);
-    char *t = ts_db_text(&f->db, sql);
-    return keep(f, t ? t : strdup("NULL"));
-}
-
-static void exec_ok(struct fixture *f, const char *sql)
-{
-    unsigned err = ts_db_exec(&f->db, sql);
-    if (err != 0)
-        fail_msg("%s: error %u: %s", sql, err, mysql_error(f->db.conn));
-}
-
-#define expect_int(f, want, ...)                                                                   \
-    do {                                                                                           \
-        long long got_ = q_int(f, __VA_ARGS__);                                                    \
-        if (got_ != (want))                                                                        \
-            fail_msg("%s:%d: got %lld, want %lld", __FILE__, __LINE__, got_, (long long)(want));   \
-    } while (0)
-
-#define expect_text(f, want, ...)                                                                  \
-    do {                                                                                           \
-        const char *got_ = q_text(f, __VA_ARGS__);                                                 \
-        if (strcmp(got_, (want)) != 0)                                                             \
-            fail_msg("%s:%d: got '%s', want '%s'", __FILE__, __LINE__, got_, (want));              \
-    } while (0)
 
 static int setup(void **state)
 {
@@ -232,28 +164,27 @@ static int teardown(void **state)
         ts_server_cleanup(&f->srv);
     standin_stop(&f->standin);
     ts_db_drop(&f->db);
-    for (size_t i = 0; i < f->n_owned; i++)
-        free(f->owned[i]);
-    free(f->owned);
+    ts_kept_free(&f->kept);
     free(f);
     return 0;
 }
 
 static void seed(struct fixture *f)
 {
-    exec_ok(f, "INSERT INTO companies (slug, name) VALUES ('acme', 'Acme'), ('other', 'Other')");
-    f->acme = q_int(f, "SELECT id FROM companies WHERE slug = 'acme'");
-    f->other = q_int(f, "SELECT id FROM companies WHERE slug = 'other'");
+    ts_db_exec_ok(&f->db,
+                  "INSERT INTO companies (slug, name) VALUES ('acme', 'Acme'), ('other', 'Other')");
+    f->acme = ts_db_intf(&f->db, "SELECT id FROM companies WHERE slug = 'acme'");
+    f->other = ts_db_intf(&f->db, "SELECT id FROM companies WHERE slug = 'other'");
     char sql[2048];
     snprintf(sql, sizeof(sql),
              "INSERT INTO integrations (company_id, provider, external_id) VALUES "
              "(%lld, 'slack', 'T0001'), (%lld, 'slack', 'T0002')",
              f->acme, f->other);
-    exec_ok(f, sql);
+    ts_db_exec_ok(&f->db, sql);
     snprintf(sql, sizeof(sql), "INSERT INTO clients (company_id, name) VALUES (%lld, 'Globex')",
              f->acme);
-    exec_ok(f, sql);
-    f->globex = q_int(f, "SELECT id FROM clients WHERE name = 'Globex'");
+    ts_db_exec_ok(&f->db, sql);
+    f->globex = ts_db_intf(&f->db, "SELECT id FROM clients WHERE name = 'Globex'");
     snprintf(sql, sizeof(sql),
              "INSERT INTO users (company_id, email, name, role, slack_user_id, client_id) VALUES "
              "(%lld, 'alice@acme.test', 'Alice', 'admin', 'U0ADMIN', NULL), "
@@ -264,13 +195,13 @@ static void seed(struct fixture *f)
              "(%lld, 'jane@acme.test', 'Jane', 'staff', 'U2147483697', NULL), "
              "(%lld, 'olga@other.test', 'Olga', 'admin', 'U0OTHER', NULL)",
              f->acme, f->acme, f->acme, f->acme, f->acme, f->globex, f->acme, f->other);
-    exec_ok(f, sql);
+    ts_db_exec_ok(&f->db, sql);
     /* A job of the other company, number 7: its ref must stay invisible to acme. */
     snprintf(sql, sizeof(sql),
              "INSERT INTO jobs (company_id, number, title, source) VALUES (%lld, 7, 'Other "
              "secret', 'api')",
              f->other);
-    exec_ok(f, sql);
+    ts_db_exec_ok(&f->db, sql);
 }
 
 /* Starts ctgw with endpoint `slack` (2500 ms deadline) and `slackslow` (1 ms), both sending
@@ -300,24 +231,10 @@ static void start(struct fixture *f)
     struct ts_config c = {.db_name = f->db.name, .top_extra = yaml};
     ts_server_prepare(&f->srv, &c);
     free(test_write_text(f->srv.dir, "slack.secret", SECRET, 0600));
-    char *out = NULL;
-    int rc = ts_ctgw("migrate", f->srv.config, &out);
-    if (rc != 0)
-        fail_msg("ctgw migrate exited %d:\n%s", rc, out);
-    free(out);
+    ts_ctgw_ok("migrate", f->srv.config, NULL);
     seed(f);
     if (!ts_server_start(&f->srv))
-        fail_msg("ctgw did not start:\n%s", log_tail(&f->srv));
-}
-
-/* Stops ctgw with SIGTERM and checks it exits 0: a clean drain, and no leak or crash the
- * sanitizers found in it (the response_url client included). */
-static void stop_clean(struct fixture *f)
-{
-    int rc = ts_server_stop(&f->srv, SIGTERM);
-    f->srv.pid = 0;
-    if (rc != 0)
-        fail_msg("ctgw exited %d on SIGTERM\n%s", rc, log_tail(&f->srv));
+        fail_msg("ctgw did not start:\n%s", ts_server_log_tail(&f->srv));
 }
 
 /* Percent-encodes s as a form value. */
@@ -392,14 +309,14 @@ static long post(struct fixture *f, const struct send *s, const char *text, char
              s->endpoint ? s->endpoint : "slack");
     struct ts_http r;
     if (ts_http("POST", url, headers, body, &r) != 0)
-        fail_msg("POST %s: %s\n%s", url, r.error, log_tail(&f->srv));
+        fail_msg("POST %s: %s\n%s", url, r.error, ts_server_log_tail(&f->srv));
     long status = r.status;
     cJSON *o = cJSON_Parse(r.body);
     const cJSON *tx = o ? cJSON_GetObjectItemCaseSensitive(o, "text") : NULL;
     const cJSON *rt = o ? cJSON_GetObjectItemCaseSensitive(o, "response_type") : NULL;
     if (tx != NULL && !(cJSON_IsString(rt) && strcmp(rt->valuestring, "ephemeral") == 0))
         fail_msg("answer not ephemeral: %s", r.body);
-    *reply = keep(f, strdup(cJSON_IsString(tx) ? tx->valuestring : r.body));
+    *reply = ts_keep(&f->kept, strdup(cJSON_IsString(tx) ? tx->valuestring : r.body));
     cJSON_Delete(o);
     ts_http_free(&r);
     return status;
@@ -414,17 +331,17 @@ static const char *job_as(struct fixture *f, const char *user, const char *text,
     long st = post(f, &s, text, &reply);
     if (st != 200 || strstr(reply, want) == NULL)
         fail_msg("line %d: /job %s as %s: status %ld, reply '%s', want '%s'\n%s", line, text, user,
-                 st, reply, want, st != 200 ? log_tail(&f->srv) : "");
+                 st, reply, want, st != 200 ? ts_server_log_tail(&f->srv) : "");
     return reply;
 }
 #define JOB(user, text, want) job_as(f, user, text, want, __LINE__)
 
 static long long refused(struct fixture *f)
 {
-    return q_int(f,
-                 "SELECT COUNT(*) FROM audit_log WHERE kind = 'slack_command_refused' AND "
-                 "company_id = %lld",
-                 f->acme);
+    return ts_db_intf(&f->db,
+                      "SELECT COUNT(*) FROM audit_log WHERE kind = 'slack_command_refused' AND "
+                      "company_id = %lld",
+                      f->acme);
 }
 
 /* ------------------------------------------------------------------ tests */
@@ -442,33 +359,34 @@ static void test_every_command_and_role(void **state)
     /* new: admin, manager, staff, client; contractor refused */
     JOB("U0ADMIN", "new Fix boiler | Leaks at site 14",
         "Created CT-000001: Fix boiler <https://app.canticket.test/jobs/CT-000001|open>");
-    expect_text(f, "Leaks at site 14|slack|new",
-                "SELECT CONCAT(description, '|', source, '|', status) FROM jobs WHERE "
-                "company_id = %lld AND number = 1",
-                f->acme);
-    expect_int(f, 1,
-               "SELECT COUNT(*) FROM jobs j JOIN users u ON u.id = j.created_by_user_id WHERE "
-               "j.number = 1 AND j.company_id = %lld AND u.slack_user_id = 'U0ADMIN'",
-               f->acme);
+    ts_expect_text(&f->db, NULL, "Leaks at site 14|slack|new",
+                   "SELECT CONCAT(description, '|', source, '|', status) FROM jobs WHERE "
+                   "company_id = %lld AND number = 1",
+                   f->acme);
+    ts_expect_int(&f->db, NULL, 1,
+                  "SELECT COUNT(*) FROM jobs j JOIN users u ON u.id = j.created_by_user_id WHERE "
+                  "j.number = 1 AND j.company_id = %lld AND u.slack_user_id = 'U0ADMIN'",
+                  f->acme);
     JOB("U0CLI", "new Broken window", "Created CT-000002: Broken window");
-    expect_int(f, f->globex, "SELECT client_id FROM jobs WHERE company_id = %lld AND number = 2",
-               f->acme);
+    ts_expect_int(&f->db, NULL, f->globex,
+                  "SELECT client_id FROM jobs WHERE company_id = %lld AND number = 2", f->acme);
     JOB("U0MGR", "new Manager job", "Created CT-000003");
     JOB("U0STAFF", "new Staff job", "Created CT-000004");
     long long before = refused(f);
     JOB("U0CON", "new Contractor job", "You may not create jobs");
-    expect_int(f, before + 1, "%s",
-               "SELECT COUNT(*) FROM audit_log WHERE kind = 'slack_command_refused' AND reason = "
-               "'contractor may not create jobs' AND actor = 'U0CON'");
-    expect_int(f, 4, "SELECT COUNT(*) FROM jobs WHERE company_id = %lld", f->acme);
+    ts_expect_int(
+        &f->db, NULL, before + 1, "%s",
+        "SELECT COUNT(*) FROM audit_log WHERE kind = 'slack_command_refused' AND reason = "
+        "'contractor may not create jobs' AND actor = 'U0CON'");
+    ts_expect_int(&f->db, NULL, 4, "SELECT COUNT(*) FROM jobs WHERE company_id = %lld", f->acme);
     JOB("U0ADMIN", "new", "Usage: `/job new TITLE [| DESCRIPTION]`");
 
     /* assign: admin, manager, staff (mention, me, e-mail); others refused */
     JOB("U0MGR", "assign 1 <@U0CON|cody>", "CT-000001 assigned.");
-    expect_int(f, 1,
-               "SELECT COUNT(*) FROM jobs j JOIN users u ON u.id = j.assignee_user_id WHERE "
-               "j.number = 1 AND j.company_id = %lld AND u.slack_user_id = 'U0CON'",
-               f->acme);
+    ts_expect_int(&f->db, NULL, 1,
+                  "SELECT COUNT(*) FROM jobs j JOIN users u ON u.id = j.assignee_user_id WHERE "
+                  "j.number = 1 AND j.company_id = %lld AND u.slack_user_id = 'U0CON'",
+                  f->acme);
     JOB("U0STAFF", "assign ct-4 me", "CT-000004 assigned.");
     JOB("U0ADMIN", "assign CT-000003 sam@acme.test", "CT-000003 assigned.");
     JOB("U0ADMIN", "assign 3 <@U0OTHER>", "No linked CanTicket user");
@@ -476,8 +394,8 @@ static void test_every_command_and_role(void **state)
     before = refused(f);
     JOB("U0CON", "assign 1 me", "You may not assign CT-000001");
     JOB("U0CLI", "assign 2 me", "You may not assign CT-000002");
-    expect_int(f, before + 2, "%s",
-               "SELECT COUNT(*) FROM audit_log WHERE kind = 'slack_command_refused'");
+    ts_expect_int(&f->db, NULL, before + 2, "%s",
+                  "SELECT COUNT(*) FROM audit_log WHERE kind = 'slack_command_refused'");
 
     /* show: staff roles; contractor if assigned; client if theirs */
     JOB("U0STAFF", "show 1", "Status: new | Priority: normal | Assignee: Cody");
@@ -486,8 +404,8 @@ static void test_every_command_and_role(void **state)
     before = refused(f);
     JOB("U0CON", "show 2", "You may not view CT-000002: contractors see only");
     JOB("U0CLI", "show 1", "You may not view CT-000001: clients see only their own jobs.");
-    expect_int(f, before + 2, "%s",
-               "SELECT COUNT(*) FROM audit_log WHERE kind = 'slack_command_refused'");
+    ts_expect_int(&f->db, NULL, before + 2, "%s",
+                  "SELECT COUNT(*) FROM audit_log WHERE kind = 'slack_command_refused'");
     JOB("U0ADMIN", "show", "Usage: `/job show REF`");
     JOB("U0ADMIN", "show CT-xyz", "Usage: `/job show REF`");
 
@@ -495,35 +413,36 @@ static void test_every_command_and_role(void **state)
     JOB("U0STAFF", "comment 1 Checked the valve", "Internal comment added to CT-000001.");
     JOB("U0CON", "comment 1 Parts ordered", "Internal comment added to CT-000001.");
     JOB("U0CLI", "comment 2 Any news? <b>", "Comment added to CT-000002.");
-    expect_text(f, "public|Any news? <b>",
-                "SELECT CONCAT(visibility, '|', body) FROM job_comments c JOIN users u ON u.id = "
-                "c.author_user_id WHERE u.slack_user_id = 'U0CLI'");
-    expect_int(f, 2, "%s",
-               "SELECT COUNT(*) FROM job_comments WHERE visibility = 'internal' AND source = "
-               "'slack'");
+    ts_expect_text(
+        &f->db, NULL, "public|Any news? <b>",
+        "SELECT CONCAT(visibility, '|', body) FROM job_comments c JOIN users u ON u.id = "
+        "c.author_user_id WHERE u.slack_user_id = 'U0CLI'");
+    ts_expect_int(&f->db, NULL, 2, "%s",
+                  "SELECT COUNT(*) FROM job_comments WHERE visibility = 'internal' AND source = "
+                  "'slack'");
     JOB("U0ADMIN", "show 2", "\n> Cleo: Any news? &lt;b&gt;");
     before = refused(f);
     JOB("U0CLI", "comment 1 hello", "You may not comment on CT-000001");
     JOB("U0CON", "comment 2 hello", "You may not comment on CT-000002");
-    expect_int(f, before + 2, "%s",
-               "SELECT COUNT(*) FROM audit_log WHERE kind = 'slack_command_refused'");
+    ts_expect_int(&f->db, NULL, before + 2, "%s",
+                  "SELECT COUNT(*) FROM audit_log WHERE kind = 'slack_command_refused'");
     JOB("U0ADMIN", "comment 1", "Usage: `/job comment REF TEXT`");
 
     /* status, close, reopen: staff roles; contractor if assigned */
     JOB("U0CON", "status 1 in_progress", "CT-000001 is now in_progress.");
     JOB("U0MGR", "close 3", "CT-000003 is now closed.");
-    expect_int(f, 1,
-               "SELECT COUNT(*) FROM jobs WHERE company_id = %lld AND number = 3 AND closed_at "
-               "IS NOT NULL",
-               f->acme);
+    ts_expect_int(&f->db, NULL, 1,
+                  "SELECT COUNT(*) FROM jobs WHERE company_id = %lld AND number = 3 AND closed_at "
+                  "IS NOT NULL",
+                  f->acme);
     JOB("U0ADMIN", "reopen CT-000003", "CT-000003 is now open.");
     JOB("U0STAFF", "status 2 on_hold", "CT-000002 is now on_hold.");
     before = refused(f);
     JOB("U0CON", "status 2 done", "You may not change the status of CT-000002: contractors");
     JOB("U0CLI", "close 2", "You may not change the status of CT-000002: clients");
     JOB("U0CON", "reopen 4", "You may not change the status of CT-000004");
-    expect_int(f, before + 3, "%s",
-               "SELECT COUNT(*) FROM audit_log WHERE kind = 'slack_command_refused'");
+    ts_expect_int(&f->db, NULL, before + 3, "%s",
+                  "SELECT COUNT(*) FROM audit_log WHERE kind = 'slack_command_refused'");
     JOB("U0ADMIN", "status 1 flying", "Usage: `/job status REF");
     JOB("U0ADMIN", "close", "Usage: `/job close REF`");
 
@@ -532,18 +451,18 @@ static void test_every_command_and_role(void **state)
     JOB("U0STAFF", "time 2 1.5h", "Logged 1h30m on CT-000002.");
     JOB("U0MGR", "time 2 90m", "Logged 1h30m on CT-000002.");
     JOB("U0ADMIN", "time 4 2h", "Logged 2h00m on CT-000004.");
-    expect_int(f, 4 * 90 + 30,
-               "SELECT SUM(minutes) FROM time_entries WHERE company_id = %lld AND source = "
-               "'slack'",
-               f->acme);
-    expect_text(f, "fixed the valve",
-                "SELECT note FROM time_entries t JOIN users u ON u.id = t.user_id WHERE "
-                "u.slack_user_id = 'U0CON'");
+    ts_expect_int(&f->db, NULL, 4 * 90 + 30,
+                  "SELECT SUM(minutes) FROM time_entries WHERE company_id = %lld AND source = "
+                  "'slack'",
+                  f->acme);
+    ts_expect_text(&f->db, NULL, "fixed the valve",
+                   "SELECT note FROM time_entries t JOIN users u ON u.id = t.user_id WHERE "
+                   "u.slack_user_id = 'U0CON'");
     before = refused(f);
     JOB("U0CON", "time 2 1h", "You may not log time on CT-000002");
     JOB("U0CLI", "time 2 30m", "You may not log time on CT-000002: clients do not log time.");
-    expect_int(f, before + 2, "%s",
-               "SELECT COUNT(*) FROM audit_log WHERE kind = 'slack_command_refused'");
+    ts_expect_int(&f->db, NULL, before + 2, "%s",
+                  "SELECT COUNT(*) FROM audit_log WHERE kind = 'slack_command_refused'");
     JOB("U0ADMIN", "time 1 25h", "Usage: `/job time REF DURATION");
     JOB("U0ADMIN", "time 1 0m", "Usage: `/job time REF DURATION");
 
@@ -564,19 +483,21 @@ static void test_every_command_and_role(void **state)
     JOB("U0ADMIN", "show 3", "Assignee: Sam &lt;script&gt;");
 
     /* every change wrote job_events with source slack and the caller as actor */
-    expect_int(f, 0,
-               "SELECT COUNT(*) FROM job_events WHERE company_id = %lld AND source <> 'slack'",
-               f->acme);
-    expect_int(f, 0,
-               "SELECT COUNT(*) FROM job_events WHERE company_id = %lld AND actor_user_id IS NULL",
-               f->acme);
-    expect_int(f, 1,
-               "SELECT COUNT(*) FROM job_events e JOIN users u ON u.id = e.actor_user_id WHERE "
-               "e.kind = 'created' AND u.slack_user_id = 'U0CLI'");
+    ts_expect_int(&f->db, NULL, 0,
+                  "SELECT COUNT(*) FROM job_events WHERE company_id = %lld AND source <> 'slack'",
+                  f->acme);
+    ts_expect_int(
+        &f->db, NULL, 0,
+        "SELECT COUNT(*) FROM job_events WHERE company_id = %lld AND actor_user_id IS NULL",
+        f->acme);
+    ts_expect_int(&f->db, NULL, 1,
+                  "SELECT COUNT(*) FROM job_events e JOIN users u ON u.id = e.actor_user_id WHERE "
+                  "e.kind = 'created' AND u.slack_user_id = 'U0CLI'");
     /* nothing failed, nothing was delivered late */
-    expect_int(f, 0, "%s", "SELECT COUNT(*) FROM webhook_events WHERE status <> 'done'");
+    ts_expect_int(&f->db, NULL, 0, "%s",
+                  "SELECT COUNT(*) FROM webhook_events WHERE status <> 'done'");
     assert_int_equal(standin_requests(&f->standin), 0);
-    stop_clean(f);
+    ts_server_stop_clean(__func__, &f->srv);
 }
 
 static void test_company_isolation_unknown_workspace_and_unlinked_user(void **state)
@@ -609,16 +530,17 @@ static void test_company_isolation_unknown_workspace_and_unlinked_user(void **st
     struct send u = {.team = "T9999", .user = "U0ADMIN"};
     assert_int_equal(post(f, &u, "new Sneaky", &reply), 200);
     assert_string_equal(reply, "This Slack workspace isn't connected to CanTicket.");
-    expect_int(f, 1, "%s", "SELECT COUNT(*) FROM webhook_events WHERE status = 'ignored'");
-    expect_int(f, 2, "%s", "SELECT COUNT(*) FROM jobs");
+    ts_expect_int(&f->db, NULL, 1, "%s",
+                  "SELECT COUNT(*) FROM webhook_events WHERE status = 'ignored'");
+    ts_expect_int(&f->db, NULL, 2, "%s", "SELECT COUNT(*) FROM jobs");
     /* Unlinked user of a known workspace: how to link. */
     JOB("U0NOBODY", "new Sneaky", "Your Slack account isn't linked to a CanTicket user yet");
-    expect_int(f, 2, "%s", "SELECT COUNT(*) FROM jobs");
+    ts_expect_int(&f->db, NULL, 2, "%s", "SELECT COUNT(*) FROM jobs");
     /* A command this endpoint does not answer. */
     struct send c = {.command = "/other"};
     assert_int_equal(post(f, &c, "new X", &reply), 200);
     assert_string_equal(reply, "This app does not answer /other.");
-    stop_clean(f);
+    ts_server_stop_clean(__func__, &f->srv);
 }
 
 static void test_app_id_and_enterprise_grid(void **state)
@@ -640,19 +562,20 @@ static void test_app_id_and_enterprise_grid(void **state)
     struct send missing = {.endpoint = "slackapp", .app = ""};
     assert_int_equal(post(f, &missing, "new No app", &reply), 200);
     assert_non_null(strstr(reply, "does not serve"));
-    expect_int(f, 1, "%s", "SELECT COUNT(*) FROM webhook_events WHERE endpoint = 'slackapp'");
-    expect_int(f, 1, "%s",
-               "SELECT COUNT(*) FROM jobs WHERE company_id IS NOT NULL AND "
-               "title LIKE 'From%'");
-    for (int i = 0; i < 100 && q_int(f, "%s",
-                                     "SELECT COUNT(*) FROM audit_log WHERE kind = 'refused' "
-                                     "AND endpoint = 'slackapp'") < 2;
+    ts_expect_int(&f->db, NULL, 1, "%s",
+                  "SELECT COUNT(*) FROM webhook_events WHERE endpoint = 'slackapp'");
+    ts_expect_int(&f->db, NULL, 1, "%s",
+                  "SELECT COUNT(*) FROM jobs WHERE company_id IS NOT NULL AND "
+                  "title LIKE 'From%'");
+    for (int i = 0; i < 100 && ts_db_intf(&f->db, "%s",
+                                          "SELECT COUNT(*) FROM audit_log WHERE kind = 'refused' "
+                                          "AND endpoint = 'slackapp'") < 2;
          i++)
         ts_sleep_ms(50);
-    expect_int(f, 2, "%s",
-               "SELECT COUNT(*) FROM audit_log WHERE kind = 'refused' AND endpoint = 'slackapp' "
-               "AND reason = 'slack api_app_id is not the configured app_id' AND "
-               "source_address = '127.0.0.1'");
+    ts_expect_int(&f->db, NULL, 2, "%s",
+                  "SELECT COUNT(*) FROM audit_log WHERE kind = 'refused' AND endpoint = 'slackapp' "
+                  "AND reason = 'slack api_app_id is not the configured app_id' AND "
+                  "source_address = '127.0.0.1'");
     /* An endpoint without app_id does not check it. */
     struct send any = {.app = "A0WHATEVER"};
     assert_int_equal(post(f, &any, "new Any app", &reply), 200);
@@ -669,7 +592,7 @@ static void test_app_id_and_enterprise_grid(void **state)
              "INSERT INTO integrations (company_id, provider, external_id) VALUES "
              "(%lld, 'slack', 'E0ORG')",
              f->acme);
-    exec_ok(f, sql);
+    ts_db_exec_ok(&f->db, sql);
     struct send org = {.team = "T0ANYWS", .enterprise = "E0ORG", .org_install = true};
     assert_int_equal(post(f, &org, "new Grid org", &reply), 200);
     assert_non_null(strstr(reply, "Created CT-000004: Grid org"));
@@ -679,8 +602,8 @@ static void test_app_id_and_enterprise_grid(void **state)
     struct send no_org = {.team = "T0001", .org_install = true};
     assert_int_equal(post(f, &no_org, "new No org", &reply), 400);
     assert_non_null(strstr(reply, "enterprise_id"));
-    expect_int(f, 4, "%s", "SELECT COUNT(*) FROM jobs WHERE source = 'slack'");
-    stop_clean(f);
+    ts_expect_int(&f->db, NULL, 4, "%s", "SELECT COUNT(*) FROM jobs WHERE source = 'slack'");
+    ts_server_stop_clean(__func__, &f->srv);
 }
 
 static void test_user_text_is_escaped(void **state)
@@ -696,8 +619,10 @@ static void test_user_text_is_escaped(void **state)
     assert_null(strstr(r, "<@U123>"));
     assert_null(strstr(r, "<https://x|y>"));
     /* Stored as the user wrote it (the '|' inside a link is not the description separator). */
-    expect_text(f, title, "%s", "SELECT title FROM jobs WHERE number = 1 AND source = 'slack'");
-    expect_int(f, 1, "%s", "SELECT COUNT(*) FROM jobs WHERE number = 1 AND description IS NULL");
+    ts_expect_text(&f->db, NULL, title, "%s",
+                   "SELECT title FROM jobs WHERE number = 1 AND source = 'slack'");
+    ts_expect_int(&f->db, NULL, 1, "%s",
+                  "SELECT COUNT(*) FROM jobs WHERE number = 1 AND description IS NULL");
     r = JOB("U0ADMIN", "show 1", esc);
     assert_null(strstr(r, "<!channel>"));
     r = JOB("U0ADMIN", "list all", esc);
@@ -707,9 +632,9 @@ static void test_user_text_is_escaped(void **state)
     JOB("U0ADMIN", "new a &lt;b&gt; &amp;amp; c | d &amp; e",
         "Created CT-000002: a &lt;b&gt; "
         "&amp;amp; c");
-    expect_text(f, "a <b> &amp; c|d & e", "%s",
-                "SELECT CONCAT(title, '|', description) FROM jobs WHERE number = 2");
-    stop_clean(f);
+    ts_expect_text(&f->db, NULL, "a <b> &amp; c|d & e", "%s",
+                   "SELECT CONCAT(title, '|', description) FROM jobs WHERE number = 2");
+    ts_server_stop_clean(__func__, &f->srv);
 }
 
 static void test_slow_path_posts_to_response_url(void **state)
@@ -745,7 +670,7 @@ static void test_slow_path_posts_to_response_url(void **state)
         ts_sleep_ms(25);
     if (standin_requests(&f->standin) != 2)
         fail_msg("response_url got %d posts, want 2 (503 then 200)\n%s",
-                 standin_requests(&f->standin), log_tail(&f->srv));
+                 standin_requests(&f->standin), ts_server_log_tail(&f->srv));
     cJSON *o = cJSON_Parse(f->standin.bodies[1]);
     assert_non_null(o);
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "text");
@@ -755,26 +680,27 @@ static void test_slow_path_posts_to_response_url(void **state)
     assert_null(cJSON_GetObjectItemCaseSensitive(o, "invoked_at"));
     cJSON_Delete(o);
     assert_string_equal(f->standin.bodies[0], f->standin.bodies[1]);
-    expect_text(f, "closed", "%s", "SELECT status FROM jobs WHERE number = 1");
+    ts_expect_text(&f->db, NULL, "closed", "%s", "SELECT status FROM jobs WHERE number = 1");
     /* The same trigger again: the stored result, nothing applied twice, nothing posted. */
     assert_int_equal(post(f, &s, "close 1", &reply), 200);
     assert_string_equal(reply, "CT-000001 is now closed.");
     ts_sleep_ms(300);
     assert_int_equal(standin_requests(&f->standin), 2);
     /* A response_url on a host that is not allowed gets nothing (and the command works). */
-    exec_ok(f, "SELECT 1");
+    ts_db_exec_ok(&f->db, "SELECT 1");
     struct send bad = {.endpoint = "slackslow",
                        .response_url = "http://evil.example/commands/T0001/1"};
     assert_int_equal(post(f, &bad, "reopen 1", &reply), 200);
     for (int i = 0; i < 200; i++) {
-        if (q_int(f, "%s", "SELECT COUNT(*) FROM jobs WHERE number = 1 AND status = 'open'") == 1)
+        if (ts_db_intf(&f->db, "%s",
+                       "SELECT COUNT(*) FROM jobs WHERE number = 1 AND status = 'open'") == 1)
             break;
         ts_sleep_ms(25);
     }
-    expect_text(f, "open", "%s", "SELECT status FROM jobs WHERE number = 1");
+    ts_expect_text(&f->db, NULL, "open", "%s", "SELECT status FROM jobs WHERE number = 1");
     ts_sleep_ms(300);
     assert_int_equal(standin_requests(&f->standin), 2);
-    stop_clean(f);
+    ts_server_stop_clean(__func__, &f->srv);
 }
 
 static void test_response_url_gets_at_most_five_posts(void **state)
@@ -802,20 +728,22 @@ static void test_response_url_gets_at_most_five_posts(void **state)
     assert_int_equal(mysql_query(lock, "ROLLBACK"), 0);
     mysql_close(lock);
     for (int i = 0; i < 600; i++) {
-        if (q_int(f, "%s", "SELECT COUNT(*) FROM webhook_events WHERE status = 'done'") == 7)
+        if (ts_db_intf(&f->db, "%s", "SELECT COUNT(*) FROM webhook_events WHERE status = 'done'") ==
+            7)
             break;
         ts_sleep_ms(25);
     }
-    expect_int(f, 7, "%s", "SELECT COUNT(*) FROM webhook_events WHERE status = 'done'");
+    ts_expect_int(&f->db, NULL, 7, "%s",
+                  "SELECT COUNT(*) FROM webhook_events WHERE status = 'done'");
     ts_sleep_ms(500); /* the last deliveries run after the commit */
     if (standin_requests(&f->standin) != 5)
         fail_msg("response_url got %d posts, want 5\n%s", standin_requests(&f->standin),
-                 log_tail(&f->srv));
+                 ts_server_log_tail(&f->srv));
     char *log = ts_server_log(&f->srv);
     bool said = strstr(log, "response_url used up or expired") != NULL;
     free(log);
     assert_true(said);
-    stop_clean(f);
+    ts_server_stop_clean(__func__, &f->srv);
 }
 
 static void test_signatures_replays_and_ssl_check(void **state)
@@ -832,14 +760,15 @@ static void test_signatures_replays_and_ssl_check(void **state)
     struct send missing = {.unsigned_ = true};
     assert_int_equal(post(f, &missing, "new Unsigned", &reply), 401);
     /* Audit rows of refused requests go with a writer's next batch: wait for them. */
-    for (int i = 0; i < 200 && q_int(f, "%s",
-                                     "SELECT COUNT(*) FROM audit_log WHERE kind = "
-                                     "'rejected_signature'") < 3;
+    for (int i = 0; i < 200 && ts_db_intf(&f->db, "%s",
+                                          "SELECT COUNT(*) FROM audit_log WHERE kind = "
+                                          "'rejected_signature'") < 3;
          i++)
         ts_sleep_ms(25);
-    expect_int(f, 3, "%s", "SELECT COUNT(*) FROM audit_log WHERE kind = 'rejected_signature'");
-    expect_int(f, 0, "%s", "SELECT COUNT(*) FROM webhook_events");
-    expect_int(f, 0, "%s", "SELECT COUNT(*) FROM jobs WHERE source = 'slack'");
+    ts_expect_int(&f->db, NULL, 3, "%s",
+                  "SELECT COUNT(*) FROM audit_log WHERE kind = 'rejected_signature'");
+    ts_expect_int(&f->db, NULL, 0, "%s", "SELECT COUNT(*) FROM webhook_events");
+    ts_expect_int(&f->db, NULL, 0, "%s", "SELECT COUNT(*) FROM jobs WHERE source = 'slack'");
 
     /* Replayed trigger_id: answered with the first result, applied once. */
     struct send once = {.trigger = "13345224609.738474920.replayed"};
@@ -849,8 +778,8 @@ static void test_signatures_replays_and_ssl_check(void **state)
     assert_non_null(strstr(reply, "Created CT-000001: Only once"));
     assert_int_equal(post(f, &once, "new Something else", &reply), 200);
     assert_non_null(strstr(reply, "Created CT-000001: Only once"));
-    expect_int(f, 1, "%s", "SELECT COUNT(*) FROM jobs WHERE source = 'slack'");
-    expect_int(f, 1, "%s", "SELECT COUNT(*) FROM webhook_events");
+    ts_expect_int(&f->db, NULL, 1, "%s", "SELECT COUNT(*) FROM jobs WHERE source = 'slack'");
+    ts_expect_int(&f->db, NULL, 1, "%s", "SELECT COUNT(*) FROM webhook_events");
 
     /* ssl_check: 200, empty, nothing stored — signed or not. */
     struct send probe = {.body = "ssl_check=1&token=xyzz0WbapA4vBCDEFasx0q6G",
@@ -867,7 +796,7 @@ static void test_signatures_replays_and_ssl_check(void **state)
                             "&trigger_id=fake.1",
                         .signature = "v0=bad"};
     assert_int_equal(post(f, &fake, NULL, &reply), 401);
-    expect_int(f, 1, "%s", "SELECT COUNT(*) FROM webhook_events");
+    ts_expect_int(&f->db, NULL, 1, "%s", "SELECT COUNT(*) FROM webhook_events");
     /* Malformed forms and missing fields are 400. */
     struct send malformed = {.body = "team_id=T0001&text=%ZZ"};
     assert_int_equal(post(f, &malformed, NULL, &reply), 400);
@@ -882,15 +811,15 @@ static void test_signatures_replays_and_ssl_check(void **state)
     assert_int_equal(ts_http("POST", url, h, "{}", &r), 0);
     assert_int_equal(r.status, 415);
     ts_http_free(&r);
-    stop_clean(f);
+    ts_server_stop_clean(__func__, &f->srv);
 }
 
 static void test_bodies_from_slack_docs(void **state)
 {
     struct fixture *f = *state;
     start(f);
-    char *cmd = keep(f, test_read(FIXTURES "/docs_slash_command.txt", NULL));
-    char *ver = keep(f, test_read(FIXTURES "/docs_verifying_requests.txt", NULL));
+    char *cmd = ts_keep(&f->kept, test_read(FIXTURES "/docs_slash_command.txt", NULL));
+    char *ver = ts_keep(&f->kept, test_read(FIXTURES "/docs_verifying_requests.txt", NULL));
     assert_non_null(cmd);
     assert_non_null(ver);
     cmd[strcspn(cmd, "\n")] = '\0';
@@ -914,12 +843,13 @@ static void test_bodies_from_slack_docs(void **state)
     struct send docs = {.body = cmd};
     assert_int_equal(post(f, &docs, NULL, &reply), 200);
     assert_non_null(strstr(reply, "Created CT-000001: Boiler leak at site 14"));
-    expect_text(f, "Boiler leak at site 14|slack|jane@acme.test", "%s",
-                "SELECT CONCAT(j.title, '|', j.source, '|', u.email) FROM jobs j JOIN users u ON "
-                "u.id = j.created_by_user_id WHERE j.source = 'slack'");
-    expect_text(f, "13345224609.738474920.8088930838d88f008e0", "%s",
-                "SELECT dedupe_key FROM webhook_events WHERE endpoint = 'slack'");
-    stop_clean(f);
+    ts_expect_text(
+        &f->db, NULL, "Boiler leak at site 14|slack|jane@acme.test", "%s",
+        "SELECT CONCAT(j.title, '|', j.source, '|', u.email) FROM jobs j JOIN users u ON "
+        "u.id = j.created_by_user_id WHERE j.source = 'slack'");
+    ts_expect_text(&f->db, NULL, "13345224609.738474920.8088930838d88f008e0", "%s",
+                   "SELECT dedupe_key FROM webhook_events WHERE endpoint = 'slack'");
+    ts_server_stop_clean(__func__, &f->srv);
 }
 
 int main(void)
@@ -935,10 +865,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_signatures_replays_and_ssl_check, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bodies_from_slack_docs, setup, teardown),
     };
-    if (getenv("CTGW_TEST_FILTER") != NULL)
-        cmocka_set_test_filter(getenv("CTGW_TEST_FILTER"));
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    int rc = cmocka_run_group_tests(tests, NULL, NULL);
-    curl_global_cleanup();
-    return rc;
+    return ts_run_group(tests);
 }

@@ -22,17 +22,6 @@ struct fixture {
     struct ts_server srv;
 };
 
-static int dev(const char *what)
-{
-    char *out = NULL;
-    char *argv[] = {(char *)ts_env("CTGW_DEV"), (char *)what, NULL};
-    int rc = ts_run(argv, &out);
-    if (rc != 0)
-        fprintf(stderr, "dev %s exited %d:\n%s\n", what, rc, out);
-    free(out);
-    return rc;
-}
-
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
@@ -50,7 +39,7 @@ static int teardown(void **state)
     struct fixture *f = *state;
     ts_server_cleanup(&f->srv);
     /* Whatever happened in the test, the shared server must be up for the next suites. */
-    if (dev("db-start") != 0)
+    if (ts_dev("db-start") != 0)
         return -1;
     mysql_close(f->db.conn);
     f->db.conn = ts_db_connect(f->db.name);
@@ -82,9 +71,7 @@ static bool wait_for_status(const char *url, long want, int limit_s)
 static void test_readyz_follows_the_database(void **state)
 {
     struct fixture *f = *state;
-    char *out = NULL;
-    assert_int_equal(ts_ctgw("migrate", f->srv.config, &out), 0);
-    free(out);
+    ts_ctgw_ok("migrate", f->srv.config, NULL);
     assert_true(ts_server_start(&f->srv));
     pid_t pid = f->srv.pid;
 
@@ -93,12 +80,12 @@ static void test_readyz_follows_the_database(void **state)
     snprintf(health, sizeof(health), "http://127.0.0.1:%u/healthz", (unsigned)f->srv.port);
     assert_true(wait_for_status(ready, 200, 15));
 
-    assert_int_equal(dev("db-stop"), 0);
+    assert_int_equal(ts_dev("db-stop"), 0);
     assert_true(wait_for_status(ready, 503, 30));
     /* Alive is not ready: the process itself is fine. */
     assert_int_equal(status_of(health), 200);
 
-    assert_int_equal(dev("db-start"), 0);
+    assert_int_equal(ts_dev("db-start"), 0);
     assert_true(wait_for_status(ready, 200, 60));
     assert_int_equal(kill(pid, 0), 0);
     assert_int_equal(f->srv.pid, pid);

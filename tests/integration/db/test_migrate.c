@@ -71,43 +71,18 @@ static int teardown(void **state)
     return 0;
 }
 
-static void migrate_ok(struct fixture *f, char **output)
-{
-    char *out = NULL;
-    int rc = ts_ctgw("migrate", f->srv.config, &out);
-    if (rc != 0)
-        fail_msg("ctgw migrate exited %d:\n%s", rc, out);
-    if (output != NULL)
-        *output = out;
-    else
-        free(out);
-}
-
-static long long q_int(struct fixture *f, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static long long q_int(struct fixture *f, const char *fmt, ...)
-{
-    char sql[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof(sql), fmt, ap);
-    va_end(ap);
-    return ts_db_int(&f->db, sql);
-}
-
 static void test_creates_every_contract_table(void **state)
 {
     struct fixture *f = *state;
-    migrate_ok(f, NULL);
+    ts_ctgw_ok("migrate", f->srv.config, NULL);
 
     for (size_t i = 0; i < N_CONTRACT; i++) {
         const char *t = contract[i].table;
-        long long engine_ok = q_int(f,
-                                    "SELECT COUNT(*) FROM information_schema.TABLES WHERE "
-                                    "TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '%s' AND "
-                                    "ENGINE = 'InnoDB' AND TABLE_COLLATION LIKE 'utf8mb4%%'",
-                                    t);
+        long long engine_ok = ts_db_intf(&f->db,
+                                         "SELECT COUNT(*) FROM information_schema.TABLES WHERE "
+                                         "TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '%s' AND "
+                                         "ENGINE = 'InnoDB' AND TABLE_COLLATION LIKE 'utf8mb4%%'",
+                                         t);
         if (engine_ok != 1)
             fail_msg("table %s missing, or not InnoDB utf8mb4", t);
 
@@ -115,34 +90,34 @@ static void test_creates_every_contract_table(void **state)
         snprintf(cols, sizeof(cols), "%s", contract[i].columns);
         for (char *save = NULL, *col = strtok_r(cols, " ", &save); col != NULL;
              col = strtok_r(NULL, " ", &save)) {
-            if (q_int(f,
-                      "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = "
-                      "DATABASE() AND TABLE_NAME = '%s' AND COLUMN_NAME = '%s'",
-                      t, col) != 1)
+            if (ts_db_intf(&f->db,
+                           "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = "
+                           "DATABASE() AND TABLE_NAME = '%s' AND COLUMN_NAME = '%s'",
+                           t, col) != 1)
                 fail_msg("%s.%s is missing", t, col);
         }
         if (strcmp(t, "companies") == 0)
             continue;
         /* Tenant scoping: a foreign key from company_id to companies, and an index that
          * leads with company_id. */
-        if (q_int(f,
-                  "SELECT COUNT(*) FROM information_schema.KEY_COLUMN_USAGE WHERE "
-                  "TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '%s' AND COLUMN_NAME = "
-                  "'company_id' AND REFERENCED_TABLE_NAME = 'companies'",
-                  t) < 1)
+        if (ts_db_intf(&f->db,
+                       "SELECT COUNT(*) FROM information_schema.KEY_COLUMN_USAGE WHERE "
+                       "TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '%s' AND COLUMN_NAME = "
+                       "'company_id' AND REFERENCED_TABLE_NAME = 'companies'",
+                       t) < 1)
             fail_msg("%s.company_id has no foreign key to companies", t);
         if (strcmp(t, "webhook_events") != 0 && strcmp(t, "audit_log") != 0 &&
-            q_int(f,
-                  "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = "
-                  "DATABASE() AND TABLE_NAME = '%s' AND COLUMN_NAME = 'company_id' AND "
-                  "IS_NULLABLE = 'NO'",
-                  t) != 1)
+            ts_db_intf(&f->db,
+                       "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = "
+                       "DATABASE() AND TABLE_NAME = '%s' AND COLUMN_NAME = 'company_id' AND "
+                       "IS_NULLABLE = 'NO'",
+                       t) != 1)
             fail_msg("%s.company_id may be NULL", t);
-        if (q_int(f,
-                  "SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = "
-                  "DATABASE() AND TABLE_NAME = '%s' AND SEQ_IN_INDEX = 1 AND COLUMN_NAME = "
-                  "'company_id'",
-                  t) < 1)
+        if (ts_db_intf(&f->db,
+                       "SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = "
+                       "DATABASE() AND TABLE_NAME = '%s' AND SEQ_IN_INDEX = 1 AND COLUMN_NAME = "
+                       "'company_id'",
+                       t) < 1)
             fail_msg("%s has no index leading with company_id", t);
     }
     assert_int_equal(ts_db_int(&f->db, "SELECT COUNT(*) FROM schema_migrations"),
@@ -176,10 +151,10 @@ static void test_second_run_changes_nothing(void **state)
 {
     struct fixture *f = *state;
     char *first = NULL, *second = NULL;
-    migrate_ok(f, &first);
+    ts_ctgw_ok("migrate", f->srv.config, &first);
     assert_non_null(strstr(first, "applying migration 0001_core_schema"));
     char *before = schema_snapshot(f);
-    migrate_ok(f, &second);
+    ts_ctgw_ok("migrate", f->srv.config, &second);
     assert_null(strstr(second, "applying migration"));
     assert_non_null(strstr(second, "schema is current"));
     char *after = schema_snapshot(f);
@@ -224,7 +199,7 @@ static void test_concurrent_runs_both_succeed(void **state)
 static void test_edited_migration_is_refused(void **state)
 {
     struct fixture *f = *state;
-    migrate_ok(f, NULL);
+    ts_ctgw_ok("migrate", f->srv.config, NULL);
     assert_int_equal(ts_db_exec(&f->db, "UPDATE schema_migrations SET checksum = REPEAT('0', 64) "
                                         "WHERE version = 1"),
                      0);
@@ -237,7 +212,7 @@ static void test_edited_migration_is_refused(void **state)
 static void test_schema_enforces_refs_and_tenancy(void **state)
 {
     struct fixture *f = *state;
-    migrate_ok(f, NULL);
+    ts_ctgw_ok("migrate", f->srv.config, NULL);
     assert_int_equal(ts_db_exec(&f->db, "INSERT INTO companies (id, slug, name) VALUES "
                                         "(1, 'alpha', 'Alpha'), (2, 'beta', 'Beta')"),
                      0);
@@ -277,7 +252,7 @@ static void test_schema_enforces_refs_and_tenancy(void **state)
 static void test_tables_are_encrypted_at_rest(void **state)
 {
     struct fixture *f = *state;
-    migrate_ok(f, NULL);
+    ts_ctgw_ok("migrate", f->srv.config, NULL);
     char *mode = ts_db_text(&f->db, "SELECT @@innodb_encrypt_tables");
     assert_string_equal(mode, "FORCE");
     free(mode);
@@ -301,7 +276,7 @@ static void test_tables_are_encrypted_at_rest(void **state)
 static void test_demo_seed_covers_every_provider(void **state)
 {
     struct fixture *f = *state;
-    migrate_ok(f, NULL);
+    ts_ctgw_ok("migrate", f->srv.config, NULL);
     char *seed = test_read(CTGW_SOURCE_ROOT "/config/dev-seed.sql", NULL);
     assert_non_null(seed);
     for (int run = 0; run < 2; run++) /* it runs on every ./dev run: idempotent */
@@ -310,13 +285,13 @@ static void test_demo_seed_covers_every_provider(void **state)
     assert_int_equal(ts_db_int(&f->db, "SELECT COUNT(*) FROM companies WHERE slug = 'demo'"), 1);
     static const char *const roles[] = {"admin", "manager", "contractor", "client"};
     for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
-        if (q_int(f, "SELECT COUNT(*) FROM users WHERE role = '%s'", roles[i]) != 1)
+        if (ts_db_intf(&f->db, "SELECT COUNT(*) FROM users WHERE role = '%s'", roles[i]) != 1)
             fail_msg("the demo company has no single %s user", roles[i]);
     assert_int_equal(ts_db_int(&f->db, "SELECT COUNT(*) FROM clients"), 1);
     size_t n_providers = 0;
     for (size_t i = 0; gw_providers[i] != NULL; i++, n_providers++)
-        if (q_int(f, "SELECT COUNT(*) FROM integrations WHERE provider = '%s'",
-                  gw_providers[i]->name) != 1)
+        if (ts_db_intf(&f->db, "SELECT COUNT(*) FROM integrations WHERE provider = '%s'",
+                       gw_providers[i]->name) != 1)
             fail_msg("the demo seed has no integration row for provider %s", gw_providers[i]->name);
     assert_int_equal(ts_db_int(&f->db, "SELECT COUNT(*) FROM integrations"),
                      (long long)n_providers);

@@ -1,4 +1,4 @@
-/* test_slack_text.c — the pure text helpers of the Slack provider: escaping for Slack,
+/* test_text.c — the pure text helpers of the Slack provider: escaping for Slack,
  * decoding what Slack sends, command words, mentions, durations and response_url checks. */
 #include <setjmp.h>
 #include <stdarg.h>

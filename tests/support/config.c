@@ -1,5 +1,5 @@
-/* helpers.c — helpers of the config unit tests: error joining and checked loading. */
-#include "tests/unit/config/helpers.h"
+/* config.c — helpers of the config unit tests: error joining and checked loading. */
+#include "tests/support/config.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,13 +12,6 @@
 
 #include "adapters/provider.h"
 
-static void *must_alloc(void *p)
-{
-    if (p == NULL)
-        abort();
-    return p;
-}
-
 char *test_join_errors(const struct gw_config_errors *errs)
 {
     size_t total = 1;
@@ -27,7 +20,7 @@ char *test_join_errors(const struct gw_config_errors *errs)
 
     for (size_t i = 0; i < errs->n; i++)
         total += strlen(errs->lines[i]) + 1;
-    out = must_alloc(malloc(total));
+    out = test_must_alloc(malloc(total));
     p = out;
     for (size_t i = 0; i < errs->n; i++)
         p += sprintf(p, "%s\n", errs->lines[i]);

@@ -26,7 +26,6 @@
 #include "tests/support/xero_standin.h"
 #include "verifiers/xero.h"
 
-#define FIXTURES      CTGW_SOURCE_ROOT "/tests/fixtures/xero"
 #define WEBHOOK_KEY   "CT_TEST_XERO_WEBHOOK_KEY"
 #define CLIENT_ID     "CTGWTESTCLIENT0001"
 #define CLIENT_SECRET "ctgw-test-client-secret-0123456789"
@@ -48,96 +47,13 @@ struct fixture {
     struct ts_xero *x;
     long long acme, beta;
     bool migrated;
-    char **owned;
-    size_t n_owned;
+    struct ts_kept kept; /* freed by the teardown, so a failing check leaks nothing */
 };
 
-static char *keep(struct fixture *f, char *p)
-{
-    if (p == NULL)
-        return NULL;
-    char **o = realloc(f->owned, (f->n_owned + 1) * sizeof(*o));
-    if (o == NULL)
-        abort();
-    f->owned = o;
-    f->owned[f->n_owned++] = p;
-    return p;
-}
-
-static long long q_int(struct fixture *f, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static long long q_int(struct fixture *f, const char *fmt, ...)
-{
-    char sql[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof(sql), fmt, ap);
-    va_end(ap);
-    return ts_db_int(&f->db, sql);
-}
-
-static const char *q_text(struct fixture *f, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static const char *q_text(struct fixture *f, const char *fmt, ...)
-{
-    char sql[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof(sql), fmt, ap);
-    va_end(ap);
-    char *t = ts_db_text(&f->db, sql);
-    return keep(f, t ? t : strdup("NULL"));
-}
-
-static void exec_ok(struct fixture *f, const char *sql)
-{
-    unsigned err = ts_db_exec(&f->db, sql);
-    if (err != 0)
-        fail_msg("%s: error %u: %s", sql, err, mysql_error(f->db.conn));
-}
-
-static bool wait_int(struct fixture *f, long long want, long limit_ms, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static bool wait_int(struct fixture *f, long long want, long limit_ms, const char *fmt, ...)
-{
-    char sql[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof(sql), fmt, ap);
-    va_end(ap);
-    for (long waited = 0;; waited += 25) {
-        if (ts_db_int(&f->db, sql) == want)
-            return true;
-        if (waited >= limit_ms)
-            return false;
-        ts_sleep_ms(25);
-    }
-}
-
-#define expect_int(f, want, ...)                                                                   \
-    do {                                                                                           \
-        long long got_ = q_int(f, __VA_ARGS__);                                                    \
-        if (got_ != (want))                                                                        \
-            fail_msg("%s:%d: got %lld, want %lld\n%s", __FILE__, __LINE__, got_,                   \
-                     (long long)(want), ts_server_log_tail(&(f)->srv));                            \
-    } while (0)
-
-#define expect_text(f, want, ...)                                                                  \
-    do {                                                                                           \
-        const char *got_ = q_text(f, __VA_ARGS__);                                                 \
-        if (strcmp(got_, (want)) != 0)                                                             \
-            fail_msg("%s:%d: got '%s', want '%s'\n%s", __FILE__, __LINE__, got_, (want),           \
-                     ts_server_log_tail(&(f)->srv));                                               \
-    } while (0)
-
+/* tests/fixtures/xero/NAME, freed by the teardown. */
 static char *fixture(struct fixture *f, const char *name)
 {
-    char path[512];
-    snprintf(path, sizeof(path), "%s/%s", FIXTURES, name);
-    char *t = test_read(path, NULL);
-    if (t == NULL)
-        fail_msg("cannot read fixture %s", path);
-    return keep(f, t);
+    return ts_keep(&f->kept, test_fixture("xero/%s", name));
 }
 
 static int setup(void **state)
@@ -158,9 +74,7 @@ static int teardown(void **state)
         ts_server_cleanup(&f->srv);
     ts_xero_stop(f->x);
     ts_db_drop(&f->db);
-    for (size_t i = 0; i < f->n_owned; i++)
-        free(f->owned[i]);
-    free(f->owned);
+    ts_kept_free(&f->kept);
     free(f);
     return 0;
 }
@@ -232,21 +146,18 @@ static void prepare_with(struct fixture *f, const char *workers_yaml, const char
     free(test_write_text(f->srv.dir, "xero.key", WEBHOOK_KEY, 0600));
     free(test_write_text(f->srv.dir, "client.secret", CLIENT_SECRET, 0600));
     if (!f->migrated) {
-        char *out = NULL;
-        int rc = ts_ctgw("migrate", f->srv.config, &out);
-        if (rc != 0)
-            fail_msg("ctgw migrate exited %d:\n%s", rc, out);
-        free(out);
-        exec_ok(f, "INSERT INTO companies (slug, name) VALUES ('acme', 'Acme'), ('beta', 'Beta')");
-        f->acme = q_int(f, "SELECT id FROM companies WHERE slug = 'acme'");
-        f->beta = q_int(f, "SELECT id FROM companies WHERE slug = 'beta'");
+        ts_ctgw_ok("migrate", f->srv.config, NULL);
+        ts_db_exec_ok(
+            &f->db, "INSERT INTO companies (slug, name) VALUES ('acme', 'Acme'), ('beta', 'Beta')");
+        f->acme = ts_db_intf(&f->db, "SELECT id FROM companies WHERE slug = 'acme'");
+        f->beta = ts_db_intf(&f->db, "SELECT id FROM companies WHERE slug = 'beta'");
         char sql[512];
         snprintf(sql, sizeof(sql),
                  "INSERT INTO jobs (company_id, number, title, source) VALUES "
                  "(%lld, 1, 'Acme boiler', 'api'), (%lld, 2, 'Acme switchboard', 'api'), "
                  "(%lld, 1, 'Beta roof', 'api'), (%lld, 2, 'Beta switchboard', 'api')",
                  f->acme, f->acme, f->beta, f->beta);
-        exec_ok(f, sql);
+        ts_db_exec_ok(&f->db, sql);
         f->migrated = true;
     }
 }
@@ -282,7 +193,7 @@ static long post(struct fixture *f, const char *delivery, const char *key, char 
         fail_msg("POST %s: %s\n%s", url, r.error, ts_server_log_tail(&f->srv));
     long status = r.status;
     if (body != NULL)
-        *body = keep(f, strdup(r.body ? r.body : ""));
+        *body = ts_keep(&f->kept, strdup(r.body ? r.body : ""));
     char cookie[8];
     if (ts_http_header(&r, "Set-Cookie", cookie, sizeof(cookie)) != NULL)
         fail_msg("ctgw answered Xero with a cookie");
@@ -304,7 +215,7 @@ static char *delivery(struct fixture *f, const char *tenant, const char *categor
              "\"firstEventSequence\":1,\"lastEventSequence\":1,\"entropy\":\"ABCDEFGHIJ\"}",
              strcmp(category, "INVOICE") == 0 ? "Invoices" : "Contacts", resource, resource, date,
              type, category, tenant);
-    return keep(f, d);
+    return ts_keep(&f->kept, d);
 }
 
 /* Sends a one-event delivery and waits until its event settles; returns the status. */
@@ -315,12 +226,16 @@ static const char *send_event(struct fixture *f, const char *tenant, const char 
     long st = post(f, delivery(f, tenant, category, resource, "UPDATE", date), WEBHOOK_KEY, &body);
     if (st != 200 || body[0] != '\0')
         fail_msg("delivery answered %ld '%s'\n%s", st, body, ts_server_log_tail(&f->srv));
-    if (!wait_int(f, 1, 20000,
-                  "SELECT COUNT(*) FROM webhook_events WHERE dedupe_key LIKE '%%:%s' AND status "
-                  "NOT IN ('pending', 'processing')",
-                  date))
+    if (!ts_db_wait_int(
+            &f->db, 1, 20000,
+            "SELECT COUNT(*) FROM webhook_events WHERE dedupe_key LIKE '%%:%s' AND status "
+            "NOT IN ('pending', 'processing')",
+            date))
         fail_msg("event of %s never settled\n%s", date, ts_server_log_tail(&f->srv));
-    return q_text(f, "SELECT status FROM webhook_events WHERE dedupe_key LIKE '%%:%s'", date);
+    return ts_keep(&f->kept,
+                   ts_db_showf(&f->db,
+                               "SELECT status FROM webhook_events WHERE dedupe_key LIKE '%%:%s'",
+                               date));
 }
 
 /* ------------------------------------------------------------------ tests */
@@ -349,10 +264,11 @@ static void test_intent_to_receive(void **state)
     assert_string_equal(body, "");
     /* A signed empty body (Xero computes the HMAC over whatever arrived). */
     assert_int_equal(post(f, "", "some-other-key", &body), 401);
-    expect_int(f, 0, "%s", "SELECT COUNT(*) FROM webhook_events");
-    assert_true(wait_int(f, 3, 5000, "%s",
-                         "SELECT COUNT(*) FROM audit_log WHERE kind = 'rejected_signature' AND "
-                         "endpoint = 'xero'"));
+    ts_expect_int(&f->db, &f->srv, 0, "%s", "SELECT COUNT(*) FROM webhook_events");
+    assert_true(
+        ts_db_wait_int(&f->db, 3, 5000, "%s",
+                       "SELECT COUNT(*) FROM audit_log WHERE kind = 'rejected_signature' AND "
+                       "endpoint = 'xero'"));
     ts_server_stop_clean("ctgw", &f->srv);
 }
 
@@ -373,61 +289,68 @@ static void test_multi_tenant_delivery_applied_once(void **state)
     assert_int_equal(post(f, multi, WEBHOOK_KEY, &body), 200);
     assert_string_equal(body, "");
     /* One row per event, each in its tenant's company, keyed by its pointers. */
-    expect_int(f, 3, "%s", "SELECT COUNT(*) FROM webhook_events");
+    ts_expect_int(&f->db, &f->srv, 3, "%s", "SELECT COUNT(*) FROM webhook_events");
     char sql[512];
     snprintf(sql, sizeof(sql),
              "SELECT COUNT(*) FROM webhook_events WHERE company_id = %lld AND dedupe_key = "
              "'" TENANT_A ":INVOICE:" INVOICE_1 ":UPDATE:2026-01-12T03:15:39.902'",
              f->acme);
-    expect_int(f, 1, "%s", sql);
-    expect_int(f, 1, "SELECT COUNT(*) FROM webhook_events WHERE company_id = %lld", f->beta);
-    if (!wait_int(f, 3, 20000, "%s", "SELECT COUNT(*) FROM webhook_events WHERE status = 'done'"))
+    ts_expect_int(&f->db, &f->srv, 1, "%s", sql);
+    ts_expect_int(&f->db, &f->srv, 1, "SELECT COUNT(*) FROM webhook_events WHERE company_id = %lld",
+                  f->beta);
+    if (!ts_db_wait_int(&f->db, 3, 20000, "%s",
+                        "SELECT COUNT(*) FROM webhook_events WHERE status = 'done'"))
         fail_msg("not all done:\n%s\n%s",
-                 keep(f, ts_db_dump(&f->db, "SELECT id, status, last_error FROM webhook_events")),
+                 ts_keep(&f->kept,
+                         ts_db_dump(&f->db, "SELECT id, status, last_error FROM webhook_events")),
                  ts_server_log_tail(&f->srv));
 
     /* Acme: invoice 1 linked to its CT-000001 by the Reference, billed; the client from the
      * invoice's contact, completed by the contact's own event. */
-    expect_text(f, "INV-0042|AUTHORISED|ACCREC|NZD|460.0000|460.0000|0.0000|2026-01-23|CT-000001",
-                "SELECT CONCAT_WS('|', i.number, i.status, i.type, i.currency, i.total, "
-                "i.amount_due, i.amount_paid, i.due_date, j.ref) FROM invoices i JOIN jobs j ON "
-                "j.company_id = i.company_id AND j.id = i.job_id WHERE i.company_id = %lld",
-                f->acme);
-    expect_text(f, "invoiced",
-                "SELECT billing_status FROM jobs WHERE company_id = %lld AND number = 1", f->acme);
-    expect_text(f, "Liam Gallagher|liam.gallagher@example.com",
-                "SELECT CONCAT_WS('|', name, email) FROM clients WHERE company_id = %lld AND "
-                "xero_contact_id = '" CONTACT_1 "'",
-                f->acme);
-    expect_int(f, 1,
-               "SELECT COUNT(*) FROM job_events WHERE company_id = %lld AND kind = "
-               "'invoice_linked' AND source = 'xero' AND webhook_event_id IS NOT NULL",
-               f->acme);
-    expect_int(f, 1,
-               "SELECT COUNT(*) FROM job_events WHERE company_id = %lld AND kind = "
-               "'billing_changed' AND source = 'xero' AND JSON_VALUE(detail, '$.to') = "
-               "'invoiced'",
-               f->acme);
+    ts_expect_text(&f->db, &f->srv,
+                   "INV-0042|AUTHORISED|ACCREC|NZD|460.0000|460.0000|0.0000|2026-01-23|CT-000001",
+                   "SELECT CONCAT_WS('|', i.number, i.status, i.type, i.currency, i.total, "
+                   "i.amount_due, i.amount_paid, i.due_date, j.ref) FROM invoices i JOIN jobs j ON "
+                   "j.company_id = i.company_id AND j.id = i.job_id WHERE i.company_id = %lld",
+                   f->acme);
+    ts_expect_text(&f->db, &f->srv, "invoiced",
+                   "SELECT billing_status FROM jobs WHERE company_id = %lld AND number = 1",
+                   f->acme);
+    ts_expect_text(&f->db, &f->srv, "Liam Gallagher|liam.gallagher@example.com",
+                   "SELECT CONCAT_WS('|', name, email) FROM clients WHERE company_id = %lld AND "
+                   "xero_contact_id = '" CONTACT_1 "'",
+                   f->acme);
+    ts_expect_int(&f->db, &f->srv, 1,
+                  "SELECT COUNT(*) FROM job_events WHERE company_id = %lld AND kind = "
+                  "'invoice_linked' AND source = 'xero' AND webhook_event_id IS NOT NULL",
+                  f->acme);
+    ts_expect_int(&f->db, &f->srv, 1,
+                  "SELECT COUNT(*) FROM job_events WHERE company_id = %lld AND kind = "
+                  "'billing_changed' AND source = 'xero' AND JSON_VALUE(detail, '$.to') = "
+                  "'invoiced'",
+                  f->acme);
     /* Beta: invoice 2 linked to beta's own CT-000002 through a line item, never acme's. */
-    expect_text(f, "INV-0043|CT-000002|Beta switchboard|invoiced",
-                "SELECT CONCAT_WS('|', i.number, j.ref, j.title, j.billing_status) FROM invoices "
-                "i JOIN jobs j ON j.company_id = i.company_id AND j.id = i.job_id WHERE "
-                "i.company_id = %lld",
-                f->beta);
-    expect_int(f, 0,
-               "SELECT COUNT(*) FROM invoices WHERE company_id = %lld AND xero_invoice_id "
-               "= '" INVOICE_2 "'",
-               f->acme);
-    expect_text(f, "unbilled",
-                "SELECT billing_status FROM jobs WHERE company_id = %lld AND number = 2", f->acme);
+    ts_expect_text(
+        &f->db, &f->srv, "INV-0043|CT-000002|Beta switchboard|invoiced",
+        "SELECT CONCAT_WS('|', i.number, j.ref, j.title, j.billing_status) FROM invoices "
+        "i JOIN jobs j ON j.company_id = i.company_id AND j.id = i.job_id WHERE "
+        "i.company_id = %lld",
+        f->beta);
+    ts_expect_int(&f->db, &f->srv, 0,
+                  "SELECT COUNT(*) FROM invoices WHERE company_id = %lld AND xero_invoice_id "
+                  "= '" INVOICE_2 "'",
+                  f->acme);
+    ts_expect_text(&f->db, &f->srv, "unbilled",
+                   "SELECT billing_status FROM jobs WHERE company_id = %lld AND number = 2",
+                   f->acme);
 
     /* The same delivery again: 200, nothing stored, nothing fetched. */
     int gets = ts_xero_count(f->x, API);
     assert_int_equal(post(f, multi, WEBHOOK_KEY, &body), 200);
-    expect_int(f, 3, "%s", "SELECT COUNT(*) FROM webhook_events");
+    ts_expect_int(&f->db, &f->srv, 3, "%s", "SELECT COUNT(*) FROM webhook_events");
     ts_sleep_ms(300);
     assert_int_equal(ts_xero_count(f->x, API), gets);
-    expect_int(f, 2, "%s", "SELECT COUNT(*) FROM invoices");
+    ts_expect_int(&f->db, &f->srv, 2, "%s", "SELECT COUNT(*) FROM invoices");
     /* Each integration refreshed once, and its rotated token is what is stored. */
     assert_int_equal(ts_xero_refreshes(f->x), 2);
     ts_server_stop_clean("ctgw", &f->srv);
@@ -455,51 +378,53 @@ static void test_invoice_statuses_and_stale_updates(void **state)
         const char *st = send_event(f, TENANT_A, "INVOICE", INVOICE_1, steps[i].date);
         if (strcmp(st, "done") != 0)
             fail_msg("%s: event %s\n%s", steps[i].fixture, st, ts_server_log_tail(&f->srv));
-        expect_text(f, steps[i].billing,
-                    "SELECT billing_status FROM jobs WHERE company_id = %lld AND number = 1",
-                    f->acme);
-        expect_text(f, steps[i].status,
-                    "SELECT status FROM invoices WHERE company_id = %lld AND xero_invoice_id = "
-                    "'" INVOICE_1 "'",
-                    f->acme);
+        ts_expect_text(&f->db, &f->srv, steps[i].billing,
+                       "SELECT billing_status FROM jobs WHERE company_id = %lld AND number = 1",
+                       f->acme);
+        ts_expect_text(&f->db, &f->srv, steps[i].status,
+                       "SELECT status FROM invoices WHERE company_id = %lld AND xero_invoice_id = "
+                       "'" INVOICE_1 "'",
+                       f->acme);
     }
     /* The stale one's total (1104.00) never landed. */
-    expect_int(f, 0, "SELECT COUNT(*) FROM invoices WHERE company_id = %lld AND total = 1104",
-               f->acme);
-    expect_text(f, "false",
-                "SELECT JSON_EXTRACT(result, '$.changed') FROM webhook_events WHERE dedupe_key "
-                "LIKE '%%:2026-01-12T01:00:00.004'");
+    ts_expect_int(&f->db, &f->srv, 0,
+                  "SELECT COUNT(*) FROM invoices WHERE company_id = %lld AND total = 1104",
+                  f->acme);
+    ts_expect_text(&f->db, &f->srv, "false",
+                   "SELECT JSON_EXTRACT(result, '$.changed') FROM webhook_events WHERE dedupe_key "
+                   "LIKE '%%:2026-01-12T01:00:00.004'");
     /* Four billing changes, each in the job's history with source xero. */
-    expect_text(f, "invoiced,part_paid,paid,void",
-                "SELECT GROUP_CONCAT(JSON_VALUE(detail, '$.to') ORDER BY id) FROM job_events "
-                "WHERE company_id = %lld AND kind = 'billing_changed' AND source = 'xero'",
-                f->acme);
+    ts_expect_text(&f->db, &f->srv, "invoiced,part_paid,paid,void",
+                   "SELECT GROUP_CONCAT(JSON_VALUE(detail, '$.to') ORDER BY id) FROM job_events "
+                   "WHERE company_id = %lld AND kind = 'billing_changed' AND source = 'xero'",
+                   f->acme);
 
     /* A bill naming the same job ref is stored, never linked, and bills nothing. */
     ts_xero_put(f->x, API "/Invoices/" BILL, fixture(f, "bill_accpay.json"));
     assert_string_equal(send_event(f, TENANT_A, "INVOICE", BILL, "2026-01-12T01:00:00.006"),
                         "done");
-    expect_text(f, "ACCPAY|NULL",
-                "SELECT CONCAT_WS('|', type, IFNULL(job_id, 'NULL')) FROM invoices WHERE "
-                "xero_invoice_id = '" BILL "'");
-    expect_text(f, "void", "SELECT billing_status FROM jobs WHERE company_id = %lld AND number = 1",
-                f->acme);
+    ts_expect_text(&f->db, &f->srv, "ACCPAY|NULL",
+                   "SELECT CONCAT_WS('|', type, IFNULL(job_id, 'NULL')) FROM invoices WHERE "
+                   "xero_invoice_id = '" BILL "'");
+    ts_expect_text(&f->db, &f->srv, "void",
+                   "SELECT billing_status FROM jobs WHERE company_id = %lld AND number = 1",
+                   f->acme);
 
     /* Contacts: an archived contact soft-deletes its client; an older one is ignored. */
     ts_xero_put(f->x, API "/Contacts/" CONTACT_1, fixture(f, "contact_archived.json"));
     assert_string_equal(send_event(f, TENANT_A, "CONTACT", CONTACT_1, "2026-01-12T01:00:00.007"),
                         "done");
-    expect_int(f, 1,
-               "SELECT COUNT(*) FROM clients WHERE company_id = %lld AND xero_contact_id = "
-               "'" CONTACT_1 "' AND deleted_at IS NOT NULL",
-               f->acme);
+    ts_expect_int(&f->db, &f->srv, 1,
+                  "SELECT COUNT(*) FROM clients WHERE company_id = %lld AND xero_contact_id = "
+                  "'" CONTACT_1 "' AND deleted_at IS NOT NULL",
+                  f->acme);
     ts_xero_put(f->x, API "/Contacts/" CONTACT_1, fixture(f, "contact_active.json"));
     assert_string_equal(send_event(f, TENANT_A, "CONTACT", CONTACT_1, "2026-01-12T01:00:00.008"),
                         "done");
-    expect_int(f, 1,
-               "SELECT COUNT(*) FROM clients WHERE company_id = %lld AND xero_contact_id = "
-               "'" CONTACT_1 "' AND deleted_at IS NOT NULL",
-               f->acme);
+    ts_expect_int(&f->db, &f->srv, 1,
+                  "SELECT COUNT(*) FROM clients WHERE company_id = %lld AND xero_contact_id = "
+                  "'" CONTACT_1 "' AND deleted_at IS NOT NULL",
+                  f->acme);
     /* One token for the whole run: refreshed once, used for every call. */
     assert_int_equal(ts_xero_refreshes(f->x), 1);
     ts_server_stop_clean("ctgw", &f->srv);
@@ -513,9 +438,10 @@ static void test_unknown_tenant_and_unhandled_events(void **state)
     /* A tenant no company connected: stored as ignored with the reason, answered 200. */
     assert_string_equal(send_event(f, TENANT_C, "INVOICE", INVOICE_1, "2026-01-12T02:00:00.001"),
                         "ignored");
-    expect_int(f, 1, "%s",
-               "SELECT COUNT(*) FROM webhook_events WHERE company_id IS NULL AND last_error LIKE "
-               "'%" TENANT_C "%'");
+    ts_expect_int(
+        &f->db, &f->srv, 1, "%s",
+        "SELECT COUNT(*) FROM webhook_events WHERE company_id IS NULL AND last_error LIKE "
+        "'%" TENANT_C "%'");
     assert_int_equal(ts_xero_count(f->x, "/"), 0);
 
     /* A large delivery (Xero does not document its batch size): 300 events, one row each;
@@ -538,12 +464,13 @@ static void test_unknown_tenant_and_unhandled_events(void **state)
                  "],\"firstEventSequence\":1,\"lastEventSequence\":%d,"
                  "\"entropy\":\"BIGBATCH\"}",
                  count);
-        keep(f, big);
+        ts_keep(&f->kept, big);
         char *body = NULL;
         assert_int_equal(post(f, big, WEBHOOK_KEY, &body), round == 0 ? 200 : 503);
         assert_string_equal(body, "");
     }
-    expect_int(f, 301, "%s", "SELECT COUNT(*) FROM webhook_events WHERE status = 'ignored'");
+    ts_expect_int(&f->db, &f->srv, 301, "%s",
+                  "SELECT COUNT(*) FROM webhook_events WHERE status = 'ignored'");
     ts_server_stop_clean("ctgw", &f->srv);
 }
 
@@ -561,16 +488,16 @@ static void test_rate_limits_and_server_errors(void **state)
                       "Retry-After: 1\r\nX-Rate-Limit-Problem: minute\r\n", 1);
     assert_string_equal(send_event(f, TENANT_A, "INVOICE", INVOICE_1, "2026-01-12T03:00:00.001"),
                         "done");
-    expect_int(
-        f, 1, "%s",
+    ts_expect_int(
+        &f->db, &f->srv, 1, "%s",
         "SELECT attempts FROM webhook_events WHERE dedupe_key LIKE '%:2026-01-12T03:00:00.001'");
     assert_int_equal(ts_xero_count(f->x, API "/Invoices/"), 2);
     /* 500: retried with backoff, counted. */
     ts_xero_fail_next(f->x, API "/Invoices/", 500, NULL, 1);
     assert_string_equal(send_event(f, TENANT_A, "INVOICE", INVOICE_1, "2026-01-12T03:00:00.002"),
                         "done");
-    expect_int(
-        f, 2, "%s",
+    ts_expect_int(
+        &f->db, &f->srv, 2, "%s",
         "SELECT attempts FROM webhook_events WHERE dedupe_key LIKE '%:2026-01-12T03:00:00.002'");
     /* A revoked access token (401): refreshed once, then the call goes through. */
     int refreshes = ts_xero_refreshes(f->x);
@@ -582,9 +509,9 @@ static void test_rate_limits_and_server_errors(void **state)
     ts_xero_fail_next(f->x, API "/Invoices/", 500, NULL, 10);
     assert_string_equal(send_event(f, TENANT_A, "INVOICE", INVOICE_1, "2026-01-12T03:00:00.004"),
                         "dead");
-    expect_text(f, "xero Invoices: HTTP 500",
-                "SELECT last_error FROM webhook_events WHERE dedupe_key LIKE "
-                "'%%:2026-01-12T03:00:00.004'");
+    ts_expect_text(&f->db, &f->srv, "xero Invoices: HTTP 500",
+                   "SELECT last_error FROM webhook_events WHERE dedupe_key LIKE "
+                   "'%%:2026-01-12T03:00:00.004'");
     ts_server_stop_clean("ctgw", &f->srv);
 }
 
@@ -599,11 +526,12 @@ static void test_invalid_grant_disconnects(void **state)
     ts_xero_invalid_grant(f->x, true);
     assert_string_equal(send_event(f, TENANT_A, "INVOICE", INVOICE_1, "2026-01-12T04:00:00.001"),
                         "failed");
-    expect_text(f, "disconnected",
-                "SELECT status FROM integrations WHERE external_id = '" TENANT_A "'");
-    const char *err = q_text(f, "%s",
-                             "SELECT last_error FROM webhook_events WHERE dedupe_key LIKE "
-                             "'%:2026-01-12T04:00:00.001'");
+    ts_expect_text(&f->db, &f->srv, "disconnected",
+                   "SELECT status FROM integrations WHERE external_id = '" TENANT_A "'");
+    const char *err =
+        ts_keep(&f->kept, ts_db_showf(&f->db, "%s",
+                                      "SELECT last_error FROM webhook_events WHERE dedupe_key LIKE "
+                                      "'%:2026-01-12T04:00:00.001'"));
     assert_non_null(strstr(err, "reconnect Xero"));
     /* Later events of the tenant fail at once, without calling Xero. */
     int calls = ts_xero_count(f->x, "/");
@@ -611,7 +539,7 @@ static void test_invalid_grant_disconnects(void **state)
                         "failed");
     assert_int_equal(ts_xero_count(f->x, "/"), calls);
     ts_server_stop_clean("ctgw", &f->srv);
-    char *log = keep(f, ts_server_log(&f->srv));
+    char *log = ts_keep(&f->kept, ts_server_log(&f->srv));
     assert_non_null(strstr(log, "ALERT xero integration"));
     assert_null(strstr(log, "rt-a0"));
 }
@@ -640,17 +568,22 @@ static void test_crash_between_refresh_and_store(void **state)
     ts_xero_hold_tokens(f->x, false);
     /* The stored token is still the old one; its lease would run out in a minute: the test
      * does not wait for that (lease expiry is tested with the ingest). */
-    exec_ok(f, "UPDATE webhook_events SET status = 'pending', next_attempt_at = NOW(3), "
-               "lease_owner = NULL, lease_expires_at = NULL WHERE status = 'processing'");
+    ts_db_exec_ok(&f->db,
+                  "UPDATE webhook_events SET status = 'pending', next_attempt_at = NOW(3), "
+                  "lease_owner = NULL, lease_expires_at = NULL WHERE status = 'processing'");
     start(f);
-    if (!wait_int(f, 1, 20000, "%s", "SELECT COUNT(*) FROM webhook_events WHERE status = 'done'"))
+    if (!ts_db_wait_int(&f->db, 1, 20000, "%s",
+                        "SELECT COUNT(*) FROM webhook_events WHERE status = 'done'"))
         fail_msg("not applied after the restart:\n%s\n%s",
-                 keep(f, ts_db_dump(&f->db, "SELECT id, status, last_error FROM webhook_events")),
+                 ts_keep(&f->kept,
+                         ts_db_dump(&f->db, "SELECT id, status, last_error FROM webhook_events")),
                  ts_server_log_tail(&f->srv));
     assert_int_equal(ts_xero_refreshes(f->x), 2);
-    expect_text(f, "active", "SELECT status FROM integrations WHERE external_id = '" TENANT_A "'");
+    ts_expect_text(&f->db, &f->srv, "active",
+                   "SELECT status FROM integrations WHERE external_id = '" TENANT_A "'");
     /* And the token now stored is the newest: one more refresh works. */
-    exec_ok(f, "UPDATE integrations SET credentials_updated_at = credentials_updated_at");
+    ts_db_exec_ok(&f->db,
+                  "UPDATE integrations SET credentials_updated_at = credentials_updated_at");
     ts_xero_fail_next(f->x, API "/Invoices/", 401, NULL, 1);
     assert_string_equal(send_event(f, TENANT_A, "INVOICE", INVOICE_1, "2026-01-12T05:00:00.002"),
                         "done");
@@ -677,17 +610,17 @@ static void test_budget_defers(void **state)
         post(f, delivery(f, TENANT_A, "INVOICE", INVOICE_1, "UPDATE", "2026-01-12T06:00:00.003"),
              WEBHOOK_KEY, &body),
         200);
-    if (!wait_int(f, 1, 20000, "%s",
-                  "SELECT COUNT(*) FROM webhook_events WHERE dedupe_key LIKE "
-                  "'%:2026-01-12T06:00:00.003' AND status = 'pending' AND attempts = 0 AND "
-                  "last_error LIKE 'over the budget of 2 Xero calls a minute%' AND "
-                  "next_attempt_at > NOW(3) + INTERVAL 1 SECOND"))
+    if (!ts_db_wait_int(&f->db, 1, 20000, "%s",
+                        "SELECT COUNT(*) FROM webhook_events WHERE dedupe_key LIKE "
+                        "'%:2026-01-12T06:00:00.003' AND status = 'pending' AND attempts = 0 AND "
+                        "last_error LIKE 'over the budget of 2 Xero calls a minute%' AND "
+                        "next_attempt_at > NOW(3) + INTERVAL 1 SECOND"))
         fail_msg("not deferred:\n%s\n%s",
-                 keep(f, ts_db_dump(&f->db, "SELECT id, status, attempts, last_error, "
-                                            "next_attempt_at FROM webhook_events")),
+                 ts_keep(&f->kept, ts_db_dump(&f->db, "SELECT id, status, attempts, last_error, "
+                                                      "next_attempt_at FROM webhook_events")),
                  ts_server_log_tail(&f->srv));
     assert_int_equal(ts_xero_count(f->x, API "/Invoices/"), 2);
-    char *m = keep(f, ts_server_metrics(&f->srv));
+    char *m = ts_keep(&f->kept, ts_server_metrics(&f->srv));
     assert_non_null(m);
     assert_true(ts_metric(m, "ctgw_worker_deferrals_total") >= 1);
     ts_server_stop_clean("ctgw", &f->srv);
@@ -723,8 +656,9 @@ static void test_one_consent_for_two_tenants(void **state)
     assert_string_equal(send_event(f, TENANT_A, "INVOICE", INVOICE_1, "2026-01-12T07:00:00.004"),
                         "done");
     assert_int_equal(ts_xero_refreshes(f->x), 3);
-    expect_int(f, 2, "%s",
-               "SELECT COUNT(*) FROM integrations WHERE provider = 'xero' AND status = 'active'");
+    ts_expect_int(
+        &f->db, &f->srv, 2, "%s",
+        "SELECT COUNT(*) FROM integrations WHERE provider = 'xero' AND status = 'active'");
     ts_server_stop_clean("ctgw", &f->srv);
 }
 
@@ -741,41 +675,45 @@ static void test_merged_contact_moves_its_jobs(void **state)
     assert_string_equal(send_event(f, TENANT_A, "INVOICE", INVOICE_1, "2026-01-12T08:00:00.001"),
                         "done");
     long long old_client =
-        q_int(f, "SELECT id FROM clients WHERE xero_contact_id = '" CONTACT_1 "'");
+        ts_db_intf(&f->db, "SELECT id FROM clients WHERE xero_contact_id = '" CONTACT_1 "'");
     char sql[512];
     snprintf(sql, sizeof(sql),
              "UPDATE jobs SET client_id = %lld WHERE company_id = %lld AND number = 1", old_client,
              f->acme);
-    exec_ok(f, sql);
+    ts_db_exec_ok(&f->db, sql);
     snprintf(sql, sizeof(sql),
              "INSERT INTO users (company_id, email, name, role, client_id) VALUES (%lld, "
              "'liam@example.com', 'Liam', 'client', %lld)",
              f->acme, old_client);
-    exec_ok(f, sql);
-    char *archived = keep(f, test_replace(fixture(f, "contact_archived.json"),
-                                          "\"ContactStatus\": \"ARCHIVED\",",
-                                          "\"ContactStatus\": \"ARCHIVED\", \"MergedToContactID\": "
-                                          "\"" CONTACT_2 "\","));
+    ts_db_exec_ok(&f->db, sql);
+    char *archived =
+        ts_keep(&f->kept, test_replace(fixture(f, "contact_archived.json"),
+                                       "\"ContactStatus\": \"ARCHIVED\",",
+                                       "\"ContactStatus\": \"ARCHIVED\", \"MergedToContactID\": "
+                                       "\"" CONTACT_2 "\","));
     assert_non_null(strstr(archived, "MergedToContactID"));
     ts_xero_put(f->x, API "/Contacts/" CONTACT_1, archived);
     assert_string_equal(send_event(f, TENANT_A, "CONTACT", CONTACT_1, "2026-01-12T08:00:00.002"),
                         "done");
     long long new_client =
-        q_int(f, "SELECT id FROM clients WHERE xero_contact_id = '" CONTACT_2 "'");
+        ts_db_intf(&f->db, "SELECT id FROM clients WHERE xero_contact_id = '" CONTACT_2 "'");
     assert_true(new_client > 0 && new_client != old_client);
-    expect_int(f, new_client, "SELECT client_id FROM jobs WHERE company_id = %lld AND number = 1",
-               f->acme);
-    expect_int(f, new_client,
-               "SELECT client_id FROM invoices WHERE xero_invoice_id = '" INVOICE_1 "'");
-    expect_int(f, 1,
-               "SELECT COUNT(*) FROM job_events WHERE kind = 'client_merged' AND source = 'xero' "
-               "AND JSON_VALUE(detail, '$.to_client_id') = %lld",
-               new_client);
-    expect_int(f, old_client, "%s", "SELECT client_id FROM users WHERE email = 'liam@example.com'");
-    expect_int(f, 1, "SELECT COUNT(*) FROM clients WHERE id = %lld AND deleted_at IS NOT NULL",
-               old_client);
+    ts_expect_int(&f->db, &f->srv, new_client,
+                  "SELECT client_id FROM jobs WHERE company_id = %lld AND number = 1", f->acme);
+    ts_expect_int(&f->db, &f->srv, new_client,
+                  "SELECT client_id FROM invoices WHERE xero_invoice_id = '" INVOICE_1 "'");
+    ts_expect_int(
+        &f->db, &f->srv, 1,
+        "SELECT COUNT(*) FROM job_events WHERE kind = 'client_merged' AND source = 'xero' "
+        "AND JSON_VALUE(detail, '$.to_client_id') = %lld",
+        new_client);
+    ts_expect_int(&f->db, &f->srv, old_client, "%s",
+                  "SELECT client_id FROM users WHERE email = 'liam@example.com'");
+    ts_expect_int(&f->db, &f->srv, 1,
+                  "SELECT COUNT(*) FROM clients WHERE id = %lld AND deleted_at IS NOT NULL",
+                  old_client);
     ts_server_stop_clean("ctgw", &f->srv);
-    char *log = keep(f, ts_server_log(&f->srv));
+    char *log = ts_keep(&f->kept, ts_server_log(&f->srv));
     assert_non_null(strstr(log, "still belong to the merged-away client"));
 }
 
@@ -797,14 +735,15 @@ static void test_long_texts_are_clipped(void **state)
         name[len++] = '\xa9';
     }
     name[len] = '\0';
-    char *inv = keep(f, test_replace(fixture(f, "invoice_authorised.json"), "INV-0042", number));
-    inv = keep(f, test_replace(inv, "Liam Gallagher", name));
+    char *inv =
+        ts_keep(&f->kept, test_replace(fixture(f, "invoice_authorised.json"), "INV-0042", number));
+    inv = ts_keep(&f->kept, test_replace(inv, "Liam Gallagher", name));
     ts_xero_put(f->x, API "/Invoices/" INVOICE_1, inv);
     assert_string_equal(send_event(f, TENANT_A, "INVOICE", INVOICE_1, "2026-01-12T09:00:00.001"),
                         "done");
-    expect_int(f, 64, "%s", "SELECT CHAR_LENGTH(number) FROM invoices");
-    expect_int(f, 200, "%s", "SELECT CHAR_LENGTH(name) FROM clients");
-    expect_int(f, 400, "%s", "SELECT LENGTH(name) FROM clients");
+    ts_expect_int(&f->db, &f->srv, 64, "%s", "SELECT CHAR_LENGTH(number) FROM invoices");
+    ts_expect_int(&f->db, &f->srv, 200, "%s", "SELECT CHAR_LENGTH(name) FROM clients");
+    ts_expect_int(&f->db, &f->srv, 400, "%s", "SELECT LENGTH(name) FROM clients");
     ts_server_stop_clean("ctgw", &f->srv);
 }
 
