@@ -24,7 +24,7 @@ enum {
 struct gw_endpoint_auth;
 
 /* Prepares the verifier of EP's provider for EP. Reads EP (which must outlive the result)
- * as issue 4's table gives each scheme its keys: `secrets` and `tolerance` for the HMAC
+ * as each scheme takes its keys: `secrets` and `tolerance` for the HMAC
  * family, `public_key` and `legacy_public_key` for ghl, `topics`, `cert_host_pattern` and
  * `ca_file` for sns, `username` and `password` for basic-auth, `header` and `token` for
  * token. A key the endpoint lacks is left out, and a ghl key that does not parse is left out

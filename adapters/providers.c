@@ -21,7 +21,7 @@
         .name = NULL                                                                               \
     }
 
-/* Endpoint keys per authentication scheme (issue 4's table). */
+/* Endpoint keys per authentication scheme: what each verifier reads from the endpoint. */
 static const struct gw_cfg_key timestamped_keys[] = {GW_KEY_SECRETS, GW_KEY_TOLERANCE, KEY_END};
 static const struct gw_cfg_key asana_keys[] = {
     /* Asana hands the secret over in its handshake; configured ones are for rotation. */

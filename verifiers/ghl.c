@@ -1,5 +1,5 @@
 /* ghl.c — verifies GoHighLevel webhooks: Ed25519 x-ghl-signature first, legacy RSA-SHA256
- * x-wh-signature only when the current header is absent (providers.md 3.1). */
+ * x-wh-signature only when the current header is absent, as GoHighLevel migrates. */
 #include "verifiers/ghl.h"
 
 #include <stdarg.h>

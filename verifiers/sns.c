@@ -1,5 +1,5 @@
 /* sns.c — verifies Amazon SNS messages: JSON body, canonical string per Type, RSA-SHA1 or
- * RSA-SHA256 with the certificate at SigningCertURL, TopicArn allow-list (providers.md 4.1). */
+ * RSA-SHA256 with the certificate at SigningCertURL, TopicArn allow-list. */
 #include "verifiers/sns.h"
 
 #include <inttypes.h>

@@ -1,4 +1,5 @@
-/* slack_reply.c — the response_url client of the Slack provider (libcurl, worker threads). */
+/* reply.c — the response_url client of the Slack provider (gateway/net/http_client, worker
+ * threads). */
 #include "adapters/slack/reply.h"
 
 #include <pthread.h>

@@ -1,4 +1,4 @@
-/* slack_reply.h — posting delayed replies to a slash command's response_url: only to allowed
+/* reply.h — posting delayed replies to a slash command's response_url: only to allowed
  * hosts, over https (http for loopback only), with timeouts, retries with backoff, and at
  * most as often (5 times) and as late (30 minutes) as Slack accepts. */
 #ifndef CTGW_SLACK_REPLY_H

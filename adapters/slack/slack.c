@@ -30,7 +30,7 @@
 static const char unknown_workspace[] = "This Slack workspace isn't connected to CanTicket.";
 static const char working[] = "Working on it\xE2\x80\xA6";
 
-/* The fields of a slash command we use (providers.md 1.2). */
+/* The fields of a slash command (Slack's form-encoded payload) we use. */
 struct command {
     char ssl_check[8], team_id[64], user_id[64], command[64], trigger_id[256];
     char api_app_id[64], enterprise_id[64], is_enterprise_install[8];

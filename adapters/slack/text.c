@@ -1,4 +1,4 @@
-/* slack_text.c — escaping, command words, mentions and durations for the Slack provider. */
+/* text.c — escaping, command words, mentions and durations for the Slack provider. */
 #include "adapters/slack/text.h"
 
 #include <ctype.h>

@@ -1,4 +1,4 @@
-/* slack_text.h — pure text helpers of the Slack provider: escaping for Slack's mrkdwn, the
+/* text.h — pure text helpers of the Slack provider: escaping for Slack's mrkdwn, the
  * words of a /job command line, user mentions and time durations as users type them. */
 #ifndef CTGW_SLACK_TEXT_H
 #define CTGW_SLACK_TEXT_H

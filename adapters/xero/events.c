@@ -1,4 +1,4 @@
-/* xero_events.c — a Xero delivery taken apart: where each event's bytes are, and the
+/* events.c — a Xero delivery taken apart: where each event's bytes are, and the
  * pointers each one carries (tenant, category, resource, type, date). Untrusted input
  * that has passed verification; runs on the event loop, so bounded and allocation-light. */
 #include "adapters/xero/events.h"

@@ -1,4 +1,4 @@
-/* xero_events.h — a Xero delivery taken apart: where each event's bytes are, and the
+/* events.h — a Xero delivery taken apart: where each event's bytes are, and the
  * pointers each one carries. Pure functions over verified but untrusted bytes. */
 #ifndef CTGW_XERO_EVENTS_H
 #define CTGW_XERO_EVENTS_H

@@ -1,4 +1,4 @@
-/* xero_parse.c — Xero's date forms, amounts, GUIDs and job refs in free text. */
+/* parse.c — Xero's date forms, amounts, GUIDs and job refs in free text. */
 #include "adapters/xero/parse.h"
 
 #include <ctype.h>

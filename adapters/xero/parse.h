@@ -1,4 +1,4 @@
-/* xero_parse.h — reading Xero's values: its two date forms, amounts, GUIDs, and job refs
+/* parse.h — reading Xero's values: its two date forms, amounts, GUIDs, and job refs
  * typed into an invoice's Reference or line items. Pure functions over untrusted text. */
 #ifndef CTGW_XERO_PARSE_H
 #define CTGW_XERO_PARSE_H

@@ -1,4 +1,4 @@
-/* cli_verify.h — the operator's commands `ctgw verify` (why is this request a 401?) and
+/* verify.h — the operator's commands `ctgw verify` (why is this request a 401?) and
  * `ctgw sign` (a request signed for an endpoint, as a curl command or raw HTTP). */
 #ifndef CTGW_CLI_VERIFY_H
 #define CTGW_CLI_VERIFY_H

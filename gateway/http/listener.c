@@ -1,4 +1,4 @@
-/* http_listener.c — an evhttp listener with header, body, time and connection limits.
+/* listener.c — an evhttp listener with header, body, time and connection limits.
  *
  * libevent 2.1 neither limits open connections nor bounds the time a request may take to
  * arrive (its timeout is per read, so a client trickling a byte at a time keeps a connection

@@ -1,4 +1,4 @@
-/* http_listener.h — one evhttp listener (public or admin) with the limits every listener
+/* listener.h — one evhttp listener (public or admin) with the limits every listener
  * has from the start: header size, body size, timeouts, maximum open connections, and TLS
  * when configured. */
 #ifndef CTGW_HTTP_LISTENER_H

@@ -1,4 +1,4 @@
-/* http_request.c — request ids, the answer every handler ends with, and the access log. */
+/* request.c — request ids, the answer every handler ends with, and the access log. */
 #include "gateway/http/request.h"
 
 #include <event2/buffer.h>

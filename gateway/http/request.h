@@ -1,4 +1,4 @@
-/* http_request.h — what every request carries through ctgw (request id, peer, start time),
+/* request.h — what every request carries through ctgw (request id, peer, start time),
  * and the one way to answer it. */
 #ifndef CTGW_HTTP_REQUEST_H
 #define CTGW_HTTP_REQUEST_H

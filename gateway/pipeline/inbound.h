@@ -1,4 +1,4 @@
-/* hooks.h — POST /hooks/{endpoint}: the checks every provider shares (endpoint, method, media
+/* inbound.h — POST /hooks/{endpoint}: the checks every provider shares (endpoint, method, media
  * type, size, signature), the adapter's envelope, the hand-over to the ingest writers, and the
  * answer once the event is durable (or applied, for synchronous providers). */
 #ifndef CTGW_HOOKS_H

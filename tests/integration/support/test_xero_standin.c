@@ -730,7 +730,7 @@ static long long date_ms(const char *s)
 static void test_fixtures(void **state)
 {
     (void)state;
-    /* itr.json: exact bytes, and the providers.md 2.7 signature. */
+    /* itr.json: exact bytes, and the signature Xero documents for it. */
     static const char itr[] =
         "{\"events\":[],\"firstEventSequence\":0,\"lastEventSequence\":0,\"entropy\":"
         "\"S0m3r4Nd0mt3xt\"}";

@@ -1,4 +1,4 @@
-/* test_asana.c — the Asana verifier around the heartbeat vector of providers.md 6 (the
+/* test_asana.c — the Asana verifier around the heartbeat vector of Asana's handshake (the
  * vectors themselves run from tests/vectors/asana/ in test_vectors.c), the handshake helper,
  * every refusal, rotation, and the signer. */
 #include <setjmp.h>

@@ -126,7 +126,7 @@ static void check_vector(void *ud)
     struct tally *t = ud;
     const struct vector *v = &t->v;
     if (strcmp(v->id, "fixture-ed25519") == 0) {
-        /* The file holds providers.md 3.5 byte for byte. */
+        /* The file holds GoHighLevel's published vector byte for byte. */
         t->seen_fixture = true;
         assert_string_equal(v->body, FIXTURE_BODY);
         assert_string_equal(v->ghl, FIXTURE_SIG);

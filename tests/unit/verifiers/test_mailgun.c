@@ -1,4 +1,4 @@
-/* test_mailgun.c — the Mailgun verifier around the computed vector of providers.md 4.2 (the
+/* test_mailgun.c — the Mailgun verifier around the computed vector of Mailgun's signing scheme (the
  * vectors themselves run from tests/vectors/mailgun/ in test_vectors.c): both form encodings,
  * every refusal, the window edges, rotation, and the replay cache (replays, eviction, a full
  * cache, and threads racing with the same tokens). */

@@ -1,4 +1,4 @@
-/* test_stripe.c — the Stripe verifier around the computed vector of providers.md 5 (the
+/* test_stripe.c — the Stripe verifier around the computed vector of Stripe's signing scheme (the
  * vectors themselves run from tests/vectors/stripe/ in test_vectors.c): the header's grammar
  * (extra spaces, duplicate keys), every refusal, the window edges, rotation, and the signer. */
 #include <setjmp.h>

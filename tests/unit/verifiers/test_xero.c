@@ -1,4 +1,4 @@
-/* test_xero.c — the Xero verifier around the computed vector of providers.md 2.7 (the
+/* test_xero.c — the Xero verifier around the computed vector of Xero's signing scheme (the
  * vectors themselves run from tests/vectors/xero/ in test_vectors.c): every refusal,
  * rotation, and the signer. */
 #include <setjmp.h>
