@@ -66,7 +66,7 @@ static const struct gw_cfg_key basic_auth_keys[] = {
 };
 
 /* Descriptors of providers whose adapters have not arrived yet: each moves to its own file
- * in adapters/ with its hooks. Their endpoint keys are the ones providers.md documents.
+ * in adapters/ with its hooks. Their endpoint keys are the ones each provider documents.
  * Without an envelope they are not served (404), but their verifier is named already, so
  * that `ctgw verify` can check their requests. */
 static const struct gw_provider ghl = {
