@@ -427,6 +427,21 @@ static void reply_direct(struct inbound_request *q, struct gw_answer *direct)
     send_answer(q->r, direct);
 }
 
+enum gw_envelope_verdict gw_envelope_judge(enum gw_envelope_rc rc, size_t n, size_t max,
+                                           int answer_status)
+{
+    switch (rc) {
+    case GW_ENVELOPE_STORE:
+        return n >= 1 && n <= max && answer_status == 0 ? GW_ENVELOPE_TO_STORE : GW_ENVELOPE_BROKEN;
+    case GW_ENVELOPE_ANSWER:
+        return answer_status >= 100 && answer_status <= 599 ? GW_ENVELOPE_TO_ANSWER
+                                                            : GW_ENVELOPE_BROKEN;
+    case GW_ENVELOPE_UNAVAILABLE:
+        return GW_ENVELOPE_TO_RETRY;
+    }
+    return GW_ENVELOPE_BROKEN;
+}
+
 /* The adapter's envelope: the events to store in q->envs[0..*n). False when answered. */
 static bool envelope(struct inbound_request *q, size_t *n)
 {
@@ -450,16 +465,18 @@ static bool envelope(struct inbound_request *q, size_t *n)
     *n = 0;
     struct gw_answer direct = {0};
     enum gw_envelope_rc er = q->prov->envelope(&q->in, q->envs, q->max_events, n, &direct);
-    if (er == GW_ENVELOPE_STORE && *n >= 1 && *n <= q->max_events && direct.status == 0)
+    switch (gw_envelope_judge(er, *n, q->max_events, direct.status)) {
+    case GW_ENVELOPE_TO_STORE:
         return true;
-    if (er == GW_ENVELOPE_ANSWER && direct.status != 0) {
+    case GW_ENVELOPE_TO_ANSWER:
         reply_direct(q, &direct);
         return false;
-    }
-    if (er == GW_ENVELOPE_UNAVAILABLE) {
+    case GW_ENVELOPE_TO_RETRY:
         gw_answer_free(&direct);
         reply_unavailable(q);
         return false;
+    case GW_ENVELOPE_BROKEN:
+        break;
     }
     /* The adapter broke its contract: never answer 200 with nothing stored. */
     gw_log_error(q->r->id,

@@ -20,6 +20,19 @@ void gw_hooks_destroy(struct gw_hooks *h);
  * request may be answered later, from the loop, after the database commit. */
 bool gw_hooks_route(struct gw_hooks *h, struct gw_request *r);
 
+/* What the gateway makes of an envelope's return: its code RC, the N events it filled of at
+ * most MAX, and the status of the answer it set (0: none). A return that breaks the
+ * contract of gw_provider.envelope (no event and no answer, more than MAX events, an answer
+ * beside events) is GW_ENVELOPE_BROKEN: a bug in the adapter, answered 500. */
+enum gw_envelope_verdict {
+    GW_ENVELOPE_TO_STORE,
+    GW_ENVELOPE_TO_ANSWER,
+    GW_ENVELOPE_TO_RETRY, /* answered with the provider's `unavailable` */
+    GW_ENVELOPE_BROKEN,
+};
+enum gw_envelope_verdict gw_envelope_judge(enum gw_envelope_rc rc, size_t n, size_t max,
+                                           int answer_status);
+
 /* Requests accepted but not answered yet (for the graceful stop). */
 unsigned gw_hooks_in_flight(const struct gw_hooks *h);
 
