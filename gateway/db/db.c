@@ -387,6 +387,114 @@ void gw_db_rows_free(struct gw_db_rows *rows)
     free(rows);
 }
 
+/* The per-column state of reading a result: zero-length buffers bound to learn each cell's
+ * length, then each cell fetched into a buffer of exactly that size. */
+struct result_binds {
+    MYSQL_BIND *binds;
+    unsigned long *lengths;
+    my_bool *nulls, *errors;
+    char scratch[1];
+};
+
+static void result_binds_free(struct result_binds *rb)
+{
+    free(rb->binds);
+    free(rb->lengths);
+    free(rb->nulls);
+    free(rb->errors);
+}
+
+static int result_binds_init(struct gw_db *db, MYSQL_STMT *stmt, struct result_binds *rb,
+                             size_t n_cols)
+{
+    rb->binds = calloc(n_cols, sizeof(*rb->binds));
+    rb->lengths = calloc(n_cols, sizeof(*rb->lengths));
+    rb->nulls = calloc(n_cols, sizeof(*rb->nulls));
+    rb->errors = calloc(n_cols, sizeof(*rb->errors));
+    if (!rb->binds || !rb->lengths || !rb->nulls || !rb->errors) {
+        set_error(db, CR_OUT_OF_MEMORY, "out of memory");
+        return -1;
+    }
+    for (size_t c = 0; c < n_cols; c++) {
+        rb->binds[c].buffer_type = MYSQL_TYPE_STRING;
+        rb->binds[c].buffer = rb->scratch;
+        rb->binds[c].buffer_length = 0;
+        rb->binds[c].length = &rb->lengths[c];
+        rb->binds[c].is_null = &rb->nulls[c];
+        rb->binds[c].error = &rb->errors[c];
+    }
+    if (mysql_stmt_bind_result(stmt, rb->binds) != 0) {
+        stmt_failed(db, stmt);
+        return -1;
+    }
+    return 0;
+}
+
+/* Copies column C of the current row (LEN bytes, bounded) into a new NUL-terminated cell. */
+static char *fetch_cell(struct gw_db *db, MYSQL_STMT *stmt, unsigned c, unsigned long len)
+{
+    if (len > MAX_CELL_BYTES) {
+        set_error(db, 0, "cell too large");
+        return NULL;
+    }
+    char *cell = malloc(len + 1);
+    if (cell == NULL) {
+        set_error(db, CR_OUT_OF_MEMORY, "out of memory");
+        return NULL;
+    }
+    MYSQL_BIND one = {0};
+    unsigned long got = 0;
+    one.buffer_type = MYSQL_TYPE_STRING;
+    one.buffer = cell;
+    one.buffer_length = len + 1;
+    one.length = &got;
+    if (len > 0 && mysql_stmt_fetch_column(stmt, &one, c, 0) != 0) {
+        free(cell);
+        stmt_failed(db, stmt);
+        return NULL;
+    }
+    cell[len] = '\0';
+    return cell;
+}
+
+/* Reads every row of STMT's stored result into ROWS (n_rows, n_cols set). */
+static int fetch_rows(struct gw_db *db, MYSQL_STMT *stmt, struct gw_db_rows *rows)
+{
+    size_t cells = rows->n_rows * rows->n_cols;
+    rows->cells = calloc(cells ? cells : 1, sizeof(char *));
+    rows->lens = calloc(cells ? cells : 1, sizeof(size_t));
+    struct result_binds rb = {0};
+    int rc = -1;
+    if (!rows->cells || !rows->lens) {
+        set_error(db, CR_OUT_OF_MEMORY, "out of memory");
+        goto out;
+    }
+    if (result_binds_init(db, stmt, &rb, rows->n_cols) != 0)
+        goto out;
+    for (size_t r = 0; r < rows->n_rows; r++) {
+        int f = mysql_stmt_fetch(stmt);
+        if (f == 1 || f == MYSQL_NO_DATA) {
+            stmt_failed(db, stmt);
+            goto out;
+        }
+        for (size_t c = 0; c < rows->n_cols; c++) {
+            size_t idx = r * rows->n_cols + c;
+            if (rb.nulls[c])
+                continue;
+            rows->cells[idx] = fetch_cell(db, stmt, (unsigned)c, rb.lengths[c]);
+            if (rows->cells[idx] == NULL)
+                goto out;
+            rows->lens[idx] = rb.lengths[c];
+        }
+    }
+    rc = 0;
+out:
+    /* The statement keeps pointers into RB until its result is freed. */
+    mysql_stmt_free_result(stmt);
+    result_binds_free(&rb);
+    return rc;
+}
+
 struct gw_db_rows *gw_db_query(struct gw_db *db, const char *sql, const struct gw_db_value *params,
                                size_t n_params, size_t max_rows)
 {
@@ -394,14 +502,11 @@ struct gw_db_rows *gw_db_query(struct gw_db *db, const char *sql, const struct g
     if (stmt == NULL)
         return NULL;
     struct gw_db_rows *rows = calloc(1, sizeof(*rows));
-    MYSQL_BIND *binds = NULL;
-    unsigned long *lengths = NULL;
-    my_bool *nulls = NULL;
-    my_bool *errors = NULL;
-    char *scratch = NULL;
     bool ok = false;
-    if (rows == NULL)
+    if (rows == NULL) {
+        set_error(db, CR_OUT_OF_MEMORY, "out of memory");
         goto out;
+    }
     rows->n_cols = mysql_stmt_field_count(stmt);
     if (mysql_stmt_store_result(stmt) != 0) {
         stmt_failed(db, stmt);
@@ -413,82 +518,10 @@ struct gw_db_rows *gw_db_query(struct gw_db *db, const char *sql, const struct g
         goto out;
     }
     rows->n_rows = (size_t)count;
-    if (rows->n_cols == 0) {
-        ok = true;
-        goto out;
-    }
-    size_t cells = rows->n_rows * rows->n_cols;
-    rows->cells = calloc(cells ? cells : 1, sizeof(char *));
-    rows->lens = calloc(cells ? cells : 1, sizeof(size_t));
-    binds = calloc(rows->n_cols, sizeof(*binds));
-    lengths = calloc(rows->n_cols, sizeof(*lengths));
-    nulls = calloc(rows->n_cols, sizeof(*nulls));
-    errors = calloc(rows->n_cols, sizeof(*errors));
-    scratch = malloc(1);
-    if (!rows->cells || !rows->lens || !binds || !lengths || !nulls || !errors || !scratch) {
-        set_error(db, CR_OUT_OF_MEMORY, "out of memory");
-        goto out;
-    }
-    /* Bind zero-length buffers to learn each cell's length, then fetch it column by column
-     * into a buffer of exactly that size. */
-    for (size_t c = 0; c < rows->n_cols; c++) {
-        binds[c].buffer_type = MYSQL_TYPE_STRING;
-        binds[c].buffer = scratch;
-        binds[c].buffer_length = 0;
-        binds[c].length = &lengths[c];
-        binds[c].is_null = &nulls[c];
-        binds[c].error = &errors[c];
-    }
-    if (mysql_stmt_bind_result(stmt, binds) != 0) {
-        stmt_failed(db, stmt);
-        goto out;
-    }
-    for (size_t r = 0; r < rows->n_rows; r++) {
-        int rc = mysql_stmt_fetch(stmt);
-        if (rc == 1 || rc == MYSQL_NO_DATA) {
-            stmt_failed(db, stmt);
-            goto out;
-        }
-        for (size_t c = 0; c < rows->n_cols; c++) {
-            size_t idx = r * rows->n_cols + c;
-            if (nulls[c])
-                continue;
-            if (lengths[c] > MAX_CELL_BYTES) {
-                set_error(db, 0, "cell too large");
-                goto out;
-            }
-            char *cell = malloc(lengths[c] + 1);
-            if (cell == NULL) {
-                set_error(db, CR_OUT_OF_MEMORY, "out of memory");
-                goto out;
-            }
-            MYSQL_BIND one = {0};
-            unsigned long got = 0;
-            one.buffer_type = MYSQL_TYPE_STRING;
-            one.buffer = cell;
-            one.buffer_length = lengths[c] + 1;
-            one.length = &got;
-            if (lengths[c] > 0 && mysql_stmt_fetch_column(stmt, &one, (unsigned int)c, 0) != 0) {
-                free(cell);
-                stmt_failed(db, stmt);
-                goto out;
-            }
-            cell[lengths[c]] = '\0';
-            rows->cells[idx] = cell;
-            rows->lens[idx] = lengths[c];
-        }
-    }
-    ok = true;
+    ok = rows->n_cols == 0 || fetch_rows(db, stmt, rows) == 0;
 out:
-    if (stmt != NULL) {
-        mysql_stmt_free_result(stmt);
-        mysql_stmt_reset(stmt);
-    }
-    free(binds);
-    free(lengths);
-    free(nulls);
-    free(errors);
-    free(scratch);
+    mysql_stmt_free_result(stmt);
+    mysql_stmt_reset(stmt);
     if (!ok) {
         gw_db_rows_free(rows);
         return NULL;
