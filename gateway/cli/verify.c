@@ -546,123 +546,154 @@ static void check_target(FILE *out, const char *target, const char *endpoint_id)
         fprintf(out, "warning    the request went to %s, not %s\n", target, want);
 }
 
-static int verify_run(const struct opts *o, FILE *out, FILE *err)
-{
-    struct gw_config *cfg = NULL;
-    const struct gw_endpoint_config *ep = NULL;
-    const struct gw_verifier *scheme = NULL;
-    struct gw_captured_request *req = NULL;
-    struct material m = {0};
-    unsigned char *file = NULL;
-    size_t file_len = 0;
-    bool not_served = false;
-    int rc = GW_CLI_USAGE;
-    char why[512];
+/* What one `ctgw verify` run works on. */
+struct verify_run {
+    struct gw_config *cfg;
+    const struct gw_endpoint_config *ep; /* with -c: the endpoint */
+    const struct gw_verifier *scheme;
+    bool not_served; /* the endpoint's provider verifies but is not served yet */
+    struct gw_captured_request *req;
+    unsigned char *file;
+    size_t file_len;
+    struct material m;
+};
 
-    if (o->config != NULL) {
-        if ((cfg = load_config(o->config, "verify", err)) == NULL ||
-            (ep = find_endpoint(cfg, o->endpoint, "verify", err)) == NULL)
-            goto done;
-        scheme = ep->provider != NULL ? ep->provider->verifier : NULL;
-        /* Until its adapter arrives, a provider's requests can be checked here, not served. */
-        not_served = scheme != NULL && ep->provider->envelope == NULL;
-        if (scheme == NULL) {
-            fprintf(err, "ctgw verify: provider %s of endpoint %s has no verifier\n",
-                    ep->provider != NULL ? ep->provider->name : "?", ep->id);
-            goto done;
-        }
-    } else if ((scheme = gw_verifier_find(o->scheme)) == NULL) {
+/* The scheme to check with: the endpoint's (-c FILE --endpoint ID) or --scheme NAME. */
+static int find_scheme(const struct opts *o, struct verify_run *v, FILE *err)
+{
+    if (o->config == NULL) {
+        if ((v->scheme = gw_verifier_find(o->scheme)) != NULL)
+            return 0;
         char names[256];
         gw_verifier_names(names, sizeof names);
         fprintf(err, "ctgw verify: unknown scheme '%s'; schemes: %s\n", o->scheme, names);
-        goto done;
+        return -1;
     }
+    if ((v->cfg = load_config(o->config, "verify", err)) == NULL ||
+        (v->ep = find_endpoint(v->cfg, o->endpoint, "verify", err)) == NULL)
+        return -1;
+    v->scheme = v->ep->provider != NULL ? v->ep->provider->verifier : NULL;
+    if (v->scheme == NULL) {
+        fprintf(err, "ctgw verify: provider %s of endpoint %s has no verifier\n",
+                v->ep->provider != NULL ? v->ep->provider->name : "?", v->ep->id);
+        return -1;
+    }
+    /* Until its adapter arrives, a provider's requests can be checked here, not served. */
+    v->not_served = v->ep->provider->envelope == NULL;
+    return 0;
+}
 
-    if (gw_captured_read_file(o->request, GW_CAPTURED_FILE_MAX, &file, &file_len, why,
+/* Reads and parses the captured request file. */
+static int read_captured(const struct opts *o, struct verify_run *v, FILE *err)
+{
+    char why[512];
+    if (gw_captured_read_file(o->request, GW_CAPTURED_FILE_MAX, &v->file, &v->file_len, why,
                               sizeof why) != 0) {
         fprintf(err, "ctgw verify: %s\n", why);
-        goto done;
+        return -1;
     }
-    req = malloc(sizeof *req);
-    if (req == NULL) {
+    v->req = malloc(sizeof *v->req);
+    if (v->req == NULL) {
         fprintf(err, "ctgw verify: out of memory\n");
-        goto done;
+        return -1;
     }
     struct gw_captured_error perr;
-    if (gw_captured_request_parse(file, file_len, req, &perr) != 0) {
+    if (gw_captured_request_parse(v->file, v->file_len, v->req, &perr) != 0) {
         if (perr.line > 0)
             fprintf(err, "ctgw verify: %s:%u: %s\n", o->request, perr.line, perr.what);
         else
             fprintf(err, "ctgw verify: %s: %s (at byte %zu)\n", o->request, perr.what, perr.offset);
-        goto done;
+        return -1;
     }
+    return 0;
+}
 
-    int64_t now = o->have_now ? o->now : (int64_t)time(NULL);
-    struct gw_verify_input in = {
-        .body = req->body,
-        .body_len = req->body_len,
-        .headers = &req->headers,
-        .now = (time_t)now,
-    };
-    if (ep != NULL ? material_from_endpoint(ep, &m, &in, err) != 0
-                   : material_from_options(o, scheme, &m, &in, err) != 0)
-        goto done;
-    if (o->have_tolerance)
-        in.tolerance_s = o->tolerance_s;
-
-    struct gw_verify_detail d;
-    memset(&d, 0, sizeof d);
-    enum gw_verify_result r = scheme->verify(&in, &d);
-
+/* The screen: the request, what was checked with, and the result with its reason. */
+static void print_report(FILE *out, const struct opts *o, const struct verify_run *v,
+                         const struct gw_verify_input *in, int64_t now, enum gw_verify_result r,
+                         const struct gw_verify_detail *d)
+{
     char t1[40];
-    print_request(out, req, o->request, &in);
-    if (ep != NULL) {
-        fprintf(out, "endpoint   %s (provider %s) from %s\n", ep->id, ep->provider->name,
-                cfg->path);
-        check_target(out, req->target, ep->id);
+    print_request(out, v->req, o->request, in);
+    if (v->ep != NULL) {
+        fprintf(out, "endpoint   %s (provider %s) from %s\n", v->ep->id, v->ep->provider->name,
+                v->cfg->path);
+        check_target(out, v->req->target, v->ep->id);
     }
-    fprintf(out, "scheme     %s%s\n", scheme->name,
-            not_served ? " (its provider is not served yet)" : "");
-    if (scheme->needs & GW_SCHEME_NEEDS_SECRETS)
-        fprintf(out, "secrets    %zu configured, newest first\n", in.n_secrets);
-    if (scheme->needs & GW_SCHEME_NEEDS_PUBLIC_KEYS)
+    fprintf(out, "scheme     %s%s\n", v->scheme->name,
+            v->not_served ? " (its provider is not served yet)" : "");
+    if (v->scheme->needs & GW_SCHEME_NEEDS_SECRETS)
+        fprintf(out, "secrets    %zu configured, newest first\n", in->n_secrets);
+    if (v->scheme->needs & GW_SCHEME_NEEDS_PUBLIC_KEYS)
         fprintf(out, "keys       ed25519 %s, legacy rsa %s\n",
-                in.public_key != NULL ? "given" : "none",
-                in.legacy_public_key != NULL ? "given" : "none");
-    if (scheme->needs & GW_SCHEME_NEEDS_TOPICS)
-        fprintf(out, "topics     %zu allowed; certificate %s\n", in.n_topics,
-                m.cert != NULL ? "from --cert-file" : "fetched from SigningCertURL");
+                in->public_key != NULL ? "given" : "none",
+                in->legacy_public_key != NULL ? "given" : "none");
+    if (v->scheme->needs & GW_SCHEME_NEEDS_TOPICS)
+        fprintf(out, "topics     %zu allowed; certificate %s\n", in->n_topics,
+                v->m.cert != NULL ? "from --cert-file" : "fetched from SigningCertURL");
     fprintf(out, "now        %" PRId64 " (%s)%s\n", now, iso_time(now, t1, sizeof t1),
             o->have_now ? " from --now" : "");
-    print_detail(out, r, &d, now, in.n_secrets, scheme->needs);
+    print_detail(out, r, d, now, in->n_secrets, v->scheme->needs);
+}
 
-    /* "Signature right, timestamp stale": check again as of the request's own time. */
-    if (r == GW_VERIFY_TIMESTAMP_OUTSIDE && d.timestamp > 0) {
-        struct gw_verify_input then = in;
+/* "Signature right, timestamp stale": checks again as of the request's own time, and hints
+ * at an editor's newline when no secret matched. */
+static void print_explanations(FILE *out, const struct verify_run *v,
+                               const struct gw_verify_input *in, enum gw_verify_result r,
+                               const struct gw_verify_detail *d)
+{
+    if (r == GW_VERIFY_TIMESTAMP_OUTSIDE && d->timestamp > 0) {
+        struct gw_verify_input then = *in;
         struct gw_verify_detail d2;
         memset(&d2, 0, sizeof d2);
-        then.now = (time_t)d.timestamp;
-        enum gw_verify_result r2 = scheme->verify(&then, &d2);
+        then.now = (time_t)d->timestamp;
+        enum gw_verify_result r2 = v->scheme->verify(&then, &d2);
         if (r2 == GW_VERIFY_OK)
             fprintf(out,
                     "as of then with --now %" PRId64 " it verifies with secret #%d:\n"
                     "           the signature is right, the request is stale (replayed or "
                     "held back)\n",
-                    d.timestamp, d2.secret_index);
+                    d->timestamp, d2.secret_index);
         else
-            fprintf(out, "as of then with --now %" PRId64 " it still fails: %s\n", d.timestamp,
+            fprintf(out, "as of then with --now %" PRId64 " it still fails: %s\n", d->timestamp,
                     gw_verify_result_name(r2));
     }
+    const struct gw_captured_request *req = v->req;
     if (r == GW_VERIFY_NO_SECRET_MATCHED && !req->content_length && req->body_len > 0 &&
         req->body[req->body_len - 1] == '\n')
         fprintf(out, "hint       the body ends with a newline and the file has no Content-Length:"
                      " if an editor added it, it is signed too\n");
+}
+
+static int verify_run(const struct opts *o, FILE *out, FILE *err)
+{
+    struct verify_run v = {0};
+    int rc = GW_CLI_USAGE;
+    if (find_scheme(o, &v, err) != 0 || read_captured(o, &v, err) != 0)
+        goto done;
+    int64_t now = o->have_now ? o->now : (int64_t)time(NULL);
+    struct gw_verify_input in = {
+        .body = v.req->body,
+        .body_len = v.req->body_len,
+        .headers = &v.req->headers,
+        .now = (time_t)now,
+    };
+    if (v.ep != NULL ? material_from_endpoint(v.ep, &v.m, &in, err) != 0
+                     : material_from_options(o, v.scheme, &v.m, &in, err) != 0)
+        goto done;
+    if (o->have_tolerance)
+        in.tolerance_s = o->tolerance_s;
+    struct gw_verify_detail d;
+    memset(&d, 0, sizeof d);
+    enum gw_verify_result r = v.scheme->verify(&in, &d);
+    print_report(out, o, &v, &in, now, r, &d);
+    print_explanations(out, &v, &in, r, &d);
     rc = r == GW_VERIFY_OK ? GW_CLI_OK : GW_CLI_REFUSED;
 done:
-    material_finish(&m);
-    free(req);
-    free(file);
-    gw_config_destroy(cfg);
+    material_finish(&v.m);
+    free(v.req);
+    free(v.file);
+    gw_config_destroy(v.cfg);
     return rc;
 }
 
