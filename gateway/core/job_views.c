@@ -73,8 +73,7 @@ enum gw_core_rc gw_job_view_find(struct gw_core_ctx *c, const char *ref, bool de
 }
 
 enum gw_core_rc gw_job_public_comments(struct gw_core_ctx *c, uint64_t job_id, size_t max,
-                                       void (*fn)(void *arg, const char *author,
-                                                  const char *body),
+                                       void (*fn)(void *arg, const char *author, const char *body),
                                        void *arg)
 {
     if (!ready(c) || fn == NULL || max == 0 || max > LIST_MAX)
@@ -135,8 +134,8 @@ enum gw_core_rc gw_job_list(struct gw_core_ctx *c, const struct gw_job_filter *f
     if (f->flags & GW_JOBS_OPEN)
         ok = ok && append(sql, sizeof(sql), " AND j.status NOT IN ('done', 'closed')");
     if (f->flags & GW_JOBS_MINE) {
-        ok = ok && append(sql, sizeof(sql),
-                          " AND (j.assignee_user_id = ? OR j.created_by_user_id = ?)");
+        ok = ok &&
+             append(sql, sizeof(sql), " AND (j.assignee_user_id = ? OR j.created_by_user_id = ?)");
         p[np++] = GW_DB_INT(f->user_id);
         p[np++] = GW_DB_INT(f->user_id);
     }

@@ -38,8 +38,7 @@ enum gw_core_rc gw_job_view_find(struct gw_core_ctx *c, const char *ref, bool de
  * body of each of the MAX latest public comments of the job, newest first. The strings live
  * until FN returns. */
 enum gw_core_rc gw_job_public_comments(struct gw_core_ctx *c, uint64_t job_id, size_t max,
-                                       void (*fn)(void *arg, const char *author,
-                                                  const char *body),
+                                       void (*fn)(void *arg, const char *author, const char *body),
                                        void *arg);
 
 /* Which jobs gw_job_list returns: the flags say which of the ids apply. */
