@@ -82,8 +82,7 @@ enum gw_core_rc gw_integration_find_locked(struct gw_core_ctx *c, const char *pr
     enum gw_core_rc rc =
         gw_db_rows_count(rows) == 1
             ? read_row(c, rows, 0, row)
-            : gw_core_fail(c, GW_CORE_NOT_FOUND, "no %s integration for %s", provider,
-                           external_id);
+            : gw_core_fail(c, GW_CORE_NOT_FOUND, "no %s integration for %s", provider, external_id);
     gw_db_rows_free(rows);
     return rc;
 }
@@ -96,8 +95,7 @@ enum gw_core_rc gw_integrations_sealed(struct gw_core_ctx *c, const char *provid
         *n = 0;
     if (!ready(c) || provider == NULL || out == NULL || cap == 0 || n == NULL)
         return GW_CORE_INVALID;
-    struct gw_db_value p[] = {GW_DB_INT(c->company_id), GW_DB_TEXT(provider),
-                              GW_DB_INT(except_id)};
+    struct gw_db_value p[] = {GW_DB_INT(c->company_id), GW_DB_TEXT(provider), GW_DB_INT(except_id)};
     struct gw_db_rows *rows = gw_db_query(
         c->db,
         "SELECT id, external_id, status, credentials_key_id, credentials_ciphertext FROM "
@@ -140,8 +138,8 @@ enum gw_core_rc gw_integration_set_status(struct gw_core_ctx *c, uint64_t id, co
     if (!ready(c) || status == NULL)
         return GW_CORE_INVALID;
     struct gw_db_value p[] = {GW_DB_TEXT(status), GW_DB_INT(c->company_id), GW_DB_INT(id)};
-    if (gw_db_exec(c->db, "UPDATE integrations SET status = ? WHERE company_id = ? AND id = ?",
-                   p, 3) < 0)
+    if (gw_db_exec(c->db, "UPDATE integrations SET status = ? WHERE company_id = ? AND id = ?", p,
+                   3) < 0)
         return gw_core_db_fail(c, "changing the integration's status");
     return GW_CORE_OK;
 }
