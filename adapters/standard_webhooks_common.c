@@ -2,9 +2,10 @@
  * with Standard Webhooks (generic, contact-form). */
 #include "adapters/standard_webhooks_common.h"
 
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "gateway/base/hash.h"
 
 const char *const gw_sw_media_types[] = {"application/json", NULL};
 const char *const gw_sw_stored_headers[] = {"webhook-id", "webhook-timestamp", "user-agent", NULL};
@@ -23,13 +24,10 @@ int gw_sw_dedupe_key(const struct gw_inbound *in, struct gw_envelope *env)
         return 0;
     }
     /* Longer than the column (the scheme allows 256 bytes): a digest keeps it unique. */
-    unsigned char md[32];
-    unsigned int n = 0;
-    if (EVP_Digest(id, len, md, &n, EVP_sha256(), NULL) != 1 || n != sizeof(md))
+    char hex[GW_SHA256_HEX_SIZE];
+    if (!gw_sha256_hex(id, len, hex))
         return -1;
-    char *o = env->dedupe_key + sprintf(env->dedupe_key, "sha256:");
-    for (size_t i = 0; i < sizeof(md); i++)
-        o += sprintf(o, "%02x", md[i]);
+    snprintf(env->dedupe_key, sizeof(env->dedupe_key), "sha256:%s", hex);
     return 0;
 }
 

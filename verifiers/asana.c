@@ -6,8 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-
 #include "verifiers/hmac.h"
 #include "verifiers/sign.h"
 
@@ -48,15 +46,7 @@ int gw_asana_sign(const struct gw_secret *secret, const unsigned char *body, siz
         (body == NULL && body_len > 0))
         return -1;
     const struct gw_hmac_piece piece = {body, body_len};
-    unsigned char mac[GW_HMAC_SHA256_SIZE];
-    bool ok = gw_hmac_sha256(secret->data, secret->len, &piece, 1, mac) &&
-              gw_hex_encode(mac, sizeof mac, out, out_len) == GW_HMAC_SHA256_HEX;
-    OPENSSL_cleanse(mac, sizeof mac);
-    if (!ok) {
-        out[0] = '\0';
-        return -1;
-    }
-    return 0;
+    return gw_hmac_sign(secret->data, secret->len, &piece, 1, GW_HMAC_HEX, NULL, out, out_len);
 }
 
 static int sign_asana(const struct gw_secret *secret, const struct gw_sign_params *p,

@@ -187,48 +187,145 @@ bool gw_hmac_secret_usable(const struct gw_secret *secret)
     return secret != NULL && secret->data != NULL && secret->len > 0;
 }
 
+/* The key of SECRET under CHK: its bytes as configured, or what chk->key_of makes of them
+ * in BUF. False when the secret is not usable. */
+static bool key_for(const struct gw_hmac_check *chk, const struct gw_secret *secret,
+                    unsigned char buf[GW_HMAC_KEY_MAX], const void **key, size_t *key_len)
+{
+    if (chk->key_of == NULL) {
+        *key = secret->data;
+        *key_len = secret->len;
+        return gw_hmac_secret_usable(secret);
+    }
+    *key = buf;
+    *key_len = 0;
+    bool ok = chk->key_of(secret, buf, key_len) && *key_len > 0 && *key_len <= GW_HMAC_KEY_MAX;
+    if (!ok)
+        OPENSSL_cleanse(buf, GW_HMAC_KEY_MAX);
+    return ok;
+}
+
+/* Whether any candidate equals MAC. Every candidate is compared, so the time taken does not
+ * tell which one matched. */
+static bool any_candidate(const struct gw_hmac_check *chk, const unsigned char *mac)
+{
+    bool any = false;
+    for (size_t c = 0; c < chk->n_candidates; c++)
+        any |= gw_ct_equal(chk->candidates + c * GW_HMAC_SHA256_SIZE, GW_HMAC_SHA256_SIZE, mac,
+                           GW_HMAC_SHA256_SIZE);
+    return any;
+}
+
+/* Every secret that can be used failed inside OpenSSL: report it as unusable rather than
+ * pretending the signature was wrong. */
+static bool all_failed(const struct gw_hmac_check *chk)
+{
+    unsigned char buf[GW_HMAC_KEY_MAX];
+    const void *key;
+    size_t key_len;
+    bool any_usable = false;
+    for (size_t s = 0; s < chk->n_secrets && !any_usable; s++)
+        any_usable = key_for(chk, &chk->secrets[s], buf, &key, &key_len);
+    OPENSSL_cleanse(buf, sizeof buf);
+    return any_usable;
+}
+
+static struct gw_hmac_match search(const struct gw_hmac_check *chk)
+{
+    struct gw_hmac_match m = {.index = -1, .usable = 0, .failed = false};
+    if ((chk->secrets == NULL && chk->n_secrets > 0) ||
+        (chk->candidates == NULL && chk->n_candidates > 0) ||
+        !pieces_valid(chk->pieces, chk->n_pieces))
+        return m;
+    struct hmac h;
+    if (!hmac_open(&h)) {
+        m.failed = true; /* fail closed: without HMAC no secret can be used */
+        return m;
+    }
+    unsigned char buf[GW_HMAC_KEY_MAX];
+    for (size_t s = 0; s < chk->n_secrets && s <= INT_MAX && m.index < 0; s++) {
+        const void *key;
+        size_t key_len;
+        unsigned char expected[GW_HMAC_SHA256_SIZE];
+        if (!key_for(chk, &chk->secrets[s], buf, &key, &key_len))
+            continue;
+        bool computed = hmac_compute(&h, key, key_len, chk->pieces, chk->n_pieces, expected);
+        if (computed) {
+            m.usable++;
+            if (any_candidate(chk, expected))
+                m.index = (int)s;
+        }
+        OPENSSL_cleanse(expected, sizeof expected);
+    }
+    OPENSSL_cleanse(buf, sizeof buf);
+    hmac_close(&h);
+    if (m.usable == 0 && m.index < 0)
+        m.failed = all_failed(chk);
+    return m;
+}
+
 struct gw_hmac_match gw_hmac_find_secret(const struct gw_secret *secrets, size_t n_secrets,
                                          const struct gw_hmac_piece *pieces, size_t n_pieces,
                                          const unsigned char *candidates, size_t n_candidates)
 {
-    struct gw_hmac_match m = {.index = -1, .usable = 0, .failed = false};
-    if ((secrets == NULL && n_secrets > 0) || (candidates == NULL && n_candidates > 0) ||
-        !pieces_valid(pieces, n_pieces))
-        return m;
-    struct hmac h;
-    if (!hmac_open(&h)) {
-        /* Fail closed: without HMAC no secret can be used. */
-        m.failed = true;
-        return m;
+    const struct gw_hmac_check chk = {.secrets = secrets,
+                                      .n_secrets = n_secrets,
+                                      .pieces = pieces,
+                                      .n_pieces = n_pieces,
+                                      .candidates = candidates,
+                                      .n_candidates = n_candidates};
+    return search(&chk);
+}
+
+enum gw_verify_result gw_hmac_check(const struct gw_hmac_check *chk,
+                                    struct gw_verify_detail *detail, struct gw_hmac_match *m)
+{
+    *m = search(chk);
+    if (m->failed) {
+        gw_verify_note(detail, "HMAC-SHA256 is not available from OpenSSL");
+        return GW_VERIFY_KEY_UNUSABLE;
     }
-    for (size_t s = 0; s < n_secrets && s <= INT_MAX && m.index < 0; s++) {
-        if (!gw_hmac_secret_usable(&secrets[s]))
-            continue;
-        unsigned char expected[GW_HMAC_SHA256_SIZE];
-        if (!hmac_compute(&h, secrets[s].data, secrets[s].len, pieces, n_pieces, expected)) {
-            OPENSSL_cleanse(expected, sizeof expected);
-            continue;
-        }
-        m.usable++;
-        /* Every candidate is compared, so the time taken does not tell which one matched. */
-        bool any = false;
-        for (size_t c = 0; c < n_candidates; c++)
-            any |= gw_ct_equal(candidates + c * GW_HMAC_SHA256_SIZE, GW_HMAC_SHA256_SIZE, expected,
-                               sizeof expected);
-        OPENSSL_cleanse(expected, sizeof expected);
-        if (any)
-            m.index = (int)s;
+    if (m->usable == 0) {
+        gw_verify_note(detail, "none of the %zu secrets is usable (%s)", chk->n_secrets,
+                       chk->usable ? chk->usable : "not empty");
+        return GW_VERIFY_KEY_UNUSABLE;
     }
-    hmac_close(&h);
-    if (m.usable == 0 && m.index < 0) {
-        /* Every usable secret failed inside OpenSSL: report it as unusable rather than
-         * pretending the signature was wrong. */
-        bool any_usable = false;
-        for (size_t s = 0; s < n_secrets; s++)
-            any_usable |= gw_hmac_secret_usable(&secrets[s]);
-        m.failed = any_usable;
+    return m->index < 0 ? GW_VERIFY_NO_SECRET_MATCHED : GW_VERIFY_OK;
+}
+
+enum gw_verify_result gw_hmac_verified(struct gw_verify_detail *detail, int index)
+{
+    detail->secret_index = index;
+    gw_verify_note(detail, "verified with secret %d", index);
+    return GW_VERIFY_OK;
+}
+
+int gw_hmac_sign(const void *key, size_t key_len, const struct gw_hmac_piece *pieces, size_t n,
+                 enum gw_hmac_encoding encoding, const char *prefix, char *out, size_t out_len)
+{
+    if (out != NULL && out_len > 0)
+        out[0] = '\0';
+    size_t prefix_len = prefix != NULL ? strlen(prefix) : 0;
+    if (out == NULL || prefix_len >= out_len)
+        return -1;
+    unsigned char mac[GW_HMAC_SHA256_SIZE];
+    bool ok = gw_hmac_sha256(key, key_len, pieces, n, mac);
+    if (ok) {
+        if (prefix_len > 0)
+            memcpy(out, prefix, prefix_len);
+        char *text = out + prefix_len;
+        size_t cap = out_len - prefix_len;
+        ok = encoding == GW_HMAC_HEX
+                 ? gw_hex_encode(mac, sizeof mac, text, cap) == GW_HMAC_SHA256_HEX
+                 : gw_base64_encode(mac, sizeof mac, text, cap, 0) ==
+                       GW_BASE64_ENCODED_LEN(GW_HMAC_SHA256_SIZE);
     }
-    return m;
+    OPENSSL_cleanse(mac, sizeof mac);
+    if (!ok) {
+        out[0] = '\0';
+        return -1;
+    }
+    return 0;
 }
 
 size_t gw_hex_encode(const unsigned char *in, size_t in_len, char *out, size_t out_cap)
@@ -359,22 +456,19 @@ enum gw_verify_result gw_hmac_verify_body(const struct gw_verify_input *in,
     }
 
     const struct gw_hmac_piece body = {in->body, in->body_len};
-    struct gw_hmac_match m = gw_hmac_find_secret(in->secrets, in->n_secrets, &body, 1, sig, 1);
+    char usable[96];
+    snprintf(usable, sizeof usable, "%s, not empty", what);
+    const struct gw_hmac_check chk = {.secrets = in->secrets,
+                                      .n_secrets = in->n_secrets,
+                                      .pieces = &body,
+                                      .n_pieces = 1,
+                                      .candidates = sig,
+                                      .n_candidates = 1,
+                                      .usable = usable};
+    struct gw_hmac_match m;
+    enum gw_verify_result r = gw_hmac_check(&chk, detail, &m);
     OPENSSL_cleanse(sig, sizeof sig);
-    if (m.failed) {
-        gw_verify_note(detail, "HMAC-SHA256 is not available from OpenSSL");
-        return GW_VERIFY_KEY_UNUSABLE;
-    }
-    if (m.usable == 0) {
-        gw_verify_note(detail, "none of the %zu secrets is usable (%s, not empty)", in->n_secrets,
-                       what);
-        return GW_VERIFY_KEY_UNUSABLE;
-    }
-    if (m.index < 0) {
+    if (r == GW_VERIFY_NO_SECRET_MATCHED)
         gw_verify_note(detail, "the signature matches none of %zu usable secrets", m.usable);
-        return GW_VERIFY_NO_SECRET_MATCHED;
-    }
-    detail->secret_index = m.index;
-    gw_verify_note(detail, "verified with secret %d", m.index);
-    return GW_VERIFY_OK;
+    return r == GW_VERIFY_OK ? gw_hmac_verified(detail, m.index) : r;
 }

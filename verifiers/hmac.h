@@ -34,6 +34,19 @@ struct gw_hmac_piece {
 bool gw_hmac_sha256(const void *key, size_t key_len, const struct gw_hmac_piece *pieces, size_t n,
                     unsigned char out[GW_HMAC_SHA256_SIZE]);
 
+/* How a MAC is written in a header: lowercase hex, or padded standard base64. */
+enum gw_hmac_encoding { GW_HMAC_HEX, GW_HMAC_BASE64 };
+
+/* Writes PREFIX (may be NULL) then ENCODING(HMAC-SHA256(KEY, pieces)) into OUT, NUL-
+ * terminated: how every HMAC scheme signs (its _sign function, `ctgw sign`, the tests and
+ * bench). 0, or -1 with OUT empty when the key is empty, a piece is invalid, OUT_LEN cannot
+ * hold it all or OpenSSL fails. The MAC is wiped from the stack. */
+int gw_hmac_sign(const void *key, size_t key_len, const struct gw_hmac_piece *pieces, size_t n,
+                 enum gw_hmac_encoding encoding, const char *prefix, char *out, size_t out_len);
+
+/* The largest key a scheme derives from its secret (gw_hmac_check.key_of). */
+#define GW_HMAC_KEY_MAX 256
+
 /* The secrets gw_hmac_find_secret can use: data present and 1 or more bytes. The schemes
  * here all use the secret's bytes as the key exactly as configured (never decoded). */
 bool gw_hmac_secret_usable(const struct gw_secret *secret);
@@ -52,6 +65,31 @@ struct gw_hmac_match {
 struct gw_hmac_match gw_hmac_find_secret(const struct gw_secret *secrets, size_t n_secrets,
                                          const struct gw_hmac_piece *pieces, size_t n_pieces,
                                          const unsigned char *candidates, size_t n_candidates);
+
+/* What a scheme's verify hands gw_hmac_check. */
+struct gw_hmac_check {
+    const struct gw_secret *secrets;
+    size_t n_secrets;
+    /* Turns a secret into its key (1..GW_HMAC_KEY_MAX bytes into KEY); false when the secret
+     * is not usable. NULL: the secret's bytes as configured (gw_hmac_secret_usable). */
+    bool (*key_of)(const struct gw_secret *secret, unsigned char *key, size_t *key_len);
+    const struct gw_hmac_piece *pieces; /* the signed message */
+    size_t n_pieces;
+    const unsigned char *candidates; /* n_candidates signatures of GW_HMAC_SHA256_SIZE bytes */
+    size_t n_candidates;
+    const char *usable; /* what a usable secret is, for the note: "the signing secret" */
+};
+
+/* The HMAC part of every HMAC scheme's verify: the search of gw_hmac_find_secret (with the
+ * check's key_of), and the words for what every scheme words alike. Returns
+ * GW_VERIFY_KEY_UNUSABLE, with its note, when OpenSSL has no HMAC or no secret is usable;
+ * GW_VERIFY_NO_SECRET_MATCHED, without a note (the scheme names its signatures), with
+ * m->usable; GW_VERIFY_OK with m->index, the secret that matched. */
+enum gw_verify_result gw_hmac_check(const struct gw_hmac_check *chk,
+                                    struct gw_verify_detail *detail, struct gw_hmac_match *m);
+
+/* Records that secret INDEX verified the request and returns GW_VERIFY_OK. */
+enum gw_verify_result gw_hmac_verified(struct gw_verify_detail *detail, int index);
 
 /* Writes the lowercase hex of IN_LEN bytes into OUT, NUL-terminated, without branching or
  * indexing on the bytes (they may be a MAC). Returns the characters written, or 0 — with OUT
@@ -86,8 +124,6 @@ EVP_MAC *gw_hmac_algorithm(void);
  * cache (freed when the thread ends); NULL when the key is over 256 bytes or OpenSSL fails,
  * in which case the caller keys a context of its own. Valid until the thread's next call. */
 EVP_MAC_CTX *gw_hmac_keyed(const void *key, size_t key_len);
-
-enum gw_hmac_encoding { GW_HMAC_HEX, GW_HMAC_BASE64 };
 
 /* The whole check of schemes whose only header is HEADER = encoding(HMAC-SHA256(secret, raw
  * body)) with no timestamp (Xero: padded base64; Asana: lowercase hex): the header present

@@ -162,24 +162,24 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
     }
 
     const struct gw_hmac_piece pieces[] = {{ts_text, f_ts->len}, {token, f_token->len}};
-    struct gw_hmac_match m =
-        gw_hmac_find_secret(in->secrets, in->n_secrets, pieces, 2, sigs, n_sigs);
+    const struct gw_hmac_check chk = {.secrets = in->secrets,
+                                      .n_secrets = in->n_secrets,
+                                      .pieces = pieces,
+                                      .n_pieces = 2,
+                                      .candidates = sigs,
+                                      .n_candidates = n_sigs,
+                                      .usable = "the HTTP webhook signing key"};
+    struct gw_hmac_match m;
+    enum gw_verify_result r = gw_hmac_check(&chk, detail, &m);
     OPENSSL_cleanse(sigs, sizeof sigs);
-    if (m.failed) {
-        gw_verify_note(detail, "HMAC-SHA256 is not available from OpenSSL");
-        return GW_VERIFY_KEY_UNUSABLE;
-    }
-    if (m.usable == 0) {
-        gw_verify_note(detail, "none of the %zu secrets is usable (the HTTP webhook signing key)",
-                       in->n_secrets);
-        return GW_VERIFY_KEY_UNUSABLE;
-    }
+    if (r == GW_VERIFY_KEY_UNUSABLE)
+        return r;
     gw_verify_set_header(detail, F_SIGNATURE);
-    if (m.index < 0) {
+    if (r == GW_VERIFY_NO_SECRET_MATCHED) {
         gw_verify_note(detail, "%s matches none of %zu usable secrets",
                        n_sigs > 1 ? "neither signature nor parent-signature" : "the signature",
                        m.usable);
-        return GW_VERIFY_NO_SECRET_MATCHED;
+        return r;
     }
 
     if (in->replay_seen != NULL) {
@@ -198,9 +198,7 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
             return GW_VERIFY_TIMESTAMP_OUTSIDE;
         }
     }
-    detail->secret_index = m.index;
-    gw_verify_note(detail, "verified with secret %d", m.index);
-    return GW_VERIFY_OK;
+    return gw_hmac_verified(detail, m.index);
 }
 
 int gw_mailgun_sign(const struct gw_secret *secret, int64_t timestamp, const char *token, char *out,
@@ -217,15 +215,7 @@ int gw_mailgun_sign(const struct gw_secret *secret, int64_t timestamp, const cha
     if (ts_len <= 0 || (size_t)ts_len >= sizeof ts)
         return -1;
     const struct gw_hmac_piece pieces[] = {{ts, (size_t)ts_len}, {token, token_len}};
-    unsigned char mac[GW_HMAC_SHA256_SIZE];
-    bool ok = gw_hmac_sha256(secret->data, secret->len, pieces, 2, mac) &&
-              gw_hex_encode(mac, sizeof mac, out, out_len) == GW_HMAC_SHA256_HEX;
-    OPENSSL_cleanse(mac, sizeof mac);
-    if (!ok) {
-        out[0] = '\0';
-        return -1;
-    }
-    return 0;
+    return gw_hmac_sign(secret->data, secret->len, pieces, 2, GW_HMAC_HEX, NULL, out, out_len);
 }
 
 /* Mailgun signs timestamp + token, which travel as form fields: they are appended to the

@@ -88,26 +88,22 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
 
     const struct gw_hmac_piece pieces[] = {
         {"v0:", 3}, {ts_text, ts_len}, {":", 1}, {in->body, in->body_len}};
-    struct gw_hmac_match m = gw_hmac_find_secret(in->secrets, in->n_secrets, pieces,
-                                                 sizeof pieces / sizeof pieces[0], sig, 1);
+    const struct gw_hmac_check chk = {.secrets = in->secrets,
+                                      .n_secrets = in->n_secrets,
+                                      .pieces = pieces,
+                                      .n_pieces = sizeof pieces / sizeof pieces[0],
+                                      .candidates = sig,
+                                      .n_candidates = 1,
+                                      .usable = "the signing secret, not empty"};
+    struct gw_hmac_match m;
+    enum gw_verify_result r = gw_hmac_check(&chk, detail, &m);
     OPENSSL_cleanse(sig, sizeof sig);
-    if (m.failed) {
-        gw_verify_note(detail, "HMAC-SHA256 is not available from OpenSSL");
-        return GW_VERIFY_KEY_UNUSABLE;
-    }
-    if (m.usable == 0) {
-        gw_verify_note(detail, "none of the %zu secrets is usable (the signing secret, not empty)",
-                       in->n_secrets);
-        return GW_VERIFY_KEY_UNUSABLE;
-    }
+    if (r == GW_VERIFY_KEY_UNUSABLE)
+        return r;
     gw_verify_set_header(detail, SIG_HEADER);
-    if (m.index < 0) {
+    if (r == GW_VERIFY_NO_SECRET_MATCHED)
         gw_verify_note(detail, "the v0 signature matches none of %zu usable secrets", m.usable);
-        return GW_VERIFY_NO_SECRET_MATCHED;
-    }
-    detail->secret_index = m.index;
-    gw_verify_note(detail, "verified with secret %d", m.index);
-    return GW_VERIFY_OK;
+    return r == GW_VERIFY_OK ? gw_hmac_verified(detail, m.index) : r;
 }
 
 int gw_slack_sign(const struct gw_secret *secret, int64_t timestamp, const unsigned char *body,
@@ -124,19 +120,8 @@ int gw_slack_sign(const struct gw_secret *secret, int64_t timestamp, const unsig
         return -1;
     const struct gw_hmac_piece pieces[] = {
         {"v0:", 3}, {ts, (size_t)ts_len}, {":", 1}, {body, body_len}};
-    unsigned char mac[GW_HMAC_SHA256_SIZE];
-    bool ok =
-        gw_hmac_sha256(secret->data, secret->len, pieces, sizeof pieces / sizeof pieces[0], mac);
-    if (ok) {
-        memcpy(out, SIG_PREFIX, 3);
-        ok = gw_hex_encode(mac, sizeof mac, out + 3, out_len - 3) == GW_HMAC_SHA256_HEX;
-    }
-    OPENSSL_cleanse(mac, sizeof mac);
-    if (!ok) {
-        out[0] = '\0';
-        return -1;
-    }
-    return 0;
+    return gw_hmac_sign(secret->data, secret->len, pieces, sizeof pieces / sizeof pieces[0],
+                        GW_HMAC_HEX, SIG_PREFIX, out, out_len);
 }
 
 static int sign_slack(const struct gw_secret *secret, const struct gw_sign_params *p,

@@ -3,21 +3,16 @@
 #include "verifiers/standard_webhooks.h"
 
 #include <inttypes.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
 
 #include "verifiers/base64.h"
 #include "verifiers/hmac.h"
 #include "verifiers/sign.h"
-#include "verifiers/ct_compare.h"
 
 #define ID_MAX              256  /* bytes of webhook-id */
 #define TS_DIGITS_MAX       19   /* INT64_MAX has 19 digits */
@@ -160,45 +155,19 @@ static bool decode_secret(const struct gw_secret *secret, unsigned char key[KEY_
     return *key_len > 0;
 }
 
-/* MAC = HMAC-SHA256(KEY, ID "." TS "." BODY), fed in pieces so the body is never copied. */
-static bool hmac_content(EVP_MAC_CTX *ctx, const unsigned char *key, size_t key_len, const char *id,
-                         size_t id_len, const char *ts, size_t ts_len, const unsigned char *body,
-                         size_t body_len, unsigned char mac[SIG_BYTES])
+/* The signed message, ID "." TS "." BODY, as pieces so the body is never copied. */
+static void content_pieces(struct gw_hmac_piece pieces[5], const char *id, size_t id_len,
+                           const char *ts, size_t ts_len, const unsigned char *body,
+                           size_t body_len)
 {
-    char digest[] = "SHA256";
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-                           OSSL_PARAM_construct_end()};
-    static const unsigned char dot = '.';
-    size_t mac_len = 0;
-    EVP_MAC_CTX *keyed = gw_hmac_keyed(key, key_len);
-    if (keyed != NULL)
-        ctx = keyed; /* already keyed, from the per-thread cache */
-    else if (EVP_MAC_init(ctx, key, key_len, params) != 1)
-        return false;
-    if (EVP_MAC_update(ctx, (const unsigned char *)id, id_len) != 1 ||
-        EVP_MAC_update(ctx, &dot, 1) != 1 ||
-        EVP_MAC_update(ctx, (const unsigned char *)ts, ts_len) != 1 ||
-        EVP_MAC_update(ctx, &dot, 1) != 1)
-        return false;
-    if (body_len > 0 && EVP_MAC_update(ctx, body, body_len) != 1)
-        return false;
-    if (EVP_MAC_final(ctx, mac, &mac_len, SIG_BYTES) != 1 || mac_len != SIG_BYTES)
-        return false;
-    return true;
+    pieces[0] = (struct gw_hmac_piece){id, id_len};
+    pieces[1] = (struct gw_hmac_piece){".", 1};
+    pieces[2] = (struct gw_hmac_piece){ts, ts_len};
+    pieces[3] = (struct gw_hmac_piece){".", 1};
+    pieces[4] = (struct gw_hmac_piece){body, body_len};
 }
 
-/* A fresh HMAC context, or NULL; the algorithm itself is fetched once (hmac.h). */
-static EVP_MAC_CTX *new_hmac(EVP_MAC **mac)
-{
-    *mac = gw_hmac_algorithm();
-    return *mac ? EVP_MAC_CTX_new(*mac) : NULL;
-}
-
-static void free_hmac(EVP_MAC *mac, EVP_MAC_CTX *ctx)
-{
-    (void)mac; /* shared, never freed */
-    EVP_MAC_CTX_free(ctx);
-}
+_Static_assert(KEY_MAX <= GW_HMAC_KEY_MAX, "a decoded secret fits gw_hmac_check's key");
 
 /* Checks, in order: each header present once; id and timestamp of their form; the signature
  * header of its form; the timestamp inside the window (before any HMAC, so replays cost
@@ -283,54 +252,29 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
         return GW_VERIFY_TIMESTAMP_OUTSIDE;
     }
 
-    EVP_MAC *mac = NULL;
-    EVP_MAC_CTX *ctx = new_hmac(&mac);
-    if (ctx == NULL) {
-        /* Fail closed: without HMAC no secret can be used. */
-        gw_verify_note(detail, "HMAC-SHA256 is not available from OpenSSL");
-        return GW_VERIFY_KEY_UNUSABLE;
-    }
-    size_t usable = 0;
-    int matched = -1;
-    for (size_t s = 0; s < in->n_secrets && matched < 0 && s <= INT_MAX; s++) {
-        unsigned char key[KEY_MAX];
-        size_t key_len = 0;
-        unsigned char expected[SIG_BYTES];
-        bool ok = decode_secret(&in->secrets[s], key, &key_len) &&
-                  hmac_content(ctx, key, key_len, id, id_len, ts_text, ts_len,
-                               body_len > 0 ? body : (const unsigned char *)"", body_len, expected);
-        OPENSSL_cleanse(key, sizeof key);
-        if (!ok) {
-            OPENSSL_cleanse(expected, sizeof expected);
-            continue;
-        }
-        usable++;
-        /* Every entry is compared, so the time taken does not tell which one matched. */
-        bool any = false;
-        for (size_t e = 0; e < sigs.n; e++)
-            any |= gw_ct_equal(sigs.sig[e], SIG_BYTES, expected, SIG_BYTES);
-        OPENSSL_cleanse(expected, sizeof expected);
-        if (any)
-            matched = (int)s;
-    }
-    free_hmac(mac, ctx);
+    struct gw_hmac_piece pieces[5];
+    content_pieces(pieces, id, id_len, ts_text, ts_len, body, body_len);
+    char usable[64];
+    snprintf(usable, sizeof usable, "whsec_ + base64 of 1..%d bytes", KEY_MAX);
+    const struct gw_hmac_check chk = {.secrets = in->secrets,
+                                      .n_secrets = in->n_secrets,
+                                      .key_of = decode_secret,
+                                      .pieces = pieces,
+                                      .n_pieces = sizeof pieces / sizeof pieces[0],
+                                      .candidates = sigs.sig[0],
+                                      .n_candidates = sigs.n,
+                                      .usable = usable};
+    struct gw_hmac_match m;
+    enum gw_verify_result r = gw_hmac_check(&chk, detail, &m);
     size_t n_sigs = sigs.n; /* kept for the note: the cleanse below zeroes the count too */
     OPENSSL_cleanse(&sigs, sizeof sigs);
-
-    if (usable == 0) {
-        gw_verify_note(detail, "none of the %zu secrets is usable (whsec_ + base64 of 1..%d bytes)",
-                       in->n_secrets, KEY_MAX);
-        return GW_VERIFY_KEY_UNUSABLE;
-    }
+    if (r == GW_VERIFY_KEY_UNUSABLE)
+        return r;
     gw_verify_set_header(detail, names->signature);
-    if (matched < 0) {
+    if (r == GW_VERIFY_NO_SECRET_MATCHED)
         gw_verify_note(detail, "none of %zu v1 signatures matches any of %zu usable secrets",
-                       n_sigs, usable);
-        return GW_VERIFY_NO_SECRET_MATCHED;
-    }
-    detail->secret_index = matched;
-    gw_verify_note(detail, "verified with secret %d", matched);
-    return GW_VERIFY_OK;
+                       n_sigs, m.usable);
+    return r == GW_VERIFY_OK ? gw_hmac_verified(detail, m.index) : r;
 }
 
 int gw_standard_webhooks_sign(const struct gw_secret *secret, const char *msg_id, int64_t timestamp,
@@ -349,29 +293,14 @@ int gw_standard_webhooks_sign(const struct gw_secret *secret, const char *msg_id
 
     unsigned char key[KEY_MAX];
     size_t key_len = 0;
-    if (!decode_secret(secret, key, &key_len)) {
-        OPENSSL_cleanse(key, sizeof key);
-        return -1;
-    }
-    EVP_MAC *mac = NULL;
-    EVP_MAC_CTX *ctx = new_hmac(&mac);
-    unsigned char sig[SIG_BYTES];
-    bool ok =
-        ctx != NULL && hmac_content(ctx, key, key_len, msg_id, id_len, ts, (size_t)ts_len,
-                                    body_len > 0 ? body : (const unsigned char *)"", body_len, sig);
+    struct gw_hmac_piece pieces[5];
+    content_pieces(pieces, msg_id, id_len, ts, (size_t)ts_len, body, body_len);
+    int rc = decode_secret(secret, key, &key_len)
+                 ? gw_hmac_sign(key, key_len, pieces, sizeof pieces / sizeof pieces[0],
+                                GW_HMAC_BASE64, "v1,", out, out_len)
+                 : -1;
     OPENSSL_cleanse(key, sizeof key);
-    free_hmac(mac, ctx);
-    if (ok) {
-        memcpy(out, "v1,", 3);
-        ok = gw_base64_encode(sig, SIG_BYTES, out + 3, out_len - 3, 0) ==
-             GW_BASE64_ENCODED_LEN(SIG_BYTES);
-    }
-    OPENSSL_cleanse(sig, sizeof sig);
-    if (!ok) {
-        out[0] = '\0';
-        return -1;
-    }
-    return 0;
+    return rc;
 }
 
 static int sign_standard_webhooks(const struct gw_secret *secret, const struct gw_sign_params *p,

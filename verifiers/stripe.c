@@ -163,20 +163,18 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
 
     const struct gw_hmac_piece pieces[] = {
         {p.ts_text, p.ts_len}, {".", 1}, {in->body, in->body_len}};
-    struct gw_hmac_match m = gw_hmac_find_secret(in->secrets, in->n_secrets, pieces,
-                                                 sizeof pieces / sizeof pieces[0], p.v1, p.n_v1);
+    const struct gw_hmac_check chk = {.secrets = in->secrets,
+                                      .n_secrets = in->n_secrets,
+                                      .pieces = pieces,
+                                      .n_pieces = sizeof pieces / sizeof pieces[0],
+                                      .candidates = p.v1,
+                                      .n_candidates = p.n_v1,
+                                      .usable = "the whsec_ signing secret"};
+    struct gw_hmac_match m;
+    enum gw_verify_result r = gw_hmac_check(&chk, detail, &m);
     size_t n_v1 = p.n_v1;
     OPENSSL_cleanse(&p, sizeof p);
-    if (m.failed) {
-        gw_verify_note(detail, "HMAC-SHA256 is not available from OpenSSL");
-        return GW_VERIFY_KEY_UNUSABLE;
-    }
-    if (m.usable == 0) {
-        gw_verify_note(detail, "none of the %zu secrets is usable (the whsec_ signing secret)",
-                       in->n_secrets);
-        return GW_VERIFY_KEY_UNUSABLE;
-    }
-    if (m.index < 0) {
+    if (r == GW_VERIFY_NO_SECRET_MATCHED) {
         int bare = unprefixed_secret(in);
         if (bare >= 0)
             gw_verify_note(detail,
@@ -186,11 +184,8 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
         else
             gw_verify_note(detail, "none of %zu v1 signatures matches any of %zu usable secrets",
                            n_v1, m.usable);
-        return GW_VERIFY_NO_SECRET_MATCHED;
     }
-    detail->secret_index = m.index;
-    gw_verify_note(detail, "verified with secret %d", m.index);
-    return GW_VERIFY_OK;
+    return r == GW_VERIFY_OK ? gw_hmac_verified(detail, m.index) : r;
 }
 
 int gw_stripe_sign(const struct gw_secret *secret, int64_t timestamp, const unsigned char *body,
@@ -206,22 +201,10 @@ int gw_stripe_sign(const struct gw_secret *secret, int64_t timestamp, const unsi
     if (ts_len <= 0 || (size_t)ts_len >= sizeof ts)
         return -1;
     const struct gw_hmac_piece pieces[] = {{ts, (size_t)ts_len}, {".", 1}, {body, body_len}};
-    unsigned char mac[GW_HMAC_SHA256_SIZE];
-    char hex[GW_HMAC_SHA256_HEX + 1];
-    bool ok =
-        gw_hmac_sha256(secret->data, secret->len, pieces, sizeof pieces / sizeof pieces[0], mac) &&
-        gw_hex_encode(mac, sizeof mac, hex, sizeof hex) == GW_HMAC_SHA256_HEX;
-    if (ok) {
-        int n = snprintf(out, out_len, "t=%s,v1=%s", ts, hex);
-        ok = n > 0 && (size_t)n < out_len;
-    }
-    OPENSSL_cleanse(mac, sizeof mac);
-    OPENSSL_cleanse(hex, sizeof hex);
-    if (!ok) {
-        out[0] = '\0';
-        return -1;
-    }
-    return 0;
+    char prefix[GW_UNIX_TIME_DIGITS_MAX + 8];
+    snprintf(prefix, sizeof prefix, "t=%s,v1=", ts);
+    return gw_hmac_sign(secret->data, secret->len, pieces, sizeof pieces / sizeof pieces[0],
+                        GW_HMAC_HEX, prefix, out, out_len);
 }
 
 static int sign_stripe(const struct gw_secret *secret, const struct gw_sign_params *p,

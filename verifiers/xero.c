@@ -7,15 +7,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-
 #include "verifiers/base64.h"
 #include "verifiers/hmac.h"
 #include "verifiers/sign.h"
 
 #define SIG_HEADER "x-xero-signature"
 /* The only length a canonical padded base64 of 32 bytes has. */
-#define SIG_B64_LEN GW_BASE64_ENCODED_LEN(GW_HMAC_SHA256_SIZE)
 
 static enum gw_verify_result verify(const struct gw_verify_input *in,
                                     struct gw_verify_detail *detail)
@@ -32,15 +29,7 @@ int gw_xero_sign(const struct gw_secret *secret, const unsigned char *body, size
         (body == NULL && body_len > 0))
         return -1;
     const struct gw_hmac_piece piece = {body, body_len};
-    unsigned char mac[GW_HMAC_SHA256_SIZE];
-    bool ok = gw_hmac_sha256(secret->data, secret->len, &piece, 1, mac) &&
-              gw_base64_encode(mac, sizeof mac, out, out_len, 0) == SIG_B64_LEN;
-    OPENSSL_cleanse(mac, sizeof mac);
-    if (!ok) {
-        out[0] = '\0';
-        return -1;
-    }
-    return 0;
+    return gw_hmac_sign(secret->data, secret->len, &piece, 1, GW_HMAC_BASE64, NULL, out, out_len);
 }
 
 static int sign_xero(const struct gw_secret *secret, const struct gw_sign_params *p,

@@ -16,6 +16,8 @@
 #include "config/config.h"
 #include "gateway/base/log.h"
 #include "gateway/base/text.h"
+#include "gateway/core/audit.h"
+#include "gateway/core/job_views.h"
 #include "verifiers/form.h"
 #include "verifiers/slack.h"
 
@@ -257,11 +259,6 @@ struct caller {
     const char *slack_id;
 };
 
-struct job {
-    uint64_t id, assignee, client_id;
-    char ref[32];
-};
-
 /* The reply being built: our own words as they are, users' words escaped. */
 struct reply {
     char buf[REPLY_MAX];
@@ -352,18 +349,17 @@ static enum gw_apply_rc refuse(struct run *r, const char *what, const char *ref,
     char reason[255];
     snprintf(reason, sizeof(reason), "%s may not %s%s%s", role_names[r->me.role], what,
              ref ? " " : "", ref ? ref : "");
-    struct gw_db_value p[] = {GW_DB_INT(r->ctx->core.company_id),
-                              GW_DB_TEXT(r->ctx->endpoint ? r->ctx->endpoint->id : "slack"),
-                              GW_DB_TEXT(reason),
-                              GW_DB_TEXT(r->me.slack_id),
-                              GW_DB_TEXT(r->verb),
-                              ref ? GW_DB_TEXT(ref) : GW_DB_NULL,
-                              GW_DB_INT(r->me.id)};
-    if (gw_db_exec(r->ctx->core.db,
-                   "INSERT INTO audit_log (company_id, kind, endpoint, reason, actor, detail) "
-                   "VALUES (?, 'slack_command_refused', ?, ?, ?, JSON_OBJECT('command', ?, "
-                   "'ref', ?, 'user_id', ?))",
-                   p, 7) < 0)
+    const struct gw_command_refusal row = {
+        .kind = "slack_command_refused",
+        .endpoint = r->ctx->endpoint ? r->ctx->endpoint->id : "slack",
+        .reason = reason,
+        .actor = r->me.slack_id,
+        .command = r->verb,
+        .ref = ref,
+        .user_id = r->me.id,
+    };
+    enum gw_core_rc rc = gw_audit_command_refused(&r->ctx->core, &row);
+    if (rc != GW_CORE_OK)
         return db_failed(r);
     say(&r->out, "You may not ");
     say(&r->out, what);
@@ -376,62 +372,42 @@ static enum gw_apply_rc refuse(struct run *r, const char *what, const char *ref,
     return GW_APPLY_DONE;
 }
 
-/* What `show` prints besides the job's ids, read with it in find_job's one statement. */
-static const char show_columns[] =
-    ", j.title, j.status, j.priority, u.name, c.name, DATE_FORMAT(j.due_at, '%Y-%m-%d'), "
-    "j.billing_status FROM jobs j "
-    "LEFT JOIN users u ON u.company_id = j.company_id AND u.id = j.assignee_user_id "
-    "LEFT JOIN clients c ON c.company_id = j.company_id AND c.id = j.client_id";
-
-/* Reads a REF word and finds the job in this company. DONE with job->id set, DONE with
- * job->id 0 when answered (usage, not found), RETRY on database errors. With `details`,
- * the row also carries show_columns (from column 3 on) and is handed to the caller, who
- * frees it; otherwise *details is untouched. */
-static enum gw_apply_rc find_job_row(struct run *r, const char **rest, struct job *job,
-                                     struct gw_db_rows **details)
+/* Reads a REF word and finds the job in this company, with what `show` prints when
+ * `details`. DONE with job->id set, DONE with job->id 0 when answered (usage, not found),
+ * RETRY on database errors. */
+static enum gw_apply_rc find_job_view(struct run *r, const char **rest, struct gw_job_view *job,
+                                      bool details)
 {
     char word[40];
     memset(job, 0, sizeof(*job));
-    if (!gw_slack_next_word(rest, word, sizeof(word)) || gw_job_ref_normalise(word, job->ref) != 0)
+    if (!gw_slack_next_word(rest, word, sizeof(word)))
         return usage(r);
-    struct gw_db_value p[] = {GW_DB_INT(r->ctx->core.company_id), GW_DB_TEXT(job->ref)};
-    char sql[1024];
-    snprintf(sql, sizeof(sql),
-             "SELECT j.id, COALESCE(j.assignee_user_id, 0), COALESCE(j.client_id, 0)%s "
-             "WHERE j.company_id = ? AND j.ref = ?",
-             details != NULL ? show_columns : " FROM jobs j");
-    struct gw_db_rows *rows = gw_db_query(r->ctx->core.db, sql, p, 2, 1);
-    if (rows == NULL)
+    enum gw_core_rc rc = gw_job_view_find(&r->ctx->core, word, details, job);
+    if (rc == GW_CORE_INVALID)
+        return usage(r);
+    if (rc == GW_CORE_DB_ERROR)
         return db_failed(r);
-    if (gw_db_rows_count(rows) == 1) {
-        job->id = (uint64_t)gw_db_rows_int(rows, 0, 0, 0);
-        job->assignee = (uint64_t)gw_db_rows_int(rows, 0, 1, 0);
-        job->client_id = (uint64_t)gw_db_rows_int(rows, 0, 2, 0);
-        if (details != NULL) {
-            *details = rows;
-            return GW_APPLY_DONE;
-        }
-    } else {
+    if (rc == GW_CORE_NOT_FOUND) {
         /* Another company's ref is exactly as unknown as one that does not exist. */
         say(&r->out, "Job ");
         say(&r->out, job->ref);
         say(&r->out, " not found.");
+        r->ctx->core.err[0] = '\0'; /* an answer, not a failure: no last_error */
     }
-    gw_db_rows_free(rows);
     return GW_APPLY_DONE;
 }
 
-static enum gw_apply_rc find_job(struct run *r, const char **rest, struct job *job)
+static enum gw_apply_rc find_job(struct run *r, const char **rest, struct gw_job_view *job)
 {
-    return find_job_row(r, rest, job, NULL);
+    return find_job_view(r, rest, job, false);
 }
 
-static bool may_see(const struct caller *me, const struct job *j)
+static bool may_see(const struct caller *me, const struct gw_job_view *j)
 {
     if (staff_role(me->role))
         return true;
     if (me->role == R_CONTRACTOR)
-        return j->assignee == me->id;
+        return j->assignee_user_id == me->id;
     return me->role == R_CLIENT && j->client_id != 0 && j->client_id == me->client_id;
 }
 
@@ -441,9 +417,9 @@ static const char *see_why(const struct caller *me)
                                     : "clients see only their own jobs.";
 }
 
-static bool may_change(const struct caller *me, const struct job *j)
+static bool may_change(const struct caller *me, const struct gw_job_view *j)
 {
-    return staff_role(me->role) || (me->role == R_CONTRACTOR && j->assignee == me->id);
+    return staff_role(me->role) || (me->role == R_CONTRACTOR && j->assignee_user_id == me->id);
 }
 
 static const char *change_why(const struct caller *me)
@@ -541,61 +517,66 @@ static void clip(char *dst, size_t cap, const char *src)
     dst[n] = '\0';
 }
 
+static void say_comment(void *arg, const char *author, const char *body)
+{
+    struct run *r = arg;
+    char clipped[301];
+    clip(clipped, sizeof(clipped), body);
+    say(&r->out, "\n> ");
+    say_user(&r->out, author);
+    say(&r->out, ": ");
+    say_user(&r->out, clipped);
+}
+
 static enum gw_apply_rc cmd_show(struct run *r, const char *rest)
 {
-    struct job j;
-    struct gw_db_rows *rows = NULL;
-    enum gw_apply_rc ar = find_job_row(r, &rest, &j, &rows);
+    struct gw_job_view j;
+    enum gw_apply_rc ar = find_job_view(r, &rest, &j, true);
     if (ar != GW_APPLY_DONE || j.id == 0)
         return ar;
-    if (!may_see(&r->me, &j)) {
-        gw_db_rows_free(rows);
+    if (!may_see(&r->me, &j))
         return refuse(r, "view", j.ref, see_why(&r->me));
-    }
-    struct gw_db_value p[] = {GW_DB_INT(r->ctx->core.company_id), GW_DB_INT(j.id)};
-    const char *due = gw_db_rows_text(rows, 0, 8, NULL);
     say(&r->out, "*");
     say(&r->out, j.ref);
     say(&r->out, "* ");
-    say_user(&r->out, gw_db_rows_text(rows, 0, 3, NULL));
+    say_user(&r->out, j.title);
     say(&r->out, "\nStatus: ");
-    say(&r->out, gw_db_rows_text(rows, 0, 4, NULL));
+    say(&r->out, j.status);
     say(&r->out, " | Priority: ");
-    say(&r->out, gw_db_rows_text(rows, 0, 5, NULL));
+    say(&r->out, j.priority);
     say(&r->out, " | Assignee: ");
-    say_user(&r->out,
-             gw_db_rows_text(rows, 0, 6, NULL) ? gw_db_rows_text(rows, 0, 6, NULL) : "unassigned");
+    say_user(&r->out, j.has_assignee_name ? j.assignee_name : "unassigned");
     say(&r->out, "\nClient: ");
-    say_user(&r->out,
-             gw_db_rows_text(rows, 0, 7, NULL) ? gw_db_rows_text(rows, 0, 7, NULL) : "none");
+    say_user(&r->out, j.has_client_name ? j.client_name : "none");
     say(&r->out, " | Due: ");
-    say(&r->out, due ? due : "none");
+    say(&r->out, j.has_due_on ? j.due_on : "none");
     say(&r->out, " | Billing: ");
-    say(&r->out, gw_db_rows_text(rows, 0, 9, NULL));
-    gw_db_rows_free(rows);
-    rows = gw_db_query(r->ctx->core.db,
-                       "SELECT COALESCE(u.name, ct.name, jc.author_label, ''), jc.body "
-                       "FROM job_comments jc "
-                       "LEFT JOIN users u ON u.company_id = jc.company_id AND u.id = "
-                       "jc.author_user_id "
-                       "LEFT JOIN contacts ct ON ct.company_id = jc.company_id AND ct.id = "
-                       "jc.author_contact_id "
-                       "WHERE jc.company_id = ? AND jc.job_id = ? AND jc.visibility = 'public' "
-                       "ORDER BY jc.id DESC LIMIT 3",
-                       p, 2, 3);
-    if (rows == NULL)
+    say(&r->out, j.billing_status);
+    if (gw_job_public_comments(&r->ctx->core, j.id, 3, say_comment, r) != GW_CORE_OK)
         return db_failed(r);
-    for (size_t i = 0; i < gw_db_rows_count(rows); i++) {
-        char body[301];
-        clip(body, sizeof(body), gw_db_rows_text(rows, i, 1, NULL));
-        say(&r->out, "\n> ");
-        say_user(&r->out, gw_db_rows_text(rows, i, 0, NULL));
-        say(&r->out, ": ");
-        say_user(&r->out, body);
-    }
-    gw_db_rows_free(rows);
     link(r, j.ref);
     return GW_APPLY_DONE;
+}
+
+struct listing {
+    struct run *r;
+    size_t n;
+};
+
+static void say_job_line(void *arg, const struct gw_job_line *line)
+{
+    struct listing *l = arg;
+    char title[81];
+    clip(title, sizeof(title), line->title ? line->title : "");
+    if (l->n++ > 0)
+        say(&l->r->out, "\n");
+    say(&l->r->out, line->ref);
+    say(&l->r->out, " [");
+    say(&l->r->out, line->status);
+    say(&l->r->out, "] ");
+    say_user(&l->r->out, title);
+    say(&l->r->out, " \xE2\x80\x94 ");
+    say_user(&l->r->out, line->assignee_name ? line->assignee_name : "unassigned");
 }
 
 static enum gw_apply_rc cmd_list(struct run *r, const char *rest)
@@ -605,55 +586,32 @@ static enum gw_apply_rc cmd_list(struct run *r, const char *rest)
         (!gw_slack_next_word(&rest, mode, sizeof(mode)) || *rest != '\0' ||
          (strcmp(mode, "open") != 0 && strcmp(mode, "mine") != 0 && strcmp(mode, "all") != 0)))
         return usage(r);
-    /* Fixed SQL fragments only; every value is a parameter. */
-    char sql[1024] = "SELECT j.ref, j.status, u.name, j.title FROM jobs j LEFT JOIN users u ON "
-                     "u.company_id = j.company_id AND u.id = j.assignee_user_id WHERE "
-                     "j.company_id = ?";
-    struct gw_db_value p[4];
-    size_t np = 0;
-    p[np++] = GW_DB_INT(r->ctx->core.company_id);
+    /* Contractors see the jobs assigned to them, clients their client's jobs. */
+    struct gw_job_filter f = {0};
     if (r->me.role == R_CONTRACTOR) {
-        strcat(sql, " AND j.assignee_user_id = ?");
-        p[np++] = GW_DB_INT(r->me.id);
+        f.flags |= GW_JOBS_ASSIGNED;
+        f.assignee_user_id = r->me.id;
     } else if (r->me.role == R_CLIENT) {
-        strcat(sql, " AND j.client_id = ?");
-        p[np++] = GW_DB_INT(r->me.client_id);
+        f.flags |= GW_JOBS_CLIENT;
+        f.client_id = r->me.client_id;
     }
-    if (strcmp(mode, "open") == 0)
-        strcat(sql, " AND j.status NOT IN ('done', 'closed')");
-    else if (strcmp(mode, "mine") == 0) {
-        strcat(sql, " AND (j.assignee_user_id = ? OR j.created_by_user_id = ?)");
-        p[np++] = GW_DB_INT(r->me.id);
-        p[np++] = GW_DB_INT(r->me.id);
+    if (strcmp(mode, "open") == 0) {
+        f.flags |= GW_JOBS_OPEN;
+    } else if (strcmp(mode, "mine") == 0) {
+        f.flags |= GW_JOBS_MINE;
+        f.user_id = r->me.id;
     }
-    strcat(sql, " ORDER BY j.id DESC LIMIT 10");
-    struct gw_db_rows *rows = gw_db_query(r->ctx->core.db, sql, p, np, LIST_MAX);
-    if (rows == NULL)
+    struct listing l = {.r = r};
+    if (gw_job_list(&r->ctx->core, &f, LIST_MAX, say_job_line, &l) != GW_CORE_OK)
         return db_failed(r);
-    size_t n = gw_db_rows_count(rows);
-    if (n == 0)
+    if (l.n == 0)
         say(&r->out, "No jobs.");
-    for (size_t i = 0; i < n; i++) {
-        char title[81];
-        clip(title, sizeof(title), gw_db_rows_text(rows, i, 3, NULL));
-        if (i > 0)
-            say(&r->out, "\n");
-        say(&r->out, gw_db_rows_text(rows, i, 0, NULL));
-        say(&r->out, " [");
-        say(&r->out, gw_db_rows_text(rows, i, 1, NULL));
-        say(&r->out, "] ");
-        say_user(&r->out, title);
-        say(&r->out, " \xE2\x80\x94 ");
-        say_user(&r->out, gw_db_rows_text(rows, i, 2, NULL) ? gw_db_rows_text(rows, i, 2, NULL)
-                                                            : "unassigned");
-    }
-    gw_db_rows_free(rows);
     return GW_APPLY_DONE;
 }
 
 static enum gw_apply_rc cmd_comment(struct run *r, const char *rest)
 {
-    struct job j;
+    struct gw_job_view j;
     enum gw_apply_rc ar = find_job(r, &rest, &j);
     if (ar != GW_APPLY_DONE || j.id == 0)
         return ar;
@@ -690,7 +648,7 @@ static bool status_ok(const char *s)
 
 static enum gw_apply_rc cmd_status(struct run *r, const char *rest, const char *fixed)
 {
-    struct job j;
+    struct gw_job_view j;
     enum gw_apply_rc ar = find_job(r, &rest, &j);
     if (ar != GW_APPLY_DONE || j.id == 0)
         return ar;
@@ -715,33 +673,23 @@ static enum gw_apply_rc cmd_status(struct run *r, const char *rest, const char *
     return GW_APPLY_DONE;
 }
 
-/* The linked user of this company with Slack id ID: 0 when none. */
-static int user_by_slack_id(struct run *r, const char *id, uint64_t *user_id, char *role,
-                            size_t role_len, uint64_t *client_id)
+/* The linked user of this company with Slack id ID: 0 when none (an answer, not a failure:
+ * nothing is left in the context's err for the event's last_error). -1 on database errors. */
+static int user_by_slack_id(struct run *r, const char *id, struct gw_user *u)
 {
-    struct gw_db_value p[] = {GW_DB_INT(r->ctx->core.company_id), GW_DB_TEXT(id)};
-    struct gw_db_rows *rows =
-        gw_db_query(r->ctx->core.db,
-                    "SELECT id, role, COALESCE(client_id, 0) FROM users WHERE company_id = ? AND "
-                    "slack_user_id = ? AND deleted_at IS NULL",
-                    p, 2, 1);
-    if (rows == NULL)
+    enum gw_core_rc rc = gw_user_find_by_slack_id(&r->ctx->core, id, u);
+    if (rc == GW_CORE_DB_ERROR)
         return -1;
-    *user_id = 0;
-    if (gw_db_rows_count(rows) == 1) {
-        *user_id = (uint64_t)gw_db_rows_int(rows, 0, 0, 0);
-        if (role != NULL)
-            snprintf(role, role_len, "%s", gw_db_rows_text(rows, 0, 1, NULL));
-        if (client_id != NULL)
-            *client_id = (uint64_t)gw_db_rows_int(rows, 0, 2, 0);
+    if (rc != GW_CORE_OK) {
+        memset(u, 0, sizeof(*u));
+        r->ctx->core.err[0] = '\0';
     }
-    gw_db_rows_free(rows);
     return 0;
 }
 
 static enum gw_apply_rc cmd_assign(struct run *r, const char *rest)
 {
-    struct job j;
+    struct gw_job_view j;
     enum gw_apply_rc ar = find_job(r, &rest, &j);
     if (ar != GW_APPLY_DONE || j.id == 0)
         return ar;
@@ -754,8 +702,10 @@ static enum gw_apply_rc cmd_assign(struct run *r, const char *rest)
     if (strcmp(who, "me") == 0) {
         user_id = r->me.id;
     } else if (gw_slack_parse_mention(who, slack_id, sizeof(slack_id))) {
-        if (user_by_slack_id(r, slack_id, &user_id, NULL, 0, NULL) != 0)
+        struct gw_user named;
+        if (user_by_slack_id(r, slack_id, &named) != 0)
             return db_failed(r);
+        user_id = named.id;
     } else {
         gw_slack_unescape(who);
         /* Slack sends a typed address as <mailto:a@b|a@b>. */
@@ -787,7 +737,7 @@ static enum gw_apply_rc cmd_assign(struct run *r, const char *rest)
 
 static enum gw_apply_rc cmd_time(struct run *r, const char *rest)
 {
-    struct job j;
+    struct gw_job_view j;
     enum gw_apply_rc ar = find_job(r, &rest, &j);
     if (ar != GW_APPLY_DONE || j.id == 0)
         return ar;
@@ -824,10 +774,12 @@ static enum role role_of(const char *s)
 
 static enum gw_apply_rc dispatch(struct run *r, const struct command *c)
 {
-    char role[16] = "";
-    if (user_by_slack_id(r, c->user_id, &r->me.id, role, sizeof(role), &r->me.client_id) != 0)
+    struct gw_user me;
+    if (user_by_slack_id(r, c->user_id, &me) != 0)
         return db_failed(r);
-    if (r->me.id == 0 || (r->me.role = role_of(role)) == R_UNKNOWN) {
+    r->me.id = me.id;
+    r->me.client_id = me.client_id;
+    if (r->me.id == 0 || (r->me.role = role_of(me.role)) == R_UNKNOWN) {
         say(&r->out, "Your Slack account isn't linked to a CanTicket user yet. Ask an admin of "
                      "your company to add your Slack member ID (");
         say_user(&r->out, c->user_id);
@@ -835,7 +787,6 @@ static enum gw_apply_rc dispatch(struct run *r, const struct command *c)
         return GW_APPLY_DONE;
     }
     r->ctx->core.actor_user_id = r->me.id;
-    gw_core_proved_user(&r->ctx->core, r->me.id);
     const char *rest = c->text;
     char verb[16];
     if (!gw_slack_next_word(&rest, verb, sizeof(verb)) || strcmp(verb, "help") == 0)

@@ -13,6 +13,7 @@
 #include "adapters/xero/config.h"
 #include "config/config.h"
 #include "gateway/core/credentials.h"
+#include "gateway/core/integrations.h"
 #include "gateway/base/hash.h"
 #include "gateway/net/http_client.h"
 #include "gateway/base/log.h"
@@ -116,59 +117,32 @@ static bool copy_token(char dst[TOKEN_MAX + 1], const cJSON *v)
     return true;
 }
 
-/* Reads the integration row under a lock (the caller's transaction is open) and opens its
- * credentials into t. */
-static enum gw_apply_rc read_locked(struct gw_fetch *f, const struct gw_keyring *k,
-                                    const char *tenant, struct tokens *t)
+/* The core's view of the fetch's company, for its integrations rows. */
+static struct gw_core_ctx core_of(struct gw_fetch *f)
 {
-    struct gw_db_value p[] = {GW_DB_INT(f->company_id), GW_DB_TEXT(tenant)};
-    struct gw_db_rows *rows = gw_db_query(
-        f->db,
-        "SELECT id, status, credentials_ciphertext, credentials_key_id, external_id FROM "
-        "integrations WHERE company_id = ? AND provider = 'xero' AND external_id = ? FOR UPDATE",
-        p, 2, 1);
-    if (rows == NULL)
-        return fail_with(f, GW_APPLY_RETRY, "database: %s", gw_db_error(f->db));
-    if (gw_db_rows_count(rows) != 1) {
-        gw_db_rows_free(rows);
-        return fail_with(f, GW_APPLY_FAILED, "no xero integration for tenant %s", tenant);
-    }
-    const char *status = gw_db_rows_text(rows, 0, 1, NULL);
-    if (status == NULL || strcmp(status, "active") != 0) {
-        enum gw_apply_rc rc =
-            fail_with(f, GW_APPLY_FAILED,
-                      "the xero integration for tenant %s is %s: reconnect Xero in CanTicket",
-                      tenant, status ? status : "?");
-        gw_db_rows_free(rows);
-        return rc;
-    }
-    t->integration_id = (uint64_t)gw_db_rows_int(rows, 0, 0, 0);
-    /* The stored spelling (an operator may have typed the GUID in capitals). */
-    const char *stored_id = gw_db_rows_text(rows, 0, 4, NULL);
-    snprintf(t->external_id, sizeof(t->external_id), "%s", stored_id ? stored_id : tenant);
-    size_t ct_len = 0;
-    const char *ct = gw_db_rows_text(rows, 0, 2, &ct_len);
-    const char *key_id = gw_db_rows_text(rows, 0, 3, NULL);
+    return (struct gw_core_ctx){.db = f->db, .company_id = f->company_id, .source = "xero"};
+}
+
+static enum gw_apply_rc db_failed(struct gw_fetch *f)
+{
+    return fail_with(f, GW_APPLY_RETRY, "database: %s", gw_db_error(f->db));
+}
+
+/* Opens the row's credentials into t: the refresh token, and the access token while one is
+ * stored. */
+static enum gw_apply_rc open_tokens(struct gw_fetch *f, const struct gw_keyring *k,
+                                    const char *tenant, const struct gw_integration *row,
+                                    struct tokens *t)
+{
     char *plain = NULL;
     size_t plain_len = 0;
-    if (ct == NULL || key_id == NULL) {
-        gw_db_rows_free(rows);
-        return fail_with(f, GW_APPLY_FAILED,
-                         "the xero integration for tenant %s has no credentials: run ctgw "
-                         "integration set",
-                         tenant);
-    }
-    if (gw_credentials_open(k, key_id, "xero", t->external_id, (const unsigned char *)ct, ct_len,
-                            &plain, &plain_len) != 0) {
-        enum gw_apply_rc rc = fail_with(
+    if (gw_credentials_open(k, row->key_id, "xero", t->external_id, row->ciphertext,
+                            row->ciphertext_len, &plain, &plain_len) != 0)
+        return fail_with(
             f, GW_APPLY_RETRY,
             "cannot open the credentials of the xero integration for tenant %s (key %s): is "
             "that key in secrets_key or previous_secrets_keys?",
-            tenant, key_id);
-        gw_db_rows_free(rows);
-        return rc;
-    }
-    gw_db_rows_free(rows);
+            tenant, row->key_id);
     cJSON *o = cJSON_ParseWithLength(plain, plain_len);
     gw_credentials_free(plain, plain_len);
     bool ok =
@@ -184,6 +158,42 @@ static enum gw_apply_rc read_locked(struct gw_fetch *f, const struct gw_keyring 
                          "refresh token",
                          tenant);
     return GW_APPLY_DONE;
+}
+
+/* Reads the integration row under a lock (the caller's transaction is open) and opens its
+ * credentials into t. */
+static enum gw_apply_rc read_locked(struct gw_fetch *f, const struct gw_keyring *k,
+                                    const char *tenant, struct tokens *t)
+{
+    struct gw_core_ctx core = core_of(f);
+    struct gw_integration row;
+    enum gw_core_rc crc = gw_integration_find_locked(&core, "xero", tenant, &row);
+    enum gw_apply_rc rc = GW_APPLY_DONE;
+    if (crc == GW_CORE_NOT_FOUND)
+        rc = fail_with(f, GW_APPLY_FAILED, "no xero integration for tenant %s", tenant);
+    else if (crc != GW_CORE_OK)
+        rc = db_failed(f);
+    else if (strcmp(row.status, "active") != 0)
+        rc = fail_with(f, GW_APPLY_FAILED,
+                       "the xero integration for tenant %s is %s: reconnect Xero in CanTicket",
+                       tenant, row.status[0] ? row.status : "?");
+    if (rc != GW_APPLY_DONE) {
+        gw_integration_clear(&row);
+        return rc;
+    }
+    t->integration_id = row.id;
+    /* The stored spelling (an operator may have typed the GUID in capitals). */
+    snprintf(t->external_id, sizeof(t->external_id), "%.*s", (int)sizeof(t->external_id) - 1,
+             row.external_id[0] ? row.external_id : tenant);
+    if (!row.has_credentials)
+        rc = fail_with(f, GW_APPLY_FAILED,
+                       "the xero integration for tenant %s has no credentials: run ctgw "
+                       "integration set",
+                       tenant);
+    else
+        rc = open_tokens(f, k, tenant, &row, t);
+    gw_integration_clear(&row);
+    return rc;
 }
 
 static enum gw_apply_rc store_locked(struct gw_fetch *f, const struct gw_keyring *k,
@@ -208,16 +218,12 @@ static enum gw_apply_rc store_locked(struct gw_fetch *f, const struct gw_keyring
     cJSON_free(json);
     if (rc != 0)
         return fail_with(f, GW_APPLY_RETRY, "cannot seal the new xero credentials");
-    struct gw_db_value p[] = {GW_DB_BLOB(blob, blob_len), GW_DB_TEXT(gw_keyring_current_id(k)),
-                              GW_DB_INT(integration_id)};
-    int64_t n = gw_db_exec(f->db,
-                           "UPDATE integrations SET credentials_ciphertext = ?, "
-                           "credentials_key_id = ?, credentials_updated_at = UTC_TIMESTAMP(3) "
-                           "WHERE id = ?",
-                           p, 3);
+    struct gw_core_ctx core = core_of(f);
+    enum gw_core_rc crc =
+        gw_integration_store(&core, integration_id, blob, blob_len, gw_keyring_current_id(k));
     free(blob);
-    if (n != 1)
-        return fail_with(f, GW_APPLY_RETRY, "database: %s", gw_db_error(f->db));
+    if (crc != GW_CORE_OK)
+        return db_failed(f);
     return GW_APPLY_DONE;
 }
 
@@ -225,15 +231,14 @@ static enum gw_apply_rc disconnect_locked(struct gw_fetch *f, const char *tenant
                                           const struct tokens *t, const uint64_t *siblings,
                                           size_t n_siblings)
 {
+    struct gw_core_ctx core = core_of(f);
     bool ok = true;
-    for (size_t i = 0; i <= n_siblings && ok; i++) {
-        struct gw_db_value p[] = {GW_DB_INT(i == 0 ? t->integration_id : siblings[i - 1])};
-        ok = gw_db_exec(f->db, "UPDATE integrations SET status = 'disconnected' WHERE id = ?", p,
-                        1) >= 0;
-    }
+    for (size_t i = 0; i <= n_siblings && ok; i++)
+        ok = gw_integration_set_status(&core, i == 0 ? t->integration_id : siblings[i - 1],
+                                       "disconnected") == GW_CORE_OK;
     if (!ok || gw_db_commit(f->db) != 0) {
         gw_db_rollback(f->db);
-        return fail_with(f, GW_APPLY_RETRY, "database: %s", gw_db_error(f->db));
+        return db_failed(f);
     }
     /* The alert: an operator or the customer must reconnect Xero. */
     gw_log_error(NULL,
@@ -356,46 +361,50 @@ struct sibling {
     char tenant[256];
 };
 
+/* Whether the sibling row's credentials hold the refresh token OWN holds. */
+static bool same_consent(const struct gw_keyring *k, const struct gw_integration *row,
+                         const struct tokens *own)
+{
+    char *plain = NULL;
+    size_t plain_len = 0;
+    if (gw_credentials_open(k, row->key_id, "xero", row->external_id, row->ciphertext,
+                            row->ciphertext_len, &plain, &plain_len) != 0)
+        return false; /* not openable: not provably the same consent, leave it alone */
+    cJSON *o = cJSON_ParseWithLength(plain, plain_len);
+    gw_credentials_free(plain, plain_len);
+    const cJSON *rt = o ? cJSON_GetObjectItemCaseSensitive(o, "refresh_token") : NULL;
+    bool same = rt != NULL && cJSON_IsString(rt) && strcmp(rt->valuestring, own->refresh) == 0;
+    if (rt != NULL && cJSON_IsString(rt))
+        OPENSSL_cleanse(rt->valuestring, strlen(rt->valuestring));
+    cJSON_Delete(o);
+    return same;
+}
+
 static enum gw_apply_rc find_siblings(struct gw_fetch *f, const struct gw_keyring *k,
                                       const struct tokens *own, struct sibling *out, size_t *n)
 {
     *n = 0;
-    struct gw_db_value p[] = {GW_DB_INT(f->company_id), GW_DB_INT(own->integration_id)};
-    struct gw_db_rows *rows = gw_db_query(
-        f->db,
-        "SELECT id, external_id, credentials_ciphertext, credentials_key_id FROM integrations "
-        "WHERE company_id = ? AND provider = 'xero' AND id <> ? AND status = 'active' AND "
-        "credentials_ciphertext IS NOT NULL ORDER BY id",
-        p, 2, SIBLINGS_MAX);
+    struct gw_core_ctx core = core_of(f);
+    struct gw_integration *rows = calloc(SIBLINGS_MAX, sizeof(*rows));
+    size_t n_rows = 0;
     if (rows == NULL)
-        return fail_with(f, GW_APPLY_RETRY, "database: %s", gw_db_error(f->db));
-    for (size_t r = 0; r < gw_db_rows_count(rows) && *n < SIBLINGS_MAX; r++) {
-        const char *tenant = gw_db_rows_text(rows, r, 1, NULL);
-        size_t ct_len = 0;
-        const char *ct = gw_db_rows_text(rows, r, 2, &ct_len);
-        const char *key_id = gw_db_rows_text(rows, r, 3, NULL);
-        char *plain = NULL;
-        size_t plain_len = 0;
-        if (tenant == NULL || strlen(tenant) >= sizeof(out->tenant) || ct == NULL ||
-            key_id == NULL ||
-            gw_credentials_open(k, key_id, "xero", tenant, (const unsigned char *)ct, ct_len,
-                                &plain, &plain_len) != 0)
-            continue; /* not openable: not provably the same consent, leave it alone */
-        cJSON *o = cJSON_ParseWithLength(plain, plain_len);
-        gw_credentials_free(plain, plain_len);
-        const cJSON *rt = o ? cJSON_GetObjectItemCaseSensitive(o, "refresh_token") : NULL;
-        bool same = rt != NULL && cJSON_IsString(rt) && strcmp(rt->valuestring, own->refresh) == 0;
-        if (rt != NULL && cJSON_IsString(rt))
-            OPENSSL_cleanse(rt->valuestring, strlen(rt->valuestring));
-        cJSON_Delete(o);
-        if (same) {
-            out[*n].id = (uint64_t)gw_db_rows_int(rows, r, 0, 0);
+        return fail_with(f, GW_APPLY_RETRY, "out of memory");
+    enum gw_apply_rc rc = GW_APPLY_DONE;
+    if (gw_integrations_sealed(&core, "xero", own->integration_id, rows, SIBLINGS_MAX, &n_rows) !=
+        GW_CORE_OK)
+        rc = db_failed(f);
+    for (size_t r = 0; r < n_rows; r++) {
+        const char *tenant = rows[r].external_id;
+        if (rc == GW_APPLY_DONE && *n < SIBLINGS_MAX && rows[r].has_credentials &&
+            strlen(tenant) < sizeof(out->tenant) && same_consent(k, &rows[r], own)) {
+            out[*n].id = rows[r].id;
             memcpy(out[*n].tenant, tenant, strlen(tenant) + 1);
             (*n)++;
         }
+        gw_integration_clear(&rows[r]);
     }
-    gw_db_rows_free(rows);
-    return GW_APPLY_DONE;
+    free(rows);
+    return rc;
 }
 
 static enum gw_apply_rc access_token(struct gw_fetch *f, const char *tenant, const char *stale,
@@ -409,16 +418,12 @@ static enum gw_apply_rc access_token(struct gw_fetch *f, const char *tenant, con
         return fail_with(f, GW_APPLY_RETRY, "database: %s", gw_db_error(f->db));
     /* Every xero row of the company, in id order (no deadlock between two workers): a
      * refresh may have to update the rows that share its consent. */
-    struct gw_db_value pc[] = {GW_DB_INT(f->company_id)};
-    struct gw_db_rows *locked = gw_db_query(f->db,
-                                            "SELECT id FROM integrations WHERE company_id = ? AND "
-                                            "provider = 'xero' ORDER BY id FOR UPDATE",
-                                            pc, 1, SIBLINGS_MAX + 1);
-    if (locked == NULL) {
+    struct gw_core_ctx core = core_of(f);
+    if (gw_integrations_lock(&core, "xero", SIBLINGS_MAX + 1) != GW_CORE_OK) {
+        enum gw_apply_rc failed = db_failed(f);
         gw_db_rollback(f->db);
-        return fail_with(f, GW_APPLY_RETRY, "database: %s", gw_db_error(f->db));
+        return failed;
     }
-    gw_db_rows_free(locked);
     enum gw_apply_rc rc = read_locked(f, k, tenant, t);
     if (rc != GW_APPLY_DONE) {
         gw_db_rollback(f->db);

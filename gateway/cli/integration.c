@@ -13,6 +13,7 @@
 #include "adapters/provider.h"
 #include "config/secret_ref.h"
 #include "gateway/core/credentials.h"
+#include "gateway/core/jobs.h"
 #include "gateway/db/db.h"
 
 #define TOKEN_MAX       4096 /* a refresh token longer than this is not one */
@@ -277,46 +278,39 @@ struct row {
 
 enum outcome { CREATED, UPDATED, UNCHANGED };
 
-/* The transaction of `integration set`; *done tells what happened. Returns 0, or -1 with a
- * message in MSG (the transaction is then rolled back by the caller). */
-static int upsert(struct gw_db *db, const struct gw_integration_args *a,
-                  const struct gw_keyring *keys, const char *json, size_t json_len, struct row *r,
-                  enum outcome *done, char *msg, size_t msg_len)
+static int db_failed(struct gw_db *db, char *msg, size_t msg_len)
 {
-    struct gw_db_value p[7];
-    struct gw_db_rows *rows;
-    unsigned char *blob = NULL;
-    size_t blob_len = 0;
-    const char *key_id = keys != NULL ? gw_keyring_current_id(keys) : NULL;
-    int rc = -1;
+    snprintf(msg, msg_len, "database: %s", gw_db_error(db));
+    return -1;
+}
 
-    memset(r, 0, sizeof *r);
-    *done = UNCHANGED;
-    p[0] = GW_DB_TEXT(a->company);
-    rows = gw_db_query(db, "SELECT id FROM companies WHERE slug = ?", p, 1, 1);
-    if (rows == NULL) {
-        snprintf(msg, msg_len, "database: %s", gw_db_error(db));
+static int find_company(struct gw_db *db, const char *slug, uint64_t *company_id, char *msg,
+                        size_t msg_len)
+{
+    enum gw_core_rc rc = gw_company_find(db, slug, company_id);
+    if (rc == GW_CORE_OK)
+        return 0;
+    if (rc == GW_CORE_NOT_FOUND) {
+        snprintf(msg, msg_len, "unknown company '%s'", slug);
         return -1;
     }
-    if (gw_db_rows_count(rows) == 0) {
-        snprintf(msg, msg_len, "unknown company '%s'", a->company);
-        gw_db_rows_free(rows);
-        return -1;
-    }
-    uint64_t company_id = (uint64_t)gw_db_rows_int(rows, 0, 0, 0);
-    gw_db_rows_free(rows);
+    return db_failed(db, msg, msg_len);
+}
 
-    p[0] = GW_DB_TEXT(a->provider);
-    p[1] = GW_DB_TEXT(a->external_id);
-    rows = gw_db_query(db,
-                       "SELECT id, company_id, provider, external_id, status, credentials_key_id, "
-                       "credentials_ciphertext IS NOT NULL FROM integrations WHERE provider = ? "
-                       "AND external_id = ? FOR UPDATE",
-                       p, 2, 1);
-    if (rows == NULL) {
-        snprintf(msg, msg_len, "database: %s", gw_db_error(db));
-        return -1;
-    }
+/* Locks the row (provider, external_id), whatever company holds it, and reads it into R;
+ * a row that does not exist yet is described as it will be created. */
+static int lock_row(struct gw_db *db, const struct gw_integration_args *a, struct row *r, char *msg,
+                    size_t msg_len)
+{
+    struct gw_db_value p[] = {GW_DB_TEXT(a->provider), GW_DB_TEXT(a->external_id)};
+    struct gw_db_rows *rows =
+        gw_db_query(db,
+                    "SELECT id, company_id, provider, external_id, status, credentials_key_id, "
+                    "credentials_ciphertext IS NOT NULL FROM integrations WHERE provider = ? "
+                    "AND external_id = ? FOR UPDATE",
+                    p, 2, 1);
+    if (rows == NULL)
+        return db_failed(db, msg, msg_len);
     if (gw_db_rows_count(rows) == 1) {
         r->id = (uint64_t)gw_db_rows_int(rows, 0, 0, 0);
         r->company_id = (uint64_t)gw_db_rows_int(rows, 0, 1, 0);
@@ -331,94 +325,137 @@ static int upsert(struct gw_db *db, const struct gw_integration_args *a,
         snprintf(r->status, sizeof r->status, "%s", a->status != NULL ? a->status : "active");
     }
     gw_db_rows_free(rows);
+    return 0;
+}
 
-    if (r->id != 0 && r->company_id != company_id) {
-        char other[SLUG_MAX + 1] = "?";
-        p[0] = GW_DB_INT(r->company_id);
-        rows = gw_db_query(db, "SELECT slug FROM companies WHERE id = ?", p, 1, 1);
-        if (rows != NULL && gw_db_rows_count(rows) == 1)
-            copy_text(rows, 0, other, sizeof other);
-        gw_db_rows_free(rows);
-        snprintf(msg, msg_len,
-                 "%.32s account '%.255s' is connected to company '%.64s', not '%.64s'; refusing "
-                 "to move it (integration %llu)",
-                 r->provider, r->external_id, other, a->company, (unsigned long long)r->id);
-        return -1;
-    }
+/* Refuses to move an existing row to another company, naming the one that holds it. */
+static int same_company(struct gw_db *db, const struct gw_integration_args *a, const struct row *r,
+                        uint64_t company_id, char *msg, size_t msg_len)
+{
+    if (r->id == 0 || r->company_id == company_id)
+        return 0;
+    char other[SLUG_MAX + 1] = "?";
+    struct gw_db_value p[] = {GW_DB_INT(r->company_id)};
+    struct gw_db_rows *rows = gw_db_query(db, "SELECT slug FROM companies WHERE id = ?", p, 1, 1);
+    if (rows != NULL && gw_db_rows_count(rows) == 1)
+        copy_text(rows, 0, other, sizeof other);
+    gw_db_rows_free(rows);
+    snprintf(msg, msg_len,
+             "%.32s account '%.255s' is connected to company '%.64s', not '%.64s'; refusing "
+             "to move it (integration %llu)",
+             r->provider, r->external_id, other, a->company, (unsigned long long)r->id);
+    return -1;
+}
 
-    /* Sealed for the names as the row stores them: the column's collation may have matched
-     * a spelling that differs in case, and the adapter opens with the stored one. */
-    if (json != NULL && gw_credentials_seal(keys, r->provider, r->external_id, json, json_len,
-                                            &blob, &blob_len) < 0) {
-        snprintf(msg, msg_len, "cannot seal the credentials (OpenSSL failed)");
-        return -1;
-    }
+/* What gets written: the sealed credentials, when a token was given. */
+struct sealed {
+    unsigned char *blob; /* NULL: credentials left as they are */
+    size_t len;
+    const char *key_id;
+};
 
-    int64_t n = 0;
-    if (r->id != 0 && a->status == NULL && blob == NULL) {
-        rc = 0; /* nothing asked for but the company check */
-        goto done;
+static int64_t insert_row(struct gw_db *db, uint64_t company_id, const struct row *r,
+                          const struct sealed *s)
+{
+    struct gw_db_value p[] = {GW_DB_INT(company_id),
+                              GW_DB_TEXT(r->provider),
+                              GW_DB_TEXT(r->external_id),
+                              GW_DB_TEXT(r->status),
+                              s->blob ? GW_DB_BLOB(s->blob, s->len) : GW_DB_NULL,
+                              s->blob ? GW_DB_TEXT(s->key_id) : GW_DB_NULL};
+    if (s->blob != NULL)
+        return gw_db_exec(db,
+                          "INSERT INTO integrations (company_id, provider, external_id, status, "
+                          "credentials_ciphertext, credentials_key_id, credentials_updated_at) "
+                          "VALUES (?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3))",
+                          p, 6);
+    return gw_db_exec(db,
+                      "INSERT INTO integrations (company_id, provider, external_id, status) "
+                      "VALUES (?, ?, ?, ?)",
+                      p, 4);
+}
+
+static int64_t update_row(struct gw_db *db, uint64_t company_id, const struct row *r,
+                          const struct sealed *s)
+{
+    if (s->blob != NULL) {
+        struct gw_db_value p[] = {GW_DB_TEXT(r->status), GW_DB_BLOB(s->blob, s->len),
+                                  GW_DB_TEXT(s->key_id), GW_DB_INT(r->id), GW_DB_INT(company_id)};
+        return gw_db_exec(db,
+                          "UPDATE integrations SET status = ?, credentials_ciphertext = ?, "
+                          "credentials_key_id = ?, credentials_updated_at = UTC_TIMESTAMP(3) "
+                          "WHERE id = ? AND company_id = ?",
+                          p, 5);
     }
+    struct gw_db_value p[] = {GW_DB_TEXT(r->status), GW_DB_INT(r->id), GW_DB_INT(company_id)};
+    return gw_db_exec(db, "UPDATE integrations SET status = ? WHERE id = ? AND company_id = ?", p,
+                      3);
+}
+
+/* Inserts the row or updates it with what was asked; *done says which. */
+static int write_row(struct gw_db *db, const struct gw_integration_args *a, uint64_t company_id,
+                     struct row *r, const struct sealed *s, enum outcome *done, char *msg,
+                     size_t msg_len)
+{
+    int64_t n;
     if (r->id == 0) {
-        p[0] = GW_DB_INT(company_id);
-        p[1] = GW_DB_TEXT(r->provider);
-        p[2] = GW_DB_TEXT(r->external_id);
-        p[3] = GW_DB_TEXT(r->status);
-        if (blob != NULL) {
-            p[4] = GW_DB_BLOB(blob, blob_len);
-            p[5] = GW_DB_TEXT(key_id);
-            n = gw_db_exec(db,
-                           "INSERT INTO integrations (company_id, provider, external_id, status, "
-                           "credentials_ciphertext, credentials_key_id, credentials_updated_at) "
-                           "VALUES (?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3))",
-                           p, 6);
-        } else {
-            n = gw_db_exec(db,
-                           "INSERT INTO integrations (company_id, provider, external_id, status) "
-                           "VALUES (?, ?, ?, ?)",
-                           p, 4);
-        }
+        n = insert_row(db, company_id, r, s);
         r->id = gw_db_last_insert_id(db);
         *done = CREATED;
     } else {
         if (a->status != NULL)
             snprintf(r->status, sizeof r->status, "%s", a->status);
-        p[0] = GW_DB_TEXT(r->status);
-        if (blob != NULL) {
-            p[1] = GW_DB_BLOB(blob, blob_len);
-            p[2] = GW_DB_TEXT(key_id);
-            p[3] = GW_DB_INT(r->id);
-            p[4] = GW_DB_INT(company_id);
-            n = gw_db_exec(db,
-                           "UPDATE integrations SET status = ?, credentials_ciphertext = ?, "
-                           "credentials_key_id = ?, credentials_updated_at = UTC_TIMESTAMP(3) "
-                           "WHERE id = ? AND company_id = ?",
-                           p, 5);
-        } else {
-            p[1] = GW_DB_INT(r->id);
-            p[2] = GW_DB_INT(company_id);
-            n = gw_db_exec(db, "UPDATE integrations SET status = ? WHERE id = ? AND company_id = ?",
-                           p, 3);
-        }
+        n = update_row(db, company_id, r, s);
         *done = UPDATED;
     }
-    if (n < 0) {
-        unsigned e = gw_db_errno(db);
-        if (e == 1062 || e == 1213) /* duplicate key, deadlock: a concurrent set */
-            snprintf(msg, msg_len,
-                     "another writer changed this integration at the same time; "
-                     "run the command again");
-        else
-            snprintf(msg, msg_len, "database: %s", gw_db_error(db));
+    if (n >= 0)
+        return 0;
+    unsigned e = gw_db_errno(db);
+    if (e == 1062 || e == 1213) /* duplicate key, deadlock: a concurrent set */
+        snprintf(msg, msg_len,
+                 "another writer changed this integration at the same time; "
+                 "run the command again");
+    else
+        db_failed(db, msg, msg_len);
+    return -1;
+}
+
+/* The transaction of `integration set`; *done tells what happened. Returns 0, or -1 with a
+ * message in MSG (the transaction is then rolled back by the caller). */
+static int upsert(struct gw_db *db, const struct gw_integration_args *a,
+                  const struct gw_keyring *keys, const char *json, size_t json_len, struct row *r,
+                  enum outcome *done, char *msg, size_t msg_len)
+{
+    struct sealed s = {.key_id = keys != NULL ? gw_keyring_current_id(keys) : NULL};
+    uint64_t company_id = 0;
+    int rc = -1;
+
+    memset(r, 0, sizeof *r);
+    *done = UNCHANGED;
+    if (find_company(db, a->company, &company_id, msg, msg_len) < 0 ||
+        lock_row(db, a, r, msg, msg_len) < 0 ||
+        same_company(db, a, r, company_id, msg, msg_len) < 0)
+        goto done;
+    /* Sealed for the names as the row stores them: the column's collation may have matched
+     * a spelling that differs in case, and the adapter opens with the stored one. */
+    if (json != NULL && gw_credentials_seal(keys, r->provider, r->external_id, json, json_len,
+                                            &s.blob, &s.len) < 0) {
+        snprintf(msg, msg_len, "cannot seal the credentials (OpenSSL failed)");
         goto done;
     }
-    if (blob != NULL) {
+    if (r->id != 0 && a->status == NULL && s.blob == NULL) {
+        rc = 0; /* nothing asked for but the company check */
+        goto done;
+    }
+    if (write_row(db, a, company_id, r, &s, done, msg, msg_len) < 0)
+        goto done;
+    if (s.blob != NULL) {
         r->has_credentials = true;
-        snprintf(r->key_id, sizeof r->key_id, "%s", key_id);
+        snprintf(r->key_id, sizeof r->key_id, "%s", s.key_id);
     }
     rc = 0;
 done:
-    free(blob); /* ciphertext: nothing to wipe */
+    free(s.blob); /* ciphertext: nothing to wipe */
     return rc;
 }
 
@@ -489,109 +526,137 @@ struct rekey_counts {
     unsigned long long rekeyed, current, failed;
 };
 
+/* What became of one row. */
+enum rekeyed { REKEYED, CURRENT, GONE, FAILED };
+
+/* Whether the row's key id lets it be re-sealed: CURRENT when it already names the current
+ * key, FAILED (WHY says so) when no configured key has it, REKEYED when it can go on. */
+static enum rekeyed check_key_id(const struct gw_keyring *keys, const char *key_id, char *why,
+                                 size_t why_len)
+{
+    if (key_id != NULL && strcmp(key_id, gw_keyring_current_id(keys)) == 0)
+        return CURRENT; /* re-sealed meanwhile, by a worker or another rekey */
+    if (key_id == NULL || key_id[0] == '\0') {
+        snprintf(why, why_len, "credentials without a key id");
+        return FAILED;
+    }
+    if (!gw_keyring_has(keys, key_id)) {
+        snprintf(why, why_len,
+                 "sealed under key %.64s, which is neither secrets_key nor in "
+                 "previous_secrets_keys",
+                 key_id);
+        return FAILED;
+    }
+    return REKEYED;
+}
+
+/* Opens the ciphertext under KEY_ID and seals it again under the current key into *BLOB. */
+static int reseal(const struct gw_keyring *keys, const struct row *r, const char *key_id,
+                  const unsigned char *ct, size_t ct_len, unsigned char **blob, size_t *blob_len,
+                  char *why, size_t why_len)
+{
+    char *plain = NULL;
+    size_t plain_len = 0;
+    int rc = -1;
+    if (gw_credentials_open(keys, key_id, r->provider, r->external_id, ct, ct_len, &plain,
+                            &plain_len) < 0)
+        snprintf(why, why_len,
+                 "does not open under key %.64s (a different key with that id, a tampered "
+                 "ciphertext, or one copied from another row)",
+                 key_id);
+    else if (gw_credentials_seal(keys, r->provider, r->external_id, plain, plain_len, blob,
+                                 blob_len) < 0)
+        snprintf(why, why_len, "cannot seal under the current key (OpenSSL failed)");
+    else
+        rc = 0;
+    gw_credentials_free(plain, plain_len);
+    return rc;
+}
+
+/* Re-seals the locked row read into ROWS (company_id, provider, external_id, key id,
+ * ciphertext) and stores it, in the open transaction. */
+static enum rekeyed rekey_read_row(struct gw_db *db, const struct gw_keyring *keys,
+                                   const struct gw_db_rows *rows, struct row *r, char *why,
+                                   size_t why_len)
+{
+    size_t ct_len = 0;
+    const char *ct = gw_db_rows_count(rows) == 1 ? gw_db_rows_text(rows, 0, 4, &ct_len) : NULL;
+    if (ct == NULL)
+        return GONE; /* deleted, or its credentials cleared, since the list was read */
+    r->company_id = (uint64_t)gw_db_rows_int(rows, 0, 0, 0);
+    copy_text(rows, 1, r->provider, sizeof r->provider);
+    copy_text(rows, 2, r->external_id, sizeof r->external_id);
+    const char *key_id = gw_db_rows_text(rows, 0, 3, NULL);
+    enum rekeyed res = check_key_id(keys, key_id, why, why_len);
+    unsigned char *blob = NULL;
+    size_t blob_len = 0;
+    if (res == REKEYED && reseal(keys, r, key_id, (const unsigned char *)ct, ct_len, &blob,
+                                 &blob_len, why, why_len) < 0)
+        res = FAILED;
+    if (res == REKEYED) {
+        /* credentials_updated_at says when the tokens changed; re-sealing does not change
+         * them. */
+        struct gw_db_value p[] = {GW_DB_BLOB(blob, blob_len),
+                                  GW_DB_TEXT(gw_keyring_current_id(keys)), GW_DB_INT(r->id),
+                                  GW_DB_INT(r->company_id)};
+        if (gw_db_exec(db,
+                       "UPDATE integrations SET credentials_ciphertext = ?, credentials_key_id = ? "
+                       "WHERE id = ? AND company_id = ?",
+                       p, 4) != 1) {
+            db_failed(db, why, why_len);
+            res = FAILED;
+        }
+    }
+    free(blob);
+    return res;
+}
+
+/* Locks row R->id and re-seals it, in the open transaction. */
+static enum rekeyed rekey_locked(struct gw_db *db, const struct gw_keyring *keys, struct row *r,
+                                 char *why, size_t why_len)
+{
+    struct gw_db_value p[] = {GW_DB_INT(r->id)};
+    struct gw_db_rows *rows =
+        gw_db_query(db,
+                    "SELECT company_id, provider, external_id, credentials_key_id, "
+                    "credentials_ciphertext FROM integrations WHERE id = ? FOR UPDATE",
+                    p, 1, 1);
+    if (rows == NULL) {
+        db_failed(db, why, why_len);
+        return FAILED;
+    }
+    enum rekeyed res = rekey_read_row(db, keys, rows, r, why, why_len);
+    gw_db_rows_free(rows);
+    return res;
+}
+
 /* Re-seals row ID in its own transaction and counts the outcome in C; a failure is printed
  * to ERR with the row and why (never the plaintext). */
 static void rekey_row(struct gw_db *db, const struct gw_keyring *keys, uint64_t id,
                       struct rekey_counts *c, FILE *err)
 {
-    const char *current = gw_keyring_current_id(keys);
-    struct gw_db_value p[4];
-    struct gw_db_rows *rows = NULL;
     char why[MSG_MAX] = "";
-    char *plain = NULL;
-    size_t plain_len = 0;
-    unsigned char *blob = NULL;
-    size_t blob_len = 0;
     struct row r = {.id = id};
-    bool in_txn = false;
-    bool failed = true;
+    enum rekeyed res = FAILED;
 
-    if (gw_db_begin(db) != 0) {
-        snprintf(why, sizeof why, "database: %s", gw_db_error(db));
-        goto done;
-    }
-    in_txn = true;
-    p[0] = GW_DB_INT(id);
-    rows = gw_db_query(db,
-                       "SELECT company_id, provider, external_id, credentials_key_id, "
-                       "credentials_ciphertext FROM integrations WHERE id = ? FOR UPDATE",
-                       p, 1, 1);
-    if (rows == NULL) {
-        snprintf(why, sizeof why, "database: %s", gw_db_error(db));
-        goto done;
-    }
-    size_t ct_len = 0;
-    const char *ct = gw_db_rows_count(rows) == 1 ? gw_db_rows_text(rows, 0, 4, &ct_len) : NULL;
-    if (ct == NULL) {
-        failed = false; /* deleted, or its credentials cleared, since the list was read */
-        goto done;
-    }
-    r.company_id = (uint64_t)gw_db_rows_int(rows, 0, 0, 0);
-    copy_text(rows, 1, r.provider, sizeof r.provider);
-    copy_text(rows, 2, r.external_id, sizeof r.external_id);
-    const char *key_id = gw_db_rows_text(rows, 0, 3, NULL);
-    if (key_id != NULL && strcmp(key_id, current) == 0) {
-        c->current++; /* re-sealed meanwhile, by a worker or another rekey */
-        failed = false;
-        goto done;
-    }
-    if (key_id == NULL || key_id[0] == '\0') {
-        snprintf(why, sizeof why, "credentials without a key id");
-        goto done;
-    }
-    if (!gw_keyring_has(keys, key_id)) {
-        snprintf(why, sizeof why,
-                 "sealed under key %.64s, which is neither secrets_key nor in "
-                 "previous_secrets_keys",
-                 key_id);
-        goto done;
-    }
-    if (gw_credentials_open(keys, key_id, r.provider, r.external_id, (const unsigned char *)ct,
-                            ct_len, &plain, &plain_len) < 0) {
-        snprintf(why, sizeof why,
-                 "does not open under key %.64s (a different key with that id, a tampered "
-                 "ciphertext, or one copied from another row)",
-                 key_id);
-        goto done;
-    }
-    if (gw_credentials_seal(keys, r.provider, r.external_id, plain, plain_len, &blob, &blob_len) <
-        0) {
-        snprintf(why, sizeof why, "cannot seal under the current key (OpenSSL failed)");
-        goto done;
-    }
-    /* credentials_updated_at says when the tokens changed; re-sealing does not change them. */
-    p[0] = GW_DB_BLOB(blob, blob_len);
-    p[1] = GW_DB_TEXT(current);
-    p[2] = GW_DB_INT(r.id);
-    p[3] = GW_DB_INT(r.company_id);
-    if (gw_db_exec(db,
-                   "UPDATE integrations SET credentials_ciphertext = ?, credentials_key_id = ? "
-                   "WHERE id = ? AND company_id = ?",
-                   p, 4) != 1) {
-        snprintf(why, sizeof why, "database: %s", gw_db_error(db));
-        goto done;
-    }
-    in_txn = false;
-    if (gw_db_commit(db) != 0) {
-        snprintf(why, sizeof why, "database: commit failed: %s", gw_db_error(db));
-        goto done;
-    }
-    c->rekeyed++;
-    failed = false;
-done:
-    if (in_txn)
+    if (gw_db_begin(db) != 0)
+        db_failed(db, why, sizeof why);
+    else if ((res = rekey_locked(db, keys, &r, why, sizeof why)) != REKEYED)
         gw_db_rollback(db);
-    if (failed) {
-        c->failed++;
-        if (r.provider[0] != '\0')
-            fprintf(err, "integration %llu (%s '%s'): %s\n", (unsigned long long)id, r.provider,
-                    r.external_id, why);
-        else
-            fprintf(err, "integration %llu: %s\n", (unsigned long long)id, why);
+    else if (gw_db_commit(db) != 0) {
+        snprintf(why, sizeof why, "database: commit failed: %s", gw_db_error(db));
+        res = FAILED;
     }
-    gw_db_rows_free(rows);
-    gw_credentials_free(plain, plain_len);
-    free(blob);
+    c->rekeyed += res == REKEYED;
+    c->current += res == CURRENT;
+    c->failed += res == FAILED;
+    if (res != FAILED)
+        return;
+    if (r.provider[0] != '\0')
+        fprintf(err, "integration %llu (%s '%s'): %s\n", (unsigned long long)id, r.provider,
+                r.external_id, why);
+    else
+        fprintf(err, "integration %llu: %s\n", (unsigned long long)id, why);
 }
 
 int gw_rekey(const struct gw_config *cfg, FILE *out, FILE *err)

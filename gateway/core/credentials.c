@@ -11,6 +11,10 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "gateway/base/hash.h"
+#include "verifiers/base64.h"
+#include "verifiers/hmac.h"
+
 #define BLOB_VERSION 0x01
 #define NONCE_LEN    12
 #define TAG_LEN      16
@@ -39,76 +43,19 @@ static bool is_space(unsigned char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-static int hex_digit(unsigned char c)
+/* A key as text: 64 hex digits (either case), or the standard base64 of 32 bytes with or
+ * without its one '=' and with the 2 unused bits zero, so that one key has one spelling;
+ * `openssl rand -hex 32` and `-base64 32` print these. */
+static bool decode_text(const char *s, size_t n, unsigned char out[GW_CREDENTIALS_KEY_LEN])
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-static int b64_digit(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
-static int decode_hex(const unsigned char *s, size_t n, unsigned char *out)
-{
-    if (n != HEX_KEY_LEN)
-        return -1;
-    for (size_t i = 0; i < GW_CREDENTIALS_KEY_LEN; i++) {
-        int hi = hex_digit(s[2 * i]);
-        int lo = hex_digit(s[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return -1;
-        out[i] = (unsigned char)(hi << 4 | lo);
-    }
-    return 0;
-}
-
-static int decode_base64(const unsigned char *s, size_t n, unsigned char *out)
-{
-    uint32_t acc = 0;
-    unsigned bits = 0;
-    size_t used = 0;
-    int rc = 0;
-
-    if (n == B64_KEY_LEN + 1 && s[B64_KEY_LEN] == '=')
-        n = B64_KEY_LEN;
-    if (n != B64_KEY_LEN)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        int v = b64_digit(s[i]);
-        if (v < 0) {
-            rc = -1;
-            break;
-        }
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[used++] = (unsigned char)(acc >> bits);
-            acc &= (1u << bits) - 1;
-        }
-    }
-    /* The 2 bits left over must be zero, or the text is not the encoding of any 32 bytes. */
-    if (rc == 0 && (used != GW_CREDENTIALS_KEY_LEN || acc != 0))
-        rc = -1;
-    OPENSSL_cleanse(&acc, sizeof acc);
-    return rc;
+    size_t len = 0;
+    if (n == HEX_KEY_LEN)
+        return gw_hex_decode(s, n, out, GW_CREDENTIALS_KEY_LEN, &len, GW_HEX_ANY_CASE) &&
+               len == GW_CREDENTIALS_KEY_LEN;
+    if (n == B64_KEY_LEN || (n == B64_KEY_LEN + 1 && s[B64_KEY_LEN] == '='))
+        return gw_base64_decode(s, n, out, GW_CREDENTIALS_KEY_LEN, &len, GW_BASE64_NOPAD) &&
+               len == GW_CREDENTIALS_KEY_LEN;
+    return false;
 }
 
 int gw_credentials_key_decode(const char *data, size_t len,
@@ -144,7 +91,7 @@ int gw_credentials_key_decode(const char *data, size_t len,
     }
     while (n > 0 && is_space(s[n - 1]))
         n--;
-    if (decode_hex(s, n, out) == 0 || decode_base64(s, n, out) == 0)
+    if (decode_text((const char *)s, n, out))
         return 0;
     OPENSSL_cleanse(out, GW_CREDENTIALS_KEY_LEN);
     snprintf(err, err_len,
@@ -158,17 +105,15 @@ int gw_credentials_key_decode(const char *data, size_t len,
  * configs, and says nothing useful about the key itself. */
 static int key_id(const unsigned char *bytes, char id[GW_CREDENTIALS_KEY_ID_SIZE])
 {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int digest_len = 0;
+    unsigned char digest[GW_SHA256_SIZE];
+    int rc = -1;
 
-    if (EVP_Digest(bytes, GW_CREDENTIALS_KEY_LEN, digest, &digest_len, EVP_sha256(), NULL) != 1 ||
-        digest_len < 6)
-        return -1;
-    id[0] = 'k';
-    for (size_t i = 0; i < 6; i++)
-        snprintf(id + 1 + 2 * i, 3, "%02x", digest[i]);
+    if (gw_sha256(bytes, GW_CREDENTIALS_KEY_LEN, digest)) {
+        id[0] = 'k';
+        rc = gw_hex_encode(digest, 6, id + 1, GW_CREDENTIALS_KEY_ID_SIZE - 1) == 12 ? 0 : -1;
+    }
     OPENSSL_cleanse(digest, sizeof digest);
-    return 0;
+    return rc;
 }
 
 /* Decodes SECRET (named WHAT in messages) into the next slot of K. A key equal to one

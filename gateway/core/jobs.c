@@ -5,6 +5,7 @@
 #include <cjson/cJSON.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -255,12 +256,137 @@ static enum gw_core_rc need_row(struct gw_core_ctx *c, const char *sql, uint64_t
     return GW_CORE_OK;
 }
 
+/* ---- what this context proved ---------------------------------------------------------- */
+
+/* What the core's own statements proved in one context: rows of its company that later calls
+ * with the same context need not look up again. The note is kept here, per thread (a context
+ * is used by one thread at a time, like its connection), and the context holds only the
+ * token naming it, so that no caller can write a proof: a note counts only for the context at
+ * its address whose token, connection and company it names, and an event only when it is the
+ * context's. */
+#define MEMO_SLOTS 4 /* contexts in use at once on a thread; one is the common case */
+#define MEMO_USERS 4 /* the caller, and the users a command names */
+
+struct memo {
+    const struct gw_core_ctx *owner;
+    uint64_t token;
+    const struct gw_db *db;
+    uint64_t company;
+    uint64_t event;             /* webhook_event_id, proved to be an event of the company */
+    uint64_t contact;           /* the contact gw_contact_upsert returned */
+    uint64_t users[MEMO_USERS]; /* users of the company, not deleted */
+    unsigned next_user;
+};
+
+static _Thread_local struct memo memos[MEMO_SLOTS];
+static _Thread_local unsigned memo_next;
+static atomic_uint_fast64_t memo_tokens; /* unique in the process, never 0 */
+
+static struct memo *memo_find(const struct gw_core_ctx *c)
+{
+    if (c->memo == 0)
+        return NULL;
+    for (size_t i = 0; i < MEMO_SLOTS; i++) {
+        struct memo *m = &memos[i];
+        if (m->owner == c && m->token == c->memo && m->db == c->db && m->company == c->company_id)
+            return m;
+    }
+    return NULL;
+}
+
+/* The note of this context, started afresh in the slot used longest ago when it has none. */
+static struct memo *memo_take(struct gw_core_ctx *c)
+{
+    struct memo *m = memo_find(c);
+    if (m != NULL)
+        return m;
+    m = &memos[memo_next++ % MEMO_SLOTS];
+    *m = (struct memo){.owner = c,
+                       .token = (uint64_t)atomic_fetch_add(&memo_tokens, 1) + 1,
+                       .db = c->db,
+                       .company = c->company_id};
+    c->memo = m->token;
+    return m;
+}
+
+static bool memo_has_user(const struct gw_core_ctx *c, uint64_t id)
+{
+    const struct memo *m = memo_find(c);
+    for (size_t i = 0; m != NULL && id != 0 && i < MEMO_USERS; i++)
+        if (m->users[i] == id)
+            return true;
+    return false;
+}
+
+static void memo_user(struct gw_core_ctx *c, uint64_t id)
+{
+    if (id == 0 || memo_has_user(c, id))
+        return;
+    struct memo *m = memo_take(c);
+    m->users[m->next_user++ % MEMO_USERS] = id;
+}
+
+static bool memo_has_contact(const struct gw_core_ctx *c, uint64_t id)
+{
+    const struct memo *m = memo_find(c);
+    return m != NULL && id != 0 && m->contact == id;
+}
+
+static void memo_contact(struct gw_core_ctx *c, uint64_t id)
+{
+    memo_take(c)->contact = id;
+}
+
+/* True when the context names no inbox event, or the core proved it is the company's. */
+static bool event_proved(const struct gw_core_ctx *c)
+{
+    const struct memo *m = memo_find(c);
+    return c->webhook_event_id == 0 || (m != NULL && m->event == c->webhook_event_id);
+}
+
+static void memo_event(struct gw_core_ctx *c)
+{
+    if (c->webhook_event_id != 0)
+        memo_take(c)->event = c->webhook_event_id;
+}
+
+/* The inbox event's proof as one more column of a statement an operation runs anyway: 1 when
+ * the context's event is one of its company (the event's foreign key proves the company
+ * then too), bound to event_params. A statement carrying it counts as the proof. */
+#define EVENT_PROOF "EXISTS (SELECT 1 FROM webhook_events WHERE company_id = ? AND id = ?)"
+
+static void event_params(const struct gw_core_ctx *c, struct gw_db_value p[2])
+{
+    p[0] = GW_DB_INT(c->company_id);
+    p[1] = GW_DB_INT(c->webhook_event_id);
+}
+
+/* Records the proof when column COL of the first row of ROWS (an EVENT_PROOF) says 1. A 0
+ * refuses nothing here: the write that needs the proof looks the event up and refuses. */
+static void note_event_proof(struct gw_core_ctx *c, const struct gw_db_rows *rows, size_t col)
+{
+    if (gw_db_rows_count(rows) == 1 && gw_db_rows_int(rows, 0, col, 0) == 1)
+        memo_event(c);
+}
+
+static enum gw_core_rc event_not_found(struct gw_core_ctx *c)
+{
+    return gw_core_fail(c, GW_CORE_NOT_FOUND,
+                        "webhook event %" PRIu64 " does not exist in this company",
+                        c->webhook_event_id);
+}
+
+/* ---- existence checks ------------------------------------------------------------------ */
+
 static enum gw_core_rc need_user(struct gw_core_ctx *c, uint64_t id, const char *what)
 {
-    if (id != 0 && c->proved_company == c->company_id && id == c->proved_user)
+    if (memo_has_user(c, id))
         return GW_CORE_OK;
-    return need_row(c, "SELECT 1 FROM users WHERE company_id = ? AND id = ? AND deleted_at IS NULL",
-                    id, what);
+    enum gw_core_rc rc = need_row(
+        c, "SELECT 1 FROM users WHERE company_id = ? AND id = ? AND deleted_at IS NULL", id, what);
+    if (rc == GW_CORE_OK)
+        memo_user(c, id);
+    return rc;
 }
 
 static enum gw_core_rc need_client(struct gw_core_ctx *c, uint64_t id)
@@ -272,7 +398,7 @@ static enum gw_core_rc need_client(struct gw_core_ctx *c, uint64_t id)
 
 static enum gw_core_rc need_contact(struct gw_core_ctx *c, uint64_t id)
 {
-    if (id != 0 && c->proved_company == c->company_id && id == c->proved_contact)
+    if (memo_has_contact(c, id))
         return GW_CORE_OK;
     return need_row(c,
                     "SELECT 1 FROM contacts WHERE company_id = ? AND id = ? AND deleted_at IS NULL",
@@ -284,38 +410,17 @@ static enum gw_core_rc need_job(struct gw_core_ctx *c, uint64_t id)
     return need_row(c, "SELECT 1 FROM jobs WHERE company_id = ? AND id = ?", id, "job");
 }
 
-/* Records that this transaction proved something in the context's company (see jobs.h). */
-static void proved_in_company(struct gw_core_ctx *c)
-{
-    if (c->proved_company != c->company_id) {
-        c->proved_company = c->company_id;
-        c->proved_event = c->proved_contact = c->proved_user = 0;
-    }
-}
+/* A write refused by a foreign key to companies (ER_NO_REFERENCED_ROW_2): the statements
+ * that use this name no other parent the caller has not had checked already, so the
+ * company itself does not exist. The key proves it on every insert at no cost. */
+#define ER_NO_REFERENCED_ROW_2 1452
 
-void gw_core_proved_user(struct gw_core_ctx *c, uint64_t user_id)
+static enum gw_core_rc write_failed(struct gw_core_ctx *c, const char *what)
 {
-    if (c == NULL || c->company_id == 0 || user_id == 0)
-        return;
-    proved_in_company(c);
-    c->proved_user = user_id;
-}
-
-static enum gw_core_rc need_company(struct gw_core_ctx *c)
-{
-    if (c->proved_company == c->company_id)
-        return GW_CORE_OK;
-    struct gw_db_value p[] = {GW_DB_INT(c->company_id)};
-    struct gw_db_rows *rows = gw_db_query(c->db, "SELECT 1 FROM companies WHERE id = ?", p, 1, 1);
-    if (rows == NULL)
-        return gw_core_db_fail(c, "looking up the company");
-    size_t n = gw_db_rows_count(rows);
-    gw_db_rows_free(rows);
-    if (n == 0)
+    if (gw_db_errno(c->db) == ER_NO_REFERENCED_ROW_2)
         return gw_core_fail(c, GW_CORE_NOT_FOUND, "company %" PRIu64 " does not exist",
                             c->company_id);
-    proved_in_company(c);
-    return GW_CORE_OK;
+    return gw_core_db_fail(c, what);
 }
 
 /* What every operation checks before it reads: a connection and a company; a writer also
@@ -334,23 +439,27 @@ static enum gw_core_rc check_ctx(struct gw_core_ctx *c, bool writes)
     return GW_CORE_OK;
 }
 
-/* The actor and the inbox event that every history row names must belong to this company
- * too, or a row of ours would point into another tenant's data. */
+/* The inbox event every history row names must belong to this company, or a row of ours
+ * would point into another tenant's data. Usually proved already, with the first statement
+ * of the command (EVENT_PROOF); otherwise looked up here. */
+static enum gw_core_rc check_event(struct gw_core_ctx *c)
+{
+    if (event_proved(c))
+        return GW_CORE_OK;
+    enum gw_core_rc rc = need_row(c, "SELECT 1 FROM webhook_events WHERE company_id = ? AND id = ?",
+                                  c->webhook_event_id, "webhook event");
+    if (rc == GW_CORE_OK)
+        memo_event(c);
+    return rc;
+}
+
+/* The actor that every history row names must belong to this company too. */
 static enum gw_core_rc check_ctx_refs(struct gw_core_ctx *c)
 {
     enum gw_core_rc rc = GW_CORE_OK;
     if (c->actor_user_id != 0)
         rc = need_user(c, c->actor_user_id, "acting user");
-    if (rc == GW_CORE_OK && c->webhook_event_id != 0 &&
-        (c->proved_company != c->company_id || c->proved_event != c->webhook_event_id)) {
-        rc = need_row(c, "SELECT 1 FROM webhook_events WHERE company_id = ? AND id = ?",
-                      c->webhook_event_id, "webhook event");
-        if (rc == GW_CORE_OK) {
-            proved_in_company(c);
-            c->proved_event = c->webhook_event_id;
-        }
-    }
-    return rc;
+    return rc == GW_CORE_OK ? check_event(c) : rc;
 }
 
 static enum gw_core_rc insert_event(struct gw_core_ctx *c, uint64_t job_id, const char *kind,
@@ -438,16 +547,33 @@ static bool is_closed_status(const char *status)
 /* Takes the company's next job number. LAST_INSERT_ID(expr) makes the server report expr as
  * the statement's insert id (mysql_stmt_insert_id), so the number comes back with the
  * statement that took it. The counter row stays locked until the caller's transaction ends,
- * which serialises concurrent creators; a rollback rolls the counter back with it. */
+ * which serialises concurrent creators; a rollback rolls the counter back with it.
+ *
+ * The statement proves the company too: its foreign key refuses a company that does not
+ * exist. When the context's inbox event is not proved yet, the row comes from the event's
+ * own row instead, so that no row, and no number, is taken unless the event is one of this
+ * company: the one statement is the proof. */
+static const char counter_sql[] =
+    "INSERT INTO job_ref_counters (company_id, last_number) VALUES (?, LAST_INSERT_ID(1)) "
+    "ON DUPLICATE KEY UPDATE last_number = LAST_INSERT_ID(last_number + 1)";
+static const char counter_proving_event_sql[] =
+    "INSERT INTO job_ref_counters (company_id, last_number) SELECT company_id, "
+    "LAST_INSERT_ID(1) FROM webhook_events WHERE company_id = ? AND id = ? "
+    "ON DUPLICATE KEY UPDATE last_number = LAST_INSERT_ID(last_number + 1)";
+
 static enum gw_core_rc next_number(struct gw_core_ctx *c, uint64_t *number)
 {
-    struct gw_db_value p[] = {GW_DB_INT(c->company_id)};
-    if (gw_db_exec(c->db,
-                   "INSERT INTO job_ref_counters (company_id, last_number) VALUES (?, "
-                   "LAST_INSERT_ID(1)) ON DUPLICATE KEY UPDATE last_number = "
-                   "LAST_INSERT_ID(last_number + 1)",
-                   p, 1) < 0)
-        return gw_core_db_fail(c, "taking the next job number");
+    bool prove = !event_proved(c);
+    struct gw_db_value p[2];
+    event_params(c, p);
+    int64_t n =
+        gw_db_exec(c->db, prove ? counter_proving_event_sql : counter_sql, p, prove ? 2 : 1);
+    if (n < 0)
+        return write_failed(c, "taking the next job number");
+    if (n == 0)
+        return event_not_found(c); /* only the proving form can take no row */
+    if (prove)
+        memo_event(c);
     *number = gw_db_last_insert_id(c->db);
     if (*number == 0)
         return gw_core_fail(c, GW_CORE_DB_ERROR, "the job counter returned no number");
@@ -509,10 +635,12 @@ enum gw_core_rc gw_job_create(struct gw_core_ctx *c, const struct gw_job_new *j,
     const char *priority = j->priority ? j->priority : "normal";
     if ((rc = check_job_new(c, j, status, priority)) != GW_CORE_OK)
         return rc;
-    /* Every check that can refuse comes before the counter, so a refused create takes no
-     * number and holds no counter lock. */
-    if ((rc = need_company(c)) != GW_CORE_OK || (rc = check_ctx_refs(c)) != GW_CORE_OK ||
-        (rc = check_job_refs(c, j)) != GW_CORE_OK)
+    /* Every check that can refuse comes before the counter, or is the counter statement
+     * itself (the company and the inbox event, see next_number), so a refused create takes
+     * no number and holds no counter lock. */
+    if (c->actor_user_id != 0 && (rc = need_user(c, c->actor_user_id, "acting user")) != GW_CORE_OK)
+        return rc;
+    if ((rc = check_job_refs(c, j)) != GW_CORE_OK)
         return rc;
 
     uint64_t number = 0;
@@ -569,12 +697,24 @@ enum gw_core_rc gw_job_find(struct gw_core_ctx *c, const char *ref, uint64_t *jo
     char norm[32];
     if (gw_job_ref_normalise(ref, norm) != 0)
         return gw_core_fail(c, GW_CORE_INVALID, "not a ticket reference (expected CT-000123)");
-    struct gw_db_value p[] = {GW_DB_INT(c->company_id), GW_DB_TEXT(norm)};
+    /* Finding the job is the first statement of most commands on one: it proves the inbox
+     * event on the way (EVENT_PROOF). */
+    bool prove = !event_proved(c);
+    struct gw_db_value p[4];
+    event_params(c, p);
+    p[2] = GW_DB_INT(c->company_id);
+    p[3] = GW_DB_TEXT(norm);
     struct gw_db_rows *rows =
-        gw_db_query(c->db, "SELECT id FROM jobs WHERE company_id = ? AND ref = ?", p, 2, 1);
+        prove ? gw_db_query(c->db,
+                            "SELECT id, " EVENT_PROOF " FROM jobs WHERE company_id = ? AND ref = ?",
+                            p, 4, 1)
+              : gw_db_query(c->db, "SELECT id FROM jobs WHERE company_id = ? AND ref = ?", p + 2, 2,
+                            1);
     if (rows == NULL)
         return gw_core_db_fail(c, "finding the job");
     int64_t id = gw_db_rows_count(rows) == 1 ? gw_db_rows_int(rows, 0, 0, 0) : 0;
+    if (prove)
+        note_event_proof(c, rows, 1);
     gw_db_rows_free(rows);
     if (id <= 0)
         return gw_core_fail(c, GW_CORE_NOT_FOUND, "no job %s in this company", norm);
@@ -801,8 +941,6 @@ enum gw_core_rc gw_contact_upsert(struct gw_core_ctx *c, const char *email, cons
         (rc = check_text(c, "phone", ph, ph_len, PHONE_CHARS, PHONE_CHARS * 4, false)) !=
             GW_CORE_OK)
         return rc;
-    if ((rc = need_company(c)) != GW_CORE_OK)
-        return rc;
 
     /* One statement, so two workers upserting the same address cannot both insert: the
      * unique key (company_id, email) — case-insensitive by its collation — decides, and
@@ -821,13 +959,12 @@ enum gw_core_rc gw_contact_upsert(struct gw_core_ctx *c, const char *email, cons
                    "phone = IF(phone IS NULL OR phone = '', COALESCE(?, phone), phone), "
                    "deleted_at = NULL",
                    p, sizeof(p) / sizeof(p[0])) < 0)
-        return gw_core_db_fail(c, "saving the contact");
+        return write_failed(c, "saving the contact"); /* its foreign key proves the company */
     uint64_t id = gw_db_last_insert_id(c->db);
     if (id == 0)
         return gw_core_fail(c, GW_CORE_DB_ERROR, "the contact has no id");
     *contact_id = id;
-    proved_in_company(c);
-    c->proved_contact = id;
+    memo_contact(c, id);
     return GW_CORE_OK;
 }
 
@@ -854,6 +991,50 @@ enum gw_core_rc gw_user_find_by_email(struct gw_core_ctx *c, const char *email, 
     if (id <= 0)
         return gw_core_fail(c, GW_CORE_NOT_FOUND, "no user with this e-mail in this company");
     *user_id = (uint64_t)id;
+    memo_user(c, *user_id);
+    return GW_CORE_OK;
+}
+
+/* A chat command's first statement looks its caller up: it proves the inbox event on the way
+ * (EVENT_PROOF), so that no command pays a statement for that proof. */
+enum gw_core_rc gw_user_find_by_slack_id(struct gw_core_ctx *c, const char *slack_id,
+                                         struct gw_user *u)
+{
+    enum gw_core_rc rc = check_ctx(c, false);
+    if (rc != GW_CORE_OK)
+        return rc;
+    if (slack_id == NULL || *slack_id == '\0' || u == NULL)
+        return gw_core_fail(c, GW_CORE_INVALID, "gw_user_find_by_slack_id: missing argument");
+    memset(u, 0, sizeof(*u));
+    bool prove = !event_proved(c);
+    struct gw_db_value p[4];
+    event_params(c, p);
+    p[2] = GW_DB_INT(c->company_id);
+    p[3] = GW_DB_TEXT(slack_id);
+    struct gw_db_rows *rows =
+        prove ? gw_db_query(c->db,
+                            "SELECT id, role, COALESCE(client_id, 0), " EVENT_PROOF
+                            " FROM users WHERE company_id = ? AND slack_user_id = ? AND "
+                            "deleted_at IS NULL",
+                            p, 4, 1)
+              : gw_db_query(c->db,
+                            "SELECT id, role, COALESCE(client_id, 0) FROM users WHERE "
+                            "company_id = ? AND slack_user_id = ? AND deleted_at IS NULL",
+                            p + 2, 2, 1);
+    if (rows == NULL)
+        return gw_core_db_fail(c, "finding the user");
+    if (gw_db_rows_count(rows) == 1) {
+        const char *role = gw_db_rows_text(rows, 0, 1, NULL);
+        u->id = (uint64_t)gw_db_rows_int(rows, 0, 0, 0);
+        u->client_id = (uint64_t)gw_db_rows_int(rows, 0, 2, 0);
+        snprintf(u->role, sizeof(u->role), "%s", role ? role : "");
+        if (prove)
+            note_event_proof(c, rows, 3);
+    }
+    gw_db_rows_free(rows);
+    if (u->id == 0)
+        return gw_core_fail(c, GW_CORE_NOT_FOUND, "no user linked to this Slack account");
+    memo_user(c, u->id);
     return GW_CORE_OK;
 }
 

@@ -25,16 +25,12 @@ struct gw_core_ctx {
                                   form, stripe, asana, api */
     uint64_t webhook_event_id; /* 0 when not from an inbox event */
     uint64_t actor_user_id;    /* 0 when no CanTicket user acts */
-    /* Rows this transaction has already proved to exist, so that a sequence of calls does
-     * not look them up again. proved_company is the company they were proved in (the
-     * company itself exists then too); when it differs from company_id nothing is proved.
-     * The core sets them after its own checks; a caller may set them only for what it
-     * proved itself in the same transaction (the worker holds the inbox row, whose
-     * company_id it copied and whose foreign key proves the company). */
-    uint64_t proved_company;
-    uint64_t proved_event;   /* webhook_event_id */
-    uint64_t proved_contact; /* the contact gw_contact_upsert returned */
-    uint64_t proved_user;    /* a user (not deleted) of the company, see gw_core_proved_user */
+    /* The core's own: 0 in a new context, and only the core sets it. It names the note the
+     * core keeps, on this thread, of what its own statements proved in this context (a user,
+     * a contact, the inbox event), so that a sequence of calls does not look them up again.
+     * The note also names this context's address, connection, company and event, so nothing
+     * a caller writes here proves anything: a context serves one transaction. */
+    uint64_t memo;
     char err[256];
 };
 
@@ -89,6 +85,18 @@ enum gw_core_rc gw_contact_upsert(struct gw_core_ctx *c, const char *email, cons
 /* The user of this company with this e-mail (not deleted). */
 enum gw_core_rc gw_user_find_by_email(struct gw_core_ctx *c, const char *email, uint64_t *user_id);
 
+/* A user of the company as a command finds its caller or the user it names. */
+struct gw_user {
+    uint64_t id;
+    uint64_t client_id; /* the client a user of role client acts for; 0 for other roles */
+    char role[16];      /* admin, manager, staff, contractor or client */
+};
+
+/* The user (not deleted) of this company linked to the Slack member id; NOT_FOUND when there
+ * is none. */
+enum gw_core_rc gw_user_find_by_slack_id(struct gw_core_ctx *c, const char *slack_id,
+                                         struct gw_user *u);
+
 /* Appends a job_events row (kind, detail as a JSON object text or NULL) with the context's
  * source, actor and webhook event id. Every function above calls it for its change. */
 enum gw_core_rc gw_job_event(struct gw_core_ctx *c, uint64_t job_id, const char *kind,
@@ -100,10 +108,6 @@ enum gw_core_rc gw_core_fail(struct gw_core_ctx *c, enum gw_core_rc rc, const ch
     __attribute__((format(printf, 3, 4)));
 /* GW_CORE_DB_ERROR with "WHAT: the database's message". */
 enum gw_core_rc gw_core_db_fail(struct gw_core_ctx *c, const char *what);
-
-/* Records that the caller found user_id, not deleted, in the context's company within
- * this transaction (an adapter that looked its caller up), so the core need not again. */
-void gw_core_proved_user(struct gw_core_ctx *c, uint64_t user_id);
 
 /* The company id of a slug; GW_CORE_NOT_FOUND when there is none. */
 enum gw_core_rc gw_company_find(struct gw_db *db, const char *slug, uint64_t *company_id);

@@ -2,12 +2,12 @@
 #include "gateway/db/migrate.h"
 
 #include <ctype.h>
-#include <openssl/evp.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "gateway/base/hash.h"
 #include "gateway/base/log.h"
 #include "gateway/db/migrations.h"
 
@@ -23,17 +23,6 @@ static const char create_table_sql[] =
     " applied_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),"
     " PRIMARY KEY (version)"
     ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci";
-
-static void checksum_hex(const struct gw_migration *m, char out[65])
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int md_len = 0;
-    if (EVP_Digest(m->sql, m->len, md, &md_len, EVP_sha256(), NULL) != 1)
-        md_len = 0;
-    for (unsigned i = 0; i < md_len && i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
-    out[2 * (md_len < 32 ? md_len : 32)] = '\0';
-}
 
 /* True when [s, s+n) holds only blanks and "--" comment lines. */
 static bool only_comments(const char *s, size_t n)
@@ -143,8 +132,8 @@ int gw_migrate_apply(struct gw_db *db, unsigned *applied, char *err, size_t errl
     }
     for (size_t i = 0; i < gw_migrations_count; i++) {
         const struct gw_migration *m = &gw_migrations[i];
-        char sum[65];
-        checksum_hex(m, sum);
+        char sum[GW_SHA256_HEX_SIZE];
+        gw_sha256_hex(m->sql, m->len, sum); /* "" when OpenSSL fails */
         const char *have = applied_checksum(rows, m->version);
         if (have != NULL) {
             if (strcmp(have, sum) != 0) {

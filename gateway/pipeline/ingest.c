@@ -3,7 +3,6 @@
  * event loop only after that transaction committed. */
 #include "gateway/pipeline/ingest.h"
 
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 
 #include "config/config.h"
 #include "gateway/base/clock.h"
+#include "gateway/base/hash.h"
 #include "gateway/base/log.h"
 #include "gateway/base/metrics.h"
 #include "gateway/core/tenants.h"
@@ -303,13 +303,6 @@ static int resolve_rows(struct gw_db *db, struct batch *b, size_t from, size_t k
     return 0;
 }
 
-static void sha256(const unsigned char *data, size_t len, unsigned char out[32])
-{
-    unsigned int n = 0;
-    if (EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) != 1)
-        memset(out, 0, 32);
-}
-
 /* Stores the batch in one transaction. 0 on commit; -1 with the reason in err. */
 static int write_batch(struct gw_db *db, struct gw_tenants *tenants, struct batch *b,
                        bool sync_handled, bool consecutive_ids, char *err, size_t err_len)
@@ -320,7 +313,7 @@ static int write_batch(struct gw_db *db, struct gw_tenants *tenants, struct batc
     for (size_t i = 0; i < b->n_rows; i++) {
         struct row_ref *r = &b->rows[i];
         const struct gw_endpoint_config *ep = r->p->endpoint;
-        sha256(r->e->body ? r->e->body : (const unsigned char *)"", r->e->body_len, r->sha);
+        gw_sha256(r->e->body, r->e->body_len, r->sha);
         enum gw_tenant_rc t = gw_tenants_resolve(
             tenants, db, ep->provider->name, r->e->env.tenant[0] ? NULL : ep->company,
             r->e->env.tenant, &r->company_id, r->why, sizeof(r->why));

@@ -342,10 +342,7 @@ static bool apply_one(struct worker *w, struct gw_db *db, const struct apply_set
         .core = {.db = db,
                  .company_id = company,
                  .source = *prov && (*prov)->source ? (*prov)->source : "api",
-                 .webhook_event_id = set->ids[i],
-                 /* The locked inbox row names the company, and its foreign key proves it. */
-                 .proved_company = company,
-                 .proved_event = set->ids[i]},
+                 .webhook_event_id = set->ids[i]},
         .endpoint = ep,
         .dedupe_key = gw_db_rows_text(rows, r, 4, NULL),
         .body = (const unsigned char *)(body ? body : ""),
