@@ -11,17 +11,15 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "config/key32.h"
 #include "gateway/base/hash.h"
-#include "verifiers/base64.h"
 #include "verifiers/hmac.h"
 
 #define BLOB_VERSION 0x01
 #define NONCE_LEN    12
 #define TAG_LEN      16
-#define HEX_KEY_LEN  (2 * GW_CREDENTIALS_KEY_LEN)
-/* 32 bytes are 43 base64 characters (the last carrying 4 bits), 44 with its padding. */
-#define B64_KEY_LEN 43
 
+_Static_assert(GW_CREDENTIALS_KEY_LEN == GW_CFG_KEY32_LEN, "one key length");
 _Static_assert(GW_CREDENTIALS_OVERHEAD == 1 + NONCE_LEN + TAG_LEN, "blob layout");
 
 /* The AAD starts with this label and its NUL, so that no other use of a key could produce
@@ -38,67 +36,12 @@ struct gw_keyring {
     struct key keys[1 + GW_CREDENTIALS_MAX_PREVIOUS_KEYS]; /* the rest open only */
 };
 
-static bool is_space(unsigned char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-/* A key as text: 64 hex digits (either case), or the standard base64 of 32 bytes with or
- * without its one '=' and with the 2 unused bits zero, so that one key has one spelling;
- * `openssl rand -hex 32` and `-base64 32` print these. */
-static bool decode_text(const char *s, size_t n, unsigned char out[GW_CREDENTIALS_KEY_LEN])
-{
-    size_t len = 0;
-    if (n == HEX_KEY_LEN)
-        return gw_hex_decode(s, n, out, GW_CREDENTIALS_KEY_LEN, &len, GW_HEX_ANY_CASE) &&
-               len == GW_CREDENTIALS_KEY_LEN;
-    if (n == B64_KEY_LEN || (n == B64_KEY_LEN + 1 && s[B64_KEY_LEN] == '='))
-        return gw_base64_decode(s, n, out, GW_CREDENTIALS_KEY_LEN, &len, GW_BASE64_NOPAD) &&
-               len == GW_CREDENTIALS_KEY_LEN;
-    return false;
-}
-
+/* The config checked the key's form when it loaded (the key32 value type); the keyring
+ * decodes it with the same function, so a key that loads is a key the keyring opens. */
 int gw_credentials_key_decode(const char *data, size_t len,
                               unsigned char out[GW_CREDENTIALS_KEY_LEN], char *err, size_t err_len)
 {
-    const unsigned char *s = (const unsigned char *)data;
-    size_t n = len;
-    bool printable = true;
-
-    memset(out, 0, GW_CREDENTIALS_KEY_LEN);
-    if (err_len > 0)
-        err[0] = '\0';
-    if (data == NULL) {
-        snprintf(err, err_len, "no key");
-        return -1;
-    }
-    /* Raw bytes are taken as they are: whitespace may be part of a random key. */
-    if (len == GW_CREDENTIALS_KEY_LEN) {
-        for (size_t i = 0; i < len && printable; i++)
-            printable = s[i] >= 0x20 && s[i] <= 0x7e;
-        if (printable) {
-            snprintf(err, err_len,
-                     "32 printable characters are a passphrase or a key of 24 or 16 bytes, not "
-                     "32 random bytes; generate one with: openssl rand -hex 32");
-            return -1;
-        }
-        memcpy(out, data, GW_CREDENTIALS_KEY_LEN);
-        return 0;
-    }
-    while (n > 0 && is_space(s[0])) {
-        s++;
-        n--;
-    }
-    while (n > 0 && is_space(s[n - 1]))
-        n--;
-    if (decode_text((const char *)s, n, out))
-        return 0;
-    OPENSSL_cleanse(out, GW_CREDENTIALS_KEY_LEN);
-    snprintf(err, err_len,
-             "expected 32 bytes, 64 hex digits or base64 of 32 bytes, got %zu bytes; generate "
-             "one with: openssl rand -hex 32",
-             len);
-    return -1;
+    return gw_cfg_key32_decode(data, len, out, err, err_len);
 }
 
 /* "k" and the first 12 hex digits of SHA-256 of the key: stable across restarts and

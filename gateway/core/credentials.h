@@ -31,8 +31,9 @@ struct gw_keyring;
  * 32 bytes, surrounding whitespace ignored, or exactly 32 raw bytes that are not all
  * printable (those are a passphrase or a too-short key: `openssl rand -base64 24` and
  * `-hex 16` print 32 characters). 0 with the key in OUT; -1 otherwise, with OUT zeroed and a
- * message in ERR that never repeats the value. Used by the config loader too, so a bad key
- * is reported as FILE:LINE before any command runs. */
+ * message in ERR that never repeats the value. The config's key32 type
+ * (config/key32.h, gw_cfg_key32_decode) is this same decoder, so a bad key is reported as
+ * FILE:LINE before any command runs. */
 int gw_credentials_key_decode(const char *data, size_t len,
                               unsigned char out[GW_CREDENTIALS_KEY_LEN], char *err, size_t err_len);
 
