@@ -12,7 +12,8 @@
 /* An AES-256 key is 32 bytes, however the config writes it. */
 #define GW_CREDENTIALS_KEY_LEN 32
 /* How many retired keys `previous_secrets_keys` may list. */
-#define GW_CREDENTIALS_MAX_PREVIOUS_KEYS 8
+/* The config bounds previous_secrets_keys; the keyring holds that many. */
+#define GW_CREDENTIALS_MAX_PREVIOUS_KEYS GW_CFG_MAX_PREVIOUS_SECRETS_KEYS
 /* "k" and 12 hex digits, with its NUL. */
 #define GW_CREDENTIALS_KEY_ID_SIZE 14
 /* A sealed blob is 1 version byte, a 12-byte nonce, the ciphertext and a 16-byte tag. */
