@@ -11,8 +11,7 @@
 
 /* An AES-256 key is 32 bytes, however the config writes it. */
 #define GW_CREDENTIALS_KEY_LEN 32
-/* How many retired keys `previous_secrets_keys` may list. */
-/* The config bounds previous_secrets_keys; the keyring holds that many. */
+/* How many retired keys `previous_secrets_keys` may list: the config's bound. */
 #define GW_CREDENTIALS_MAX_PREVIOUS_KEYS GW_CFG_MAX_PREVIOUS_SECRETS_KEYS
 /* "k" and 12 hex digits, with its NUL. */
 #define GW_CREDENTIALS_KEY_ID_SIZE 14
