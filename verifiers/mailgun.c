@@ -60,20 +60,15 @@ static bool field_missing(const struct gw_form_field *f, bool required,
     return false;
 }
 
-/* Checks, in order: Content-Type once and a form type; the body a well-formed form; each
- * field once and of its form; the timestamp inside the window (before any HMAC, so replays
- * cost little); at least one usable secret; a signature matching one of them; last, the
- * token not used before — last, so that only signed tokens ever enter the cache. */
-static enum gw_verify_result verify(const struct gw_verify_input *in,
-                                    struct gw_verify_detail *detail)
+/* The form type of the request's one Content-Type. GW_VERIFY_OK when it is a form. */
+static enum gw_verify_result read_content_type(const struct gw_verify_input *in,
+                                               struct gw_form_type *type,
+                                               struct gw_verify_detail *detail)
 {
-    struct gw_verify_detail scratch;
-    detail = gw_verify_begin(detail, &scratch);
-    gw_verify_set_header(detail, CT_HEADER);
-
     const struct gw_headers *headers = gw_verify_headers(in);
     size_t ct_count = gw_headers_count(headers, CT_HEADER);
     const char *ct = gw_headers_get(headers, CT_HEADER);
+    gw_verify_set_header(detail, CT_HEADER);
     if (ct_count == 0 || ct == NULL) {
         gw_verify_note(detail, "%s is missing", CT_HEADER);
         return GW_VERIFY_MISSING_HEADER;
@@ -82,8 +77,7 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
         gw_verify_note(detail, "%s appears %zu times, exactly once is needed", CT_HEADER, ct_count);
         return GW_VERIFY_MISSING_HEADER;
     }
-    struct gw_form_type type;
-    if (!gw_form_content_type(ct, &type)) {
+    if (!gw_form_content_type(ct, type)) {
         gw_verify_note(detail,
                        "%s must be application/x-www-form-urlencoded or multipart/form-data with a "
                        "boundary",
@@ -94,43 +88,54 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
         gw_verify_note(detail, "body of %zu bytes given without its bytes", in->body_len);
         return GW_VERIFY_MALFORMED_HEADER;
     }
+    return GW_VERIFY_OK;
+}
 
-    /* One byte more than the longest valid value, so that a longer one is seen as such. */
+/* The signed fields of one request, each buffer one byte longer than the longest valid value
+ * so that a longer one is seen as such. */
+struct signed_form {
     char ts_text[GW_UNIX_TIME_DIGITS_MAX + 2];
     char token[GW_MAILGUN_TOKEN_MAX + 2];
     char sig_text[GW_HMAC_SHA256_HEX + 2];
     char parent_text[GW_HMAC_SHA256_HEX + 2];
-    struct gw_form_field fields[] = {
-        {.name = F_TIMESTAMP, .value = ts_text, .cap = sizeof ts_text},
-        {.name = F_TOKEN, .value = token, .cap = sizeof token},
-        {.name = F_SIGNATURE, .value = sig_text, .cap = sizeof sig_text},
-        {.name = F_PARENT, .value = parent_text, .cap = sizeof parent_text},
-    };
+    struct gw_form_field fields[4]; /* timestamp, token, signature, parent-signature */
+    int64_t ts;
+    unsigned char sigs[2 * GW_HMAC_SHA256_SIZE]; /* signature, then parent-signature */
+    size_t n_sigs;
+};
+
+/* Reads the form and checks each field once and of its form. */
+static enum gw_verify_result read_fields(const struct gw_verify_input *in,
+                                         const struct gw_form_type *type, struct signed_form *f,
+                                         struct gw_verify_detail *detail)
+{
+    f->fields[0] =
+        (struct gw_form_field){.name = F_TIMESTAMP, .value = f->ts_text, .cap = sizeof f->ts_text};
+    f->fields[1] =
+        (struct gw_form_field){.name = F_TOKEN, .value = f->token, .cap = sizeof f->token};
+    f->fields[2] = (struct gw_form_field){
+        .name = F_SIGNATURE, .value = f->sig_text, .cap = sizeof f->sig_text};
+    f->fields[3] = (struct gw_form_field){
+        .name = F_PARENT, .value = f->parent_text, .cap = sizeof f->parent_text};
     struct gw_form_error err = {0, ""};
-    if (!gw_form_read(&type, in->body, in->body_len, fields, sizeof fields / sizeof fields[0],
-                      &err)) {
+    if (!gw_form_read(type, in->body, in->body_len, f->fields, 4, &err)) {
         gw_verify_note(detail, "the body is not a valid %s form: %s at byte %zu",
-                       type.kind == GW_FORM_MULTIPART ? "multipart" : "urlencoded", err.what,
+                       type->kind == GW_FORM_MULTIPART ? "multipart" : "urlencoded", err.what,
                        err.offset);
         return GW_VERIFY_MALFORMED_HEADER;
     }
-    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
-        if (field_missing(&fields[i], i < 3, detail))
+    for (size_t i = 0; i < 4; i++)
+        if (field_missing(&f->fields[i], i < 3, detail))
             return GW_VERIFY_MISSING_HEADER;
-    const struct gw_form_field *f_ts = &fields[0];
-    const struct gw_form_field *f_token = &fields[1];
-    const struct gw_form_field *f_sig = &fields[2];
-    const struct gw_form_field *f_parent = &fields[3];
-
-    int64_t ts = 0;
-    if (f_ts->too_long || !gw_parse_unix_time(ts_text, f_ts->len, &ts)) {
+    const struct gw_form_field *f_ts = &f->fields[0], *f_token = &f->fields[1];
+    if (f_ts->too_long || !gw_parse_unix_time(f->ts_text, f_ts->len, &f->ts)) {
         gw_verify_set_header(detail, F_TIMESTAMP);
         gw_verify_note(detail, "form field %s must be 1..%d decimal digits (unix seconds)",
                        F_TIMESTAMP, GW_UNIX_TIME_DIGITS_MAX);
         return GW_VERIFY_MALFORMED_HEADER;
     }
-    detail->timestamp = ts;
-    if (f_token->too_long || !valid_token(token, f_token->len)) {
+    detail->timestamp = f->ts;
+    if (f_token->too_long || !valid_token(f->token, f_token->len)) {
         gw_verify_set_header(detail, F_TOKEN);
         gw_verify_note(detail,
                        "form field %s must be 1..%d bytes of printable ASCII without spaces",
@@ -138,67 +143,94 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
         return GW_VERIFY_MALFORMED_HEADER;
     }
     detail->signed_len = f_ts->len + f_token->len;
-
-    unsigned char sigs[2 * GW_HMAC_SHA256_SIZE];
-    size_t n_sigs = 0;
-    const struct gw_form_field *sig_fields[2] = {f_sig, f_parent};
-    for (size_t i = 0; i < 2; i++) {
-        if (sig_fields[i]->count == 0)
+    for (size_t i = 2; i < 4; i++) {
+        if (f->fields[i].count == 0)
             continue;
-        if (!parse_signature(sig_fields[i], sigs + n_sigs * GW_HMAC_SHA256_SIZE)) {
-            OPENSSL_cleanse(sigs, sizeof sigs);
-            gw_verify_set_header(detail, sig_fields[i]->name);
+        if (!parse_signature(&f->fields[i], f->sigs + f->n_sigs * GW_HMAC_SHA256_SIZE)) {
+            gw_verify_set_header(detail, f->fields[i].name);
             gw_verify_note(detail, "form field %s must be %d lowercase hex digits",
-                           sig_fields[i]->name, GW_HMAC_SHA256_HEX);
+                           f->fields[i].name, GW_HMAC_SHA256_HEX);
             return GW_VERIFY_MALFORMED_HEADER;
         }
-        n_sigs++;
+        f->n_sigs++;
     }
+    return GW_VERIFY_OK;
+}
 
-    if (!gw_within_window(ts, in->now, in->tolerance_s, detail->note, sizeof detail->note)) {
-        OPENSSL_cleanse(sigs, sizeof sigs);
-        gw_verify_set_header(detail, F_TIMESTAMP);
-        return GW_VERIFY_TIMESTAMP_OUTSIDE;
-    }
-
-    const struct gw_hmac_piece pieces[] = {{ts_text, f_ts->len}, {token, f_token->len}};
+/* A signature of timestamp and token matching one of the secrets. */
+static enum gw_verify_result check_signature(const struct gw_verify_input *in,
+                                             const struct signed_form *f,
+                                             struct gw_verify_detail *detail,
+                                             struct gw_hmac_match *m)
+{
+    const struct gw_hmac_piece pieces[] = {{f->ts_text, f->fields[0].len},
+                                           {f->token, f->fields[1].len}};
     const struct gw_hmac_check chk = {.secrets = in->secrets,
                                       .n_secrets = in->n_secrets,
                                       .pieces = pieces,
                                       .n_pieces = 2,
-                                      .candidates = sigs,
-                                      .n_candidates = n_sigs,
+                                      .candidates = f->sigs,
+                                      .n_candidates = f->n_sigs,
                                       .usable = "the HTTP webhook signing key"};
-    struct gw_hmac_match m;
-    enum gw_verify_result r = gw_hmac_check(&chk, detail, &m);
-    OPENSSL_cleanse(sigs, sizeof sigs);
+    enum gw_verify_result r = gw_hmac_check(&chk, detail, m);
     if (r == GW_VERIFY_KEY_UNUSABLE)
         return r;
     gw_verify_set_header(detail, F_SIGNATURE);
-    if (r == GW_VERIFY_NO_SECRET_MATCHED) {
+    if (r == GW_VERIFY_NO_SECRET_MATCHED)
         gw_verify_note(detail, "%s matches none of %zu usable secrets",
-                       n_sigs > 1 ? "neither signature nor parent-signature" : "the signature",
-                       m.usable);
-        return r;
-    }
+                       f->n_sigs > 1 ? "neither signature nor parent-signature" : "the signature",
+                       m->usable);
+    return r;
+}
 
-    if (in->replay_seen != NULL) {
-        uint64_t tolerance = in->tolerance_s ? in->tolerance_s : GW_DEFAULT_TOLERANCE_S;
-        /* Saturating: a timestamp near INT64_MAX keeps its token for ever, which is right. */
-        int64_t expires = (uint64_t)INT64_MAX - (uint64_t)ts < tolerance
-                              ? INT64_MAX
-                              : (int64_t)((uint64_t)ts + tolerance);
-        char why[sizeof detail->note];
-        why[0] = '\0';
-        if (in->replay_seen(in->replay_ctx, ts_text, f_ts->len, token, f_token->len, expires,
-                            (int64_t)in->now, why, sizeof why)) {
-            gw_verify_set_header(detail, F_TOKEN);
-            gw_verify_note(detail, "%s",
-                           why[0] != '\0' ? why : "token refused by the replay cache");
-            return GW_VERIFY_TIMESTAMP_OUTSIDE;
-        }
+/* The token not used before within its window (the caller's replay cache, when it has one). */
+static enum gw_verify_result check_replay(const struct gw_verify_input *in,
+                                          const struct signed_form *f,
+                                          struct gw_verify_detail *detail)
+{
+    if (in->replay_seen == NULL)
+        return GW_VERIFY_OK;
+    uint64_t tolerance = in->tolerance_s ? in->tolerance_s : GW_DEFAULT_TOLERANCE_S;
+    /* Saturating: a timestamp near INT64_MAX keeps its token for ever, which is right. */
+    int64_t expires = (uint64_t)INT64_MAX - (uint64_t)f->ts < tolerance
+                          ? INT64_MAX
+                          : (int64_t)((uint64_t)f->ts + tolerance);
+    char why[sizeof detail->note];
+    why[0] = '\0';
+    if (!in->replay_seen(in->replay_ctx, f->ts_text, f->fields[0].len, f->token, f->fields[1].len,
+                         expires, (int64_t)in->now, why, sizeof why))
+        return GW_VERIFY_OK;
+    gw_verify_set_header(detail, F_TOKEN);
+    gw_verify_note(detail, "%s", why[0] != '\0' ? why : "token refused by the replay cache");
+    return GW_VERIFY_TIMESTAMP_OUTSIDE;
+}
+
+/* Checks, in order: Content-Type once and a form type; the body a well-formed form; each
+ * field once and of its form; the timestamp inside the window (before any HMAC, so replays
+ * cost little); at least one usable secret; a signature matching one of them; last, the
+ * token not used before — last, so that only signed tokens ever enter the cache. */
+static enum gw_verify_result verify(const struct gw_verify_input *in,
+                                    struct gw_verify_detail *detail)
+{
+    struct gw_verify_detail scratch;
+    detail = gw_verify_begin(detail, &scratch);
+    struct gw_form_type type;
+    struct signed_form f = {.n_sigs = 0};
+    struct gw_hmac_match m;
+    enum gw_verify_result r = read_content_type(in, &type, detail);
+    if (r == GW_VERIFY_OK)
+        r = read_fields(in, &type, &f, detail);
+    if (r == GW_VERIFY_OK &&
+        !gw_within_window(f.ts, in->now, in->tolerance_s, detail->note, sizeof detail->note)) {
+        gw_verify_set_header(detail, F_TIMESTAMP);
+        r = GW_VERIFY_TIMESTAMP_OUTSIDE;
     }
-    return gw_hmac_verified(detail, m.index);
+    if (r == GW_VERIFY_OK)
+        r = check_signature(in, &f, detail, &m);
+    OPENSSL_cleanse(f.sigs, sizeof f.sigs);
+    if (r == GW_VERIFY_OK)
+        r = check_replay(in, &f, detail);
+    return r == GW_VERIFY_OK ? gw_hmac_verified(detail, m.index) : r;
 }
 
 int gw_mailgun_sign(const struct gw_secret *secret, int64_t timestamp, const char *token, char *out,
