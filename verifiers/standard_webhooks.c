@@ -20,7 +20,6 @@
 #define SIG_BYTES           32   /* HMAC-SHA256 */
 #define SIG_HEADER_MAX      8192 /* bytes of webhook-signature */
 #define SIG_ENTRIES_MAX     32   /* entries in webhook-signature */
-#define DEFAULT_TOLERANCE_S 300  /* the reference libraries' 5 minutes, past and future */
 #define SECRET_PREFIX       "whsec_"
 
 struct header_names {
@@ -169,6 +168,85 @@ static void content_pieces(struct gw_hmac_piece pieces[5], const char *id, size_
 
 _Static_assert(KEY_MAX <= GW_HMAC_KEY_MAX, "a decoded secret fits gw_hmac_check's key");
 
+/* The three headers of one request, each present once, and what they hold. */
+struct signed_headers {
+    const struct header_names *names;
+    const char *id, *ts_text, *sig_value;
+    size_t id_len, ts_len;
+    int64_t ts;
+};
+
+/* Each header present once (repeated is reported as missing, as verifier.h says: there is no
+ * single value to verify, and picking one would let a proxy's added copy decide the
+ * outcome), then id and timestamp of their form. */
+static enum gw_verify_result read_headers(const struct gw_verify_input *in,
+                                          struct signed_headers *h, struct gw_verify_detail *detail)
+{
+    const struct gw_headers *headers = gw_verify_headers(in);
+    h->names = pick_names(headers);
+    const char *wanted[3] = {h->names->id, h->names->timestamp, h->names->signature};
+    const char *values[3];
+    for (size_t i = 0; i < 3; i++) {
+        size_t count = gw_headers_count(headers, wanted[i]);
+        values[i] = gw_headers_get(headers, wanted[i]);
+        if (count == 0 || values[i] == NULL || count > 1) {
+            gw_verify_set_header(detail, wanted[i]);
+            if (count > 1)
+                gw_verify_note(detail, "%s appears %zu times, exactly once is needed", wanted[i],
+                               count);
+            else
+                gw_verify_note(detail, "%s is missing", wanted[i]);
+            return GW_VERIFY_MISSING_HEADER;
+        }
+    }
+    h->id = values[0];
+    h->ts_text = values[1];
+    h->sig_value = values[2];
+    if (!valid_id(h->id, &h->id_len)) {
+        gw_verify_set_header(detail, h->names->id);
+        gw_verify_note(detail, "%s must be 1..%d bytes of printable ASCII without spaces",
+                       h->names->id, ID_MAX);
+        return GW_VERIFY_MALFORMED_HEADER;
+    }
+    if (!parse_timestamp(h->ts_text, &h->ts, &h->ts_len)) {
+        gw_verify_set_header(detail, h->names->timestamp);
+        gw_verify_note(detail, "%s must be 1..%d decimal digits (unix seconds)",
+                       h->names->timestamp, TS_DIGITS_MAX);
+        return GW_VERIFY_MALFORMED_HEADER;
+    }
+    detail->timestamp = h->ts;
+    return GW_VERIFY_OK;
+}
+
+/* A v1 entry of SIGS matching one of the secrets over "id.timestamp.body". */
+static enum gw_verify_result check_signatures(const struct gw_verify_input *in,
+                                              const struct signed_headers *h,
+                                              const struct signatures *sigs,
+                                              struct gw_verify_detail *detail)
+{
+    struct gw_hmac_piece pieces[5];
+    content_pieces(pieces, h->id, h->id_len, h->ts_text, h->ts_len, in->body, in->body_len);
+    char usable[64];
+    snprintf(usable, sizeof usable, "whsec_ + base64 of 1..%d bytes", KEY_MAX);
+    const struct gw_hmac_check chk = {.secrets = in->secrets,
+                                      .n_secrets = in->n_secrets,
+                                      .key_of = decode_secret,
+                                      .pieces = pieces,
+                                      .n_pieces = sizeof pieces / sizeof pieces[0],
+                                      .candidates = sigs->sig[0],
+                                      .n_candidates = sigs->n,
+                                      .usable = usable};
+    struct gw_hmac_match m;
+    enum gw_verify_result r = gw_hmac_check(&chk, detail, &m);
+    if (r == GW_VERIFY_KEY_UNUSABLE)
+        return r;
+    gw_verify_set_header(detail, h->names->signature);
+    if (r == GW_VERIFY_NO_SECRET_MATCHED)
+        gw_verify_note(detail, "none of %zu v1 signatures matches any of %zu usable secrets",
+                       sigs->n, m.usable);
+    return r == GW_VERIFY_OK ? gw_hmac_verified(detail, m.index) : r;
+}
+
 /* Checks, in order: each header present once; id and timestamp of their form; the signature
  * header of its form; the timestamp inside the window (before any HMAC, so replays cost
  * little); at least one usable secret; a v1 entry matching one of them. Syntax comes first
@@ -178,103 +256,29 @@ static enum gw_verify_result verify(const struct gw_verify_input *in,
 {
     struct gw_verify_detail scratch;
     detail = gw_verify_begin(detail, &scratch);
-
-    const struct gw_headers *headers = gw_verify_headers(in);
-    const struct header_names *names = pick_names(headers);
-    const char *wanted[3] = {names->id, names->timestamp, names->signature};
-    const char *values[3];
-    for (size_t i = 0; i < 3; i++) {
-        size_t count = gw_headers_count(headers, wanted[i]);
-        values[i] = gw_headers_get(headers, wanted[i]);
-        if (count == 0 || values[i] == NULL) {
-            gw_verify_set_header(detail, wanted[i]);
-            gw_verify_note(detail, "%s is missing", wanted[i]);
-            return GW_VERIFY_MISSING_HEADER;
-        }
-        /* Repeated is reported as missing, as verifier.h says: there is no single value to
-         * verify, and picking one would let a proxy's added copy decide the outcome. */
-        if (count > 1) {
-            gw_verify_set_header(detail, wanted[i]);
-            gw_verify_note(detail, "%s appears %zu times, exactly once is needed", wanted[i],
-                           count);
-            return GW_VERIFY_MISSING_HEADER;
-        }
-    }
-    const char *id = values[0];
-    const char *ts_text = values[1];
-    const char *sig_value = values[2];
-
-    size_t id_len = 0;
-    if (!valid_id(id, &id_len)) {
-        gw_verify_set_header(detail, names->id);
-        gw_verify_note(detail, "%s must be 1..%d bytes of printable ASCII without spaces",
-                       names->id, ID_MAX);
-        return GW_VERIFY_MALFORMED_HEADER;
-    }
-    int64_t ts = 0;
-    size_t ts_len = 0;
-    if (!parse_timestamp(ts_text, &ts, &ts_len)) {
-        gw_verify_set_header(detail, names->timestamp);
-        gw_verify_note(detail, "%s must be 1..%d decimal digits (unix seconds)", names->timestamp,
-                       TS_DIGITS_MAX);
-        return GW_VERIFY_MALFORMED_HEADER;
-    }
-    detail->timestamp = ts;
-    size_t body_len = in->body_len;
-    const unsigned char *body = in->body;
-    if (body == NULL && body_len > 0) {
-        gw_verify_note(detail, "body of %zu bytes given without its bytes", body_len);
+    struct signed_headers h;
+    enum gw_verify_result r = read_headers(in, &h, detail);
+    if (r != GW_VERIFY_OK)
+        return r;
+    if (in->body == NULL && in->body_len > 0) {
+        gw_verify_note(detail, "body of %zu bytes given without its bytes", in->body_len);
         return GW_VERIFY_MALFORMED_HEADER;
     }
     /* id_len + ts_len + 2 <= 277, and a body that fits in memory leaves that much room. */
-    detail->signed_len = id_len + 1 + ts_len + 1 + body_len;
-
+    detail->signed_len = h.id_len + 1 + h.ts_len + 1 + in->body_len;
     struct signatures sigs;
-    if (!parse_signatures(sig_value, &sigs, detail)) {
-        gw_verify_set_header(detail, names->signature);
-        OPENSSL_cleanse(&sigs, sizeof sigs);
-        return GW_VERIFY_MALFORMED_HEADER;
+    if (!parse_signatures(h.sig_value, &sigs, detail)) {
+        gw_verify_set_header(detail, h.names->signature);
+        r = GW_VERIFY_MALFORMED_HEADER;
+    } else if (!gw_within_window(h.ts, in->now, in->tolerance_s, detail->note,
+                                 sizeof detail->note)) {
+        gw_verify_set_header(detail, h.names->timestamp);
+        r = GW_VERIFY_TIMESTAMP_OUTSIDE;
+    } else {
+        r = check_signatures(in, &h, &sigs, detail);
     }
-
-    uint64_t tolerance = in->tolerance_s ? in->tolerance_s : DEFAULT_TOLERANCE_S;
-    int64_t now = (int64_t)in->now;
-    /* Differences taken in uint64_t: exact for any two int64_t values, never overflowing. */
-    if (ts < now && (uint64_t)now - (uint64_t)ts > tolerance) {
-        gw_verify_set_header(detail, names->timestamp);
-        gw_verify_note(detail, "timestamp %" PRIu64 " s in the past, tolerance %" PRIu64 " s",
-                       (uint64_t)now - (uint64_t)ts, tolerance);
-        return GW_VERIFY_TIMESTAMP_OUTSIDE;
-    }
-    if (ts > now && (uint64_t)ts - (uint64_t)now > tolerance) {
-        gw_verify_set_header(detail, names->timestamp);
-        gw_verify_note(detail, "timestamp %" PRIu64 " s in the future, tolerance %" PRIu64 " s",
-                       (uint64_t)ts - (uint64_t)now, tolerance);
-        return GW_VERIFY_TIMESTAMP_OUTSIDE;
-    }
-
-    struct gw_hmac_piece pieces[5];
-    content_pieces(pieces, id, id_len, ts_text, ts_len, body, body_len);
-    char usable[64];
-    snprintf(usable, sizeof usable, "whsec_ + base64 of 1..%d bytes", KEY_MAX);
-    const struct gw_hmac_check chk = {.secrets = in->secrets,
-                                      .n_secrets = in->n_secrets,
-                                      .key_of = decode_secret,
-                                      .pieces = pieces,
-                                      .n_pieces = sizeof pieces / sizeof pieces[0],
-                                      .candidates = sigs.sig[0],
-                                      .n_candidates = sigs.n,
-                                      .usable = usable};
-    struct gw_hmac_match m;
-    enum gw_verify_result r = gw_hmac_check(&chk, detail, &m);
-    size_t n_sigs = sigs.n; /* kept for the note: the cleanse below zeroes the count too */
     OPENSSL_cleanse(&sigs, sizeof sigs);
-    if (r == GW_VERIFY_KEY_UNUSABLE)
-        return r;
-    gw_verify_set_header(detail, names->signature);
-    if (r == GW_VERIFY_NO_SECRET_MATCHED)
-        gw_verify_note(detail, "none of %zu v1 signatures matches any of %zu usable secrets",
-                       n_sigs, m.usable);
-    return r == GW_VERIFY_OK ? gw_hmac_verified(detail, m.index) : r;
+    return r;
 }
 
 int gw_standard_webhooks_sign(const struct gw_secret *secret, const char *msg_id, int64_t timestamp,
