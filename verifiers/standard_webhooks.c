@@ -14,13 +14,13 @@
 #include "verifiers/hmac.h"
 #include "verifiers/sign.h"
 
-#define ID_MAX              256  /* bytes of webhook-id */
-#define TS_DIGITS_MAX       19   /* INT64_MAX has 19 digits */
-#define KEY_MAX             256  /* bytes of a decoded secret */
-#define SIG_BYTES           32   /* HMAC-SHA256 */
-#define SIG_HEADER_MAX      8192 /* bytes of webhook-signature */
-#define SIG_ENTRIES_MAX     32   /* entries in webhook-signature */
-#define SECRET_PREFIX       "whsec_"
+#define ID_MAX          256  /* bytes of webhook-id */
+#define TS_DIGITS_MAX   19   /* INT64_MAX has 19 digits */
+#define KEY_MAX         256  /* bytes of a decoded secret */
+#define SIG_BYTES       32   /* HMAC-SHA256 */
+#define SIG_HEADER_MAX  8192 /* bytes of webhook-signature */
+#define SIG_ENTRIES_MAX 32   /* entries in webhook-signature */
+#define SECRET_PREFIX   "whsec_"
 
 struct header_names {
     const char *id;
