@@ -154,6 +154,13 @@ enum {
      * and answer(APPLIED) carries the result when that happens within the deadline
      * (sync_deadline_ms, or the endpoint's reply_deadline); answer(TIMEOUT) otherwise. */
     GW_PROVIDER_SYNC = 1u << 0,
+    /* With SYNC: the deadline counts from the request's arrival, not from the commit, so the
+     * request may be answered answer(TIMEOUT) before its event is stored; deliver() then
+     * tells the outcome later, whatever it is (applied, failed, not stored at all). Only for
+     * a provider whose protocol has such a second channel (Slack's response_url) and which
+     * gives up on slow answers (Slack shows an error after 3 s); the others keep the rule
+     * that a request is acknowledged only once stored. */
+    GW_PROVIDER_EARLY_ANSWER = 1u << 1,
 };
 
 /* The most events one request may carry when a provider does not say (max_events 0), and the
@@ -162,8 +169,10 @@ enum {
 #define GW_PROVIDER_MAX_EVENTS_LIMIT 4096
 
 /* The answer the gateway itself gives when a verified request could not be stored (database
- * down, queue full): the status that makes this provider retry. Zero fields take the
- * defaults: 503, Retry-After 5, body {"error":"unavailable"}; "" is an empty body. */
+ * down, queue full): the status that makes this provider retry, or for a provider that
+ * retries nothing, the words that tell its user. Zero fields take the defaults: 503,
+ * Retry-After 5 (sent with 429 and 5xx only), body {"error":"unavailable"}; "" is an empty
+ * body. */
 struct gw_unavailable_answer {
     int status;             /* 0: 503. GoHighLevel retries only a 429 */
     unsigned retry_after_s; /* 0: 5 */
@@ -246,13 +255,17 @@ struct gw_provider {
      * transaction. MUST NOT commit or roll back. MAY block on the database. */
     enum gw_apply_rc (*apply)(struct gw_apply *ctx);
 
-    /* deliver (may be NULL), on a worker: called after an event was applied (DONE) and
-     * committed when no HTTP request is waiting for its result — the synchronous deadline
-     * passed, or the event was applied later (a retry, another instance, after a restart).
-     * Gets the stored body and the result apply set. MAY block (an outbound HTTP call such
-     * as Slack's response_url); MUST NOT touch the database. */
+    /* deliver (may be NULL), on a worker: tells an outcome no HTTP request is waiting for any
+     * more — the synchronous deadline passed, or the event was applied later (a retry,
+     * another instance, after a restart). Called with APPLIED and the result apply set after
+     * an event was applied (DONE) and committed; with DUPLICATE and the stored result of a
+     * replayed event; and, for GW_PROVIDER_EARLY_ANSWER providers whose request was answered
+     * TIMEOUT, with FAILED (applying failed for good), IGNORED (stored as ignored: no
+     * company) or UNAVAILABLE (not stored at all: nothing changed), RESULT NULL. Gets the
+     * request's body as received. MAY block (an outbound HTTP call such as Slack's
+     * response_url); MUST NOT touch the database. */
     void (*deliver)(const struct gw_endpoint_config *endpoint, const unsigned char *body,
-                    size_t body_len, const char *result);
+                    size_t body_len, enum gw_outcome outcome, const char *result);
 
     /* answer (required with envelope), on the loop: composes the HTTP answer for a
      * request whose events were stored (ACCEPTED, DUPLICATE, IGNORED, and for SYNC

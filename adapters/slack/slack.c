@@ -31,6 +31,10 @@
 
 static const char unknown_workspace[] = "This Slack workspace isn't connected to CanTicket.";
 static const char working[] = "Working on it\xE2\x80\xA6";
+#define NOT_SAVED "CanTicket could not save this command, nothing was changed: please try again."
+/* Said at once, or posted to the response_url when the answer already said "Working on it". */
+static const char not_saved[] = NOT_SAVED;
+static const char not_applied[] = "Sorry, that command could not be applied.";
 
 /* The fields of a slash command (Slack's form-encoded payload) we use. */
 struct command {
@@ -237,7 +241,7 @@ static void answer(enum gw_outcome outcome, const struct gw_stored *stored, stru
         answer_text(a, working);
         return;
     case GW_OUTCOME_FAILED:
-        answer_text(a, "Sorry, that command could not be applied.");
+        answer_text(a, not_applied);
         return;
     case GW_OUTCOME_IGNORED:
         answer_text(a, unknown_workspace);
@@ -854,12 +858,34 @@ out:
 }
 
 /* The result of a command applied after its answer went out, posted to its response_url. */
+/* The text to post for OUTCOME, and when the command was invoked (for Slack's 30 minute
+ * window of a response_url); a malloc'd string or NULL. */
+static char *late_text(enum gw_outcome outcome, const char *result, long long *invoked_at)
+{
+    *invoked_at = (long long)time(NULL);
+    switch (outcome) {
+    case GW_OUTCOME_APPLIED:
+    case GW_OUTCOME_DUPLICATE:
+        return result_text(result, invoked_at);
+    case GW_OUTCOME_FAILED:
+        return strdup(not_applied);
+    case GW_OUTCOME_IGNORED:
+        return strdup(unknown_workspace);
+    case GW_OUTCOME_UNAVAILABLE:
+        return strdup(not_saved);
+    case GW_OUTCOME_ACCEPTED:
+    case GW_OUTCOME_TIMEOUT:
+        break;
+    }
+    return NULL;
+}
+
 static void deliver(const struct gw_endpoint_config *ep, const unsigned char *body, size_t body_len,
-                    const char *result)
+                    enum gw_outcome outcome, const char *result)
 {
     struct command *c = malloc(sizeof(*c));
     long long at = 0;
-    char *text = result_text(result, &at);
+    char *text = late_text(outcome, result, &at);
     char why[256] = "";
     if (c == NULL || text == NULL || !read_command(body, body_len, c)) {
         snprintf(why, sizeof(why), "nothing to deliver");
@@ -937,7 +963,10 @@ const struct gw_provider gw_provider_slack = {
     .name = "slack",
     .summary = "Slack slash commands (/job)",
     .endpoint_keys = endpoint_keys,
-    .flags = GW_PROVIDER_SYNC,
+    .flags = GW_PROVIDER_SYNC | GW_PROVIDER_EARLY_ANSWER,
+    /* Slack retries no slash command: a 503 would only show the user an error. */
+    .unavailable = {.status = 200,
+                    .body = "{\"response_type\":\"ephemeral\",\"text\":\"" NOT_SAVED "\"}"},
     .config_keys = config_keys,
     .config_size = sizeof(struct gw_slack_config),
     .media_types = media_types,

@@ -199,17 +199,19 @@ static void unavailable_answer(const struct gw_provider *prov, struct gw_answer 
         gw_answer_set(a, status, "%s", body);
     else
         gw_answer_set(a, status, NULL);
-    a->retry_after_s = u->retry_after_s != 0 ? u->retry_after_s : 5;
+    if (status == 429 || status >= 500)
+        a->retry_after_s = u->retry_after_s != 0 ? u->retry_after_s : 5;
 }
 
 /* Answers P's request with OUTCOME. The stored result and error are passed in rather than
  * read from P: when the deadline answers, a worker still holds P (ingest.h). */
 static void answer_request(struct gw_hooks *h, struct gw_pending *p, enum gw_outcome outcome,
-                           const char *result, const char *error)
+                           const char *result, const char *error, bool stored)
 {
     const struct gw_provider *prov = p->endpoint->provider;
-    struct gw_stored st = {
-        .event_id = p->n_events ? p->events[0].event_id : 0, .result = result, .error = error};
+    struct gw_stored st = {.event_id = stored && p->n_events ? p->events[0].event_id : 0,
+                           .result = result,
+                           .error = error};
     struct gw_answer a = {0};
     if (outcome == GW_OUTCOME_UNAVAILABLE) {
         unavailable_answer(prov, &a);
@@ -230,15 +232,44 @@ static struct gw_hooks *hooks_of(struct gw_pending *p)
     return p->owner;
 }
 
+/* Whether the outcome of a request the deadline answered "working on it" still has to be
+ * told through the provider's deliver(): what the writer decided without a worker (not
+ * stored, stored as ignored, a replay). An applied or failed event is told by its worker. */
+static bool needs_late_notice(const struct gw_pending *p)
+{
+    if (!p->timed_out || p->late || p->endpoint->provider->deliver == NULL)
+        return false;
+    switch (p->outcome) {
+    case GW_OUTCOME_UNAVAILABLE:
+    case GW_OUTCOME_IGNORED:
+        return true;
+    case GW_OUTCOME_DUPLICATE:
+        return p->n_events > 0 && p->events[0].stored_result != NULL;
+    default:
+        return false;
+    }
+}
+
 /* Back on the loop from a writer or worker: the loop holds P again. */
 static void on_done(struct gw_pending *p)
 {
-    if (!p->timed_out)
-        answer_request(hooks_of(p), p, p->outcome,
+    struct gw_hooks *h = hooks_of(p);
+    if (!p->timed_out) {
+        answer_request(h, p, p->outcome,
                        p->result     ? p->result
                        : p->n_events ? p->events[0].stored_result
                                      : NULL,
-                       p->error);
+                       p->error, true);
+    } else if (needs_late_notice(p)) {
+        /* A worker tells it (deliver may block) and hands P back once more. */
+        p->late = true;
+        if (gw_ingest_hand_to_workers(h->ingest, p))
+            return;
+        gw_log_error(p->request_id,
+                     "endpoint %s: the answer said the request is being worked on, and no "
+                     "worker is left to tell its outcome (%d)",
+                     p->endpoint->id, (int)p->outcome);
+    }
     gw_pending_free(p);
 }
 
@@ -255,9 +286,11 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
     struct gw_pending *p = arg;
     (void)fd;
     (void)what;
-    /* The deadline is for applying, not for storing: until the commit, keep waiting (the
-     * writer answers, UNAVAILABLE included). */
-    if (!atomic_load(&p->committed)) {
+    bool committed = atomic_load(&p->committed);
+    /* Most providers' deadline is for applying, not for storing: until the commit, keep
+     * waiting (the writer answers, UNAVAILABLE included). An early-answer provider's counts
+     * from the arrival: its outcome follows through deliver(). */
+    if (!committed && !(p->endpoint->provider->flags & GW_PROVIDER_EARLY_ANSWER)) {
         recheck_deadline(p);
         return;
     }
@@ -268,7 +301,8 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
         return;
     }
     p->timed_out = true;
-    answer_request(hooks_of(p), p, GW_OUTCOME_TIMEOUT, NULL, "");
+    /* The event's id is the writer's to write until it commits. */
+    answer_request(hooks_of(p), p, GW_OUTCOME_TIMEOUT, NULL, "", committed);
 }
 
 static void reject_signature(struct gw_hooks *h, struct gw_request *r,
@@ -569,7 +603,7 @@ static void handle(struct inbound_request *q)
     }
     /* Not queued: answered now as not stored, from the item (whose fields are all ours). */
     snprintf(q->p->error, sizeof(q->p->error), "ingest queue full");
-    answer_request(q->h, q->p, GW_OUTCOME_UNAVAILABLE, NULL, q->p->error);
+    answer_request(q->h, q->p, GW_OUTCOME_UNAVAILABLE, NULL, q->p->error, false);
 }
 
 bool gw_hooks_route(struct gw_hooks *h, struct gw_request *r)

@@ -641,6 +641,24 @@ void gw_ingest_set_sync_handler(struct gw_ingest *in,
     pthread_mutex_unlock(&in->lock);
 }
 
+bool gw_ingest_hand_to_workers(struct gw_ingest *in, struct gw_pending *p)
+{
+    pthread_mutex_lock(&in->lock);
+    void (*handler)(void *ud, struct gw_pending *p) = in->sync_handler;
+    void *ud = in->sync_ud;
+    if (handler != NULL)
+        in->hooks_in_use++; /* the setter waits for us, as for a writer */
+    pthread_mutex_unlock(&in->lock);
+    if (handler == NULL)
+        return false;
+    handler(ud, p);
+    pthread_mutex_lock(&in->lock);
+    if (--in->hooks_in_use == 0)
+        pthread_cond_broadcast(&in->hooks_idle);
+    pthread_mutex_unlock(&in->lock);
+    return true;
+}
+
 void gw_ingest_set_commit_hook(struct gw_ingest *in, void (*hook)(void *ud), void *ud)
 {
     pthread_mutex_lock(&in->lock);

@@ -49,8 +49,10 @@ struct gw_pending {
     char request_id[65];
     char peer[64];
     uint64_t start_ns;
-    struct event *deadline;                /* synchronous providers */
-    bool timed_out;                        /* the loop answered TIMEOUT: the hand-back only frees */
+    struct event *deadline; /* synchronous providers */
+    /* The loop answered TIMEOUT: the hand-back only frees, or hands the item to a worker once
+     * more to tell the outcome late. */
+    bool timed_out;
     void (*on_done)(struct gw_pending *p); /* called on the loop when handed back */
     void *owner;                           /* for on_done: whoever submitted it */
 
@@ -70,6 +72,9 @@ struct gw_pending {
     /* Holder: written only by the thread that holds the item, read by the loop after the
      * hand-back. */
     struct gw_pending *next; /* the link of whichever queue holds the item */
+    /* Set by the loop before it hands the item to a worker only to have the provider's
+     * deliver() tell its outcome (gw_ingest_hand_to_workers). */
+    bool late;
     enum gw_outcome outcome;
     char *result; /* sync: the adapter's result (owned) */
     char error[256];
@@ -101,6 +106,10 @@ void gw_ingest_complete(struct gw_ingest *in, struct gw_pending *p);
  * at once and answered as stored (ACCEPTED: the workers apply it later). */
 void gw_ingest_set_sync_handler(struct gw_ingest *in,
                                 void (*handler)(void *ud, struct gw_pending *p), void *ud);
+/* Hands P (with p->late set: its outcome is to be told through the provider's deliver) to the
+ * workers from the loop thread, through the same hook. False when no worker pool is
+ * installed (none configured, or stopping): the loop still holds P. */
+bool gw_ingest_hand_to_workers(struct gw_ingest *in, struct gw_pending *p);
 /* Wakes the workers after each commit (set by the worker pool). */
 void gw_ingest_set_commit_hook(struct gw_ingest *in, void (*hook)(void *ud), void *ud);
 

@@ -172,7 +172,9 @@ struct applied {
     char error[512];
 };
 
-static void settle_failure(struct worker *w, struct gw_db *db, uint64_t id, unsigned attempts,
+/* Records a failed attempt: retry later with backoff, deferred, failed or dead. True when the
+ * event ended there (failed or dead) and that was recorded. */
+static bool settle_failure(struct worker *w, struct gw_db *db, uint64_t id, unsigned attempts,
                            enum gw_apply_rc rc, const char *error, uint64_t defer_ms)
 {
     const struct gw_config *cfg = w->pool->cfg;
@@ -201,13 +203,13 @@ static void settle_failure(struct worker *w, struct gw_db *db, uint64_t id, unsi
         /* The lease runs out and the event is claimed again: nothing is lost. */
         gw_log_warn(NULL, "worker %u: cannot record the failure of event %llu: %s", w->index,
                     (unsigned long long)id, gw_db_error(db));
-        return;
+        return false;
     }
     if (deferred) {
         gw_metrics_count_deferred();
         gw_log_info(NULL, "event %llu deferred %llu ms: %s", (unsigned long long)id,
                     (unsigned long long)delay_ms, error);
-        return;
+        return false;
     }
     gw_metrics_count_attempt(1);
     if (dead) {
@@ -220,6 +222,7 @@ static void settle_failure(struct worker *w, struct gw_db *db, uint64_t id, unsi
         gw_log_warn(NULL, "event %llu attempt %u failed, retry in %llu ms: %s",
                     (unsigned long long)id, attempts, (unsigned long long)delay_ms, error);
     }
+    return dead || rc == GW_APPLY_FAILED;
 }
 
 /* The request waiting for an event takes this worker's answer only if the loop's deadline
@@ -419,7 +422,8 @@ static void after_commit(struct worker *w, const struct apply_set *set, const st
         struct gw_pending *waiter = set->waiters ? set->waiters[i] : NULL;
         bool answered_here = waiter != NULL && won_answer(waiter);
         if (a[i].rc == GW_APPLY_DONE && !answered_here && prov[i]->deliver != NULL)
-            prov[i]->deliver(ctx[i].endpoint, ctx[i].body, ctx[i].body_len, a[i].result);
+            prov[i]->deliver(ctx[i].endpoint, ctx[i].body, ctx[i].body_len, GW_OUTCOME_APPLIED,
+                             a[i].result);
         if (answered_here) {
             waiter->outcome = GW_OUTCOME_APPLIED;
             waiter->result = a[i].result;
@@ -434,11 +438,22 @@ static void after_commit(struct worker *w, const struct apply_set *set, const st
 
 /* A set of one claimed event whose apply did not commit: the waiting request, if any, is
  * told FAILED for a permanent failure and TIMEOUT otherwise (it will be applied later). */
-static void settled_alone(struct worker *w, const struct apply_set *set, const struct applied *a)
+static void settled_alone(struct worker *w, const struct apply_set *set, const struct applied *a,
+                          const struct gw_apply *ctx, bool ended)
 {
-    if (set->waiters != NULL)
-        hand_back(w->pool, set->waiters[0],
-                  a->rc == GW_APPLY_FAILED ? GW_OUTCOME_FAILED : GW_OUTCOME_TIMEOUT, a->error);
+    struct gw_pending *p = set->waiters != NULL ? set->waiters[0] : NULL;
+    enum gw_outcome o = a->rc == GW_APPLY_FAILED ? GW_OUTCOME_FAILED : GW_OUTCOME_TIMEOUT;
+    bool told = p != NULL && won_answer(p);
+    if (told) {
+        p->outcome = o;
+        snprintf(p->error, sizeof(p->error), "%.*s", (int)sizeof(p->error) - 1, a->error);
+    }
+    /* Ended for good while no request waits: whoever was told "working on it" hears how. */
+    const struct gw_provider *prov = ctx != NULL && ctx->endpoint ? ctx->endpoint->provider : NULL;
+    if (!told && ended && prov != NULL && prov->deliver != NULL)
+        prov->deliver(ctx->endpoint, ctx->body, ctx->body_len, GW_OUTCOME_FAILED, NULL);
+    if (p != NULL)
+        gw_ingest_complete(w->pool->ingest, p);
 }
 
 /* Applies a set of events in one transaction: one locking read of the rows, each event's
@@ -488,28 +503,33 @@ static bool apply_events(struct worker *w, struct gw_db *db, const struct apply_
     return true;
 not_applied:
     gw_db_rollback(db);
-    gw_db_rows_free(rows);
     for (size_t i = 0; i < started; i++)
         free(a[i].result);
-    if (!alone)
+    if (!alone) {
+        gw_db_rows_free(rows);
         return false;
-    if (strcmp(a[0].error, "lease lost") != 0)
-        settle_failure(w, db, set->ids[0], attempts, a[0].rc, a[0].error, 0);
-    settled_alone(w, set, &a[0]);
+    }
+    bool lease_lost = strcmp(a[0].error, "lease lost") == 0;
+    bool ended =
+        !lease_lost && settle_failure(w, db, set->ids[0], attempts, a[0].rc, a[0].error, 0);
+    settled_alone(w, set, &a[0], lease_lost ? NULL : &ctx[0], ended);
+    gw_db_rows_free(rows); /* last: the context points into it */
     return true;
 db_failed:
     snprintf(a[0].error, sizeof(a[0].error), "database: %s", gw_db_error(db));
     gw_db_rollback(db);
-    gw_db_rows_free(rows);
     for (size_t i = 0; i < started; i++)
         free(a[i].result);
-    if (!alone)
+    if (!alone) {
+        gw_db_rows_free(rows);
         return false;
+    }
     a[0].rc = GW_APPLY_RETRY;
     /* With attempts unknown the lease runs out and the event is claimed again. */
-    if (attempts > 0)
-        settle_failure(w, db, set->ids[0], attempts, GW_APPLY_RETRY, a[0].error, 0);
-    settled_alone(w, set, &a[0]);
+    bool dead =
+        attempts > 0 && settle_failure(w, db, set->ids[0], attempts, GW_APPLY_RETRY, a[0].error, 0);
+    settled_alone(w, set, &a[0], started > 0 ? &ctx[0] : NULL, dead);
+    gw_db_rows_free(rows); /* last: the context points into it */
     return true;
 }
 
@@ -611,6 +631,17 @@ static void handle_urgent(struct worker *w, struct gw_db *db, struct gw_pending 
     apply_events(w, db, &one);
 }
 
+/* Tells the outcome of a request the loop answered "working on it" before a writer decided
+ * it (ingest.h: late), through its provider's deliver, and hands it back to be freed. */
+static void tell_late(struct gw_workers *pool, struct gw_pending *p)
+{
+    const struct gw_provider *prov = p->endpoint->provider;
+    const char *result = p->n_events > 0 ? p->events[0].stored_result : NULL;
+    if (p->n_events > 0 && prov->deliver != NULL)
+        prov->deliver(p->endpoint, p->events[0].body, p->events[0].body_len, p->outcome, result);
+    gw_ingest_complete(pool->ingest, p);
+}
+
 /* Takes every synchronous request queued, up to a batch (lock held): under load they are
  * applied together, in one transaction. */
 static size_t take_urgent(struct gw_workers *pool, struct gw_pending **urgent)
@@ -684,9 +715,17 @@ static void *worker_main(void *arg)
             pthread_mutex_unlock(&pool->lock);
             break;
         }
-        size_t n_urgent = take_urgent(pool, urgent);
+        size_t taken = take_urgent(pool, urgent), n_urgent = 0;
         pool->wakeups = 0;
         pthread_mutex_unlock(&pool->lock);
+        for (size_t i = 0; i < taken; i++) {
+            if (urgent[i]->late)
+                tell_late(pool, urgent[i]);
+            else
+                urgent[n_urgent++] = urgent[i];
+        }
+        if (taken > 0 && n_urgent == 0)
+            continue;
 
         struct gw_db *db = gw_db_pool_acquire(pool->db, ACQUIRE_WAIT_MS);
         if (db == NULL) {
@@ -791,8 +830,12 @@ void gw_workers_stop(struct gw_workers *w)
     /* Synchronous events still queued are stored; they are applied by the next start. */
     struct gw_pending *left[CLAIM_BATCH];
     for (size_t n; (n = take_urgent(w, left)) > 0;)
-        for (size_t i = 0; i < n; i++)
-            hand_back(w, left[i], GW_OUTCOME_TIMEOUT, NULL);
+        for (size_t i = 0; i < n; i++) {
+            if (left[i]->late)
+                tell_late(w, left[i]);
+            else
+                hand_back(w, left[i], GW_OUTCOME_TIMEOUT, NULL);
+        }
     pthread_mutex_destroy(&w->lock);
     pthread_cond_destroy(&w->wake);
     free(w->threads);

@@ -74,13 +74,13 @@ void ts_server_prepare(struct ts_server *s, const struct ts_config *c)
              "  name: %s\n"
              "  pool: 4\n"
              "  connect_timeout: 2s\n"
-             "  timeout: 10s\n"
+             "  timeout: %s\n"
              "log:\n"
              "  level: debug\n"
              "%s",
              (unsigned)s->port, c->listen_extra ? c->listen_extra : "", (unsigned)s->admin_port,
              ts_env("CTGW_DB_SOCKET"), ts_env("CTGW_DB_USER"), ts_env("CTGW_DB_PASSWORD_FILE"),
-             c->db_name, c->top_extra ? c->top_extra : "");
+             c->db_name, c->db_timeout ? c->db_timeout : "10s", c->top_extra ? c->top_extra : "");
     char *path = test_write_text(s->dir, "ctgw.yaml", yaml, 0600);
     snprintf(s->config, sizeof(s->config), "%s", path);
     free(path);

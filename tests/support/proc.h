@@ -18,6 +18,7 @@ struct ts_config {
     uint16_t port, admin_port;
     const char *listen_extra; /* extra YAML lines under listen:, each indented 2 spaces */
     const char *top_extra;    /* extra top-level YAML, appended */
+    const char *db_timeout;   /* database.timeout, e.g. "2s"; NULL: 10s */
 };
 
 struct ts_server {

@@ -138,6 +138,7 @@ static int standin_requests(struct standin *s)
 /* ------------------------------------------------------------------ fixture */
 
 struct fixture {
+    pid_t stopped; /* the private MariaDB while a test holds it with SIGSTOP, else 0 */
     struct ts_db db;
     struct ts_server srv;
     struct standin standin;
@@ -158,6 +159,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
+    if (f->stopped > 0) /* whatever failed, the shared database runs again */
+        kill(f->stopped, SIGCONT);
     if (f->srv.pid > 0)
         ts_server_stop(&f->srv, SIGTERM);
     if (f->srv.dir[0] != '\0')
@@ -205,8 +208,8 @@ static void seed(struct fixture *f)
 }
 
 /* Starts ctgw with endpoint `slack` (2500 ms deadline) and `slackslow` (1 ms), both sending
- * delayed replies only to 127.0.0.1. */
-static void start(struct fixture *f)
+ * delayed replies only to 127.0.0.1, with database.timeout DB_TIMEOUT (NULL: the tests'). */
+static void start_with(struct fixture *f, const char *db_timeout)
 {
     char yaml[2048];
     snprintf(yaml, sizeof(yaml),
@@ -228,13 +231,18 @@ static void start(struct fixture *f)
              "    secrets: [ \"file:slack.secret\" ]\n"
              "    app_id: A0CANTICKET\n"
              "    response_url_hosts: [ 127.0.0.1 ]\n");
-    struct ts_config c = {.db_name = f->db.name, .top_extra = yaml};
+    struct ts_config c = {.db_name = f->db.name, .top_extra = yaml, .db_timeout = db_timeout};
     ts_server_prepare(&f->srv, &c);
     free(test_write_text(f->srv.dir, "slack.secret", SECRET, 0600));
     ts_ctgw_ok("migrate", f->srv.config, NULL);
     seed(f);
     if (!ts_server_start(&f->srv))
         fail_msg("ctgw did not start:\n%s", ts_server_log_tail(&f->srv));
+}
+
+static void start(struct fixture *f)
+{
+    start_with(f, NULL);
 }
 
 /* Percent-encodes s as a form value. */
@@ -637,6 +645,21 @@ static void test_user_text_is_escaped(void **state)
     ts_server_stop_clean(__func__, &f->srv);
 }
 
+/* Waits (bounded) for the response_url stand-in to hold N posts; the text of post N. */
+static char *wait_post(struct fixture *f, int n)
+{
+    for (int i = 0; i < 1200 && standin_requests(&f->standin) < n; i++)
+        ts_sleep_ms(25);
+    if (standin_requests(&f->standin) < n)
+        fail_msg("response_url got %d posts, want %d\n%s", standin_requests(&f->standin), n,
+                 ts_server_log_tail(&f->srv));
+    cJSON *o = cJSON_Parse(f->standin.bodies[n - 1]);
+    const cJSON *t = o ? cJSON_GetObjectItemCaseSensitive(o, "text") : NULL;
+    char *text = ts_keep(&f->kept, strdup(cJSON_IsString(t) ? t->valuestring : "?"));
+    cJSON_Delete(o);
+    return text;
+}
+
 static void test_slow_path_posts_to_response_url(void **state)
 {
     struct fixture *f = *state;
@@ -681,11 +704,17 @@ static void test_slow_path_posts_to_response_url(void **state)
     cJSON_Delete(o);
     assert_string_equal(f->standin.bodies[0], f->standin.bodies[1]);
     ts_expect_text(&f->db, NULL, "closed", "%s", "SELECT status FROM jobs WHERE number = 1");
-    /* The same trigger again: the stored result, nothing applied twice, nothing posted. */
+    /* The same trigger again: the stored result, nothing applied twice. The 1 ms deadline
+     * counts from the arrival, so the answer may say "Working on it" before the writer finds
+     * the trigger stored; then the stored result is what the response_url gets. */
     assert_int_equal(post(f, &s, "close 1", &reply), 200);
-    assert_string_equal(reply, "CT-000001 is now closed.");
+    int posts = 2;
+    if (strcmp(reply, "Working on it\xE2\x80\xA6") == 0)
+        assert_string_equal(wait_post(f, ++posts), "CT-000001 is now closed.");
+    else
+        assert_string_equal(reply, "CT-000001 is now closed.");
     ts_sleep_ms(300);
-    assert_int_equal(standin_requests(&f->standin), 2);
+    assert_int_equal(standin_requests(&f->standin), posts);
     /* A response_url on a host that is not allowed gets nothing (and the command works). */
     ts_db_exec_ok(&f->db, "SELECT 1");
     struct send bad = {.endpoint = "slackslow",
@@ -699,7 +728,7 @@ static void test_slow_path_posts_to_response_url(void **state)
     }
     ts_expect_text(&f->db, NULL, "open", "%s", "SELECT status FROM jobs WHERE number = 1");
     ts_sleep_ms(300);
-    assert_int_equal(standin_requests(&f->standin), 2);
+    assert_int_equal(standin_requests(&f->standin), posts);
     ts_server_stop_clean(__func__, &f->srv);
 }
 
@@ -743,6 +772,102 @@ static void test_response_url_gets_at_most_five_posts(void **state)
     bool said = strstr(log, "response_url used up or expired") != NULL;
     free(log);
     assert_true(said);
+    ts_server_stop_clean(__func__, &f->srv);
+}
+
+/* ------------------------------------------------------------------ a stalled database */
+
+/* Stops the private MariaDB every test shares (SIGSTOP): its connections stay open and every
+ * statement waits. The teardown sends SIGCONT whatever happens, and this test binary runs
+ * alone (tests/integration/meson.build). */
+static void stall_database(struct fixture *f)
+{
+    const char *dev = getenv("CTGW_DEV");
+    assert_non_null(dev);
+    char path[512];
+    snprintf(path, sizeof(path), "%.*s/.local/mariadb/mariadbd.pid",
+             (int)(strrchr(dev, '/') ? strrchr(dev, '/') - dev : 1), dev);
+    char *text = test_read(path, NULL);
+    if (text == NULL)
+        fail_msg("cannot read %s", path);
+    pid_t pid = (pid_t)strtol(text, NULL, 10);
+    free(text);
+    assert_true(pid > 1);
+    assert_int_equal(kill(pid, SIGSTOP), 0);
+    f->stopped = pid;
+}
+
+static void resume_database(struct fixture *f)
+{
+    if (f->stopped > 0)
+        assert_int_equal(kill(f->stopped, SIGCONT), 0);
+    f->stopped = 0;
+}
+
+/* The database stops for 5 s while a command arrives: Slack gets "Working on it" within its
+ * 3 s, before anything is stored, and the result follows on the response_url once the
+ * database is back; the job exists once. */
+static void test_stalled_database_answers_in_time(void **state)
+{
+    struct fixture *f = *state;
+    standin_start(&f->standin);
+    start(f);
+    JOB("U0ADMIN", "new Before the stall", "Created CT-000001");
+    stall_database(f);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    struct send s = {.trigger = "stall.1.trigger"};
+    char *reply = NULL;
+    long st = post(f, &s, "new During the stall", &reply);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    assert_int_equal(st, 200);
+    /* Answered while the database was still stopped: from the deadline, not from a store. */
+    assert_string_equal(reply, "Working on it\xE2\x80\xA6");
+    if (ms >= 3000)
+        fail_msg("the answer took %ld ms; Slack gives up at 3000", ms);
+    assert_int_equal(standin_requests(&f->standin), 0);
+    ts_sleep_ms(5000 - ms > 0 ? 5000 - ms : 0);
+    resume_database(f);
+    const char *posted = wait_post(f, 1);
+    if (strncmp(posted, "Created CT-000002: During the stall", 35) != 0)
+        fail_msg("posted '%s'", posted);
+    ts_expect_int(&f->db, NULL, 1, "%s",
+                  "SELECT COUNT(*) FROM jobs WHERE title = 'During the stall' AND number = 2");
+    ts_expect_int(&f->db, NULL, 1, "%s",
+                  "SELECT COUNT(*) FROM webhook_events WHERE dedupe_key = 'stall.1.trigger' AND "
+                  "status = 'done'");
+    ts_sleep_ms(300);
+    assert_int_equal(standin_requests(&f->standin), 1);
+    ts_server_stop_clean(__func__, &f->srv);
+}
+
+/* The database stays stopped past ctgw's query timeout: the command, answered "Working on it"
+ * at once (1 ms deadline), cannot be stored, and the response_url says so; nothing changed. */
+static void test_command_not_stored_is_told(void **state)
+{
+    struct fixture *f = *state;
+    standin_start(&f->standin);
+    start_with(f, "1s");
+    JOB("U0ADMIN", "new Before the stall", "Created CT-000001");
+    stall_database(f);
+    struct send s = {.endpoint = "slackslow", .trigger = "lost.1.trigger"};
+    char *reply = NULL;
+    assert_int_equal(post(f, &s, "new Lost one", &reply), 200);
+    assert_string_equal(reply, "Working on it\xE2\x80\xA6");
+    /* Told while the database is still stopped: nothing can have been stored. */
+    assert_string_equal(wait_post(f, 1),
+                        "CanTicket could not save this command, nothing was changed: please "
+                        "try again.");
+    resume_database(f);
+    /* Once the database is back, what the timed-out connection had sent is rolled back. */
+    ts_sleep_ms(1500);
+    ts_expect_int(&f->db, NULL, 0, "%s", "SELECT COUNT(*) FROM jobs WHERE title = 'Lost one'");
+    ts_expect_int(&f->db, NULL, 0, "%s",
+                  "SELECT COUNT(*) FROM webhook_events WHERE dedupe_key = 'lost.1.trigger'");
+    /* And the gateway works again. */
+    JOB("U0ADMIN", "new After the stall", "Created CT-000002");
+    assert_int_equal(standin_requests(&f->standin), 1);
     ts_server_stop_clean(__func__, &f->srv);
 }
 
@@ -863,6 +988,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_slow_path_posts_to_response_url, setup, teardown),
         cmocka_unit_test_setup_teardown(test_response_url_gets_at_most_five_posts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_signatures_replays_and_ssl_check, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stalled_database_answers_in_time, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_command_not_stored_is_told, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bodies_from_slack_docs, setup, teardown),
     };
     return ts_run_group(tests);
