@@ -15,7 +15,8 @@
  *   worker: fetch, then apply in one transaction with marking the event done; deliver the
  *   result when no request waits for it
  * and for GW_PROVIDER_SYNC providers: apply right after the commit, then answer(APPLIED) with
- * the result, or answer(TIMEOUT) when the deadline passes first. */
+ * the result, or answer(TIMEOUT) when the deadline passes first; what read() can answer from
+ * reads alone is answered in the writer's transaction instead, without a worker. */
 #ifndef CTGW_PROVIDER_H
 #define CTGW_PROVIDER_H
 
@@ -131,6 +132,17 @@ struct gw_apply {
     const char *fetched; /* what the provider's fetch() got, or NULL */
     char *result;        /* apply may set a malloc'd JSON object text: stored and answered */
     char error[512];     /* why, for RETRY and FAILED (stored as last_error, logged) */
+};
+
+/* A new event of a GW_PROVIDER_SYNC provider handed to read(), on an ingest writer, inside
+ * the transaction that is about to store it. */
+struct gw_read {
+    const struct gw_endpoint_config *endpoint;
+    uint64_t company_id; /* its tenant's company: never 0 */
+    const unsigned char *body;
+    size_t body_len;
+    int64_t received_at; /* Unix seconds (UTC) */
+    char *result;        /* read sets a malloc'd JSON object text, or leaves it NULL */
 };
 
 /* What precheck() decided. */
@@ -254,6 +266,18 @@ struct gw_provider {
      * event to the core tables through gateway/core/ on ctx->core.db, inside the worker's
      * transaction. MUST NOT commit or roll back. MAY block on the database. */
     enum gw_apply_rc (*apply)(struct gw_apply *ctx);
+
+    /* read (may be NULL), on an ingest writer, for GW_PROVIDER_SYNC providers: answers from
+     * reads alone the events that change nothing (Slack's `/job show`), all of a batch at
+     * once, inside the transaction that stores them and before they are stored. For each
+     * event it can answer so, it sets `result`: the event is stored `done` with it in the
+     * batch's one commit and answered APPLIED right after, never handed to a worker. Events
+     * it leaves NULL (a write, a refusal that must be audited) are stored pending and
+     * applied as usual. MUST NOT write or commit; reads tenant-scoped through gateway/core/
+     * by each event's company_id. Returns false on a database error (ERR says why): the
+     * batch then stores every event pending, as if read were NULL. MUST NOT block on
+     * anything but the database. */
+    bool (*read)(struct gw_db *db, struct gw_read *events, size_t n, char *err, size_t err_len);
 
     /* deliver (may be NULL), on a worker: tells an outcome no HTTP request is waiting for any
      * more — the synchronous deadline passed, or the event was applied later (a retry,

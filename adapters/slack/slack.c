@@ -28,6 +28,7 @@
 #define TITLE_CHARS         300
 #define NOTE_CHARS          2000
 #define LIST_MAX            10
+#define SHOW_COMMENTS       3 /* the latest public comments `show` prints */
 
 static const char unknown_workspace[] = "This Slack workspace isn't connected to CanTicket.";
 static const char working[] = "Working on it\xE2\x80\xA6";
@@ -532,6 +533,27 @@ static void say_comment(void *arg, const char *author, const char *body)
     say_user(&r->out, clipped);
 }
 
+/* What `show` prints of a job the caller may see, up to its comments. */
+static void say_job(struct run *r, const struct gw_job_view *jv)
+{
+    say(&r->out, "*");
+    say(&r->out, jv->ref);
+    say(&r->out, "* ");
+    say_user(&r->out, jv->title);
+    say(&r->out, "\nStatus: ");
+    say(&r->out, jv->status);
+    say(&r->out, " | Priority: ");
+    say(&r->out, jv->priority);
+    say(&r->out, " | Assignee: ");
+    say_user(&r->out, jv->has_assignee_name ? jv->assignee_name : "unassigned");
+    say(&r->out, "\nClient: ");
+    say_user(&r->out, jv->has_client_name ? jv->client_name : "none");
+    say(&r->out, " | Due: ");
+    say(&r->out, jv->has_due_on ? jv->due_on : "none");
+    say(&r->out, " | Billing: ");
+    say(&r->out, jv->billing_status);
+}
+
 static enum gw_apply_rc cmd_show(struct run *r, const char *rest)
 {
     struct gw_job_view j;
@@ -540,23 +562,8 @@ static enum gw_apply_rc cmd_show(struct run *r, const char *rest)
         return ar;
     if (!may_see(&r->me, &j))
         return refuse(r, "view", j.ref, see_why(&r->me));
-    say(&r->out, "*");
-    say(&r->out, j.ref);
-    say(&r->out, "* ");
-    say_user(&r->out, j.title);
-    say(&r->out, "\nStatus: ");
-    say(&r->out, j.status);
-    say(&r->out, " | Priority: ");
-    say(&r->out, j.priority);
-    say(&r->out, " | Assignee: ");
-    say_user(&r->out, j.has_assignee_name ? j.assignee_name : "unassigned");
-    say(&r->out, "\nClient: ");
-    say_user(&r->out, j.has_client_name ? j.client_name : "none");
-    say(&r->out, " | Due: ");
-    say(&r->out, j.has_due_on ? j.due_on : "none");
-    say(&r->out, " | Billing: ");
-    say(&r->out, j.billing_status);
-    if (gw_job_public_comments(&r->ctx->core, j.id, 3, say_comment, r) != GW_CORE_OK)
+    say_job(r, &j);
+    if (gw_job_public_comments(&r->ctx->core, j.id, SHOW_COMMENTS, say_comment, r) != GW_CORE_OK)
         return db_failed(r);
     link(r, j.ref);
     return GW_APPLY_DONE;
@@ -776,21 +783,29 @@ static enum role role_of(const char *s)
     return R_UNKNOWN;
 }
 
+/* Takes ME as the caller: false (with the answer said) when no CanTicket user is linked. */
+static bool take_caller(struct run *r, const struct command *c, const struct gw_user *me)
+{
+    r->me.id = me->id;
+    r->me.client_id = me->client_id;
+    if (r->me.id == 0 || (r->me.role = role_of(me->role)) == R_UNKNOWN) {
+        say(&r->out, "Your Slack account isn't linked to a CanTicket user yet. Ask an admin of "
+                     "your company to add your Slack member ID (");
+        say_user(&r->out, c->user_id);
+        say(&r->out, ") to your CanTicket profile, then try again.");
+        return false;
+    }
+    r->ctx->core.actor_user_id = r->me.id;
+    return true;
+}
+
 static enum gw_apply_rc dispatch(struct run *r, const struct command *c)
 {
     struct gw_user me;
     if (user_by_slack_id(r, c->user_id, &me) != 0)
         return db_failed(r);
-    r->me.id = me.id;
-    r->me.client_id = me.client_id;
-    if (r->me.id == 0 || (r->me.role = role_of(me.role)) == R_UNKNOWN) {
-        say(&r->out, "Your Slack account isn't linked to a CanTicket user yet. Ask an admin of "
-                     "your company to add your Slack member ID (");
-        say_user(&r->out, c->user_id);
-        say(&r->out, ") to your CanTicket profile, then try again.");
+    if (!take_caller(r, c, &me))
         return GW_APPLY_DONE;
-    }
-    r->ctx->core.actor_user_id = r->me.id;
     const char *rest = c->text;
     char verb[16];
     if (!gw_slack_next_word(&rest, verb, sizeof(verb)) || strcmp(verb, "help") == 0)
@@ -817,6 +832,20 @@ static enum gw_apply_rc dispatch(struct run *r, const struct command *c)
     return help(r);
 }
 
+/* The stored result of an answered command: {"response_type","text","invoked_at"}, or NULL
+ * when out of memory. */
+static char *result_json(const struct run *r, long long invoked_at)
+{
+    cJSON *o = cJSON_CreateObject();
+    char *json = NULL;
+    if (o != NULL && cJSON_AddStringToObject(o, "response_type", "ephemeral") != NULL &&
+        cJSON_AddStringToObject(o, "text", r->out.buf) != NULL &&
+        cJSON_AddNumberToObject(o, "invoked_at", (double)invoked_at) != NULL)
+        json = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return json;
+}
+
 static enum gw_apply_rc apply(struct gw_apply *ctx)
 {
     struct command *c = malloc(sizeof(*c));
@@ -841,12 +870,7 @@ static enum gw_apply_rc apply(struct gw_apply *ctx)
     rc = dispatch(r, c);
     if (rc != GW_APPLY_DONE)
         goto out;
-    cJSON *o = cJSON_CreateObject();
-    if (o != NULL && cJSON_AddStringToObject(o, "response_type", "ephemeral") != NULL &&
-        cJSON_AddStringToObject(o, "text", r->out.buf) != NULL &&
-        cJSON_AddNumberToObject(o, "invoked_at", (double)at) != NULL)
-        ctx->result = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
+    ctx->result = result_json(r, at);
     if (ctx->result == NULL) {
         snprintf(ctx->error, sizeof(ctx->error), "out of memory");
         rc = GW_APPLY_RETRY;
@@ -855,6 +879,137 @@ out:
     free(c);
     free(r);
     return rc;
+}
+
+/* ------------------------------------------------------------------ read */
+
+#define READ_CHUNK 32 /* commands whose questions go in one statement */
+
+/* One command of a batch between its question and its answer. */
+struct read_one {
+    struct command c;
+    char verb[16];
+    const char *rest; /* into c.text, after the verb */
+    bool asked;       /* its question is in the statement */
+};
+
+/* The verbs answered from reads alone; any other needs a write (or may: `new`). */
+static bool read_only_verb(const char *verb)
+{
+    return strcmp(verb, "show") == 0 || strcmp(verb, "list") == 0 || strcmp(verb, "help") == 0 ||
+           verb[0] == '\0';
+}
+
+/* Answers one command from its question's answers: DONE with the text in R->out, or
+ * anything else to leave it to apply (a write, a refusal that is audited, a failure). */
+static enum gw_apply_rc read_answer(struct run *r, struct read_one *o, struct gw_view_query *q)
+{
+    if (!take_caller(r, &o->c, &q->user))
+        return GW_APPLY_DONE; /* not linked: the same words whatever the verb */
+    r->verb = o->verb;
+    if (o->verb[0] == '\0' || strcmp(o->verb, "help") == 0 || !read_only_verb(o->verb)) {
+        /* apply() answers an unknown verb with the help too, but knows all the verbs. */
+        return o->verb[0] == '\0' || strcmp(o->verb, "help") == 0 ? help(r) : GW_APPLY_RETRY;
+    }
+    if (strcmp(o->verb, "list") == 0)
+        return cmd_list(r, o->rest);
+    /* show: what find_job_view and cmd_show decide, from the batch's answers. */
+    if (q->ref[0] == '\0')
+        return usage(r);
+    if (q->job.id == 0) {
+        say(&r->out, "Job ");
+        say(&r->out, q->job.ref);
+        say(&r->out, " not found.");
+        return GW_APPLY_DONE;
+    }
+    if (!may_see(&r->me, &q->job))
+        return GW_APPLY_RETRY; /* refused: apply writes the audit row */
+    say_job(r, &q->job);
+    for (size_t k = 0; k < q->n_comments; k++)
+        say_comment(r, q->comment_author[k], q->comment_body[k]);
+    link(r, q->job.ref);
+    return GW_APPLY_DONE;
+}
+
+/* The question of event E: who asks, and for `show` the job. False when it is not one this
+ * read answers at all (it does not parse: apply says why). */
+static bool read_question(const struct gw_read *e, struct read_one *o, struct gw_view_query *q)
+{
+    memset(q, 0, sizeof(*q));
+    o->asked = false;
+    if (!read_command(e->body, e->body_len, &o->c) || is_ssl_check(&o->c) || e->company_id == 0)
+        return false;
+    o->rest = o->c.text;
+    if (!gw_slack_next_word(&o->rest, o->verb, sizeof(o->verb)))
+        o->verb[0] = '\0';
+    q->company_id = e->company_id;
+    q->slack_user_id = o->c.user_id;
+    char word[40];
+    const char *rest = o->rest;
+    if (strcmp(o->verb, "show") == 0 && gw_slack_next_word(&rest, word, sizeof(word)) &&
+        gw_job_ref_normalise(word, q->ref) != 0)
+        q->ref[0] = '\0';
+    o->asked = true;
+    return true;
+}
+
+static bool read_chunk(struct gw_db *db, struct gw_read *ev, size_t n, struct read_one *one,
+                       struct gw_view_query *q, struct run *r, char *err, size_t err_len)
+{
+    size_t asked = 0, at[READ_CHUNK];
+    for (size_t i = 0; i < n; i++)
+        if (read_question(&ev[i], &one[asked], &q[asked]))
+            at[asked++] = i;
+    if (asked == 0)
+        return true;
+    if (gw_job_views_read(db, q, asked, SHOW_COMMENTS, err, err_len) != GW_CORE_OK)
+        return false;
+    bool ok = true;
+    for (size_t k = 0; k < asked && ok; k++) {
+        struct gw_read *e = &ev[at[k]];
+        struct gw_apply ctx = {
+            .core = {.db = db, .company_id = e->company_id, .source = "slack"},
+            .endpoint = e->endpoint,
+            .received_at = e->received_at,
+        };
+        memset(r, 0, sizeof(*r));
+        r->ctx = &ctx;
+        r->me.slack_id = one[k].c.user_id;
+        r->command = one[k].c.command;
+        r->verb = "";
+        enum gw_apply_rc rc = read_answer(r, &one[k], &q[k]);
+        if (rc == GW_APPLY_DONE) {
+            e->result = result_json(r, (long long)e->received_at);
+        } else if (ctx.error[0] != '\0') {
+            snprintf(err, err_len, "%s", ctx.error); /* a list that could not be read */
+            ok = false;
+        }
+    }
+    for (size_t k = 0; k < asked; k++)
+        gw_view_query_clear(&q[k]);
+    return ok;
+}
+
+static bool read_batch(struct gw_db *db, struct gw_read *ev, size_t n, char *err, size_t err_len)
+{
+    struct read_one *one = malloc(READ_CHUNK * sizeof(*one));
+    struct gw_view_query *q = malloc(READ_CHUNK * sizeof(*q));
+    struct run *r = malloc(sizeof(*r));
+    bool ok = one != NULL && q != NULL && r != NULL;
+    if (!ok)
+        snprintf(err, err_len, "out of memory");
+    for (size_t from = 0; ok && from < n; from += READ_CHUNK)
+        ok = read_chunk(db, ev + from, n - from < READ_CHUNK ? n - from : READ_CHUNK, one, q, r,
+                        err, err_len);
+    free(one);
+    free(q);
+    free(r);
+    if (!ok)
+        for (size_t i = 0; i < n; i++) {
+            free(ev[i].result);
+            ev[i].result = NULL;
+        }
+    return ok;
 }
 
 /* The result of a command applied after its answer went out, posted to its response_url. */
@@ -977,6 +1132,7 @@ const struct gw_provider gw_provider_slack = {
     .verifier = &gw_verifier_slack,
     .envelope = envelope,
     .apply = apply,
+    .read = read_batch,
     .deliver = deliver,
     .answer = answer,
 };

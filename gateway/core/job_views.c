@@ -1,7 +1,10 @@
-/* job_views.c — read-only views of a company's jobs for adapters that show them to people. */
+/* job_views.c — read-only views of a company's jobs for adapters that show them to people,
+ * one at a time or a batch of questions in one statement. */
 #include "gateway/core/job_views.h"
 
+#include <cjson/cJSON.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define LIST_MAX 100
@@ -157,4 +160,190 @@ enum gw_core_rc gw_job_list(struct gw_core_ctx *c, const struct gw_job_filter *f
     }
     gw_db_rows_free(rows);
     return GW_CORE_OK;
+}
+
+/* ------------------------------------------------------------------ batched reads */
+
+void gw_view_query_clear(struct gw_view_query *q)
+{
+    if (q == NULL)
+        return;
+    for (size_t i = 0; i < q->n_comments; i++) {
+        free(q->comment_author[i]);
+        free(q->comment_body[i]);
+        q->comment_author[i] = q->comment_body[i] = NULL;
+    }
+    q->n_comments = 0;
+}
+
+/* The questions as the JSON array JSON_TABLE reads: [[i, company, slack id, ref], ...]. The
+ * values travel as one parameter, so the statement's text, and its prepared form, is the
+ * same whatever the batch's size. */
+static char *questions_json(const struct gw_view_query *q, size_t n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; a != NULL && i < n; i++) {
+        cJSON *row = cJSON_CreateArray();
+        if (row == NULL || !cJSON_AddItemToArray(a, row) ||
+            !cJSON_AddItemToArray(row, cJSON_CreateNumber((double)i)) ||
+            !cJSON_AddItemToArray(row, cJSON_CreateNumber((double)q[i].company_id)) ||
+            !cJSON_AddItemToArray(
+                row, cJSON_CreateString(q[i].slack_user_id ? q[i].slack_user_id : "")) ||
+            !cJSON_AddItemToArray(row, cJSON_CreateString(q[i].ref))) {
+            cJSON_Delete(a);
+            return NULL;
+        }
+    }
+    char *json = a != NULL ? cJSON_PrintUnformatted(a) : NULL;
+    cJSON_Delete(a);
+    return json;
+}
+
+static const char batch_sql[] =
+    "SELECT q.i, u.id, u.role, COALESCE(u.client_id, 0), j.id, COALESCE(j.assignee_user_id, 0), "
+    "COALESCE(j.client_id, 0), j.title, j.status, j.priority, a.name, c.name, "
+    "DATE_FORMAT(j.due_at, '%Y-%m-%d'), j.billing_status "
+    "FROM JSON_TABLE(?, '$[*]' COLUMNS (i INT PATH '$[0]', company BIGINT UNSIGNED PATH '$[1]', "
+    "slack VARCHAR(64) PATH '$[2]', ref VARCHAR(32) PATH '$[3]')) q "
+    "LEFT JOIN users u ON u.company_id = q.company AND u.slack_user_id = q.slack AND "
+    "u.deleted_at IS NULL "
+    "LEFT JOIN jobs j ON q.ref <> '' AND j.company_id = q.company AND j.ref = q.ref "
+    "LEFT JOIN users a ON a.company_id = j.company_id AND a.id = j.assignee_user_id "
+    "LEFT JOIN clients c ON c.company_id = j.company_id AND c.id = j.client_id";
+
+/* The latest public comments of each listed job, COMMENTS at most each. */
+static const char comments_sql[] =
+    "SELECT t.k, t.author, t.body FROM (SELECT k.k, COALESCE(u.name, ct.name, jc.author_label, "
+    "'') AS author, jc.body, ROW_NUMBER() OVER (PARTITION BY k.k ORDER BY jc.id DESC) AS rn "
+    "FROM JSON_TABLE(?, '$[*]' COLUMNS (k INT PATH '$[0]', company BIGINT UNSIGNED PATH '$[1]', "
+    "job BIGINT UNSIGNED PATH '$[2]')) k "
+    "JOIN job_comments jc ON jc.company_id = k.company AND jc.job_id = k.job AND "
+    "jc.visibility = 'public' "
+    "LEFT JOIN users u ON u.company_id = jc.company_id AND u.id = jc.author_user_id "
+    "LEFT JOIN contacts ct ON ct.company_id = jc.company_id AND ct.id = jc.author_contact_id) t "
+    "WHERE t.rn <= ? ORDER BY t.k, t.rn";
+
+static void read_answer(const struct gw_db_rows *rows, size_t r, struct gw_view_query *q)
+{
+    if (gw_db_rows_text(rows, r, 1, NULL) != NULL && q->user.id == 0) {
+        q->user.id = (uint64_t)gw_db_rows_int(rows, r, 1, 0);
+        copy_column(rows, r, 2, q->user.role, sizeof(q->user.role));
+        q->user.client_id = (uint64_t)gw_db_rows_int(rows, r, 3, 0);
+    }
+    struct gw_job_view *v = &q->job;
+    if (gw_db_rows_text(rows, r, 4, NULL) == NULL || v->id != 0)
+        return;
+    v->id = (uint64_t)gw_db_rows_int(rows, r, 4, 0);
+    v->assignee_user_id = (uint64_t)gw_db_rows_int(rows, r, 5, 0);
+    v->client_id = (uint64_t)gw_db_rows_int(rows, r, 6, 0);
+    copy_column(rows, r, 7, v->title, sizeof(v->title));
+    copy_column(rows, r, 8, v->status, sizeof(v->status));
+    copy_column(rows, r, 9, v->priority, sizeof(v->priority));
+    v->has_assignee_name = copy_column(rows, r, 10, v->assignee_name, sizeof(v->assignee_name));
+    v->has_client_name = copy_column(rows, r, 11, v->client_name, sizeof(v->client_name));
+    v->has_due_on = copy_column(rows, r, 12, v->due_on, sizeof(v->due_on));
+    copy_column(rows, r, 13, v->billing_status, sizeof(v->billing_status));
+}
+
+static enum gw_core_rc read_comments(struct gw_db *db, struct gw_view_query *q, size_t n,
+                                     size_t comments, char *err, size_t err_len)
+{
+    cJSON *a = cJSON_CreateArray();
+    size_t jobs = 0;
+    for (size_t i = 0; a != NULL && i < n; i++) {
+        if (q[i].job.id == 0)
+            continue;
+        cJSON *row = cJSON_CreateArray();
+        if (row == NULL || !cJSON_AddItemToArray(a, row) ||
+            !cJSON_AddItemToArray(row, cJSON_CreateNumber((double)i)) ||
+            !cJSON_AddItemToArray(row, cJSON_CreateNumber((double)q[i].company_id)) ||
+            !cJSON_AddItemToArray(row, cJSON_CreateNumber((double)q[i].job.id))) {
+            cJSON_Delete(a);
+            a = NULL;
+        }
+        jobs++;
+    }
+    char *json = a != NULL && jobs > 0 ? cJSON_PrintUnformatted(a) : NULL;
+    cJSON_Delete(a);
+    if (jobs == 0)
+        return GW_CORE_OK;
+    if (json == NULL) {
+        snprintf(err, err_len, "out of memory");
+        return GW_CORE_DB_ERROR;
+    }
+    struct gw_db_value p[] = {GW_DB_TEXT(json), GW_DB_INT(comments)};
+    struct gw_db_rows *rows = gw_db_query(db, comments_sql, p, 2, jobs * comments);
+    free(json);
+    if (rows == NULL) {
+        snprintf(err, err_len, "reading the comments: %s", gw_db_error(db));
+        return GW_CORE_DB_ERROR;
+    }
+    enum gw_core_rc rc = GW_CORE_OK;
+    for (size_t r = 0; r < gw_db_rows_count(rows) && rc == GW_CORE_OK; r++) {
+        int64_t k = gw_db_rows_int(rows, r, 0, -1);
+        if (k < 0 || (size_t)k >= n || q[k].n_comments >= comments)
+            continue;
+        const char *author = gw_db_rows_text(rows, r, 1, NULL);
+        const char *body = gw_db_rows_text(rows, r, 2, NULL);
+        struct gw_view_query *one = &q[k];
+        one->comment_author[one->n_comments] = strdup(author ? author : "");
+        one->comment_body[one->n_comments] = strdup(body ? body : "");
+        if (one->comment_author[one->n_comments] == NULL ||
+            one->comment_body[one->n_comments] == NULL) {
+            free(one->comment_author[one->n_comments]);
+            free(one->comment_body[one->n_comments]);
+            snprintf(err, err_len, "out of memory");
+            rc = GW_CORE_DB_ERROR;
+        } else {
+            one->n_comments++;
+        }
+    }
+    gw_db_rows_free(rows);
+    return rc;
+}
+
+enum gw_core_rc gw_job_views_read(struct gw_db *db, struct gw_view_query *q, size_t n,
+                                  size_t comments, char *err, size_t err_len)
+{
+    if (db == NULL || q == NULL || n == 0 || n > GW_VIEW_BATCH_MAX ||
+        comments > GW_VIEW_COMMENTS_MAX) {
+        snprintf(err, err_len, "gw_job_views_read: invalid arguments");
+        return GW_CORE_INVALID;
+    }
+    for (size_t i = 0; i < n; i++) {
+        memset(&q[i].user, 0, sizeof(q[i].user));
+        memset(&q[i].job, 0, sizeof(q[i].job));
+        snprintf(q[i].job.ref, sizeof(q[i].job.ref), "%s", q[i].ref);
+        q[i].n_comments = 0;
+        if (q[i].company_id == 0) {
+            snprintf(err, err_len, "gw_job_views_read: a question without a company");
+            return GW_CORE_INVALID;
+        }
+    }
+    char *json = questions_json(q, n);
+    if (json == NULL) {
+        snprintf(err, err_len, "out of memory");
+        return GW_CORE_DB_ERROR;
+    }
+    struct gw_db_value p[] = {GW_DB_TEXT(json)};
+    /* A Slack id is unique per company, a ref too: one row a question. */
+    struct gw_db_rows *rows = gw_db_query(db, batch_sql, p, 1, n);
+    free(json);
+    if (rows == NULL) {
+        snprintf(err, err_len, "reading users and jobs: %s", gw_db_error(db));
+        return GW_CORE_DB_ERROR;
+    }
+    for (size_t r = 0; r < gw_db_rows_count(rows); r++) {
+        int64_t i = gw_db_rows_int(rows, r, 0, -1);
+        if (i >= 0 && (size_t)i < n)
+            read_answer(rows, r, &q[i]);
+    }
+    gw_db_rows_free(rows);
+    if (comments == 0)
+        return GW_CORE_OK;
+    enum gw_core_rc rc = read_comments(db, q, n, comments, err, err_len);
+    if (rc != GW_CORE_OK)
+        for (size_t i = 0; i < n; i++)
+            gw_view_query_clear(&q[i]);
+    return rc;
 }

@@ -64,4 +64,33 @@ struct gw_job_line {
 enum gw_core_rc gw_job_list(struct gw_core_ctx *c, const struct gw_job_filter *f, size_t max,
                             void (*fn)(void *arg, const struct gw_job_line *line), void *arg);
 
+/* ---- batched reads: many people's questions answered by one statement (two with comments) */
+
+#define GW_VIEW_COMMENTS_MAX 5
+
+/* One question of a batch: a Slack member of a company, and the job they want to see. */
+struct gw_view_query {
+    uint64_t company_id;
+    const char *slack_user_id;
+    char ref[32]; /* a normalised ref (gw_job_ref_normalise), or "" when no job is asked */
+    /* The answers. */
+    struct gw_user user;    /* id 0: no user of the company (not deleted) has this Slack id */
+    struct gw_job_view job; /* id 0: no job with this ref in this company; with details */
+    size_t n_comments;      /* the job's latest public comments, newest first */
+    char *comment_author[GW_VIEW_COMMENTS_MAX]; /* owned; "" when none */
+    char *comment_body[GW_VIEW_COMMENTS_MAX];   /* owned */
+};
+
+/* Answers Q[0..N) (N <= GW_VIEW_BATCH_MAX) with one statement for every user and job, and
+ * one more for the COMMENTS (<= GW_VIEW_COMMENTS_MAX) latest public comments of the jobs
+ * found: what gw_user_find_by_slack_id, gw_job_view_find (with details) and
+ * gw_job_public_comments would give one by one. Each question is scoped by its own
+ * company_id; only reads. GW_CORE_DB_ERROR with the reason in ERR. */
+#define GW_VIEW_BATCH_MAX 1024
+enum gw_core_rc gw_job_views_read(struct gw_db *db, struct gw_view_query *q, size_t n,
+                                  size_t comments, char *err, size_t err_len);
+
+/* Frees what gw_job_views_read allocated in Q (its comments); Q may be read again. */
+void gw_view_query_clear(struct gw_view_query *q);
+
 #endif

@@ -234,7 +234,8 @@ static struct gw_hooks *hooks_of(struct gw_pending *p)
 
 /* Whether the outcome of a request the deadline answered "working on it" still has to be
  * told through the provider's deliver(): what the writer decided without a worker (not
- * stored, stored as ignored, a replay). An applied or failed event is told by its worker. */
+ * stored, stored as ignored, a replay, answered by the provider's read()). An event a
+ * worker applied or failed is told by that worker. */
 static bool needs_late_notice(const struct gw_pending *p)
 {
     if (!p->timed_out || p->late || p->endpoint->provider->deliver == NULL)
@@ -245,6 +246,8 @@ static bool needs_late_notice(const struct gw_pending *p)
         return true;
     case GW_OUTCOME_DUPLICATE:
         return p->n_events > 0 && p->events[0].stored_result != NULL;
+    case GW_OUTCOME_APPLIED: /* answered by the provider's read() in the writer */
+        return p->result != NULL;
     default:
         return false;
     }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include "config/config.h"
 #include "gateway/base/clock.h"
@@ -20,7 +21,7 @@
 #define AUDIT_LIMIT          4096
 #define AUDIT_PER_BATCH      256
 #define ACQUIRE_WAIT_MS      2000
-#define COLS_PER_ROW         14
+#define COLS_PER_ROW         17
 #define STATEMENT_BYTES      (4u << 20)
 #define DEADLOCK_RETRIES     3
 #define LINGER_BELOW         8 /* events: a smaller batch waits a moment for more */
@@ -188,6 +189,8 @@ struct row_ref {
     /* Synchronous events are applied by the worker this process hands them to; other
      * pollers leave them alone for this long, then take over (that worker died). */
     unsigned defer_s;
+    /* The provider's read() answered it: stored done with this result (the item's). */
+    const char *read_result;
 };
 
 struct batch {
@@ -197,6 +200,9 @@ struct batch {
     size_t n_items;
     struct audit_row audit[AUDIT_PER_BATCH];
     size_t n_audit;
+    /* What is handed to a provider's read(): one per row, and the row each stands for. */
+    struct gw_read *reads;
+    size_t *read_rows;
 };
 
 /* "INSERT ... VALUES (...), (...)" for k rows, built once for k in {1, 4, 16, 64}: a
@@ -209,8 +215,9 @@ static void build_insert_sql(void)
     static const char head[] =
         "INSERT INTO webhook_events (endpoint, provider, company_id, dedupe_key, "
         "request_id, ingest_batch, status, last_error, source_address, content_type, headers, "
-        "body, body_sha256, next_attempt_at) VALUES ";
-    static const char row[] = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NOW(3) + INTERVAL ? SECOND)";
+        "body, body_sha256, next_attempt_at, result, attempts, processed_at) VALUES ";
+    static const char row[] = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NOW(3) + INTERVAL ? SECOND, "
+                              "?, ?, IF(?, NOW(3), NULL))";
     /* A repeated (endpoint, dedupe_key) leaves the stored row as it is; any other error
      * still fails the batch (INSERT IGNORE would turn bad data into warnings). */
     static const char tail[] = " ON DUPLICATE KEY UPDATE id = id";
@@ -257,6 +264,9 @@ static int64_t insert_rows(struct gw_db *db, struct row_ref *rows, size_t k, uin
         c[11] = GW_DB_BLOB(r->e->body ? (const void *)r->e->body : "", r->e->body_len);
         c[12] = GW_DB_BLOB(r->sha, sizeof(r->sha));
         c[13] = GW_DB_INT(r->defer_s);
+        c[14] = r->read_result ? GW_DB_TEXT(r->read_result) : GW_DB_NULL;
+        c[15] = GW_DB_INT(r->read_result ? 1 : 0);
+        c[16] = GW_DB_INT(r->read_result ? 1 : 0);
     }
     int64_t rc = gw_db_exec(db, sql, v, k * COLS_PER_ROW);
     free(v);
@@ -303,6 +313,64 @@ static int resolve_rows(struct gw_db *db, struct batch *b, size_t from, size_t k
     return 0;
 }
 
+/* Forgets what read() answered: the batch did not commit, or the event was a replay. */
+static void drop_read(struct row_ref *r)
+{
+    if (r->read_result == NULL)
+        return;
+    free(r->p->result);
+    r->p->result = NULL;
+    r->read_result = NULL;
+}
+
+/* Hands the batch's new synchronous events of providers with read() to it, one call per
+ * provider, inside the open transaction: what it answers is stored done with its result
+ * and never reaches a worker. A failed read leaves every event to the workers, as if the
+ * provider had none; only the transaction's own failure is the batch's. */
+static void read_events(struct gw_db *db, struct batch *b)
+{
+    for (size_t i = 0; i < b->n_rows; i++) {
+        const struct gw_provider *prov = b->rows[i].p->endpoint->provider;
+        if (prov->read == NULL || !(prov->flags & GW_PROVIDER_SYNC))
+            continue;
+        bool seen = false; /* an earlier row of this provider took them all */
+        for (size_t k = 0; k < i && !seen; k++)
+            seen = b->rows[k].p->endpoint->provider == prov;
+        if (seen)
+            continue;
+        size_t n = 0;
+        for (size_t k = i; k < b->n_rows; k++) {
+            struct row_ref *r = &b->rows[k];
+            if (r->p->endpoint->provider != prov || r->company_id == 0 || r->p->n_events != 1 ||
+                r->p->result != NULL)
+                continue;
+            b->reads[n] = (struct gw_read){
+                .endpoint = r->p->endpoint,
+                .company_id = r->company_id,
+                .body = r->e->body ? r->e->body : (const unsigned char *)"",
+                .body_len = r->e->body_len,
+                .received_at = (int64_t)time(NULL),
+            };
+            b->read_rows[n++] = k;
+        }
+        char err[256] = "";
+        bool ok = n == 0 || prov->read(db, b->reads, n, err, sizeof(err));
+        if (!ok)
+            gw_log_warn(NULL, "%s: %zu event(s) left to the workers: %s", prov->name, n, err);
+        for (size_t k = 0; k < n; k++) {
+            struct row_ref *r = &b->rows[b->read_rows[k]];
+            if (ok && b->reads[k].result != NULL) {
+                r->p->result = b->reads[k].result;
+                r->read_result = r->p->result;
+                r->status = "done";
+            } else {
+                free(b->reads[k].result);
+            }
+            b->reads[k].result = NULL;
+        }
+    }
+}
+
 /* Stores the batch in one transaction. 0 on commit; -1 with the reason in err. */
 static int write_batch(struct gw_db *db, struct gw_tenants *tenants, struct batch *b,
                        bool sync_handled, bool consecutive_ids, char *err, size_t err_len)
@@ -324,7 +392,9 @@ static int write_batch(struct gw_db *db, struct gw_tenants *tenants, struct batc
         r->defer_s = (ep->provider->flags & GW_PROVIDER_SYNC) && sync_handled ? 30 : 0;
         if (t != GW_TENANT_FOUND)
             r->company_id = 0;
+        r->read_result = NULL;
     }
+    read_events(db, b);
     for (size_t at = 0; at < b->n_rows;) {
         size_t left = b->n_rows - at, k = 1;
         for (size_t c = 0; c < sizeof(chunk_sizes) / sizeof(chunk_sizes[0]); c++) {
@@ -349,6 +419,9 @@ static int write_batch(struct gw_db *db, struct gw_tenants *tenants, struct batc
         } else if (resolve_rows(db, b, at, k, token) != 0) {
             goto fail;
         }
+        for (size_t i = at; i < at + k; i++)
+            if (b->rows[i].e->duplicate)
+                drop_read(&b->rows[i]); /* not inserted: the stored event answers */
         at += k;
     }
     for (size_t i = 0; i < b->n_audit; i++) {
@@ -369,6 +442,7 @@ fail:
     snprintf(err, err_len, "%s", gw_db_error(db));
     gw_db_rollback(db);
     for (size_t i = 0; i < b->n_rows; i++) {
+        drop_read(&b->rows[i]);
         b->rows[i].e->event_id = 0;
         b->rows[i].e->duplicate = false;
         b->rows[i].e->ignored = false;
@@ -409,6 +483,13 @@ static void finish_items(struct gw_ingest *in, const struct hooks *h, struct bat
         p->outcome = all_dup       ? GW_OUTCOME_DUPLICATE
                      : all_ignored ? GW_OUTCOME_IGNORED
                                    : GW_OUTCOME_ACCEPTED;
+        if (p->outcome == GW_OUTCOME_ACCEPTED && p->result != NULL) {
+            /* Answered by the provider's read() and stored done with it: no worker. */
+            p->outcome = GW_OUTCOME_APPLIED;
+            gw_metrics_count_attempt(0);
+            gw_ingest_complete(in, p);
+            continue;
+        }
         if (p->outcome == GW_OUTCOME_IGNORED) {
             snprintf(p->error, sizeof(p->error), "%s", why ? why : "no company");
             gw_ingest_complete(in, p);
@@ -555,6 +636,8 @@ static void writer_finish(struct writer *wr)
     gw_tenants_destroy(wr->tenants);
     free(wr->b.rows);
     free(wr->b.items);
+    free(wr->b.reads);
+    free(wr->b.read_rows);
 }
 
 /* A batch takes whole requests: room for batch_max events plus the largest request. */
@@ -570,7 +653,10 @@ static int writer_init(struct writer *wr, struct gw_ingest *in)
     wr->tenants = gw_tenants_create();
     wr->b.rows = calloc(cap_rows, sizeof(struct row_ref));
     wr->b.items = calloc(cap_rows, sizeof(struct gw_pending *));
-    if (wr->tenants == NULL || wr->b.rows == NULL || wr->b.items == NULL) {
+    wr->b.reads = calloc(cap_rows, sizeof(struct gw_read));
+    wr->b.read_rows = calloc(cap_rows, sizeof(size_t));
+    if (wr->tenants == NULL || wr->b.rows == NULL || wr->b.items == NULL || wr->b.reads == NULL ||
+        wr->b.read_rows == NULL) {
         writer_finish(wr);
         return -1;
     }

@@ -6,7 +6,11 @@
  * between it belongs to exactly one thread at a time, and is passed on through queues that
  * link it by its own `next` field (so a hand-over never allocates, and never fails): the
  * loop submits it to a writer; the writer hands it back to the loop, or, for a new
- * synchronous event, to a worker, which hands it back to the loop. Whoever holds it may
+ * synchronous event its provider's read() did not answer, to a worker, which hands it back
+ * to the loop. (One read() answered is handed back with outcome APPLIED and its result, the
+ * event stored done in the same commit; the writer needs no compare-and-swap for it, since
+ * nobody else answers while it holds the item: a deadline that fired meanwhile answered
+ * TIMEOUT, and the loop has the result told late, as for the writer's other outcomes.) Whoever holds it may
  * write the fields marked "holder"; the loop never touches a pending item it has handed
  * away, except the fields marked "loop" (its own bookkeeping) and the read-only ones.
  *
@@ -76,7 +80,7 @@ struct gw_pending {
      * deliver() tell its outcome (gw_ingest_hand_to_workers). */
     bool late;
     enum gw_outcome outcome;
-    char *result; /* sync: the adapter's result (owned) */
+    char *result; /* sync: the adapter's result (owned), from apply() or read() */
     char error[256];
 };
 

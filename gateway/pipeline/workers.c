@@ -636,7 +636,9 @@ static void handle_urgent(struct worker *w, struct gw_db *db, struct gw_pending 
 static void tell_late(struct gw_workers *pool, struct gw_pending *p)
 {
     const struct gw_provider *prov = p->endpoint->provider;
-    const char *result = p->n_events > 0 ? p->events[0].stored_result : NULL;
+    const char *result = p->result         ? p->result /* answered by read() */
+                         : p->n_events > 0 ? p->events[0].stored_result
+                                           : NULL;
     if (p->n_events > 0 && prov->deliver != NULL)
         prov->deliver(p->endpoint, p->events[0].body, p->events[0].body_len, p->outcome, result);
     gw_ingest_complete(pool->ingest, p);

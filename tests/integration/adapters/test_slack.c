@@ -208,12 +208,13 @@ static void seed(struct fixture *f)
 }
 
 /* Starts ctgw with endpoint `slack` (2500 ms deadline) and `slackslow` (1 ms), both sending
- * delayed replies only to 127.0.0.1, with database.timeout DB_TIMEOUT (NULL: the tests'). */
-static void start_with(struct fixture *f, const char *db_timeout)
+ * delayed replies only to 127.0.0.1, with database.timeout DB_TIMEOUT (NULL: the tests') and
+ * THREADS workers. */
+static void start_with(struct fixture *f, const char *db_timeout, unsigned threads)
 {
     char yaml[2048];
     snprintf(yaml, sizeof(yaml),
-             "workers: { threads: 2, max_attempts: 3, backoff: { base: 50ms, max: 200ms } }\n"
+             "workers: { threads: %u, max_attempts: 3, backoff: { base: 50ms, max: 200ms } }\n"
              "endpoints:\n"
              "  - id: slack\n"
              "    provider: slack\n"
@@ -230,7 +231,8 @@ static void start_with(struct fixture *f, const char *db_timeout)
              "    provider: slack\n"
              "    secrets: [ \"file:slack.secret\" ]\n"
              "    app_id: A0CANTICKET\n"
-             "    response_url_hosts: [ 127.0.0.1 ]\n");
+             "    response_url_hosts: [ 127.0.0.1 ]\n",
+             threads);
     struct ts_config c = {.db_name = f->db.name, .top_extra = yaml, .db_timeout = db_timeout};
     ts_server_prepare(&f->srv, &c);
     free(test_write_text(f->srv.dir, "slack.secret", SECRET, 0600));
@@ -242,7 +244,7 @@ static void start_with(struct fixture *f, const char *db_timeout)
 
 static void start(struct fixture *f)
 {
-    start_with(f, NULL);
+    start_with(f, NULL, 2);
 }
 
 /* Percent-encodes s as a form value. */
@@ -353,6 +355,62 @@ static long long refused(struct fixture *f)
 }
 
 /* ------------------------------------------------------------------ tests */
+
+/* What needs no write is answered by the ingest writer in the transaction that stores it:
+ * with no worker thread at all, `show`, `list`, `help` and an unlinked caller get their
+ * answer, stored done; what writes (`new`, a refusal and its audit row) waits for a worker. */
+static void test_reads_answered_without_a_worker(void **state)
+{
+    struct fixture *f = *state;
+    standin_start(&f->standin);
+    start_with(f, NULL, 0);
+    char sql[512];
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO jobs (company_id, number, title, source, client_id) VALUES "
+             "(%lld, 1, 'Leaking <tap>', 'api', %lld)",
+             f->acme, f->globex);
+    ts_db_exec_ok(&f->db, sql);
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO job_comments (company_id, job_id, author_label, body, source, "
+             "visibility) SELECT company_id, id, 'Front desk', 'Called the client', 'api', "
+             "'public' FROM jobs WHERE company_id = %lld AND number = 1",
+             f->acme);
+    ts_db_exec_ok(&f->db, sql);
+
+    JOB("U0STAFF", "show 1",
+        "*CT-000001* Leaking &lt;tap&gt;\nStatus: new | Priority: normal | Assignee: "
+        "unassigned\nClient: Globex | Due: none | Billing: unbilled\n> Front desk: Called the "
+        "client <https://app.canticket.test/jobs/CT-000001|open>");
+    ts_expect_text(&f->db, NULL, "done|1|1",
+                   "SELECT CONCAT(status, '|', attempts, '|', processed_at IS NOT NULL) FROM "
+                   "webhook_events ORDER BY id DESC LIMIT 1");
+    ts_expect_int(&f->db, NULL, 1, "%s",
+                  "SELECT JSON_VALUE(result, '$.text') LIKE '*CT-000001* Leaking%' FROM "
+                  "webhook_events ORDER BY id DESC LIMIT 1");
+    JOB("U0CLI", "show CT-000001", "Client: Globex");
+    JOB("U0ADMIN", "show 7", "Job CT-000007 not found."); /* the other company's job */
+    JOB("U0ADMIN", "show x", "Usage: `/job show REF`");
+    JOB("U0ADMIN", "list all", "CT-000001 [new] Leaking &lt;tap&gt; \xE2\x80\x94 unassigned");
+    JOB("U0ADMIN", "help", "`/job new TITLE [| DESCRIPTION]`");
+    JOB("U0NOBODY", "new Anything", "Your Slack account isn't linked to a CanTicket user yet.");
+    struct send other = {.team = "T0002", .user = "U0OTHER"};
+    char *reply = NULL;
+    assert_int_equal(post(f, &other, "show 7", &reply), 200);
+    assert_non_null(strstr(reply, "*CT-000007* Other secret"));
+    ts_expect_int(&f->db, NULL, 0, "%s",
+                  "SELECT COUNT(*) FROM webhook_events WHERE status <> 'done'");
+
+    /* Writes and refusals are not the writer's: with no worker they wait, answered at the
+     * deadline, and nothing is written yet. */
+    long long before = refused(f);
+    JOB("U0CON", "show 1", "Working on it");
+    JOB("U0ADMIN", "new Not yet", "Working on it");
+    ts_expect_int(&f->db, NULL, 2, "%s",
+                  "SELECT COUNT(*) FROM webhook_events WHERE status = 'pending'");
+    ts_expect_int(&f->db, NULL, before, "%s",
+                  "SELECT COUNT(*) FROM audit_log WHERE kind = 'slack_command_refused'");
+    ts_expect_int(&f->db, NULL, 1, "SELECT COUNT(*) FROM jobs WHERE company_id = %lld", f->acme);
+}
 
 static void test_every_command_and_role(void **state)
 {
@@ -848,7 +906,7 @@ static void test_command_not_stored_is_told(void **state)
 {
     struct fixture *f = *state;
     standin_start(&f->standin);
-    start_with(f, "1s");
+    start_with(f, "1s", 2);
     JOB("U0ADMIN", "new Before the stall", "Created CT-000001");
     stall_database(f);
     struct send s = {.endpoint = "slackslow", .trigger = "lost.1.trigger"};
@@ -981,6 +1039,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_every_command_and_role, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reads_answered_without_a_worker, setup, teardown),
         cmocka_unit_test_setup_teardown(test_company_isolation_unknown_workspace_and_unlinked_user,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_app_id_and_enterprise_grid, setup, teardown),

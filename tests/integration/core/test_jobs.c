@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "gateway/db/db.h"
+#include "gateway/core/job_views.h"
 #include "gateway/core/jobs.h"
 #include "tests/support/db.h"
 #include "tests/support/files.h"
@@ -918,6 +919,83 @@ static void test_status_closes_and_reopens(void **state)
                      1);
 }
 
+/* One statement answers questions of two companies: each sees its own user and job, never the
+ * other's, with what gw_job_view_find and gw_job_public_comments give one at a time. */
+static void test_views_read_in_one_batch(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const sql[] = {
+        "UPDATE users SET slack_user_id = 'USAME' WHERE id IN (11, 21)",
+        "UPDATE users SET slack_user_id = 'UGONE' WHERE id = 13",
+        "INSERT INTO jobs (id, company_id, number, title, source, client_id, assignee_user_id, "
+        "due_at) VALUES (101, 1, 5, 'Alpha five', 'api', 31, 12, '2026-12-24 10:00:00'), "
+        "(102, 2, 5, 'Beta five', 'api', NULL, NULL, NULL), "
+        "(103, 2, 6, 'Beta six', 'api', NULL, NULL, NULL)",
+        "INSERT INTO job_comments (company_id, job_id, author_user_id, author_contact_id, "
+        "author_label, body, source, visibility) VALUES "
+        "(1, 101, NULL, 51, NULL, 'first', 'api', 'public'), "
+        "(1, 101, 12, NULL, NULL, 'second', 'api', 'public'), "
+        "(1, 101, NULL, NULL, 'Robot', 'hidden', 'api', 'internal'), "
+        "(1, 101, NULL, NULL, 'Robot', 'third', 'api', 'public'), "
+        "(1, 101, NULL, NULL, 'Robot', 'fourth', 'api', 'public'), "
+        "(2, 102, 21, NULL, NULL, 'beta note', 'api', 'public')",
+    };
+    for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++)
+        assert_int_equal(ts_db_exec(&f->db, sql[i]), 0);
+    struct gw_view_query q[5] = {
+        {.company_id = A, .slack_user_id = "USAME", .ref = "CT-000005"},
+        {.company_id = B, .slack_user_id = "USAME", .ref = "CT-000005"},
+        {.company_id = A, .slack_user_id = "USAME", .ref = "CT-000006"}, /* B's ref only */
+        {.company_id = A, .slack_user_id = "UGONE", .ref = ""},          /* deleted user */
+        {.company_id = B, .slack_user_id = "U\"x'", .ref = "CT-000006"}, /* quoting */
+    };
+    char err[256] = "";
+    assert_int_equal(gw_job_views_read(f->gdb, q, 5, 3, err, sizeof(err)), GW_CORE_OK);
+    assert_int_equal(q[0].user.id, A_ANN);
+    assert_string_equal(q[0].user.role, "staff");
+    assert_int_equal(q[0].job.id, 101);
+    assert_string_equal(q[0].job.ref, "CT-000005");
+    assert_string_equal(q[0].job.title, "Alpha five");
+    assert_int_equal(q[0].job.client_id, A_CLIENT);
+    assert_int_equal(q[0].job.assignee_user_id, A_BOB);
+    assert_string_equal(q[0].job.assignee_name, "Bob");
+    assert_string_equal(q[0].job.client_name, "Alpha client");
+    assert_string_equal(q[0].job.due_on, "2026-12-24");
+    assert_int_equal(q[0].n_comments, 3); /* the latest three public ones, newest first */
+    assert_string_equal(q[0].comment_body[0], "fourth");
+    assert_string_equal(q[0].comment_author[0], "Robot");
+    assert_string_equal(q[0].comment_body[1], "third");
+    assert_string_equal(q[0].comment_body[2], "second");
+    assert_string_equal(q[0].comment_author[2], "Bob");
+    assert_int_equal(q[1].user.id, B_BEA);
+    assert_int_equal(q[1].job.id, 102);
+    assert_string_equal(q[1].job.title, "Beta five");
+    assert_false(q[1].job.has_assignee_name);
+    assert_int_equal(q[1].n_comments, 1);
+    assert_string_equal(q[1].comment_body[0], "beta note");
+    assert_int_equal(q[2].user.id, A_ANN);
+    assert_int_equal(q[2].job.id, 0); /* another company's ref is unknown */
+    assert_string_equal(q[2].job.ref, "CT-000006");
+    assert_int_equal(q[2].n_comments, 0);
+    assert_int_equal(q[3].user.id, 0);
+    assert_int_equal(q[3].job.id, 0);
+    assert_int_equal(q[4].user.id, 0);
+    assert_int_equal(q[4].job.id, 103);
+    /* What the one-at-a-time functions say about the same rows. */
+    struct gw_core_ctx c = {.db = f->gdb, .company_id = A, .source = "api"};
+    struct gw_job_view one;
+    assert_int_equal(gw_job_view_find(&c, "5", true, &one), GW_CORE_OK);
+    assert_memory_equal(&one, &q[0].job, sizeof(one));
+    for (size_t i = 0; i < 5; i++)
+        gw_view_query_clear(&q[i]);
+    /* Bounds are checked before anything is asked. */
+    assert_int_equal(gw_job_views_read(f->gdb, q, 0, 3, err, sizeof(err)), GW_CORE_INVALID);
+    assert_int_equal(gw_job_views_read(f->gdb, q, 1, GW_VIEW_COMMENTS_MAX + 1, err, sizeof(err)),
+                     GW_CORE_INVALID);
+    q[0].company_id = 0;
+    assert_int_equal(gw_job_views_read(f->gdb, q, 1, 3, err, sizeof(err)), GW_CORE_INVALID);
+}
+
 int main(void)
 {
     if (gw_db_library_init() != 0) {
@@ -939,6 +1017,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_user_and_company_lookup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_time_entry_bounds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_views_read_in_one_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_status_closes_and_reopens, setup, teardown),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
