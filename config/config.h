@@ -85,6 +85,24 @@ struct gw_log_config {
     enum gw_cfg_log_format format; /* default json */
 };
 
+/* `mail:` — e-mail to ticket. Without the section every limit still has its default, and
+ * thread_key and domain are absent (enabled false): ctgw then builds no thread ids. */
+struct gw_mail_config {
+    bool enabled;                 /* the section is written; then thread_key and domain are too */
+    struct gw_secret thread_key;  /* KEY32 as written: the HMAC key of thread ids */
+    char *domain;                 /* right-hand side of our Message-IDs and reply addresses */
+    char *loop_marker;            /* our X-CanTicket-Loop value; NULL: derived from thread_key
+                                     (gateway/core/mail_thread.h) */
+    uint32_t max_per_sender_hour; /* default 30, 1..100000 */
+    uint64_t max_message;         /* default 25 MiB, 1 KiB..64 MiB */
+    uint32_t max_parts;           /* default 100, 1..10000 */
+    uint32_t max_depth;           /* default 10, 1..100 */
+    uint64_t max_header_bytes;    /* default 256 KiB, 1 KiB..16 MiB */
+    uint64_t max_attachment;      /* per file, default 25 MiB, 1 B..64 MiB */
+    uint64_t
+        max_attachments_total; /* per message, default 25 MiB, 1 B..64 MiB, >= max_attachment */
+};
+
 /* One `endpoints:` entry: what every endpoint has, and the keys verifiers read. Keys beyond
  * id/provider/max_body are allowed per provider: its `endpoint_keys` table (adapters/
  * provider.h) points into this struct, its `config_keys` into its own config struct, which
@@ -150,6 +168,7 @@ struct gw_config {
     struct gw_ingest_config ingest;
     struct gw_workers_config workers;
     struct gw_log_config log;
+    struct gw_mail_config mail;
     struct gw_endpoint_config *endpoints;
     size_t n_endpoints;
     /* The key integration credentials are sealed with (data == NULL when absent), as

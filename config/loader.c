@@ -9,6 +9,7 @@
 
 #include "config/config.h"
 #include "config/config_keys.h"
+#include "config/mail_check.h"
 #include "config/secret_ref.h"
 #include "config/sections.h"
 #include "config/units.h"
@@ -120,6 +121,8 @@ static void check_across(struct gw_cfg_walk *w, const struct gw_yaml_node *root,
                      "admin.port: %u is also listen.port on an overlapping address",
                      (unsigned)cfg->admin.port);
     }
+
+    gw_cfg_check_mail(w, root, cfg);
 
     for (size_t i = 0; i < cfg->n_endpoints; i++)
         if (cfg->endpoints[i].max_body == 0)
@@ -257,6 +260,8 @@ void gw_config_each_secret(const struct gw_config *cfg,
         fn(&cfg->secrets_key, ud);
     for (size_t i = 0; i < cfg->n_previous_secrets_keys; i++)
         fn(&cfg->previous_secrets_keys[i], ud);
+    if (cfg->mail.thread_key.data != NULL)
+        fn(&cfg->mail.thread_key, ud);
     for (size_t i = 0; i < cfg->n_endpoints; i++) {
         const struct gw_endpoint_config *ep = &cfg->endpoints[i];
         for (size_t j = 0; j < ep->n_secrets; j++)

@@ -8,6 +8,7 @@
 #include "adapters/provider.h"
 #include "config/config.h"
 #include "gateway/cli/integration.h"
+#include "gateway/cli/mail_id.h"
 #include "gateway/cli/verify.h"
 #include "gateway/db/db.h"
 #include "gateway/base/log.h"
@@ -40,6 +41,9 @@ static void usage(FILE *out)
                  "                         its refresh token with secrets_key\n"
                  "  rekey -c FILE          re-seal every integration's credentials under the\n"
                  "                         current secrets_key\n"
+                 "  mail-id -c FILE --company SLUG --ref CT-000123 [--tag TAG]\n"
+                 "                         print the Message-ID and reply address of mail\n"
+                 "                         about a job\n"
                  "  version                print the version\n");
 }
 
@@ -126,6 +130,31 @@ static int cmd_integration(int argc, char **argv)
     return rc;
 }
 
+/* `ctgw mail-id`: options of its own (cli/mail_id.c), the config loaded like every other
+ * command's. */
+static int cmd_mail_id(int argc, char **argv)
+{
+    struct gw_mail_id_args args;
+    int parsed = gw_mail_id_parse(argc, argv, &args, stdout, stderr);
+    if (parsed == GW_MAIL_ID_HELP)
+        return 0;
+    if (parsed != GW_MAIL_ID_RUN)
+        return 2;
+    struct gw_config *cfg = load_config(args.config);
+    if (cfg == NULL)
+        return 1;
+    int rc = 1;
+    if (gw_db_library_init() != 0) {
+        gw_log_error(NULL, "cannot initialise the MySQL client library");
+    } else {
+        rc = gw_mail_id_print(cfg, &args, stdout, stderr);
+        gw_db_library_end();
+    }
+    gw_log_forget_secrets();
+    gw_config_destroy(cfg);
+    return rc;
+}
+
 static int cmd_migrate(const struct gw_config *cfg)
 {
     struct gw_db *db = gw_db_open(&cfg->database);
@@ -176,6 +205,8 @@ int main(int argc, char **argv)
         return gw_cli_sign(argc - 1, argv + 1, stdout, stderr);
     if (strcmp(command, "integration") == 0)
         return cmd_integration(argc - 1, argv + 1);
+    if (strcmp(command, "mail-id") == 0)
+        return cmd_mail_id(argc - 1, argv + 1);
 
     const char *config_path = NULL;
     static const struct option opts[] = {

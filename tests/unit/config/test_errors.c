@@ -21,12 +21,14 @@
 #define MIN_CASES 30
 
 /* The environment every case sees: the cases use these for values that must be valid
- * (CTGW_T_TOKEN) or that they expect to be refused. */
+ * (CTGW_T_TOKEN, CTGW_T_KEY32) or that they expect to be refused. */
 static int set_environment(void **state)
 {
     (void)state;
     if (setenv("CTGW_T_TOKEN", "admin-token-0123456789", 1) != 0 ||
         setenv("CTGW_T_EMPTY", "", 1) != 0 || setenv("CTGW_T_WORD", "abc", 1) != 0 ||
+        setenv("CTGW_T_KEY32", "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+               1) != 0 ||
         unsetenv("CTGW_T_UNSET") != 0)
         return -1;
     return 0;

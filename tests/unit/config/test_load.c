@@ -123,6 +123,8 @@ static void test_example(void **state)
         test_write_text(f->dir, "tls/key.pem", "-----BEGIN PRIVATE KEY-----\n", 0600),
         test_write_text(f->dir, "secrets/contact-form.secret", "form-secret\r\n", 0600),
         test_write_text(f->dir, "secrets/generic.secret", "generic-secret", 0400),
+        test_write_text(f->dir, "secrets/mail-thread.key",
+                        "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n", 0600),
     };
     const struct gw_endpoint_config *ep;
     struct gw_config *cfg;
@@ -170,6 +172,17 @@ static void test_example(void **state)
     assert_int_equal(cfg->workers.backoff_max_ms, 3600000);
     assert_int_equal(cfg->log.level, GW_CFG_LOG_INFO);
     assert_int_equal(cfg->log.format, GW_CFG_LOG_FORMAT_JSON);
+
+    assert_true(cfg->mail.enabled);
+    assert_string_equal(cfg->mail.domain, "mail.canticket.example");
+    assert_null(cfg->mail.loop_marker);
+    assert_int_equal(cfg->mail.max_per_sender_hour, 30);
+    assert_int_equal(cfg->mail.max_message, 25 * MiB);
+    assert_int_equal(cfg->mail.max_parts, 100);
+    assert_int_equal(cfg->mail.max_depth, 10);
+    assert_int_equal(cfg->mail.max_header_bytes, 256 * KiB);
+    assert_int_equal(cfg->mail.max_attachment, 25 * MiB);
+    assert_int_equal(cfg->mail.max_attachments_total, 25 * MiB);
 
     assert_int_equal(cfg->n_endpoints, 8);
     ep = gw_config_endpoint(cfg, "slack");
@@ -246,6 +259,18 @@ static void test_minimal_defaults(void **state)
     assert_int_equal(cfg->log.format, GW_CFG_LOG_FORMAT_JSON);
     assert_int_equal(cfg->n_endpoints, 0);
     assert_null(cfg->endpoints);
+    /* No mail section: no thread ids, but every limit at its default. */
+    assert_false(cfg->mail.enabled);
+    assert_null(cfg->mail.thread_key.data);
+    assert_null(cfg->mail.domain);
+    assert_null(cfg->mail.loop_marker);
+    assert_int_equal(cfg->mail.max_per_sender_hour, 30);
+    assert_int_equal(cfg->mail.max_message, 25 * MiB);
+    assert_int_equal(cfg->mail.max_parts, 100);
+    assert_int_equal(cfg->mail.max_depth, 10);
+    assert_int_equal(cfg->mail.max_header_bytes, 256 * KiB);
+    assert_int_equal(cfg->mail.max_attachment, 25 * MiB);
+    assert_int_equal(cfg->mail.max_attachments_total, 25 * MiB);
     gw_config_destroy(cfg);
 }
 
@@ -394,6 +419,70 @@ static void test_each_secret_and_summary(void **state)
     gw_config_destroy(cfg);
     free(cert);
     free(key);
+}
+
+static void keep_last(const struct gw_secret *secret, void *ud)
+{
+    *(const struct gw_secret **)ud = secret;
+}
+
+/* The mail section: the key from a private file, the values written, the others' defaults,
+ * and the key among the secrets the logger refuses to print. */
+static void test_mail_section(void **state)
+{
+    struct fixture *f = *state;
+    char *key =
+        test_write_text(f->dir, "mail.key",
+                        "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n", 0600);
+    struct gw_config *cfg = load_ok(f, "mail.yaml",
+                                    MINIMAL "mail:\n"
+                                            "  thread_key: file:mail.key\n"
+                                            "  domain: Mail.Example.com\n"
+                                            "  max_per_sender_hour: 5\n"
+                                            "  max_attachment: 1MiB\n"
+                                            "  max_attachments_total: 1MiB\n"
+                                            "  max_parts: 7\n");
+    assert_true(cfg->mail.enabled);
+    assert_int_equal(cfg->mail.thread_key.len, 64);
+    assert_string_equal(cfg->mail.domain, "Mail.Example.com");
+    assert_null(cfg->mail.loop_marker);
+    assert_int_equal(cfg->mail.max_per_sender_hour, 5);
+    assert_int_equal(cfg->mail.max_attachment, 1 * MiB);
+    assert_int_equal(cfg->mail.max_attachments_total, 1 * MiB);
+    assert_int_equal(cfg->mail.max_parts, 7);
+    assert_int_equal(cfg->mail.max_depth, 10);
+    assert_int_equal(cfg->mail.max_message, 25 * MiB);
+    const struct gw_secret *last = NULL;
+    gw_config_each_secret(cfg, keep_last, &last);
+    assert_ptr_equal(last, &cfg->mail.thread_key);
+    gw_config_destroy(cfg);
+
+    cfg = load_ok(f, "mail2.yaml",
+                  MINIMAL "mail: { thread_key: file:mail.key, domain: localhost, loop_marker: "
+                          "\"ctgw-prod-eu1\" }\n");
+    assert_string_equal(cfg->mail.loop_marker, "ctgw-prod-eu1");
+    gw_config_destroy(cfg);
+
+    /* A key file others can read is refused, as every file: secret is. */
+    free(test_write_text(f->dir, "open.key",
+                         "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n",
+                         0644));
+    struct gw_config_errors errs = {0};
+    char *path =
+        test_write_text(f->dir, "mail3.yaml",
+                        MINIMAL "mail: { thread_key: file:open.key, domain: x.example }\n", 0644);
+    cfg = test_load(path, &errs);
+    char *all = test_join_errors(&errs);
+    bool refused =
+        cfg == NULL && strstr(all, "mail.thread_key:") != NULL && strstr(all, "chmod") != NULL;
+    if (!refused)
+        fprintf(stderr, "%s", all);
+    gw_config_destroy(cfg);
+    gw_config_errors_finish(&errs);
+    free(all);
+    free(path);
+    free(key);
+    assert_true(refused);
 }
 
 /* Each provider's own keys land in its own struct, which the config frees (ASan checks). */
@@ -754,6 +843,7 @@ int main(void)
         T(test_values_and_env_scalars),
         T(test_empty_endpoints),
         T(test_each_secret_and_summary),
+        T(test_mail_section),
         T(test_provider_configs),
         T(test_provider_setup),
         T(test_no_providers),
