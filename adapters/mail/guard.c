@@ -101,12 +101,23 @@ unsigned char *gw_mail_guard(const unsigned char *raw, size_t len, const struct 
                                  ? (lim->max_parts < 100000 ? lim->max_parts * 50 : 5000000)
                                  : GW_MAIL_GUARD_BOUNDARY_LINES_MIN;
     size_t boundaries = 0, fields = 0;
+    /* Header fields count only where GMime may read a header block: at the start, after a
+     * line that may be a boundary, and after a header block (it may announce a message/rfc822
+     * whose headers follow). A body's text after its first blank line is not counted. */
+    bool header_block = true, had_fields = false;
     for (size_t i = 0; i < n;) {
         size_t e = line_end(p, n, i);
-        if (e - i >= 2 && p[i] == '-' && p[i + 1] == '-')
+        if (e - i >= 2 && p[i] == '-' && p[i + 1] == '-') {
             boundaries++;
-        else if (field_line(p, i, e))
+            header_block = true;
+            had_fields = false;
+        } else if (e == i || (e == i + 1 && p[i] == '\r')) {
+            header_block = header_block && had_fields;
+            had_fields = false;
+        } else if (header_block && field_line(p, i, e)) {
             fields++;
+            had_fields = true;
+        }
         if (boundaries > boundary_budget || fields > GW_MAIL_GUARD_FIELD_LINES) {
             gw_mail_note(notes, "the message was cut at byte %zu: more than %zu %s", i,
                          boundaries > boundary_budget ? boundary_budget

@@ -9,9 +9,10 @@
 #include "adapters/mail/text.h"
 
 /* Lines starting with "--" (possible MIME boundaries) and lines shaped like a header field
- * allowed in one message: past either, the rest is cut. GMime builds an object for every
- * part and header it reads (some hundreds of bytes each, measured), so a message of
- * millions of tiny parts or header lines would cost gigabytes; real mail stays far below. */
+ * where a header block may stand, allowed in one message: past either, the rest is cut. GMime
+ * builds an object for every part and header it reads (some hundreds of bytes each, measured), so a
+ * message of millions of tiny parts or header lines would cost gigabytes; real mail stays far
+ * below. */
 #define GW_MAIL_GUARD_BOUNDARY_LINES_MIN 1000u /* or 50 per allowed part, if more */
 #define GW_MAIL_GUARD_FIELD_LINES        50000u
 

@@ -803,6 +803,29 @@ static void test_guard_lines(void **state)
     assert_non_null(strstr(m->notes, "more than 1000 lines that could start MIME parts"));
     free(msg);
     gw_mail_free(m);
+
+    /* Header fields past the budget where GMime reads headers (here a nested message's): cut.
+     * The same lines in a body's text, after its first blank line: not counted. */
+    cap = 60000 * 8 + 256;
+    msg = test_must_alloc(malloc(cap));
+    n = (size_t)snprintf(msg, cap,
+                         "From: a@example.com\n"
+                         "Content-Type: multipart/mixed; boundary=m\n\n"
+                         "--m\nContent-Type: message/rfc822\n\n");
+    for (int i = 0; i < 60000; i++)
+        n += (size_t)snprintf(msg + n, cap - n, "k%d: v\n", i % 10);
+    n += (size_t)snprintf(msg + n, cap - n, "\nbody\n--m--\n");
+    m = parse_with(msg, n, NULL);
+    assert_non_null(strstr(m->notes, "more than 50000 lines that could be header fields"));
+    gw_mail_free(m);
+    n = (size_t)snprintf(msg, cap, "From: a@example.com\n\nIntro.\n\n");
+    for (int i = 0; i < 60000; i++)
+        n += (size_t)snprintf(msg + n, cap - n, "k%d: v\n", i % 10);
+    m = parse_with(msg, n, NULL);
+    assert_false(m->cut);
+    assert_int_equal(m->text_len, 8 + 60000 * 6 - 1);
+    free(msg);
+    gw_mail_free(m);
 }
 
 static void test_line_ends_and_leading_junk(void **state)
