@@ -7,14 +7,14 @@
 
 static char *value(GMimeMessage *msg, const char *name, size_t max)
 {
-    return gw_mail_clean_line(g_mime_object_get_header(GMIME_OBJECT(msg), name), max, NULL);
+    return gw_mail_text_clean(g_mime_object_get_header(GMIME_OBJECT(msg), name), max, NULL);
 }
 
 char *gw_mail_clean_id(const char *id, bool *too_long)
 {
     *too_long = false;
     bool cut = false;
-    char *s = gw_mail_clean_line(id, GW_MAIL_ID_MAX + 2, &cut);
+    char *s = gw_mail_text_clean(id, GW_MAIL_ID_MAX + 2, &cut);
     if (s == NULL)
         return NULL;
     size_t n = strlen(s);
@@ -63,8 +63,8 @@ static void add_mailbox(struct list *l, InternetAddress *ia)
         }
     }
     struct gw_mail_address *x = &l->a[l->n];
-    x->address = gw_mail_clean_line(addr, GW_MAIL_ADDRESS_MAX, NULL);
-    x->name = gw_mail_clean_line(internet_address_get_name(ia), GW_MAIL_NAME_MAX, NULL);
+    x->address = gw_mail_text_clean(addr, GW_MAIL_ADDRESS_MAX, NULL);
+    x->name = gw_mail_text_clean(internet_address_get_name(ia), GW_MAIL_NAME_MAX, NULL);
     l->n++;
     if (x->address == NULL || x->name == NULL)
         l->failed = true;
@@ -169,7 +169,7 @@ static bool return_path(struct gw_mail *m, GMimeMessage *msg)
 {
     const char *rp = g_mime_object_get_header(GMIME_OBJECT(msg), "Return-Path");
     m->return_path_present = rp != NULL;
-    char *v = gw_mail_clean_line(rp, GW_MAIL_ADDRESS_MAX + 64, NULL);
+    char *v = gw_mail_text_clean(rp, GW_MAIL_ADDRESS_MAX + 64, NULL);
     if (v == NULL)
         return false;
     char *from = v;
@@ -205,7 +205,7 @@ bool gw_mail_read_headers(struct gw_mail *m, GMimeMessage *msg, GMimeParserOptio
         return false;
 
     bool cut = false;
-    m->subject = gw_mail_clean_line(g_mime_message_get_subject(msg), GW_MAIL_SUBJECT_MAX, &cut);
+    m->subject = gw_mail_text_clean(g_mime_message_get_subject(msg), GW_MAIL_SUBJECT_MAX, &cut);
     if (cut)
         gw_mail_note(notes, "the subject was cut to %d bytes", GW_MAIL_SUBJECT_MAX);
 

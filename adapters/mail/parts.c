@@ -102,7 +102,7 @@ static char *type_of(GMimeObject *obj)
 {
     GMimeContentType *ct = g_mime_object_get_content_type(obj);
     char *mt = ct != NULL ? g_mime_content_type_get_mime_type(ct) : NULL;
-    char *s = gw_mail_clean_line(mt != NULL ? mt : "application/octet-stream",
+    char *s = gw_mail_text_clean(mt != NULL ? mt : "application/octet-stream",
                                  GW_MAIL_CONTENT_TYPE_MAX, NULL);
     g_free(mt);
     for (char *c = s; c != NULL && *c != '\0'; c++)
@@ -212,7 +212,7 @@ static void add_attachment(struct gw_mail_walk *w, GMimeObject *obj, unsigned ch
     a->size = size;
     a->content_type = type_of(obj);
     const char *given = given_name(obj);
-    a->filename = gw_mail_clean_line(given, GW_MAIL_FILENAME_MAX, NULL);
+    a->filename = gw_mail_text_clean(given, GW_MAIL_FILENAME_MAX, NULL);
     a->named = a->filename != NULL && a->filename[0] != '\0';
     if (a->filename != NULL && !a->named && a->content_type != NULL) {
         free(a->filename);
@@ -222,7 +222,7 @@ static void add_attachment(struct gw_mail_walk *w, GMimeObject *obj, unsigned ch
         else
             snprintf(name, sizeof(name), "attachment-%zu.%s", ++w->unnamed,
                      extension(a->content_type));
-        a->filename = gw_mail_clean_line(name, GW_MAIL_FILENAME_MAX, NULL);
+        a->filename = gw_mail_text_clean(name, GW_MAIL_FILENAME_MAX, NULL);
     }
     bool too_long;
     a->content_id = gw_mail_clean_id(g_mime_object_get_content_id(obj), &too_long);
@@ -235,7 +235,7 @@ static void add_attachment(struct gw_mail_walk *w, GMimeObject *obj, unsigned ch
 /* "<subject>.eml" for a nested message, or NULL when it has no subject. */
 static char *subject_name(const char *subject)
 {
-    char *s = gw_mail_clean_line(subject, SUBJECT_NAME, NULL);
+    char *s = gw_mail_text_clean(subject, SUBJECT_NAME, NULL);
     if (s == NULL || s[0] == '\0') {
         free(s);
         return NULL;

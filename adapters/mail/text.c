@@ -239,7 +239,7 @@ bool gw_mail_clean(struct gw_mail_buf *b, const char *s, size_t n, enum gw_mail_
     return !b->cut && !b->failed;
 }
 
-char *gw_mail_clean_line(const char *s, size_t max, bool *was_cut)
+char *gw_mail_text_clean(const char *s, size_t max, bool *was_cut)
 {
     struct gw_mail_buf b;
     gw_mail_buf_init(&b, max);

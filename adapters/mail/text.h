@@ -53,7 +53,7 @@ bool gw_mail_clean(struct gw_mail_buf *b, const char *s, size_t n, enum gw_mail_
 
 /* A malloc'd one-line clean copy of s (NULL is ""), at most max bytes, cut at a character
  * boundary; *was_cut (may be NULL) says whether it was. NULL only when out of memory. */
-char *gw_mail_clean_line(const char *s, size_t max, bool *was_cut);
+char *gw_mail_text_clean(const char *s, size_t max, bool *was_cut);
 
 /* Appends "; " (unless b is empty) and the formatted note: the parser's list of what it cut. */
 bool gw_mail_note(struct gw_mail_buf *b, const char *fmt, ...)

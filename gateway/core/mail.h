@@ -172,7 +172,7 @@ enum gw_core_rc gw_mail_job_event(struct gw_core_ctx *c, uint64_t job_id,
  * config (mail.max_attachment, mail.max_attachments_total) are the caller's to apply. */
 #define GW_MAIL_ATTACHMENT_MAX (64u * 1024u * 1024u)
 
-struct gw_mail_attachment {
+struct gw_mail_file {
     const char *filename;     /* as the message names it; NULL: none */
     const char *content_type; /* as the part declares it; NULL: none */
     const void *data;         /* LEN bytes, decoded */
@@ -195,7 +195,7 @@ struct gw_mail_attachment_row {
  * comment of the job. GW_CORE_INVALID past GW_MAIL_ATTACHMENT_MAX; GW_CORE_NOT_FOUND when
  * the job, or the comment on that job, is not this company's. */
 enum gw_core_rc gw_mail_attachment_add(struct gw_core_ctx *c, uint64_t job_id, uint64_t comment_id,
-                                       const struct gw_mail_attachment *a,
+                                       const struct gw_mail_file *a,
                                        struct gw_mail_attachment_row *out);
 
 #endif

@@ -64,7 +64,7 @@ static enum gw_core_rc find_row(struct gw_core_ctx *c, uint64_t comment_id,
 
 /* Stores the bytes unless the company has them; *existed says which. Two workers storing
  * the same file meet on the primary key: the second waits, then updates nothing. */
-static enum gw_core_rc store_bytes(struct gw_core_ctx *c, const struct gw_mail_attachment *a,
+static enum gw_core_rc store_bytes(struct gw_core_ctx *c, const struct gw_mail_file *a,
                                    const unsigned char sha[GW_SHA256_SIZE], bool *existed)
 {
     struct gw_db_value k[] = {GW_DB_INT(c->company_id), GW_DB_BLOB(sha, GW_SHA256_SIZE)};
@@ -93,7 +93,7 @@ static enum gw_core_rc store_bytes(struct gw_core_ctx *c, const struct gw_mail_a
 }
 
 enum gw_core_rc gw_mail_attachment_add(struct gw_core_ctx *c, uint64_t job_id, uint64_t comment_id,
-                                       const struct gw_mail_attachment *a,
+                                       const struct gw_mail_file *a,
                                        struct gw_mail_attachment_row *out)
 {
     enum gw_core_rc rc = gw_mail_ctx_check(c, true);

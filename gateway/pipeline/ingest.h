@@ -10,9 +10,9 @@
  * to the loop. (One read() answered is handed back with outcome APPLIED and its result, the
  * event stored done in the same commit; the writer needs no compare-and-swap for it, since
  * nobody else answers while it holds the item: a deadline that fired meanwhile answered
- * TIMEOUT, and the loop has the result told late, as for the writer's other outcomes.) Whoever holds it may
- * write the fields marked "holder"; the loop never touches a pending item it has handed
- * away, except the fields marked "loop" (its own bookkeeping) and the read-only ones.
+ * TIMEOUT, and the loop has the result told late, as for the writer's other outcomes.) Whoever
+ * holds it may write the fields marked "holder"; the loop never touches a pending item it has
+ * handed away, except the fields marked "loop" (its own bookkeeping) and the read-only ones.
  *
  * The one race is the synchronous answer: while a worker holds the item, the loop's
  * deadline and the worker's commit both want to answer the request. They settle it once

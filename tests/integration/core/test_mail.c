@@ -781,10 +781,10 @@ static void test_attachments_stored_once(void **state)
     assert_non_null(bytes);
     for (size_t i = 0; i < len; i++)
         bytes[i] = (unsigned char)(i * 7 + (i >> 11));
-    struct gw_mail_attachment a = {.filename = "..\\..\\scans/Invoice\r\n 2026.pdf",
-                                   .content_type = "Application/PDF; name=x",
-                                   .data = bytes,
-                                   .len = len};
+    struct gw_mail_file a = {.filename = "..\\..\\scans/Invoice\r\n 2026.pdf",
+                             .content_type = "Application/PDF; name=x",
+                             .data = bytes,
+                             .len = len};
     struct gw_mail_attachment_row row, row2, row3, row4, dup;
     begin(f);
     assert_core(GW_CORE_OK, gw_mail_attachment_add(&c, job.id, c1, &a, &row), &c);
@@ -801,14 +801,14 @@ static void test_attachments_stored_once(void **state)
     assert_true(dup.duplicate);
     assert_int_equal(dup.id, row.id);
     /* An inline image with its Content-ID, and a file with no name, no type and no bytes. */
-    struct gw_mail_attachment img = {.filename = NULL,
-                                     .content_type = "image/png",
-                                     .data = "\x89PNG",
-                                     .len = 4,
-                                     .is_inline = true,
-                                     .content_id = "<logo@x>"};
+    struct gw_mail_file img = {.filename = NULL,
+                               .content_type = "image/png",
+                               .data = "\x89PNG",
+                               .len = 4,
+                               .is_inline = true,
+                               .content_id = "<logo@x>"};
     assert_core(GW_CORE_OK, gw_mail_attachment_add(&c, job.id, c1, &img, &row3), &c);
-    struct gw_mail_attachment empty = {.content_type = "bogus", .data = NULL, .len = 0};
+    struct gw_mail_file empty = {.content_type = "bogus", .data = NULL, .len = 0};
     assert_core(GW_CORE_OK, gw_mail_attachment_add(&c, job.id, 0, &empty, &row4), &c);
     /* Another company keeps its own copy. */
     struct gw_mail_attachment_row rb;
@@ -854,10 +854,10 @@ static void test_attachments_stored_once(void **state)
     assert_core(GW_CORE_NOT_FOUND, gw_mail_attachment_add(&c, job.id, c2, &img, &r), &c);
     assert_core(GW_CORE_NOT_FOUND, gw_mail_attachment_add(&c, beta.id, cb, &img, &r), &c);
     assert_core(GW_CORE_NOT_FOUND, gw_mail_attachment_add(&c, beta.id, 0, &img, &r), &c);
-    struct gw_mail_attachment huge = {
+    struct gw_mail_file huge = {
         .filename = "big", .data = bytes, .len = (size_t)GW_MAIL_ATTACHMENT_MAX + 1};
     assert_core(GW_CORE_INVALID, gw_mail_attachment_add(&c, job.id, c1, &huge, &r), &c);
-    struct gw_mail_attachment nodata = {.filename = "x", .data = NULL, .len = 3};
+    struct gw_mail_file nodata = {.filename = "x", .data = NULL, .len = 3};
     assert_core(GW_CORE_INVALID, gw_mail_attachment_add(&c, job.id, c1, &nodata, &r), &c);
     commit(f);
     assert_int_equal(ts_db_int(&f->db, "SELECT COUNT(*) FROM attachments"), 5);

@@ -85,15 +85,15 @@ static void test_clean(void **state)
     assert_string_equal(b.p, "ab\nc\nd\te\xef\xbf\xbd");
     gw_mail_buf_free(&b);
 
-    char *line = gw_mail_clean_line("  two\r\n\t words \x01 here  ", 100, NULL);
+    char *line = gw_mail_text_clean("  two\r\n\t words \x01 here  ", 100, NULL);
     assert_string_equal(line, "two words here");
     free(line);
     bool cut = false;
-    line = gw_mail_clean_line("abc d\xc3\xa9", 6, &cut);
+    line = gw_mail_text_clean("abc d\xc3\xa9", 6, &cut);
     assert_string_equal(line, "abc d");
     assert_true(cut);
     free(line);
-    line = gw_mail_clean_line(NULL, 10, NULL);
+    line = gw_mail_text_clean(NULL, 10, NULL);
     assert_string_equal(line, "");
     free(line);
 }
