@@ -124,7 +124,8 @@ struct gw_fetch {
 struct gw_apply {
     /* db, company_id, source, webhook_event_id. company_id is 0 only for a
      * GW_PROVIDER_OWN_ROUTING provider's event that no company was bound to: apply then sets
-     * it to the company it finds, which the worker records on the event. */
+     * it to the company it finds and records that on the event (gw_inbox_set_company) before
+     * its first write. */
     struct gw_core_ctx core;
     const struct gw_config *cfg; /* the whole config (its `mail:` section, say) */
     const struct gw_endpoint_config *endpoint;

@@ -16,6 +16,7 @@
 #include "adapters/mail/parse.h"
 #include "gateway/base/hash.h"
 #include "gateway/core/mail.h"
+#include "gateway/db/inbox.h"
 
 /* Counted for the hourly limit when the message names no sender: all such mail to one
  * company shares one count, so a flood without From stops like any other. */
@@ -324,6 +325,12 @@ static enum gw_apply_rc route(struct run *r)
     enum gw_core_rc rc = gw_mail_company_find(r->c->db, &r->in, &company, why, sizeof why);
     if (rc == GW_CORE_OK) {
         r->c->company_id = company;
+        /* The rows written next name the event, which must be this company's first. */
+        if (r->c->webhook_event_id != 0 &&
+            gw_inbox_set_company(r->c->db, r->c->webhook_event_id, company) != 0) {
+            say(r, "recording the event's company: %s", gw_db_error(r->c->db));
+            return GW_APPLY_RETRY;
+        }
         return GW_APPLY_DONE;
     }
     say(r, "%s", why[0] ? why : "no company for the recipients");

@@ -77,3 +77,14 @@ int64_t gw_inbox_insert(struct gw_db *db, const struct gw_inbox_row *rows, size_
     free(v);
     return rc;
 }
+
+int gw_inbox_set_company(struct gw_db *db, uint64_t event_id, uint64_t company_id)
+{
+    struct gw_db_value p[] = {GW_DB_INT(company_id), GW_DB_INT(event_id)};
+    return gw_db_exec(db,
+                      "UPDATE webhook_events SET company_id = ? WHERE id = ? AND company_id IS "
+                      "NULL",
+                      p, 2) < 0
+               ? -1
+               : 0;
+}

@@ -42,4 +42,9 @@ struct gw_inbox_row {
  * inserted (a repeated key counts 0), or -1 (gw_db_error says why). */
 int64_t gw_inbox_insert(struct gw_db *db, const struct gw_inbox_row *rows, size_t k);
 
+/* Gives event EVENT_ID, stored without a company, the company its apply found (e-mail routes
+ * by recipient): before the apply writes rows that name the event, since those point at the
+ * event of their own company. An event that has a company keeps it. 0, or -1. */
+int gw_inbox_set_company(struct gw_db *db, uint64_t event_id, uint64_t company_id);
+
 #endif

@@ -373,15 +373,6 @@ static bool apply_one(struct worker *w, struct gw_db *db, const struct apply_set
     a->rc = (*prov)->apply(ctx);
     a->result = ctx->result;
     snprintf(a->error, sizeof(a->error), "%s", ctx->error[0] ? ctx->error : ctx->core.err);
-    if (company == 0 && ctx->core.company_id != 0 &&
-        (a->rc == GW_APPLY_DONE || a->rc == GW_APPLY_IGNORED)) {
-        /* The company apply found is the event's from now on (its retention, its listing). */
-        struct gw_db_value p[] = {GW_DB_INT(ctx->core.company_id), GW_DB_INT(set->ids[i])};
-        if (gw_db_exec(db, "UPDATE webhook_events SET company_id = ? WHERE id = ?", p, 2) < 0) {
-            a->rc = GW_APPLY_RETRY;
-            snprintf(a->error, sizeof(a->error), "database: %s", gw_db_error(db));
-        }
-    }
     return true;
 }
 
