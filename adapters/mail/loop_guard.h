@@ -11,8 +11,9 @@
  * the first that applies in this order: "own-loop" (X-CanTicket-Loop is LOOP_MARKER; NULL or
  * "": we have none), "delivery-status" (a DSN), "null-return-path" (Return-Path: <>),
  * "mailer-daemon" (From mailer-daemon@ or postmaster@), "auto-submitted" (any value but
- * "no"), "precedence" (bulk, junk or list), "x-autoreply", "x-autorespond",
- * "x-auto-response-suppress" (All, OOF or AutoReply among its values), "list-id". */
+ * "no"), "precedence" (bulk, junk or list), "x-autoreply" and "x-autorespond" (any value
+ * but "no"), "x-auto-response-suppress" (All, OOF or AutoReply among its values), "list-id".
+ * List-Unsubscribe alone is not enough: newsletters people answer carry it too. */
 const char *gw_mail_automated(const struct gw_mail *m, const char *loop_marker);
 
 #endif
