@@ -77,7 +77,7 @@ struct gw_endpoint_auth *gw_endpoint_auth_create(const struct gw_endpoint_config
                                                  void (*warn)(void *ctx, const char *text),
                                                  void *warn_ctx, char *why, size_t why_len)
 {
-    const struct gw_verifier *v = ep->provider != NULL ? ep->provider->verifier : NULL;
+    const struct gw_verifier *v = gw_endpoint_verifier(ep);
     if (v == NULL) {
         say(why, why_len, "provider %s of endpoint %s has no verifier",
             ep->provider != NULL ? ep->provider->name : "?", ep->id);

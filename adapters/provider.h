@@ -122,8 +122,16 @@ struct gw_fetch {
 
 /* A stored event handed to apply(), inside the worker's open transaction. */
 struct gw_apply {
-    struct gw_core_ctx core; /* db, company_id, source, webhook_event_id */
+    /* db, company_id, source, webhook_event_id. company_id is 0 only for a
+     * GW_PROVIDER_OWN_ROUTING provider's event that no company was bound to: apply then sets
+     * it to the company it finds and records that on the event (gw_inbox_set_company) before
+     * its first write. */
+    struct gw_core_ctx core;
+    const struct gw_config *cfg; /* the whole config (its `mail:` section, say) */
     const struct gw_endpoint_config *endpoint;
+    /* The request headers stored with the event (the provider's stored_headers), a JSON
+     * object text, or NULL. */
+    const char *headers;
     const char *dedupe_key;
     const unsigned char *body;
     size_t body_len;
@@ -173,6 +181,13 @@ enum {
      * gives up on slow answers (Slack shows an error after 3 s); the others keep the rule
      * that a request is acknowledged only once stored. */
     GW_PROVIDER_EARLY_ANSWER = 1u << 1,
+    /* The company of an event is found by apply(), not from the envelope's tenant: e-mail,
+     * whose recipients, thread ids and plus addresses all take part. An event whose envelope
+     * names no tenant, of an endpoint without `company`, is stored pending with no company
+     * (not ignored), and apply() gets it with core.company_id 0. */
+    GW_PROVIDER_OWN_ROUTING = 1u << 2,
+    /* The endpoint's max_body defaults to mail.max_message, not ingest.max_body. */
+    GW_PROVIDER_MAIL_BODY = 1u << 3,
 };
 
 /* The most events one request may carry when a provider does not say (max_events 0), and the
@@ -244,6 +259,11 @@ struct gw_provider {
     /* The authentication scheme: every provider names one, served or not (`ctgw verify`
      * checks requests for providers not served yet). */
     const struct gw_verifier *verifier;
+    /* verifier_for (may be NULL): for a provider whose endpoints choose their scheme by the
+     * keys they set (email-mime: username and password, or token), the scheme of EP; never
+     * NULL. Everything that verifies asks gw_endpoint_verifier, which falls back to
+     * `verifier`. */
+    const struct gw_verifier *(*verifier_for)(const struct gw_endpoint_config *ep);
 
     /* envelope: called on the verified request. Returns GW_ENVELOPE_STORE with
      * out[0..*n) filled, 1 <= *n <= max, GW_ENVELOPE_ANSWER with `answer` filled, or
@@ -304,6 +324,10 @@ extern const struct gw_provider *const gw_providers[];
 
 /* The provider called NAME, or NULL. */
 const struct gw_provider *gw_provider_find(const char *name);
+
+/* The scheme requests to EP are verified with: its provider's verifier_for(EP), or its
+ * verifier. NULL when EP has no provider. */
+const struct gw_verifier *gw_endpoint_verifier(const struct gw_endpoint_config *ep);
 
 /* How many events one request of this provider may carry (its max_events, bounded). */
 size_t gw_provider_max_events(const struct gw_provider *p);

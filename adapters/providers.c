@@ -117,12 +117,14 @@ extern const struct gw_provider gw_provider_generic;
 extern const struct gw_provider gw_provider_contact_form;
 extern const struct gw_provider gw_provider_slack;
 extern const struct gw_provider gw_provider_xero;
+extern const struct gw_provider gw_provider_email_mime;
 
 const struct gw_provider *const gw_providers[] = {
     &gw_provider_generic,
     &gw_provider_contact_form,
     &gw_provider_slack,
     &gw_provider_xero,
+    &gw_provider_email_mime,
     &ghl,
     &email_ses,
     &email_mailgun,
@@ -132,6 +134,14 @@ const struct gw_provider *const gw_providers[] = {
     &asana,
     NULL,
 };
+
+const struct gw_verifier *gw_endpoint_verifier(const struct gw_endpoint_config *ep)
+{
+    const struct gw_provider *p = ep != NULL ? ep->provider : NULL;
+    if (p == NULL)
+        return NULL;
+    return p->verifier_for != NULL ? p->verifier_for(ep) : p->verifier;
+}
 
 const struct gw_provider *gw_provider_find(const char *name)
 {
@@ -164,6 +174,7 @@ static void describe(const struct gw_provider *p, struct gw_cfg_provider *out)
         .config_keys = p->config_keys,
         .config_size = p->config_size,
         .setup = p->setup,
+        .mail_body = (p->flags & GW_PROVIDER_MAIL_BODY) != 0,
     };
 }
 

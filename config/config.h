@@ -143,6 +143,8 @@ struct gw_cfg_provider {
      * through gw_cfg_setup_error (config/config_keys.h), and may fill derived fields of
      * ep->provider_config. NULL when not needed. */
     void (*setup)(struct gw_endpoint_config *ep, struct gw_cfg_setup *s);
+    /* The endpoint takes raw e-mail: its max_body defaults to mail.max_message. */
+    bool mail_body;
 };
 
 /* How the loader finds providers, passed in by whoever loads a config so that config/

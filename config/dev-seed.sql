@@ -20,7 +20,8 @@ INSERT INTO users (company_id, email, name, role, slack_user_id, client_id) VALU
   ON DUPLICATE KEY UPDATE name = VALUES(name), role = VALUES(role),
                           slack_user_id = VALUES(slack_user_id), client_id = VALUES(client_id);
 
--- One integration per provider, keyed by the account id that provider sends.
+-- One integration per provider, keyed by the account id that provider sends; e-mail is
+-- routed by recipient through provider 'email' (every email-* endpoint), here a whole domain.
 INSERT INTO integrations (company_id, provider, external_id, status, settings) VALUES
   (@company, 'generic',        'demo',                                   'active', NULL),
   (@company, 'contact-form',   'demo',                                   'active', NULL),
@@ -31,6 +32,7 @@ INSERT INTO integrations (company_id, provider, external_id, status, settings) V
   (@company, 'email-mailgun',  'help@demo.canticket.test',               'active', NULL),
   (@company, 'email-sendgrid', 'jobs@demo.canticket.test',               'active', NULL),
   (@company, 'email-postmark', 'service@demo.canticket.test',            'active', NULL),
+  (@company, 'email',          '*@demo.canticket.test',                  'active', NULL),
   (@company, 'stripe',         'acct_1DemoCanTicket0',                   'active', NULL),
   (@company, 'asana',          '1200000000000001',                       'active', NULL)
   ON DUPLICATE KEY UPDATE status = VALUES(status);

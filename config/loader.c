@@ -124,9 +124,15 @@ static void check_across(struct gw_cfg_walk *w, const struct gw_yaml_node *root,
 
     gw_cfg_check_mail(w, root, cfg);
 
-    for (size_t i = 0; i < cfg->n_endpoints; i++)
-        if (cfg->endpoints[i].max_body == 0)
-            cfg->endpoints[i].max_body = cfg->ingest.max_body;
+    for (size_t i = 0; i < cfg->n_endpoints; i++) {
+        struct gw_endpoint_config *ep = &cfg->endpoints[i];
+        struct gw_cfg_provider info = {0};
+        if (ep->max_body != 0)
+            continue;
+        if (ep->provider != NULL && cfg->providers.describe != NULL)
+            cfg->providers.describe(ep->provider, &info);
+        ep->max_body = info.mail_body ? cfg->mail.max_message : cfg->ingest.max_body;
+    }
 }
 
 static void walk_document(struct gw_cfg_walk *w, const char *buf, size_t len, struct gw_config *cfg)

@@ -9,6 +9,7 @@
 #include "config/config.h"
 #include "gateway/cli/integration.h"
 #include "gateway/cli/mail_id.h"
+#include "gateway/cli/mail_pipe.h"
 #include "gateway/cli/verify.h"
 #include "gateway/db/db.h"
 #include "gateway/base/log.h"
@@ -44,6 +45,8 @@ static void usage(FILE *out)
                  "  mail-id -c FILE --company SLUG --ref CT-000123 [--tag TAG]\n"
                  "                         print the Message-ID and reply address of mail\n"
                  "                         about a job\n"
+                 "  mail-pipe -c FILE --endpoint ID [--recipient ADDR] < MESSAGE\n"
+                 "                         store one e-mail from an MTA's pipe transport\n"
                  "  version                print the version\n");
 }
 
@@ -155,6 +158,31 @@ static int cmd_mail_id(int argc, char **argv)
     return rc;
 }
 
+/* `ctgw mail-pipe`: run by an MTA, so every way it can end is a sysexits status (see
+ * cli/mail_pipe.h); a config that does not load keeps the message queued (75). */
+static int cmd_mail_pipe(int argc, char **argv)
+{
+    struct gw_mail_pipe_args args;
+    int parsed = gw_mail_pipe_parse(argc, argv, &args, stdout, stderr);
+    if (parsed == GW_MAIL_PIPE_HELP)
+        return 0;
+    if (parsed != GW_MAIL_PIPE_RUN)
+        return parsed;
+    struct gw_config *cfg = load_config(args.config);
+    if (cfg == NULL)
+        return GW_MAIL_PIPE_TEMPFAIL;
+    int rc = GW_MAIL_PIPE_TEMPFAIL;
+    if (gw_db_library_init() != 0) {
+        gw_log_error(NULL, "cannot initialise the MySQL client library");
+    } else {
+        rc = gw_mail_pipe_run(cfg, &args, stdin, stderr);
+        gw_db_library_end();
+    }
+    gw_log_forget_secrets();
+    gw_config_destroy(cfg);
+    return rc;
+}
+
 static int cmd_migrate(const struct gw_config *cfg)
 {
     struct gw_db *db = gw_db_open(&cfg->database);
@@ -207,6 +235,8 @@ int main(int argc, char **argv)
         return cmd_integration(argc - 1, argv + 1);
     if (strcmp(command, "mail-id") == 0)
         return cmd_mail_id(argc - 1, argv + 1);
+    if (strcmp(command, "mail-pipe") == 0)
+        return cmd_mail_pipe(argc - 1, argv + 1);
 
     const char *config_path = NULL;
     static const struct option opts[] = {

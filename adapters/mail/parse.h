@@ -22,16 +22,16 @@
 #define GW_MAIL_DEFAULT_MAX_TEXT_BYTES    (1024u * 1024u)
 
 /* Bounds of the single fields, in bytes. */
-#define GW_MAIL_SUBJECT_MAX      998  /* longer subjects are cut (and noted) */
-#define GW_MAIL_NAME_MAX         256  /* display names, cut */
-#define GW_MAIL_ADDRESS_MAX      254  /* longer addresses are left out */
-#define GW_MAIL_ID_MAX           255  /* longer message ids are left out (and noted) */
-#define GW_MAIL_VALUE_MAX        256  /* Auto-Submitted, Precedence, List-Id, ...: cut */
-#define GW_MAIL_FILENAME_MAX     1024 /* cut */
-#define GW_MAIL_CONTENT_TYPE_MAX 255
-#define GW_MAIL_RECIPIENTS_MAX   100 /* To and Cc each; the rest are dropped (and noted) */
-#define GW_MAIL_REFERENCES_MAX   100 /* the most recent are kept (and the cut noted) */
-#define GW_MAIL_NOTES_MAX        1024
+#define GW_MAIL_SUBJECT_MAX         998  /* longer subjects are cut (and noted) */
+#define GW_MAIL_NAME_MAX            256  /* display names, cut */
+#define GW_MAIL_ADDRESS_MAX         254  /* longer addresses are left out */
+#define GW_MAIL_ID_MAX              255  /* longer message ids are left out (and noted) */
+#define GW_MAIL_VALUE_MAX           256  /* Auto-Submitted, Precedence, List-Id, ...: cut */
+#define GW_MAIL_ATTACHMENT_NAME_MAX 1024 /* cut */
+#define GW_MAIL_CONTENT_TYPE_MAX    255
+#define GW_MAIL_RECIPIENTS_MAX      100 /* To and Cc each; the rest are dropped (and noted) */
+#define GW_MAIL_REFERENCES_MAX      100 /* the most recent are kept (and the cut noted) */
+#define GW_MAIL_NOTES_MAX           1024
 
 /* Over a limit the parse still succeeds with what fits, and notes says what was cut. */
 struct gw_mail_limits {

@@ -212,7 +212,7 @@ static void add_attachment(struct gw_mail_walk *w, GMimeObject *obj, unsigned ch
     a->size = size;
     a->content_type = type_of(obj);
     const char *given = given_name(obj);
-    a->filename = gw_mail_text_clean(given, GW_MAIL_FILENAME_MAX, NULL);
+    a->filename = gw_mail_text_clean(given, GW_MAIL_ATTACHMENT_NAME_MAX, NULL);
     a->named = a->filename != NULL && a->filename[0] != '\0';
     if (a->filename != NULL && !a->named && a->content_type != NULL) {
         free(a->filename);
@@ -222,7 +222,7 @@ static void add_attachment(struct gw_mail_walk *w, GMimeObject *obj, unsigned ch
         else
             snprintf(name, sizeof(name), "attachment-%zu.%s", ++w->unnamed,
                      extension(a->content_type));
-        a->filename = gw_mail_text_clean(name, GW_MAIL_FILENAME_MAX, NULL);
+        a->filename = gw_mail_text_clean(name, GW_MAIL_ATTACHMENT_NAME_MAX, NULL);
     }
     bool too_long;
     a->content_id = gw_mail_clean_id(g_mime_object_get_content_id(obj), &too_long);

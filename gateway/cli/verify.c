@@ -572,7 +572,7 @@ static int find_scheme(const struct opts *o, struct verify_run *v, FILE *err)
     if ((v->cfg = load_config(o->config, "verify", err)) == NULL ||
         (v->ep = find_endpoint(v->cfg, o->endpoint, "verify", err)) == NULL)
         return -1;
-    v->scheme = v->ep->provider != NULL ? v->ep->provider->verifier : NULL;
+    v->scheme = gw_endpoint_verifier(v->ep);
     if (v->scheme == NULL) {
         fprintf(err, "ctgw verify: provider %s of endpoint %s has no verifier\n",
                 v->ep->provider != NULL ? v->ep->provider->name : "?", v->ep->id);
@@ -774,7 +774,7 @@ static int sign_run(const struct opts *o, FILE *out, FILE *err)
     const struct gw_endpoint_config *ep = find_endpoint(cfg, o->endpoint, "sign", err);
     if (ep == NULL)
         goto done;
-    const struct gw_verifier *s = ep->provider != NULL ? ep->provider->verifier : NULL;
+    const struct gw_verifier *s = gw_endpoint_verifier(ep);
     if (s == NULL || s->sign == NULL) {
         fprintf(err,
                 "ctgw sign: endpoint %s uses %s, which ctgw cannot sign for (ghl and sns are "

@@ -444,7 +444,7 @@ static bool verify(struct inbound_request *q)
     };
     gw_endpoint_auth_fill(q->h->auth[q->ep_index], &vin);
     struct gw_verify_detail detail = {.secret_index = -1};
-    enum gw_verify_result vr = q->prov->verifier->verify(&vin, &detail);
+    enum gw_verify_result vr = gw_endpoint_verifier(q->ep)->verify(&vin, &detail);
     if (vr == GW_VERIFY_OK)
         return true;
     reject_signature(q->h, q->r, q->ep, vr, &detail);

@@ -16,12 +16,12 @@
 #include "gateway/base/log.h"
 #include "gateway/base/metrics.h"
 #include "gateway/core/tenants.h"
+#include "gateway/db/inbox.h"
 
 #define QUEUE_LIMIT          65536 /* pending requests at most; beyond, answer unavailable */
 #define AUDIT_LIMIT          4096
 #define AUDIT_PER_BATCH      256
 #define ACQUIRE_WAIT_MS      2000
-#define COLS_PER_ROW         17
 #define STATEMENT_BYTES      (4u << 20)
 #define DEADLOCK_RETRIES     3
 #define LINGER_BELOW         8 /* events: a smaller batch waits a moment for more */
@@ -205,75 +205,38 @@ struct batch {
     size_t *read_rows;
 };
 
-/* "INSERT ... VALUES (...), (...)" for k rows, built once for k in {1, 4, 16, 64}: a
- * few statement shapes keep the prepared-statement cache warm whatever the batch size. */
-static char *insert_sql_for[65];
-static pthread_once_t insert_sql_once = PTHREAD_ONCE_INIT;
-
-static void build_insert_sql(void)
-{
-    static const char head[] =
-        "INSERT INTO webhook_events (endpoint, provider, company_id, dedupe_key, "
-        "request_id, ingest_batch, status, last_error, source_address, content_type, headers, "
-        "body, body_sha256, next_attempt_at, result, attempts, processed_at) VALUES ";
-    static const char row[] = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NOW(3) + INTERVAL ? SECOND, "
-                              "?, ?, IF(?, NOW(3), NULL))";
-    /* A repeated (endpoint, dedupe_key) leaves the stored row as it is; any other error
-     * still fails the batch (INSERT IGNORE would turn bad data into warnings). */
-    static const char tail[] = " ON DUPLICATE KEY UPDATE id = id";
-    static const size_t sizes[] = {1, 4, 16, 64};
-    for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
-        size_t k = sizes[s];
-        size_t len = sizeof(head) + k * (sizeof(row) + 2) + sizeof(tail) + 1;
-        char *sql = malloc(len);
-        if (sql == NULL)
-            continue;
-        char *o = sql;
-        o += sprintf(o, "%s", head);
-        for (size_t i = 0; i < k; i++)
-            o += sprintf(o, "%s%s", i ? ", " : "", row);
-        sprintf(o, "%s", tail);
-        insert_sql_for[k] = sql;
-    }
-}
-
-/* Returns the rows the statement inserted (a repeated key counts 0), or -1. */
+/* Stores rows[0..k) through the inbox's one INSERT. Returns the rows the statement inserted
+ * (a repeated key counts 0), or -1. */
 static int64_t insert_rows(struct gw_db *db, struct row_ref *rows, size_t k, uint64_t token)
 {
-    pthread_once(&insert_sql_once, build_insert_sql);
-    const char *sql = insert_sql_for[k];
-    if (sql == NULL)
-        return -1;
-    struct gw_db_value *v = calloc(k * COLS_PER_ROW, sizeof(*v));
-    if (v == NULL)
+    struct gw_inbox_row in[64];
+    if (k > sizeof(in) / sizeof(in[0]))
         return -1;
     for (size_t i = 0; i < k; i++) {
         struct row_ref *r = &rows[i];
-        struct gw_db_value *c = &v[i * COLS_PER_ROW];
-        c[0] = GW_DB_TEXT(r->p->endpoint->id);
-        c[1] = GW_DB_TEXT(r->p->endpoint->provider->name);
-        c[2] = r->company_id ? GW_DB_INT(r->company_id) : GW_DB_NULL;
-        c[3] = GW_DB_TEXT(r->e->env.dedupe_key);
-        c[4] = GW_DB_TEXT(r->p->request_id);
-        c[5] = GW_DB_INT(token);
-        c[6] = GW_DB_TEXT(r->status);
-        c[7] = r->why[0] ? GW_DB_TEXT(r->why) : GW_DB_NULL;
-        c[8] = GW_DB_TEXT(r->p->peer);
-        c[9] = r->p->media_type ? GW_DB_TEXT(r->p->media_type) : GW_DB_NULL;
-        c[10] = r->p->headers_json ? GW_DB_TEXT(r->p->headers_json) : GW_DB_NULL;
-        c[11] = GW_DB_BLOB(r->e->body ? (const void *)r->e->body : "", r->e->body_len);
-        c[12] = GW_DB_BLOB(r->sha, sizeof(r->sha));
-        c[13] = GW_DB_INT(r->defer_s);
-        c[14] = r->read_result ? GW_DB_TEXT(r->read_result) : GW_DB_NULL;
-        c[15] = GW_DB_INT(r->read_result ? 1 : 0);
-        c[16] = GW_DB_INT(r->read_result ? 1 : 0);
+        in[i] = (struct gw_inbox_row){
+            .endpoint = r->p->endpoint->id,
+            .provider = r->p->endpoint->provider->name,
+            .company_id = r->company_id,
+            .dedupe_key = r->e->env.dedupe_key,
+            .request_id = r->p->request_id,
+            .batch = token,
+            .status = r->status,
+            .last_error = r->why,
+            .source_address = r->p->peer,
+            .content_type = r->p->media_type,
+            .headers = r->p->headers_json,
+            .body = r->e->body,
+            .body_len = r->e->body_len,
+            .body_sha256 = r->sha,
+            .defer_s = r->defer_s,
+            .result = r->read_result,
+        };
     }
-    int64_t rc = gw_db_exec(db, sql, v, k * COLS_PER_ROW);
-    free(v);
-    return rc;
+    return gw_inbox_insert(db, in, k);
 }
 
-static const size_t chunk_sizes[] = {64, 16, 4, 1};
+static const size_t chunk_sizes[] = GW_INBOX_INSERT_SIZES;
 
 /* Ids for the rows of one statement that did not all insert: each row's stored event is
  * looked up by its key. One this batch inserted (its ingest_batch is ours) is new for its
@@ -382,6 +345,17 @@ static int write_batch(struct gw_db *db, struct gw_tenants *tenants, struct batc
         struct row_ref *r = &b->rows[i];
         const struct gw_endpoint_config *ep = r->p->endpoint;
         gw_sha256(r->e->body, r->e->body_len, r->sha);
+        r->read_result = NULL;
+        r->why[0] = '\0';
+        if (r->e->env.tenant[0] == '\0' && ep->company == NULL &&
+            (ep->provider->flags & GW_PROVIDER_OWN_ROUTING)) {
+            /* Its apply finds the company (e-mail's recipients and thread ids). */
+            r->company_id = 0;
+            r->status = "pending";
+            r->e->ignored = false;
+            r->defer_s = 0;
+            continue;
+        }
         enum gw_tenant_rc t = gw_tenants_resolve(
             tenants, db, ep->provider->name, r->e->env.tenant[0] ? NULL : ep->company,
             r->e->env.tenant, &r->company_id, r->why, sizeof(r->why));

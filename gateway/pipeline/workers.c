@@ -293,8 +293,8 @@ static struct gw_db_rows *lock_rows(struct gw_db *db, const struct apply_set *se
     size_t len =
         (size_t)snprintf(sql, sizeof(sql), "%s",
                          "SELECT id, endpoint, provider, company_id, dedupe_key, body, "
-                         "attempts, status, lease_owner, FLOOR(UNIX_TIMESTAMP(received_at)) "
-                         "FROM webhook_events FORCE INDEX (PRIMARY) WHERE id IN (");
+                         "attempts, status, lease_owner, FLOOR(UNIX_TIMESTAMP(received_at)), "
+                         "headers FROM webhook_events FORCE INDEX (PRIMARY) WHERE id IN (");
     if (!placeholders(sql, sizeof(sql), &len, set->n, "?", ", ", ") FOR UPDATE"))
         return NULL;
     struct gw_db_value p[CLAIM_BATCH];
@@ -346,7 +346,9 @@ static bool apply_one(struct worker *w, struct gw_db *db, const struct apply_set
                  .company_id = company,
                  .source = *prov && (*prov)->source ? (*prov)->source : "api",
                  .webhook_event_id = set->ids[i]},
+        .cfg = w->pool->cfg,
         .endpoint = ep,
+        .headers = gw_db_rows_text(rows, r, 10, NULL),
         .dedupe_key = gw_db_rows_text(rows, r, 4, NULL),
         .body = (const unsigned char *)(body ? body : ""),
         .body_len = body_len,
@@ -362,7 +364,8 @@ static bool apply_one(struct worker *w, struct gw_db *db, const struct apply_set
     }
     if ((*prov)->fetch != NULL && !set_alone(set))
         return false;
-    if (company == 0 || (*prov)->apply == NULL) {
+    bool own_routing = ((*prov)->flags & GW_PROVIDER_OWN_ROUTING) != 0;
+    if ((company == 0 && !own_routing) || (*prov)->apply == NULL) {
         a->rc = GW_APPLY_IGNORED;
         snprintf(a->error, sizeof(a->error), "%s", company == 0 ? "no company" : "");
         return true;

@@ -64,7 +64,7 @@ static void check_mail(const struct gw_mail *m, const struct gw_mail_limits *lim
     FUZZ_CHECK(m->attachment_count <= parts_max);
     for (size_t i = 0; i < m->attachment_count; i++) {
         const struct gw_mail_attachment *a = &m->attachments[i];
-        check(a->filename, GW_MAIL_FILENAME_MAX, false);
+        check(a->filename, GW_MAIL_ATTACHMENT_NAME_MAX, false);
         FUZZ_CHECK(a->filename[0] != '\0');
         check(a->content_type, GW_MAIL_CONTENT_TYPE_MAX, false);
         check(a->content_id, GW_MAIL_ID_MAX, false);

@@ -300,13 +300,20 @@ static void test_demo_seed_covers_every_provider(void **state)
         if (ts_db_intf(&f->db, "SELECT COUNT(*) FROM users WHERE role = '%s'", roles[i]) != 1)
             fail_msg("the demo company has no single %s user", roles[i]);
     assert_int_equal(ts_db_int(&f->db, "SELECT COUNT(*) FROM clients"), 1);
-    size_t n_providers = 0;
-    for (size_t i = 0; gw_providers[i] != NULL; i++, n_providers++)
+    /* A provider that routes by itself (email-mime) finds its company through the rows of
+     * provider 'email', which every e-mail endpoint shares: one such row stands for them. */
+    size_t n_rows = 1;
+    for (size_t i = 0; gw_providers[i] != NULL; i++) {
+        if (gw_providers[i]->flags & GW_PROVIDER_OWN_ROUTING)
+            continue;
+        n_rows++;
         if (ts_db_intf(&f->db, "SELECT COUNT(*) FROM integrations WHERE provider = '%s'",
                        gw_providers[i]->name) != 1)
             fail_msg("the demo seed has no integration row for provider %s", gw_providers[i]->name);
-    assert_int_equal(ts_db_int(&f->db, "SELECT COUNT(*) FROM integrations"),
-                     (long long)n_providers);
+    }
+    if (ts_db_int(&f->db, "SELECT COUNT(*) FROM integrations WHERE provider = 'email'") != 1)
+        fail_msg("the demo seed has no integration row for provider email");
+    assert_int_equal(ts_db_int(&f->db, "SELECT COUNT(*) FROM integrations"), (long long)n_rows);
 }
 
 static void test_check_config_reports_every_error(void **state)

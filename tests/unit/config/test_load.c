@@ -125,6 +125,7 @@ static void test_example(void **state)
         test_write_text(f->dir, "secrets/generic.secret", "generic-secret", 0400),
         test_write_text(f->dir, "secrets/mail-thread.key",
                         "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n", 0600),
+        test_write_text(f->dir, "secrets/mail-raw.password", "relay-password-0123456789\n", 0600),
     };
     const struct gw_endpoint_config *ep;
     struct gw_config *cfg;
@@ -184,7 +185,7 @@ static void test_example(void **state)
     assert_int_equal(cfg->mail.max_attachment, 25 * MiB);
     assert_int_equal(cfg->mail.max_attachments_total, 25 * MiB);
 
-    assert_int_equal(cfg->n_endpoints, 8);
+    assert_int_equal(cfg->n_endpoints, 9);
     ep = gw_config_endpoint(cfg, "slack");
     assert_non_null(ep);
     assert_ptr_equal(ep, &cfg->endpoints[0]);
@@ -215,6 +216,12 @@ static void test_example(void **state)
     ep = gw_config_endpoint(cfg, "mail-ses");
     assert_non_null(ep);
     assert_int_equal(ep->max_body, 20 * MiB);
+    ep = gw_config_endpoint(cfg, "mail-raw"); /* raw mail: max_body is mail.max_message */
+    assert_non_null(ep);
+    assert_ptr_equal(ep->provider, gw_provider_find("email-mime"));
+    assert_string_equal(ep->username, "relay");
+    assert_string_equal(ep->password.data, "relay-password-0123456789");
+    assert_int_equal(ep->max_body, 25 * MiB);
     assert_null(gw_config_endpoint(cfg, "nope"));
     assert_null(gw_config_endpoint(NULL, "slack"));
 

@@ -96,7 +96,7 @@ static inline void check_mail(const struct gw_mail *m, const struct gw_mail_limi
     assert_true(m->attachment_count <= max_parts);
     for (size_t i = 0; i < m->attachment_count; i++) {
         const struct gw_mail_attachment *a = &m->attachments[i];
-        check_string("filename", a->filename, GW_MAIL_FILENAME_MAX, false);
+        check_string("filename", a->filename, GW_MAIL_ATTACHMENT_NAME_MAX, false);
         assert_true(a->filename[0] != '\0');
         check_string("content_type", a->content_type, GW_MAIL_CONTENT_TYPE_MAX, false);
         assert_non_null(strchr(a->content_type, '/'));
