@@ -677,12 +677,21 @@ static int by_name(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The shared corpus beside the project (../shared from the source root); a clone checked
+ * out elsewhere on the same machine finds it at the workspace's /work/shared. */
+static const char *corpus_default(void)
+{
+    static const char beside[] = CTGW_SOURCE_ROOT "/../shared/corpus/email";
+    return access(beside, R_OK) == 0 || access("/work/shared/corpus/email", R_OK) != 0
+               ? beside
+               : "/work/shared/corpus/email";
+}
+
 static char *corpus_dir(void)
 {
     const char *env = getenv("CTGW_MAIL_CORPUS");
     char dir[4096];
-    snprintf(dir, sizeof dir, "%s",
-             env != NULL && env[0] ? env : CTGW_SOURCE_ROOT "/../shared/corpus/email");
+    snprintf(dir, sizeof dir, "%s", env != NULL && env[0] ? env : corpus_default());
     return test_must_alloc(strdup(dir));
 }
 
@@ -737,8 +746,7 @@ static void test_corpus_through_apply(void **state)
         free(dir);
         gw_db_close(db);
         gw_config_destroy(cfg);
-        fail_msg("the e-mail corpus is missing: %s (set CTGW_MAIL_CORPUS)",
-                 CTGW_SOURCE_ROOT "/../shared/corpus/email");
+        fail_msg("the e-mail corpus is missing: %s (set CTGW_MAIL_CORPUS)", corpus_default());
     }
     char **names = test_must_alloc(calloc(CORPUS_FILES, sizeof(char *)));
     size_t n = 0;
