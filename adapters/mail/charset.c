@@ -11,6 +11,7 @@
 #include <gmime/gmime.h>
 
 #include "adapters/mail/parse.h"
+#include "gateway/base/text.h"
 
 enum kind { KIND_UTF8, KIND_LATIN, KIND_ICONV };
 
@@ -93,7 +94,7 @@ static size_t add_utf8_lossy(struct gw_mail_buf *b, const unsigned char *in, siz
     size_t bad = 0;
     for (size_t i = 0; i < n && !b->cut && !b->failed;) {
         uint32_t cp;
-        size_t k = gw_mail_utf8_next(in + i, n - i, &cp);
+        size_t k = gw_text_utf8_next(in + i, n - i, &cp);
         if (k == 0) {
             gw_mail_buf_add_cp(b, 0xFFFD);
             bad++;
@@ -116,7 +117,7 @@ static void utf8_census(const unsigned char *in, size_t n, size_t *bad, size_t *
             continue;
         }
         uint32_t cp;
-        size_t k = gw_mail_utf8_next(in + i, n - i, &cp);
+        size_t k = gw_text_utf8_next(in + i, n - i, &cp);
         if (k == 0) {
             (*bad)++;
             i++;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "gateway/base/text.h"
 
 #define HREF_MAX    2048 /* longer link targets are left out: no reader follows them anyway */
 #define NAME_MAX_   16   /* tag and attribute names kept for comparison */
@@ -567,7 +568,7 @@ bool gw_mail_html_to_text(struct gw_mail_buf *b, const char *html, size_t n)
             continue;
         }
         uint32_t cp;
-        size_t k = gw_mail_utf8_next((const unsigned char *)html + h->i, n - h->i, &cp);
+        size_t k = gw_text_utf8_next((const unsigned char *)html + h->i, n - h->i, &cp);
         if (k == 0) { /* not valid UTF-8 after all: one replacement character */
             put_cp(h, 0xFFFD);
             h->i++;

@@ -120,45 +120,6 @@ char *gw_mail_buf_take(struct gw_mail_buf *b)
     return p;
 }
 
-size_t gw_mail_utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    if (n == 0)
-        return 0;
-    unsigned char c = s[0];
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    size_t len;
-    uint32_t v, min;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-        v = c & 0x1F;
-        min = 0x80;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        v = c & 0x0F;
-        min = 0x800;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        v = c & 0x07;
-        min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        v = (v << 6) | (s[i] & 0x3F);
-    }
-    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-        return 0;
-    *cp = v;
-    return len;
-}
-
 bool gw_mail_utf8_valid(const char *s, size_t n, size_t *multibyte)
 {
     const unsigned char *u = (const unsigned char *)s;
@@ -170,7 +131,7 @@ bool gw_mail_utf8_valid(const char *s, size_t n, size_t *multibyte)
             continue;
         }
         uint32_t cp;
-        size_t k = gw_mail_utf8_next(u + i, n - i, &cp);
+        size_t k = gw_text_utf8_next(u + i, n - i, &cp);
         if (k == 0) {
             ok = false;
             break;
@@ -201,7 +162,7 @@ bool gw_mail_clean(struct gw_mail_buf *b, const char *s, size_t n, enum gw_mail_
     bool any = false;
     for (size_t i = 0; i < n && !b->cut && !b->failed;) {
         uint32_t cp;
-        size_t k = gw_mail_utf8_next(u + i, n - i, &cp);
+        size_t k = gw_text_utf8_next(u + i, n - i, &cp);
         if (k == 0) {
             cp = 0xFFFD;
             k = 1;

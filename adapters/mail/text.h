@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "gateway/base/text.h"
 
 /* Grows up to max bytes (the NUL not counted). Once something does not fit, cut is set and
  * every later append is refused, so that a cut text never goes on with a later fragment. */
@@ -33,10 +34,6 @@ bool gw_mail_buf_add_cp(struct gw_mail_buf *b, uint32_t cp);
 /* The text so far as a malloc'd string ("" when empty), leaving b empty; NULL when out of
  * memory (b is freed then too). */
 char *gw_mail_buf_take(struct gw_mail_buf *b);
-
-/* The length (1-4) of the well-formed UTF-8 sequence at s[0..n), storing its code point in
- * *cp; 0 when the bytes there are not one (overlong, surrogate, past U+10FFFF, truncated). */
-size_t gw_mail_utf8_next(const unsigned char *s, size_t n, uint32_t *cp);
 
 /* Whether s[0..n) is well-formed UTF-8 throughout; *multibyte (may be NULL) counts the
  * sequences longer than one byte. */

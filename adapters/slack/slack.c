@@ -893,13 +893,6 @@ struct read_one {
     bool asked;       /* its question is in the statement */
 };
 
-/* The verbs answered from reads alone; any other needs a write (or may: `new`). */
-static bool read_only_verb(const char *verb)
-{
-    return strcmp(verb, "show") == 0 || strcmp(verb, "list") == 0 || strcmp(verb, "help") == 0 ||
-           verb[0] == '\0';
-}
-
 /* Answers one command from its question's answers: DONE with the text in R->out, or
  * anything else to leave it to apply (a write, a refusal that is audited, a failure). */
 static enum gw_apply_rc read_answer(struct run *r, struct read_one *o, struct gw_view_query *q)
@@ -907,12 +900,13 @@ static enum gw_apply_rc read_answer(struct run *r, struct read_one *o, struct gw
     if (!take_caller(r, &o->c, &q->user))
         return GW_APPLY_DONE; /* not linked: the same words whatever the verb */
     r->verb = o->verb;
-    if (o->verb[0] == '\0' || strcmp(o->verb, "help") == 0 || !read_only_verb(o->verb)) {
-        /* apply() answers an unknown verb with the help too, but knows all the verbs. */
-        return o->verb[0] == '\0' || strcmp(o->verb, "help") == 0 ? help(r) : GW_APPLY_RETRY;
-    }
+    if (o->verb[0] == '\0' || strcmp(o->verb, "help") == 0)
+        return help(r);
     if (strcmp(o->verb, "list") == 0)
         return cmd_list(r, o->rest);
+    /* Every other verb but show writes, or may (apply() also answers unknown verbs). */
+    if (strcmp(o->verb, "show") != 0)
+        return GW_APPLY_RETRY;
     /* show: what find_job_view and cmd_show decide, from the batch's answers. */
     if (q->ref[0] == '\0')
         return usage(r);

@@ -5,6 +5,12 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+/* The length (1-4) of the well-formed UTF-8 sequence at s[0..n) that utf8mb4 can store, its
+ * code point in *cp; 0 when the bytes there are not one (overlong, surrogate, past
+ * U+10FFFF, truncated, n 0). */
+size_t gw_text_utf8_next(const unsigned char *s, size_t n, uint32_t *cp);
 
 /* Counts the characters of s[0..len) when it is well-formed UTF-8 that utf8mb4 can store (no
  * overlong forms, no surrogates, nothing past U+10FFFF); false otherwise. */

@@ -46,7 +46,7 @@ static void set_usage(FILE *f)
                "config's secrets_key and stored; it is never printed.\n");
 }
 
-static bool is_slug(const char *s)
+bool gw_cli_slug_valid(const char *s)
 {
     size_t n = 0;
 
@@ -137,7 +137,7 @@ int gw_integration_parse(int argc, char **argv, struct gw_integration_args *a, F
         set_usage(err);
         return GW_INTEGRATION_USAGE;
     }
-    if (!is_slug(a->company)) {
+    if (!gw_cli_slug_valid(a->company)) {
         fprintf(err, "ctgw integration set: --company: expected a slug matching "
                      "[a-z0-9][a-z0-9_-]{0,63}\n");
         return GW_INTEGRATION_USAGE;

@@ -42,4 +42,7 @@ int gw_integration_set(const struct gw_config *cfg, const struct gw_integration_
  * and each failed row (id and why, never the plaintext) to ERR. Returns 1 if any failed. */
 int gw_rekey(const struct gw_config *cfg, FILE *out, FILE *err);
 
+/* Whether S is a company slug as companies.slug holds it: 1..64 of a-z 0-9, then also - _. */
+bool gw_cli_slug_valid(const char *s);
+
 #endif

@@ -7,12 +7,12 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "gateway/cli/integration.h"
 #include "gateway/core/jobs.h"
 #include "gateway/core/mail_thread.h"
 #include "gateway/db/db.h"
 
-#define SLUG_MAX 64 /* companies.slug */
-#define MSG_MAX  512
+#define MSG_MAX 512
 
 enum { OPT_COMPANY = 256, OPT_REF, OPT_TAG };
 
@@ -28,19 +28,6 @@ static void usage(FILE *f)
                "Prints the Message-ID, Reply-To address and X-CanTicket-Loop value for mail\n"
                "about the job, signed with the config's mail.thread_key. TAG (1 to 64 of\n"
                "A-Z a-z 0-9 _ -) makes the Message-ID unique to one message.\n");
-}
-
-static bool is_slug(const char *s)
-{
-    size_t n = 0;
-    for (; s[n] != '\0'; n++) {
-        char c = s[n];
-        bool ok =
-            (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (n > 0 && (c == '-' || c == '_'));
-        if (!ok || n >= SLUG_MAX)
-            return false;
-    }
-    return n > 0;
 }
 
 static bool is_tag(const char *s)
@@ -97,7 +84,7 @@ int gw_mail_id_parse(int argc, char **argv, struct gw_mail_id_args *a, FILE *out
         return GW_MAIL_ID_USAGE;
     }
     char norm[32];
-    if (!is_slug(a->company)) {
+    if (!gw_cli_slug_valid(a->company)) {
         fprintf(err, "ctgw mail-id: --company: expected a slug matching "
                      "[a-z0-9][a-z0-9_-]{0,63}\n");
         return GW_MAIL_ID_USAGE;

@@ -4,44 +4,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include "gateway/base/text.h"
 
 #define EXTENSION_KEEP 32 /* bytes of ".ext" a cut file name keeps */
 #define TYPE_PART_MAX  127
 #define REPLACEMENT    "\xEF\xBF\xBD" /* U+FFFD */
-
-/* Decodes the character at S[0..N): its length (1..4) and code point, or 0 when the bytes
- * are not well-formed UTF-8 that utf8mb4 stores (overlong, surrogate, past U+10FFFF, cut). */
-static size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    if (n == 0)
-        return 0;
-    unsigned char b = s[0];
-    size_t len;
-    uint32_t v, min;
-    if (b < 0x80) {
-        *cp = b;
-        return 1;
-    } else if (b >= 0xC2 && b <= 0xDF) {
-        len = 2, v = b & 0x1F, min = 0x80;
-    } else if (b >= 0xE0 && b <= 0xEF) {
-        len = 3, v = b & 0x0F, min = 0x800;
-    } else if (b >= 0xF0 && b <= 0xF4) {
-        len = 4, v = b & 0x07, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        v = (v << 6) | (s[i] & 0x3F);
-    }
-    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-        return 0;
-    *cp = v;
-    return len;
-}
 
 static bool is_control(uint32_t cp)
 {
@@ -75,7 +42,7 @@ static size_t clean_name(const unsigned char *s, size_t n, char *buf, size_t use
     size_t i = 0;
     while (i < n && used + 4 < cap) {
         uint32_t cp = 0;
-        size_t len = utf8_next(s + i, n - i, &cp);
+        size_t len = gw_text_utf8_next(s + i, n - i, &cp);
         if (len == 0 || is_control(cp) || (cp < 0x80 && strchr(":*?\"<>|", (int)cp) != NULL)) {
             buf[used++] = '_';
             i += len == 0 ? 1 : len;
@@ -204,7 +171,7 @@ size_t gw_mail_clean_line(const char *in, size_t max_chars, char *out, size_t ou
         return 0;
     for (size_t i = 0; i < n && chars < max_chars;) {
         uint32_t cp = 0;
-        size_t len = utf8_next(s + i, n - i, &cp);
+        size_t len = gw_text_utf8_next(s + i, n - i, &cp);
         const char *bytes = (const char *)s + i;
         size_t bytes_len = len;
         i += len == 0 ? 1 : len;
