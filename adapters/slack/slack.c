@@ -834,11 +834,15 @@ static bool take_caller(struct run *r, const struct command *c, const struct gw_
     return true;
 }
 
-/* Runs command C. A `new` with LATER is only read into it (see cmd_new). */
-static enum gw_apply_rc dispatch(struct run *r, const struct command *c, struct new_job *later)
+/* Runs command C of the caller KNOWN (NULL: looked up here). A `new` with LATER is only read
+ * into it (see cmd_new). */
+static enum gw_apply_rc dispatch(struct run *r, const struct command *c, struct new_job *later,
+                                 const struct gw_user *known)
 {
     struct gw_user me;
-    if (user_by_slack_id(r, c->user_id, &me) != 0)
+    if (known != NULL)
+        me = *known;
+    else if (user_by_slack_id(r, c->user_id, &me) != 0)
         return db_failed(r);
     if (!take_caller(r, c, &me))
         return GW_APPLY_DONE;
@@ -890,8 +894,8 @@ struct applying {
     struct new_job nj;
 };
 
-/* Reads the stored command of CTX into A and runs it (a `new` only read, with LATER). */
-static enum gw_apply_rc run_command(struct gw_apply *ctx, struct applying *a, bool later)
+/* Reads the stored command of CTX into A: DONE, or FAILED with the reason in ctx->error. */
+static enum gw_apply_rc read_stored(struct gw_apply *ctx, struct applying *a)
 {
     if (!read_command(ctx->body, ctx->body_len, &a->c)) {
         snprintf(ctx->error, sizeof(ctx->error), "stored command no longer parses");
@@ -903,7 +907,7 @@ static enum gw_apply_rc run_command(struct gw_apply *ctx, struct applying *a, bo
     a->r.me.slack_id = a->c.user_id;
     a->r.command = a->c.command;
     a->r.verb = "";
-    return dispatch(&a->r, &a->c, later ? &a->nj : NULL);
+    return GW_APPLY_DONE;
 }
 
 /* Stores the answer of a command that ran (RC) as CTX's result. */
@@ -927,14 +931,39 @@ static enum gw_apply_rc apply(struct gw_apply *ctx)
         snprintf(ctx->error, sizeof(ctx->error), "out of memory");
         return GW_APPLY_RETRY;
     }
-    enum gw_apply_rc rc = finish_command(ctx, a, run_command(ctx, a, false));
+    enum gw_apply_rc rc = read_stored(ctx, a);
+    if (rc == GW_APPLY_DONE)
+        rc = dispatch(&a->r, &a->c, NULL, NULL);
+    rc = finish_command(ctx, a, rc);
     free(a);
     return rc;
 }
 
-/* A worker's batch of commands: each runs as apply() would, except that the jobs its `new`
- * commands create are created together (gw_job_create_many), so the company's job counter
- * is locked for three statements of the batch, not three of each command. */
+/* Finds the callers of the commands of A that read (RC DONE) in one statement. Returns false
+ * when the database failed: every command of the batch then answers RETRY. */
+static bool find_callers(struct gw_apply *const *ctx, struct applying *a, size_t n,
+                         const enum gw_apply_rc *rc, struct gw_user *me)
+{
+    struct gw_slack_caller q[GW_JOB_BATCH_MAX];
+    size_t of[GW_JOB_BATCH_MAX], k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (rc[i] == GW_APPLY_DONE) {
+            q[k] = (struct gw_slack_caller){.ctx = &ctx[i]->core, .slack_id = a[i].c.user_id};
+            of[k++] = i;
+        }
+    if (k > 0 && gw_users_find_by_slack_ids(q, k) == GW_CORE_DB_ERROR)
+        return false;
+    for (size_t j = 0; j < k; j++) {
+        me[of[j]] = q[j].rc == GW_CORE_OK ? q[j].user : (struct gw_user){0};
+        ctx[of[j]]->core.err[0] = '\0';
+    }
+    return true;
+}
+
+/* A worker's batch of commands: each runs as apply() would, except that their callers are
+ * found in one statement and the jobs their `new` commands create are created together
+ * (gw_job_create_many), so the company's job counter is locked for three statements of the
+ * batch, not three of each command. */
 static void apply_many(struct gw_apply *const *ctx, size_t n, enum gw_apply_rc *rc)
 {
     struct applying *a = n <= GW_JOB_BATCH_MAX ? calloc(n, sizeof(*a)) : NULL;
@@ -943,10 +972,21 @@ static void apply_many(struct gw_apply *const *ctx, size_t n, enum gw_apply_rc *
             rc[i] = apply(ctx[i]);
         return;
     }
+    struct gw_user me[GW_JOB_BATCH_MAX];
+    for (size_t i = 0; i < n; i++)
+        rc[i] = read_stored(ctx[i], &a[i]);
+    if (!find_callers(ctx, a, n, rc, me)) {
+        for (size_t i = 0; i < n; i++)
+            rc[i] = rc[i] == GW_APPLY_DONE ? db_failed(&a[i].r) : rc[i];
+        free(a);
+        return;
+    }
     struct gw_job_batch_item items[GW_JOB_BATCH_MAX];
     size_t of[GW_JOB_BATCH_MAX], k = 0;
     for (size_t i = 0; i < n; i++) {
-        rc[i] = run_command(ctx[i], &a[i], true);
+        if (rc[i] != GW_APPLY_DONE)
+            continue;
+        rc[i] = dispatch(&a[i].r, &a[i].c, &a[i].nj, &me[i]);
         if (rc[i] == GW_APPLY_DONE && a[i].nj.wanted) {
             items[k] = (struct gw_job_batch_item){.ctx = &ctx[i]->core, .job = &a[i].nj.job};
             of[k++] = i;

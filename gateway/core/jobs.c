@@ -701,6 +701,92 @@ enum gw_core_rc gw_job_create(struct gw_core_ctx *c, const struct gw_job_new *j,
     return GW_CORE_OK;
 }
 
+/* ---- callers found together ------------------------------------------------------------ */
+
+/* The questions as the JSON array JSON_TABLE reads, [[i, company, slack id, event], ...]: one
+ * parameter, so the statement's text and its prepared form are the same for any batch. */
+static char *caller_questions(const struct gw_slack_caller *q, size_t n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; a != NULL && i < n; i++) {
+        cJSON *row = cJSON_CreateArray();
+        if (row == NULL || !cJSON_AddItemToArray(a, row) ||
+            !cJSON_AddItemToArray(row, cJSON_CreateNumber((double)i)) ||
+            !cJSON_AddItemToArray(row, cJSON_CreateNumber((double)q[i].ctx->company_id)) ||
+            !cJSON_AddItemToArray(row, cJSON_CreateString(q[i].slack_id)) ||
+            !cJSON_AddItemToArray(row, cJSON_CreateNumber((double)q[i].ctx->webhook_event_id))) {
+            cJSON_Delete(a);
+            return NULL;
+        }
+    }
+    char *json = a != NULL ? cJSON_PrintUnformatted(a) : NULL;
+    cJSON_Delete(a);
+    return json;
+}
+
+/* Each question's user, and whether its context's inbox event is one of its company. */
+static const char callers_sql[] =
+    "SELECT q.i, u.id, u.role, COALESCE(u.client_id, 0), EXISTS (SELECT 1 FROM webhook_events w "
+    "WHERE w.company_id = q.company AND w.id = q.event) FROM JSON_TABLE(?, '$[*]' COLUMNS (i INT "
+    "PATH '$[0]', company BIGINT UNSIGNED PATH '$[1]', slack VARCHAR(64) PATH '$[2]', event "
+    "BIGINT UNSIGNED PATH '$[3]')) q LEFT JOIN users u ON u.company_id = q.company AND "
+    "u.slack_user_id = q.slack AND u.deleted_at IS NULL";
+
+enum gw_core_rc gw_users_find_by_slack_ids(struct gw_slack_caller *q, size_t n)
+{
+    if (q == NULL || n == 0 || n > GW_JOB_BATCH_MAX)
+        return GW_CORE_INVALID;
+    struct gw_db *db = NULL;
+    for (size_t i = 0; i < n; i++) {
+        memset(&q[i].user, 0, sizeof(q[i].user));
+        if (q[i].ctx == NULL)
+            return GW_CORE_INVALID;
+        enum gw_core_rc rc = check_ctx(q[i].ctx, false);
+        if (rc == GW_CORE_OK &&
+            (q[i].slack_id == NULL || *q[i].slack_id == '\0' || strlen(q[i].slack_id) > 64))
+            rc = gw_core_fail(q[i].ctx, GW_CORE_INVALID, "not a Slack member id");
+        if (rc == GW_CORE_OK && db != NULL && q[i].ctx->db != db)
+            rc = gw_core_fail(q[i].ctx, GW_CORE_INVALID, "a batch runs on one connection");
+        if (rc != GW_CORE_OK)
+            return rc;
+        db = q[i].ctx->db;
+        q[i].rc = GW_CORE_NOT_FOUND;
+    }
+    char *json = caller_questions(q, n);
+    if (json == NULL)
+        return oom(q[0].ctx);
+    struct gw_db_value p[] = {GW_DB_TEXT(json)};
+    struct gw_db_rows *rows = gw_db_query(db, callers_sql, p, 1, n);
+    cJSON_free(json);
+    if (rows == NULL) {
+        for (size_t i = 0; i < n; i++)
+            q[i].rc = gw_core_db_fail(q[i].ctx, "finding the users");
+        return GW_CORE_DB_ERROR;
+    }
+    for (size_t r = 0; r < gw_db_rows_count(rows); r++) {
+        int64_t i = gw_db_rows_int(rows, r, 0, -1);
+        if (i < 0 || (size_t)i >= n)
+            continue;
+        struct gw_slack_caller *one = &q[i];
+        if (one->ctx->webhook_event_id != 0 && gw_db_rows_int(rows, r, 4, 0) == 1)
+            memo_event(one->ctx);
+        uint64_t id = (uint64_t)gw_db_rows_int(rows, r, 1, 0);
+        if (id == 0)
+            continue;
+        const char *role = gw_db_rows_text(rows, r, 2, NULL);
+        one->user.id = id;
+        one->user.client_id = (uint64_t)gw_db_rows_int(rows, r, 3, 0);
+        snprintf(one->user.role, sizeof(one->user.role), "%s", role ? role : "");
+        memo_user(one->ctx, id);
+        one->rc = GW_CORE_OK;
+    }
+    gw_db_rows_free(rows);
+    for (size_t i = 0; i < n; i++)
+        if (q[i].rc == GW_CORE_NOT_FOUND)
+            gw_core_fail(q[i].ctx, GW_CORE_NOT_FOUND, "no user linked to this Slack account");
+    return GW_CORE_OK;
+}
+
 /* ---- jobs created together ------------------------------------------------------------ */
 
 /* The batch's statement texts: a row's placeholders, and the texts' bounds. */

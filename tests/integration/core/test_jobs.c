@@ -316,6 +316,43 @@ static void test_concurrent_creators_get_distinct_consecutive_numbers(void **sta
                      n);
 }
 
+/* gw_users_find_by_slack_ids: each question answered within its own company, deleted users
+ * and other companies' members not found, in one statement for the lot. */
+static void test_callers_found_together(void **state)
+{
+    struct fixture *f = *state;
+    unsigned err = ts_db_exec(&f->db, "UPDATE users SET slack_user_id = CONCAT('U', id)");
+    assert_int_equal(err, 0);
+    struct gw_core_ctx c[5];
+    for (size_t i = 0; i < 5; i++)
+        c[i] = ctx_for(f->gdb, i == 2 || i == 4 ? B : A, "slack");
+    c[0].webhook_event_id = A_EVENT;
+    c[2].webhook_event_id = B_EVENT;
+    struct gw_slack_caller q[5] = {
+        {.ctx = &c[0], .slack_id = "U12"}, /* Bob, manager of A */
+        {.ctx = &c[1], .slack_id = "U13"}, /* deleted */
+        {.ctx = &c[2], .slack_id = "U21"}, /* Bea of B */
+        {.ctx = &c[3], .slack_id = "U21"}, /* Bea asked for in A */
+        {.ctx = &c[4], .slack_id = "U11"}, /* Ann asked for in B */
+    };
+    assert_int_equal(gw_users_find_by_slack_ids(q, 5), GW_CORE_OK);
+    assert_int_equal(q[0].rc, GW_CORE_OK);
+    assert_int_equal(q[0].user.id, A_BOB);
+    assert_string_equal(q[0].user.role, "manager");
+    assert_int_equal(q[1].rc, GW_CORE_NOT_FOUND);
+    assert_int_equal(q[1].user.id, 0);
+    assert_int_equal(q[2].rc, GW_CORE_OK);
+    assert_int_equal(q[2].user.id, B_BEA);
+    assert_int_equal(q[3].rc, GW_CORE_NOT_FOUND);
+    assert_int_equal(q[4].rc, GW_CORE_NOT_FOUND);
+    /* The same answers as one question at a time. */
+    struct gw_user u;
+    assert_core(GW_CORE_OK, gw_user_find_by_slack_id(&c[0], "U12", &u), &c[0]);
+    assert_int_equal(u.id, A_BOB);
+    assert_core(GW_CORE_NOT_FOUND, gw_user_find_by_slack_id(&c[3], "U21", &u), &c[3]);
+    assert_int_equal(gw_users_find_by_slack_ids(q, 0), GW_CORE_INVALID);
+}
+
 /* gw_job_create_many: per-company numbers in the items' order, one history row each, the
  * refused items refused alone and taking no number, ids matched even when the server spaces
  * them (auto_increment_increment 3). */
@@ -1083,6 +1120,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_concurrent_creators_get_distinct_consecutive_numbers,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_jobs_created_together, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_callers_found_together, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rolled_back_create_leaves_no_job, setup, teardown),
         cmocka_unit_test(test_ref_normalisation),
         cmocka_unit_test_setup_teardown(test_every_change_writes_its_event, setup, teardown),
