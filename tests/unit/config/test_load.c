@@ -173,6 +173,10 @@ static void test_example(void **state)
     assert_int_equal(cfg->workers.backoff_max_ms, 3600000);
     assert_int_equal(cfg->log.level, GW_CFG_LOG_INFO);
     assert_int_equal(cfg->log.format, GW_CFG_LOG_FORMAT_JSON);
+    assert_int_equal(cfg->retention.raw_bodies_ms, 30ull * 86400000);
+    assert_int_equal(cfg->retention.audit_ms, 365ull * 86400000);
+    assert_int_equal(cfg->retention.batch, 500);
+    assert_int_equal(cfg->retention.interval_ms, 86400000);
 
     assert_true(cfg->mail.enabled);
     assert_string_equal(cfg->mail.domain, "mail.canticket.example");
@@ -307,6 +311,7 @@ static void test_values_and_env_scalars(void **state)
                   "  timeout: 1d\n"
                   "ingest: { writers: 64, batch_max: 10000, max_body: 512KiB }\n"
                   "workers: { threads: 0, max_attempts: 100, backoff: { base: 1s, max: 1s } }\n"
+                  "retention: { raw_bodies: 2h, audit: 3650d, batch: 10000, interval: 1s }\n"
                   "log: { level: \"${CTGW_T_LEVEL}\", format: text }\n");
     assert_string_equal(cfg->listen.address, "::");
     assert_int_equal(cfg->listen.port, 18443);
@@ -326,6 +331,10 @@ static void test_values_and_env_scalars(void **state)
     assert_int_equal(cfg->ingest.batch_max, 10000);
     assert_int_equal(cfg->ingest.max_body, 512 * KiB);
     assert_int_equal(cfg->workers.threads, 0);
+    assert_int_equal(cfg->retention.raw_bodies_ms, 2 * 3600000);
+    assert_int_equal(cfg->retention.audit_ms, 3650ull * 86400000);
+    assert_int_equal(cfg->retention.batch, 10000);
+    assert_int_equal(cfg->retention.interval_ms, 1000);
     assert_int_equal(cfg->workers.max_attempts, 100);
     assert_int_equal(cfg->workers.backoff_base_ms, 1000);
     assert_int_equal(cfg->workers.backoff_max_ms, 1000);
