@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "adapters/provider.h"
+#include "adapters/ghl/config.h"
 #include "adapters/slack/config.h"
 #include "adapters/xero/config.h"
 #include "gateway/base/log.h"
@@ -522,7 +523,9 @@ static void test_provider_configs(void **state)
                           "    calls_per_minute: 30\n"
                           "  - { id: c, provider: contact-form, company: demo, secrets: [ "
                           "\"${CTGW_T_A}\" ], teams: { support: Help desk } }\n"
-                          "  - { id: g, provider: ghl }\n"
+                          "  - { id: g, provider: asana }\n"
+                          "  - { id: h, provider: ghl, install: auto, job_on: [ won, open ], "
+                          "job_stages: [ stage-1 ] }\n"
                           "  - { id: bare, provider: slack, secrets: [ \"${CTGW_T_A}\" ] }\n");
 
     ep = gw_config_endpoint(cfg, "s");
@@ -553,6 +556,12 @@ static void test_provider_configs(void **state)
     assert_null(ep->provider_config);
     assert_int_equal(gw_slack_config_of(ep)->n_commands, 0);
     assert_null(gw_xero_config_of(NULL)->client_id);
+    const struct gw_ghl_config *gc = gw_ghl_config_of(gw_config_endpoint(cfg, "h"));
+    assert_int_equal(gc->install, GW_GHL_INSTALL_AUTO);
+    assert_int_equal(gc->n_job_on, 2);
+    assert_string_equal(gc->job_on[1], "open");
+    assert_string_equal(gc->job_stages[0], "stage-1");
+    assert_int_equal(gw_ghl_config_of(NULL)->install, GW_GHL_INSTALL_MANUAL);
     sc = gw_slack_config_of(gw_config_endpoint(cfg, "bare"));
     assert_non_null(sc);
     assert_int_equal(sc->n_commands, 0);
