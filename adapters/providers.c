@@ -107,6 +107,7 @@ extern const struct gw_provider gw_provider_slack;
 extern const struct gw_provider gw_provider_xero;
 extern const struct gw_provider gw_provider_email_mime;
 extern const struct gw_provider gw_provider_ghl;
+extern const struct gw_provider gw_provider_ghl_workflow;
 
 const struct gw_provider *const gw_providers[] = {
     &gw_provider_generic,
@@ -115,6 +116,7 @@ const struct gw_provider *const gw_providers[] = {
     &gw_provider_xero,
     &gw_provider_email_mime,
     &gw_provider_ghl,
+    &gw_provider_ghl_workflow,
     &email_ses,
     &email_mailgun,
     &email_sendgrid,

@@ -27,13 +27,15 @@
 #include "tests/support/http.h"
 #include "tests/support/proc.h"
 
-#define VECTORS  CTGW_SOURCE_ROOT "/tests/vectors/ghl/"
-#define LOC_A    "ve9EPM428h8vShlRW1KT"
-#define LOC_B    "Bq3k1ZxL9mPo2RtY7uWe"
-#define LOC_NEW  "Lc7NewLocation0000001"
-#define LOC_NONE "Zz9UnknownLocation001"
-#define GHL_USER "YlWd2wuCAZQzh2cH1fVZ"
-#define OPP      "bCdYcJ9eXsRrB0mXq2Tz"
+#define VECTORS     CTGW_SOURCE_ROOT "/tests/vectors/ghl/"
+#define LOC_A       "ve9EPM428h8vShlRW1KT"
+#define LOC_B       "Bq3k1ZxL9mPo2RtY7uWe"
+#define LOC_NEW     "Lc7NewLocation0000001"
+#define LOC_NONE    "Zz9UnknownLocation001"
+#define GHL_USER    "YlWd2wuCAZQzh2cH1fVZ"
+#define OPP         "bCdYcJ9eXsRrB0mXq2Tz"
+#define WF_TOKEN    "wf-token-7b1e9c0d4a5f6e2b"
+#define WF_PASSWORD "wf-password-0c9d8e7f6a5b"
 
 struct fixture {
     struct ts_db db;
@@ -84,10 +86,23 @@ static void start(struct fixture *f, const char *extra)
              "  - id: ghl-manual\n"
              "    provider: ghl\n"
              "    public_key: file:" VECTORS "rfc8032-test1.pub.pem\n"
-             "    company: beta\n",
+             "    company: beta\n"
+             "  - id: ghl-wf\n"
+             "    provider: ghl-workflow\n"
+             "    location: " LOC_A "\n"
+             "    token: file:wf.token\n"
+             "    header: X-Webhook-Secret\n"
+             "    title: \"{{customData.title}} for {{full_name}}\"\n"
+             "  - id: ghl-wf-basic\n"
+             "    provider: ghl-workflow\n"
+             "    location: " LOC_A "\n"
+             "    username: highlevel\n"
+             "    password: file:wf.password\n",
              extra ? extra : "");
     struct ts_config c = {.db_name = f->db.name, .top_extra = yaml};
     ts_server_prepare(&f->srv, &c);
+    free(test_write_text(f->srv.dir, "wf.token", WF_TOKEN, 0600));
+    free(test_write_text(f->srv.dir, "wf.password", WF_PASSWORD, 0600));
     ts_ctgw_ok("migrate", f->srv.config, NULL);
     ts_db_exec_ok(&f->db,
                   "INSERT INTO companies (slug, name) VALUES ('acme', 'Acme'), ('beta', 'Beta')");
@@ -490,9 +505,11 @@ static void test_signatures_and_replays(void **state)
     assert_int_equal(post_to(f, "ghl", old, SIGNED, &answer, NULL, 0), 401);
     assert_non_null(strstr(answer, "{\"error\":\"timestamp_outside_tolerance\"}"));
     ts_expect_int(&f->db, &f->srv, 1, "%s", "SELECT COUNT(*) FROM webhook_events");
-    assert_true(ts_db_wait_int(&f->db, 2, 5000, "%s",
-                               "SELECT COUNT(*) FROM audit_log WHERE endpoint = 'ghl' AND kind "
-                               "IN ('rejected_signature', 'refused')"));
+    /* Two bad signatures and the stale timestamp, each in the audit log. */
+    if (!ts_db_wait_int(&f->db, 3, 5000, "%s",
+                        "SELECT COUNT(*) FROM audit_log WHERE endpoint = 'ghl' AND kind IN "
+                        "('rejected_signature', 'refused')"))
+        fail_msg("%s", ts_keep(&f->kept, ts_db_dump(&f->db, "SELECT kind, reason FROM audit_log")));
     ts_server_stop_clean("ctgw", &f->srv);
 }
 
@@ -515,6 +532,65 @@ static void test_unstorable_is_429(void **state)
     ts_server_stop_clean("ctgw", &f->srv);
 }
 
+/* POSTs BODY to a workflow endpoint with one extra header; returns the status. */
+static long post_workflow(struct fixture *f, const char *endpoint, const char *body,
+                          const char *header)
+{
+    char url[160];
+    const char *headers[3] = {"Content-Type: application/json", header, NULL};
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u/hooks/%s", (unsigned)f->srv.port, endpoint);
+    struct ts_http r;
+    if (ts_http("POST", url, headers, body, &r) != 0)
+        fail_msg("POST %s: %s", url, r.error);
+    long status = r.status;
+    ts_http_free(&r);
+    return status;
+}
+
+static void test_workflow_webhooks(void **state)
+{
+    struct fixture *f = *state;
+    start(f, NULL);
+    char *body = ts_keep(&f->kept, test_fixture("ghl/workflow.json"));
+    /* Token in the action's header: a new job, titled by the endpoint's template. */
+    assert_int_equal(post_workflow(f, "ghl-wf", body, "X-Webhook-Secret: " WF_TOKEN), 200);
+    assert_true(ts_db_wait_int(&f->db, 1, 20000, "%s",
+                               "SELECT COUNT(*) FROM webhook_events WHERE endpoint = 'ghl-wf' AND "
+                               "status = 'done'"));
+    ts_expect_text(&f->db, &f->srv,
+                   "Annual boiler service for Jane Doe|crm|jane@example.com|Doe Plumbing LLC",
+                   "SELECT CONCAT_WS('|', j.title, j.source, c.email, cl.name) FROM jobs j JOIN "
+                   "contacts c ON c.id = j.contact_id JOIN clients cl ON cl.id = j.client_id "
+                   "WHERE j.company_id = %lld",
+                   f->acme);
+    ts_expect_int(&f->db, &f->srv, 1,
+                  "SELECT COUNT(*) FROM jobs WHERE company_id = %lld AND description LIKE "
+                  "'%%visit_window: mornings%%'",
+                  f->acme);
+    /* A wrong token, or none: 401. */
+    assert_int_equal(post_workflow(f, "ghl-wf", body, "X-Webhook-Secret: wf-token-wrong-000000"),
+                     401);
+    assert_int_equal(post_workflow(f, "ghl-wf", body, NULL), 401);
+    /* The right token with another location in the body: 401, nothing stored. */
+    char *other =
+        ts_keep(&f->kept, test_replace(body, "\"id\":\"" LOC_A "\"", "\"id\":\"" LOC_B "\""));
+    assert_int_equal(post_workflow(f, "ghl-wf", other, "X-Webhook-Secret: " WF_TOKEN), 401);
+    ts_expect_int(&f->db, &f->srv, 1, "%s",
+                  "SELECT COUNT(*) FROM webhook_events WHERE endpoint = 'ghl-wf'");
+    /* HTTP Basic on the other endpoint. */
+    char basic[128], *cred = b64((const unsigned char *)"highlevel:" WF_PASSWORD,
+                                 strlen("highlevel:" WF_PASSWORD));
+    snprintf(basic, sizeof(basic), "Authorization: Basic %s", cred);
+    free(cred);
+    assert_int_equal(post_workflow(f, "ghl-wf-basic", body, basic), 200);
+    assert_int_equal(post_workflow(f, "ghl-wf-basic", body, "Authorization: Basic Zm9vOmJhcg=="),
+                     401);
+    assert_true(ts_db_wait_int(&f->db, 2, 20000,
+                               "SELECT COUNT(*) FROM jobs WHERE company_id = %lld", f->acme));
+    ts_expect_int(&f->db, &f->srv, 0, "SELECT COUNT(*) FROM jobs WHERE company_id = %lld", f->beta);
+    ts_server_stop_clean("ctgw", &f->srv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -526,6 +602,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_locations_stay_in_their_company, setup, teardown),
         cmocka_unit_test_setup_teardown(test_signatures_and_replays, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unstorable_is_429, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_workflow_webhooks, setup, teardown),
     };
     return ts_run_group_n("ghl", tests, sizeof(tests) / sizeof(tests[0]));
 }
