@@ -127,6 +127,8 @@ static void test_example(void **state)
         test_write_text(f->dir, "secrets/mail-thread.key",
                         "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n", 0600),
         test_write_text(f->dir, "secrets/mail-raw.password", "relay-password-0123456789\n", 0600),
+        test_write_text(f->dir, "secrets/ghl-workflow.token", "ghl-workflow-token-0123456789\n",
+                        0600),
     };
     const struct gw_endpoint_config *ep;
     struct gw_config *cfg;
@@ -186,7 +188,7 @@ static void test_example(void **state)
     assert_int_equal(cfg->mail.max_attachment, 25 * MiB);
     assert_int_equal(cfg->mail.max_attachments_total, 25 * MiB);
 
-    assert_int_equal(cfg->n_endpoints, 9);
+    assert_int_equal(cfg->n_endpoints, 10);
     ep = gw_config_endpoint(cfg, "slack");
     assert_non_null(ep);
     assert_ptr_equal(ep, &cfg->endpoints[0]);
@@ -214,6 +216,13 @@ static void test_example(void **state)
     assert_non_null(ep);
     assert_int_equal(ep->n_secrets, 0);
     assert_null(ep->secrets);
+    assert_int_equal(gw_ghl_config_of(ep)->install, GW_GHL_INSTALL_MANUAL);
+    assert_int_equal(ep->tolerance_ms, 300000);
+    ep = gw_config_endpoint(cfg, "ghl-workflow");
+    assert_non_null(ep);
+    assert_string_equal(gw_ghl_workflow_config_of(ep)->location, "ve9EPM428h8vShlRW1KT");
+    assert_string_equal(ep->token.data, "ghl-workflow-token-0123456789");
+    assert_string_equal(ep->header, "X-Webhook-Secret");
     ep = gw_config_endpoint(cfg, "mail-ses");
     assert_non_null(ep);
     assert_int_equal(ep->max_body, 20 * MiB);
