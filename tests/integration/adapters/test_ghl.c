@@ -450,6 +450,22 @@ static void test_install_and_uninstall(void **state)
     send_done(f, "install.json");
     snprintf(want, sizeof(want), "%lld|active", f->acme);
     ts_expect_text(&f->db, &f->srv, want, "%s", row);
+    /* A bulk install (locationIds[]): one event, and one connection, per location. */
+    char id[64];
+    char *bulk = delivery(f, "install.json", NULL, id);
+    bulk = ts_keep(&f->kept, test_replace(bulk, "\"locationId\":\"" LOC_NEW "\"",
+                                          "\"locationIds\":[\"Lc9BulkLocation000001\","
+                                          "\"Lc9BulkLocation000002\"]"));
+    assert_int_equal(post(f, bulk, SIGNED), 200);
+    if (!ts_db_wait_int(&f->db, 2, 20000,
+                        "SELECT COUNT(*) FROM webhook_events WHERE dedupe_key LIKE '%s/%%' AND "
+                        "status = 'done'",
+                        id))
+        fail_msg("bulk install not applied\n%s", ts_server_log_tail(&f->srv));
+    ts_expect_int(&f->db, &f->srv, 2,
+                  "SELECT COUNT(*) FROM integrations WHERE company_id = %lld AND external_id "
+                  "LIKE 'Lc9BulkLocation%%' AND status = 'active'",
+                  f->acme);
     /* install: manual (the default): stored, ignored, logged; nothing connected. */
     const char *st = send_to(f, "ghl-manual", "install.json", "Lc8ManualLocation0001");
     assert_string_equal(st, "ignored");
