@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "adapters/credential_auth.h"
 #include "adapters/ghl/config.h"
 #include "adapters/ghl/ghl.h"
 #include "adapters/ghl/template.h"
@@ -21,7 +22,6 @@
 #include "gateway/db/inbox.h"
 #include "verifiers/basic_auth.h"
 #include "verifiers/ct_compare.h"
-#include "verifiers/token.h"
 
 #define TITLE_CHARS      300
 #define DESCRIPTION_MAX  16384
@@ -175,37 +175,13 @@ static void answer(enum gw_outcome outcome, const struct gw_stored *stored, stru
     gw_answer_set(a, 200, "{\"id\":\"%llu\"}", (unsigned long long)stored->event_id);
 }
 
-/* Basic auth when the endpoint has a username and password, the token when it has one. */
-static const struct gw_verifier *verifier_for(const struct gw_endpoint_config *ep)
-{
-    return ep->token.data != NULL ? &gw_verifier_token : &gw_verifier_basic_auth;
-}
-
-/* Exactly one way to authenticate. */
+/* Exactly one way to authenticate, and a header only for a token. */
 static void setup(struct gw_endpoint_config *ep, struct gw_cfg_setup *s)
 {
-    bool user = ep->username != NULL, pass = ep->password.data != NULL;
-    bool token = ep->token.data != NULL;
-    if (user != pass)
-        gw_cfg_setup_error(s, user ? "password" : "username",
-                           "ghl-workflow: username and password go together");
-    else if (user && token)
-        gw_cfg_setup_error(s, "token", "ghl-workflow: either username and password, or a token");
-    else if (!user && !token)
-        gw_cfg_setup_error(s, NULL,
-                           "ghl-workflow: set a token (and its header) or username and password");
-    if (ep->header != NULL && !token)
-        gw_cfg_setup_error(s, "header", "ghl-workflow: header names the token's header");
+    gw_credential_setup("ghl-workflow", ep, s);
 }
 
-#define EP(field) offsetof(struct gw_endpoint_config, field)
-static const struct gw_cfg_key endpoint_keys[] = {
-    {.name = "username", .type = GW_CFG_STRING, .offset = EP(username), .min = 1, .max = 255},
-    {.name = "password", .type = GW_CFG_SECRET, .offset = EP(password), .min = 16},
-    {.name = "token", .type = GW_CFG_SECRET, .offset = EP(token), .min = 16},
-    {.name = "header", .type = GW_CFG_STRING, .offset = EP(header), .min = 1, .max = 63},
-    {.name = NULL},
-};
+static const struct gw_cfg_key endpoint_keys[] = {GW_CREDENTIAL_KEYS, {.name = NULL}};
 
 #define CFG(field) offsetof(struct gw_ghl_workflow_config, field)
 static const struct gw_cfg_key config_keys[] = {
@@ -236,7 +212,7 @@ const struct gw_provider gw_provider_ghl_workflow = {
     /* HighLevel retries a 429 and nothing else (providers.md 3.3). */
     .unavailable = {.status = 429, .retry_after_s = 600},
     .verifier = &gw_verifier_basic_auth,
-    .verifier_for = verifier_for,
+    .verifier_for = gw_credential_verifier_for,
     .envelope = envelope,
     .apply = apply,
     .answer = answer,
