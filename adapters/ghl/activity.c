@@ -117,8 +117,7 @@ struct appt {
 
 static bool cancelled(const char *status)
 {
-    return status != NULL && (strcmp(status, "cancelled") == 0 || strcmp(status, "canceled") == 0 ||
-                              strcmp(status, "noshow") == 0);
+    return status != NULL && (strcmp(status, "cancelled") == 0 || strcmp(status, "canceled") == 0);
 }
 
 static enum gw_core_rc comment(struct gw_apply *ctx, uint64_t job_id, const char *text)

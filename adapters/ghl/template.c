@@ -1,11 +1,14 @@
 /* template.c — a job title made from a template and a HighLevel workflow body: "{{name}}"
  * is a top-level field, "{{customData.name}}" one of the action's custom data; what is
- * missing is empty. Pure and bounded: the result never exceeds its buffer, never splits a
- * UTF-8 sequence, and has no control characters. */
+ * missing is empty. Pure and bounded: the result never exceeds its buffer, is well-formed
+ * UTF-8 that utf8mb4 stores, and has no control characters. */
 #include "adapters/ghl/template.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "gateway/base/text.h"
 
 #define NAME_MAX_LEN 64
 
@@ -35,20 +38,22 @@ static const char *field(const cJSON *root, const char *name, char num[32])
     return NULL;
 }
 
-/* Appends S to OUT (used bytes *len of cap), whole UTF-8 sequences only, control characters
- * as spaces; stops at max_chars characters in all. */
+/* Appends S to OUT (used bytes *len of cap): whole, well-formed UTF-8 sequences only (a
+ * malformed byte is dropped), control characters as spaces; stops at max_chars characters. */
 static void append(char *out, size_t cap, size_t *len, size_t *chars, size_t max_chars,
                    const char *s)
 {
-    for (size_t i = 0; s[i] != '\0' && *chars < max_chars;) {
-        unsigned char c = (unsigned char)s[i];
-        size_t k = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n && *chars < max_chars;) {
+        uint32_t cp = 0;
+        size_t k = gw_text_utf8_next((const unsigned char *)s + i, n - i, &cp);
+        if (k == 0) {
+            i++;
+            continue;
+        }
         if (*len + k + 1 > cap)
             return;
-        for (size_t j = 1; j < k; j++)
-            if (s[i + j] == '\0')
-                return;
-        if (k == 1 && (c < 0x20 || c == 0x7F)) {
+        if (cp < 0x20 || cp == 0x7F) {
             out[(*len)++] = ' ';
         } else {
             memcpy(out + *len, s + i, k);

@@ -76,6 +76,11 @@ static void test_templates(void **state)
     gw_ghl_template("{{t}}", wide, 300, small, sizeof(small));
     assert_string_equal(small, "\xc3\xa9\xc3\xa9");
     cJSON_Delete(wide);
+    /* A malformed byte (the body's strings are not checked by cJSON) is dropped. */
+    cJSON *broken = cJSON_Parse("{\"t\":\"a\xff\xc3 b\"}");
+    gw_ghl_template("{{t}}\x80!", broken, 300, out, sizeof(out));
+    assert_string_equal(out, "a b!");
+    cJSON_Delete(broken);
     cJSON_Delete(root);
 }
 
