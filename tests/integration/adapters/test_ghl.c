@@ -316,6 +316,20 @@ static void test_won_opportunity_opens_one_job(void **state)
                    "SELECT CONCAT(JSON_VALUE(detail, '$.from'), '>', JSON_VALUE(detail, '$.to')) "
                    "FROM job_events WHERE company_id = %lld AND kind = 'crm_value'",
                    f->acme);
+    /* Reassigned in HighLevel to a user with no CanTicket user: the history says so, the
+     * job keeps its assignee. */
+    char reassigned_id[64];
+    char *reassigned = delivery(f, "opportunity_stage.json", NULL, reassigned_id);
+    reassigned = ts_keep(&f->kept, test_replace(reassigned, "\"assignedTo\":\"" GHL_USER "\"",
+                                                "\"assignedTo\":\"Zq1UnmappedGhlUser01\""));
+    assert_int_equal(post(f, reassigned, SIGNED), 200);
+    assert_string_equal(settled(f, "ghl", reassigned_id), "done");
+    ts_expect_text(&f->db, &f->srv, GHL_USER ">Zq1UnmappedGhlUser01|Tess Tech",
+                   "SELECT CONCAT(JSON_VALUE(e.detail, '$.from'), '>', JSON_VALUE(e.detail, "
+                   "'$.to'), '|', u.name) FROM job_events e JOIN jobs j ON j.id = e.job_id JOIN "
+                   "users u ON u.id = j.assignee_user_id WHERE e.company_id = %lld AND e.kind = "
+                   "'crm_assignee'",
+                   f->acme);
     /* Lost after the job exists: a status event and an internal note; the job stays. */
     send_done(f, "opportunity_lost.json");
     ts_expect_text(&f->db, &f->srv, "won>lost",
@@ -603,6 +617,15 @@ static void test_workflow_webhooks(void **state)
                      401);
     assert_true(ts_db_wait_int(&f->db, 2, 20000,
                                "SELECT COUNT(*) FROM jobs WHERE company_id = %lld", f->acme));
+    /* Once the location is disconnected, its workflow posts are stored and ignored. */
+    ts_db_exec_ok(&f->db, "UPDATE integrations SET status = 'disconnected' WHERE external_id = "
+                          "'" LOC_A "'");
+    char *later = ts_keep(&f->kept, test_replace(body, "Annual boiler service", "Later visit"));
+    assert_int_equal(post_workflow(f, "ghl-wf", later, "X-Webhook-Secret: " WF_TOKEN), 200);
+    assert_true(ts_db_wait_int(&f->db, 1, 20000, "%s",
+                               "SELECT COUNT(*) FROM webhook_events WHERE endpoint = 'ghl-wf' AND "
+                               "status = 'ignored' AND last_error LIKE '%disconnected%'"));
+    ts_expect_int(&f->db, &f->srv, 2, "SELECT COUNT(*) FROM jobs WHERE company_id = %lld", f->acme);
     ts_expect_int(&f->db, &f->srv, 0, "SELECT COUNT(*) FROM jobs WHERE company_id = %lld", f->beta);
     ts_server_stop_clean("ctgw", &f->srv);
 }
