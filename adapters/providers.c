@@ -81,12 +81,6 @@ static const struct gw_provider email_ses = {
     .verifier = &gw_verifier_sns,
     .endpoint_keys = sns_keys,
 };
-static const struct gw_provider email_mailgun = {
-    .name = "email-mailgun",
-    .summary = "inbound e-mail from Mailgun routes",
-    .verifier = &gw_verifier_mailgun,
-    .endpoint_keys = timestamped_keys,
-};
 static const struct gw_provider email_sendgrid = {
     .name = "email-sendgrid",
     .summary = "inbound e-mail from SendGrid Inbound Parse",
@@ -118,6 +112,7 @@ extern const struct gw_provider gw_provider_contact_form;
 extern const struct gw_provider gw_provider_slack;
 extern const struct gw_provider gw_provider_xero;
 extern const struct gw_provider gw_provider_email_mime;
+extern const struct gw_provider gw_provider_email_mailgun;
 
 const struct gw_provider *const gw_providers[] = {
     &gw_provider_generic,
@@ -127,7 +122,7 @@ const struct gw_provider *const gw_providers[] = {
     &gw_provider_email_mime,
     &ghl,
     &email_ses,
-    &email_mailgun,
+    &gw_provider_email_mailgun,
     &email_sendgrid,
     &email_postmark,
     &stripe,
