@@ -81,12 +81,6 @@ static const struct gw_provider email_ses = {
     .verifier = &gw_verifier_sns,
     .endpoint_keys = sns_keys,
 };
-static const struct gw_provider email_sendgrid = {
-    .name = "email-sendgrid",
-    .summary = "inbound e-mail from SendGrid Inbound Parse",
-    .verifier = &gw_verifier_basic_auth,
-    .endpoint_keys = basic_auth_keys,
-};
 static const struct gw_provider email_postmark = {
     .name = "email-postmark",
     .summary = "inbound e-mail from Postmark",
@@ -113,6 +107,7 @@ extern const struct gw_provider gw_provider_slack;
 extern const struct gw_provider gw_provider_xero;
 extern const struct gw_provider gw_provider_email_mime;
 extern const struct gw_provider gw_provider_email_mailgun;
+extern const struct gw_provider gw_provider_email_sendgrid;
 
 const struct gw_provider *const gw_providers[] = {
     &gw_provider_generic,
@@ -123,7 +118,7 @@ const struct gw_provider *const gw_providers[] = {
     &ghl,
     &email_ses,
     &gw_provider_email_mailgun,
-    &email_sendgrid,
+    &gw_provider_email_sendgrid,
     &email_postmark,
     &stripe,
     &asana,
