@@ -164,3 +164,36 @@ void ts_relay_same_outcome(struct ts_db *db, const struct ts_server *srv, unsign
                  ts_server_log_tail(srv));
     print_message("%s\n", text);
 }
+
+/* TEXT with "port: FROM" replaced by "port: TO" (caller frees). */
+static char *with_port(char *text, uint16_t from, uint16_t to)
+{
+    char a[32], b[32];
+    snprintf(a, sizeof a, "port: %u", (unsigned)from);
+    snprintf(b, sizeof b, "port: %u", (unsigned)to);
+    char *out = test_replace(text, a, b);
+    free(text);
+    return out;
+}
+
+void ts_relay_start_db_down(const struct ts_server *srv, struct ts_server *down)
+{
+    *down = *srv;
+    down->port = ts_free_port();
+    down->admin_port = ts_free_port();
+    down->pid = 0;
+    char closed[400];
+    snprintf(closed, sizeof closed, "%s/closed.sock", srv->dir);
+    char *text = test_read(srv->config, NULL);
+    assert_non_null(text);
+    char *t = test_replace(text, ts_env("CTGW_DB_SOCKET"), closed);
+    free(text);
+    t = with_port(t, srv->port, down->port);
+    t = with_port(t, srv->admin_port, down->admin_port);
+    free(test_write_text(srv->dir, "down.yaml", t, 0600));
+    free(t);
+    snprintf(down->config, sizeof down->config, "%s/down.yaml", srv->dir);
+    snprintf(down->log, sizeof down->log, "%s/down.log", srv->dir);
+    if (!ts_server_start(down))
+        fail_msg("a ctgw without its database did not start:\n%s", ts_server_log_tail(down));
+}

@@ -51,4 +51,9 @@ void ts_relay_settled(struct ts_db *db, const struct ts_server *srv, unsigned lo
 void ts_relay_same_outcome(struct ts_db *db, const struct ts_server *srv, unsigned long long mime,
                            unsigned long long relay);
 
+/* Starts DOWN: a second ctgw with SRV's config but its own ports and a database socket
+ * nothing listens on, so that what it verifies cannot be stored. ts_server_stop_clean it;
+ * its files live in SRV's directory. */
+void ts_relay_start_db_down(const struct ts_server *srv, struct ts_server *down);
+
 #endif

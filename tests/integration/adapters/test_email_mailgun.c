@@ -286,26 +286,8 @@ static void test_database_down_is_503(void **state)
     struct fixture *f = *state;
     start(f);
     /* A second ctgw whose database is a socket nothing listens on: verified, not stored. */
-    char *text = ts_keep(&f->kept, test_read(f->srv.config, NULL));
-    char closed[400];
-    snprintf(closed, sizeof closed, "%s/closed.sock", f->srv.dir);
-    struct ts_server down = f->srv;
-    down.port = ts_free_port();
-    down.admin_port = ts_free_port();
-    char from[32], to[32];
-    snprintf(from, sizeof from, "port: %u", (unsigned)f->srv.port);
-    snprintf(to, sizeof to, "port: %u", (unsigned)down.port);
-    char *t1 = ts_keep(&f->kept, test_replace(text, ts_env("CTGW_DB_SOCKET"), closed));
-    char *t2 = ts_keep(&f->kept, test_replace(t1, from, to));
-    snprintf(from, sizeof from, "port: %u", (unsigned)f->srv.admin_port);
-    snprintf(to, sizeof to, "port: %u", (unsigned)down.admin_port);
-    char *t3 = ts_keep(&f->kept, test_replace(t2, from, to));
-    free(test_write_text(f->srv.dir, "down.yaml", t3, 0600));
-    snprintf(down.config, sizeof down.config, "%s/down.yaml", f->srv.dir);
-    snprintf(down.log, sizeof down.log, "%s/down.log", f->srv.dir);
-    down.pid = 0;
-    if (!ts_server_start(&down))
-        fail_msg("the second ctgw did not start:\n%s", ts_server_log_tail(&down));
+    struct ts_server down;
+    ts_relay_start_db_down(&f->srv, &down);
     const char *mid = new_mid(f);
     struct ts_bytes b =
         request(f, "email-mailgun/mime.form", mid, message(f, "attachment.eml", mid), SIGNING_KEY);
