@@ -280,12 +280,6 @@ static enum gw_apply_rc apply(struct gw_apply *ctx)
     return rc;
 }
 
-static void answer(enum gw_outcome outcome, const struct gw_stored *stored, struct gw_answer *a)
-{
-    (void)outcome; /* stored, a repeat, or no company: Mailgun has nothing to do again */
-    gw_answer_set(a, 200, "{\"id\":\"%llu\"}", (unsigned long long)stored->event_id);
-}
-
 static const struct gw_cfg_key endpoint_keys[] = {
     GW_KEY_SECRETS,
     GW_KEY_TOLERANCE,
@@ -305,5 +299,5 @@ const struct gw_provider gw_provider_email_mailgun = {
     .verifier = &gw_verifier_mailgun,
     .envelope = envelope,
     .apply = apply,
-    .answer = answer,
+    .answer = gw_relay_answer,
 };

@@ -37,6 +37,11 @@ enum gw_apply_rc gw_relay_apply_raw(struct gw_apply *ctx, const unsigned char *r
 enum gw_apply_rc gw_relay_apply_composed(struct gw_apply *ctx, const struct gw_mail_compose *c,
                                          const char *recipient);
 
+/* Their answer once stored (a repeat and no company included): 200 {"id": "<event id>"},
+ * after which neither relay sends the message again. */
+void gw_relay_answer(enum gw_outcome outcome, const struct gw_stored *stored,
+                     struct gw_answer *answer);
+
 /* The file of FIELD (a form field holding an attachment) as compose takes it: its bytes,
  * its file name (or the field's name), its type and Content-ID (NULL when it has none). */
 void gw_relay_file(const struct gw_form_data_field *field, struct gw_mail_compose_file *out);

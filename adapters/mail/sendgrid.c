@@ -18,12 +18,11 @@
 #include "adapters/mail/charset.h"
 #include "adapters/mail/envelope.h"
 #include "adapters/mail/relay.h"
+#include "adapters/mail/relay_auth.h"
 #include "adapters/mail/text.h"
 #include "adapters/provider.h"
 #include "config/config.h"
 #include "verifiers/basic_auth.h"
-#include "verifiers/sendgrid.h"
-#include "verifiers/token.h"
 
 #define EP(field) offsetof(struct gw_endpoint_config, field)
 
@@ -244,49 +243,16 @@ static enum gw_apply_rc apply(struct gw_apply *ctx)
     return rc;
 }
 
-static void answer(enum gw_outcome outcome, const struct gw_stored *stored, struct gw_answer *a)
-{
-    (void)outcome; /* stored, a repeat, or no company: SendGrid has nothing to do again */
-    gw_answer_set(a, 200, "{\"id\":\"%llu\"}", (unsigned long long)stored->event_id);
-}
-
-/* The signed policy when the endpoint has its public key; else Basic auth with a username
- * and password, or the token. */
-static const struct gw_verifier *verifier_for(const struct gw_endpoint_config *ep)
-{
-    if (ep->public_key.data != NULL)
-        return &gw_verifier_sendgrid;
-    return ep->token.data != NULL ? &gw_verifier_token : &gw_verifier_basic_auth;
-}
-
-/* Exactly one way to authenticate, a header only for a token; max_body 32 MiB by default. */
+/* Exactly one way to authenticate (relay_auth.h); max_body 32 MiB by default. */
 static void setup(struct gw_endpoint_config *ep, struct gw_cfg_setup *s)
 {
-    bool user = ep->username != NULL, pass = ep->password.data != NULL;
-    bool token = ep->token.data != NULL, key = ep->public_key.data != NULL;
-    if (user != pass)
-        gw_cfg_setup_error(s, user ? "password" : "username",
-                           "email-sendgrid: username and password go together");
-    else if ((user ? 1 : 0) + (token ? 1 : 0) + (key ? 1 : 0) > 1)
-        gw_cfg_setup_error(s, token ? "token" : "public_key",
-                           "email-sendgrid: one of username and password, token, or public_key");
-    else if (!user && !token && !key)
-        gw_cfg_setup_error(s, NULL,
-                           "email-sendgrid: set username and password (basic-auth), token, or "
-                           "public_key (a signed security policy); the URL alone is no "
-                           "credential");
-    if (ep->header != NULL && !token)
-        gw_cfg_setup_error(s, "header", "email-sendgrid: header names the token's header");
+    gw_mail_auth_setup(ep, s, "email-sendgrid", true);
     if (ep->max_body == 0)
         ep->max_body = DEFAULT_MAX_BODY;
 }
 
 static const struct gw_cfg_key endpoint_keys[] = {
-    {.name = "company", .type = GW_CFG_SLUG, .offset = EP(company)},
-    {.name = "username", .type = GW_CFG_STRING, .offset = EP(username), .min = 1, .max = 255},
-    {.name = "password", .type = GW_CFG_SECRET, .offset = EP(password), .min = 16},
-    {.name = "token", .type = GW_CFG_SECRET, .offset = EP(token), .min = 16},
-    {.name = "header", .type = GW_CFG_STRING, .offset = EP(header), .min = 1, .max = 63},
+    GW_MAIL_AUTH_KEYS,
     {.name = "public_key", .type = GW_CFG_FILE, .offset = EP(public_key)},
     GW_KEY_TOLERANCE,
     {.name = NULL},
@@ -303,8 +269,8 @@ const struct gw_provider gw_provider_email_sendgrid = {
     .stored_headers = gw_relay_stored_headers,
     .max_events = 1,
     .verifier = &gw_verifier_basic_auth,
-    .verifier_for = verifier_for,
+    .verifier_for = gw_mail_auth_verifier,
     .envelope = envelope,
     .apply = apply,
-    .answer = answer,
+    .answer = gw_relay_answer,
 };

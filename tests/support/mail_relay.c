@@ -15,7 +15,69 @@
 #include "tests/support/http.h"
 #include "verifiers/base64.h"
 
-#define WAIT_MS 20000
+#define WAIT_MS       20000
+#define MIME_USER     "relay"
+#define MIME_PASSWORD "relay-password-0123456789"
+#define THREAD_KEY    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+
+void ts_relay_prepare(struct ts_server *srv, struct ts_db *db, const char *endpoints)
+{
+    char *yaml = NULL;
+    if (asprintf(&yaml,
+                 "workers: { threads: 2, max_attempts: 3, backoff: { base: 50ms, max: 200ms } }\n"
+                 "mail:\n"
+                 "  thread_key: file:mail.key\n"
+                 "  domain: mail.test.example\n"
+                 "  loop_marker: ctgw-test-loop\n"
+                 "  max_per_sender_hour: 1000\n"
+                 "endpoints:\n"
+                 "  - id: mail\n"
+                 "    provider: email-mime\n"
+                 "    username: " MIME_USER "\n"
+                 "    password: file:mail.password\n"
+                 "%s",
+                 endpoints) < 0)
+        fail_msg("out of memory");
+    struct ts_config c = {.db_name = db->name, .top_extra = yaml};
+    ts_server_prepare(srv, &c);
+    free(yaml);
+    free(test_write_text(srv->dir, "mail.key", THREAD_KEY "\n", 0600));
+    free(test_write_text(srv->dir, "mail.password", MIME_PASSWORD, 0600));
+}
+
+void ts_relay_start(struct ts_server *srv, struct ts_db *db)
+{
+    ts_ctgw_ok("migrate", srv->config, NULL);
+    ts_db_exec_ok(db, "INSERT INTO companies (slug, name) VALUES ('acme', 'Acme')");
+    ts_db_exec_ok(db, "INSERT INTO integrations (company_id, provider, external_id, status) "
+                      "SELECT id, 'email', '" TS_RELAY_SUPPORT "', 'active' FROM companies");
+    if (!ts_server_start(srv))
+        fail_msg("ctgw did not start:\n%s", ts_server_log_tail(srv));
+}
+
+char *ts_relay_message(const char *name, const char *mid)
+{
+    char *text = test_fixture("email/%s", name);
+    char *m = test_replace(text, "@@MID@@", mid);
+    free(text);
+    return m;
+}
+
+unsigned long long ts_relay_through_mime(struct ts_db *db, const struct ts_server *srv,
+                                         const char *message)
+{
+    char b64[128], auth[200];
+    const char cred[] = MIME_USER ":" MIME_PASSWORD;
+    assert_true(gw_base64_encode((const unsigned char *)cred, strlen(cred), b64, sizeof b64, 0) >
+                0);
+    snprintf(auth, sizeof auth, "Authorization: Basic %s", b64);
+    const char *extra[] = {auth, "X-Original-To: " TS_RELAY_SUPPORT, NULL};
+    struct ts_bytes body = {.p = (char *)message, .len = strlen(message)};
+    struct ts_relay_sent s = ts_relay_post(srv, "mail", "message/rfc822", extra, &body);
+    assert_int_equal(s.status, 202);
+    ts_relay_settled(db, srv, s.event, "done");
+    return s.event;
+}
 
 void ts_bytes_free(struct ts_bytes *b)
 {

@@ -10,6 +10,25 @@
 #include "tests/support/db.h"
 #include "tests/support/proc.h"
 
+/* The address the seeded company (slug acme) receives mail at. */
+#define TS_RELAY_SUPPORT "support@acme.example"
+
+/* Writes SRV's config for DB: workers, `mail:`, an email-mime endpoint "mail" (basic auth,
+ * for the reference), then ENDPOINTS (YAML list items of the relay under test); and the
+ * files of the mail key and that password. The caller writes its relay's own files, then
+ * calls ts_relay_start. */
+void ts_relay_prepare(struct ts_server *srv, struct ts_db *db, const char *endpoints);
+
+/* Migrates DB, seeds company acme (routed by TS_RELAY_SUPPORT) and starts SRV. */
+void ts_relay_start(struct ts_server *srv, struct ts_db *db);
+
+/* tests/fixtures/email/NAME with its Message-ID <MID> (caller frees). */
+char *ts_relay_message(const char *name, const char *mid);
+
+/* MESSAGE through the email-mime endpoint for TS_RELAY_SUPPORT, applied: its event. */
+unsigned long long ts_relay_through_mime(struct ts_db *db, const struct ts_server *srv,
+                                         const char *message);
+
 /* Bytes that may hold NUL bytes; p is NUL-terminated all the same. */
 struct ts_bytes {
     char *p;

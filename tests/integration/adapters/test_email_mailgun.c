@@ -26,11 +26,8 @@
 #include "verifiers/base64.h"
 #include "verifiers/mailgun.h"
 
-#define KEY_HEX     "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
-#define USER        "relay"
-#define PASSWORD    "relay-password-0123456789"
 #define SIGNING_KEY "ct-test-mailgun-signing-key"
-#define SUPPORT     "support@acme.example"
+#define SUPPORT     TS_RELAY_SUPPORT
 #define MULTIPART   "multipart/form-data; boundary=ctgw-mailgun-7f3c9e21"
 #define URLENCODED  "application/x-www-form-urlencoded"
 
@@ -67,32 +64,12 @@ static int teardown(void **state)
 /* The config: email-mime for the reference, email-mailgun as Mailgun posts to it. */
 static void start(struct fixture *f)
 {
-    static const char yaml[] =
-        "workers: { threads: 2, max_attempts: 3, backoff: { base: 50ms, max: 200ms } }\n"
-        "mail:\n"
-        "  thread_key: file:mail.key\n"
-        "  domain: mail.test.example\n"
-        "  loop_marker: ctgw-test-loop\n"
-        "  max_per_sender_hour: 1000\n"
-        "endpoints:\n"
-        "  - id: mail\n"
-        "    provider: email-mime\n"
-        "    username: " USER "\n"
-        "    password: file:mail.password\n"
-        "  - id: mailgun\n"
-        "    provider: email-mailgun\n"
-        "    secrets: [ \"file:mailgun.key\" ]\n";
-    struct ts_config c = {.db_name = f->db.name, .top_extra = yaml};
-    ts_server_prepare(&f->srv, &c);
-    free(test_write_text(f->srv.dir, "mail.key", KEY_HEX "\n", 0600));
-    free(test_write_text(f->srv.dir, "mail.password", PASSWORD, 0600));
+    ts_relay_prepare(&f->srv, &f->db,
+                     "  - id: mailgun\n"
+                     "    provider: email-mailgun\n"
+                     "    secrets: [ \"file:mailgun.key\" ]\n");
     free(test_write_text(f->srv.dir, "mailgun.key", SIGNING_KEY, 0600));
-    ts_ctgw_ok("migrate", f->srv.config, NULL);
-    ts_db_exec_ok(&f->db, "INSERT INTO companies (slug, name) VALUES ('acme', 'Acme')");
-    ts_db_exec_ok(&f->db, "INSERT INTO integrations (company_id, provider, external_id, status) "
-                          "SELECT id, 'email', '" SUPPORT "', 'active' FROM companies");
-    if (!ts_server_start(&f->srv))
-        fail_msg("ctgw did not start:\n%s", ts_server_log_tail(&f->srv));
+    ts_relay_start(&f->srv, &f->db);
 }
 
 /* A fresh Message-ID's inside, "mgN.PID@customer.example" (kept). */
@@ -142,26 +119,13 @@ static struct ts_bytes request(struct fixture *f, const char *name, const char *
 /* tests/fixtures/email/NAME with Message-ID <MID> (kept). */
 static const char *message(struct fixture *f, const char *name, const char *mid)
 {
-    char *text = test_fixture("email/%s", name);
-    char *m = test_replace(text, "@@MID@@", mid);
-    free(text);
-    return ts_keep(&f->kept, m);
+    return ts_keep(&f->kept, ts_relay_message(name, mid));
 }
 
 /* The message through email-mime, applied: its event. */
 static unsigned long long through_mime(struct fixture *f, const char *text)
 {
-    char b64[128], auth[200];
-    const char cred[] = USER ":" PASSWORD;
-    assert_true(gw_base64_encode((const unsigned char *)cred, strlen(cred), b64, sizeof b64, 0) >
-                0);
-    snprintf(auth, sizeof auth, "Authorization: Basic %s", b64);
-    const char *extra[] = {auth, "X-Original-To: " SUPPORT, NULL};
-    struct ts_bytes body = {.p = (char *)text, .len = strlen(text)};
-    struct ts_relay_sent s = ts_relay_post(&f->srv, "mail", "message/rfc822", extra, &body);
-    assert_int_equal(s.status, 202);
-    ts_relay_settled(&f->db, &f->srv, s.event, "done");
-    return s.event;
+    return ts_relay_through_mime(&f->db, &f->srv, text);
 }
 
 /* BODY through the Mailgun endpoint: expects 200 and the event applied. */

@@ -31,13 +31,10 @@
 #include "verifiers/base64.h"
 #include "verifiers/sendgrid.h"
 
-#define KEY_HEX   "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
-#define USER      "relay"
-#define PASSWORD  "relay-password-0123456789"
 #define SG_USER   "sendgrid"
 #define SG_PASS   "parse-password-0123456789"
 #define SG_TOKEN  "parse-token-0123456789abcdef"
-#define SUPPORT   "support@acme.example"
+#define SUPPORT   TS_RELAY_SUPPORT
 #define MULTIPART "multipart/form-data; boundary=xYzZY"
 
 struct fixture {
@@ -90,42 +87,22 @@ static void write_public_key(struct fixture *f)
  * with a signed policy. */
 static void start(struct fixture *f)
 {
-    static const char yaml[] =
-        "workers: { threads: 2, max_attempts: 3, backoff: { base: 50ms, max: 200ms } }\n"
-        "mail:\n"
-        "  thread_key: file:mail.key\n"
-        "  domain: mail.test.example\n"
-        "  loop_marker: ctgw-test-loop\n"
-        "  max_per_sender_hour: 1000\n"
-        "endpoints:\n"
-        "  - id: mail\n"
-        "    provider: email-mime\n"
-        "    username: " USER "\n"
-        "    password: file:mail.password\n"
-        "  - id: parse\n"
-        "    provider: email-sendgrid\n"
-        "    username: " SG_USER "\n"
-        "    password: file:sendgrid.password\n"
-        "  - id: parse-token\n"
-        "    provider: email-sendgrid\n"
-        "    token: file:sendgrid.token\n"
-        "    header: X-Parse-Token\n"
-        "  - id: parse-signed\n"
-        "    provider: email-sendgrid\n"
-        "    public_key: file:sendgrid.pub\n";
-    struct ts_config c = {.db_name = f->db.name, .top_extra = yaml};
-    ts_server_prepare(&f->srv, &c);
-    free(test_write_text(f->srv.dir, "mail.key", KEY_HEX "\n", 0600));
-    free(test_write_text(f->srv.dir, "mail.password", PASSWORD, 0600));
+    ts_relay_prepare(&f->srv, &f->db,
+                     "  - id: parse\n"
+                     "    provider: email-sendgrid\n"
+                     "    username: " SG_USER "\n"
+                     "    password: file:sendgrid.password\n"
+                     "  - id: parse-token\n"
+                     "    provider: email-sendgrid\n"
+                     "    token: file:sendgrid.token\n"
+                     "    header: X-Parse-Token\n"
+                     "  - id: parse-signed\n"
+                     "    provider: email-sendgrid\n"
+                     "    public_key: file:sendgrid.pub\n");
     free(test_write_text(f->srv.dir, "sendgrid.password", SG_PASS, 0600));
     free(test_write_text(f->srv.dir, "sendgrid.token", SG_TOKEN, 0600));
     write_public_key(f);
-    ts_ctgw_ok("migrate", f->srv.config, NULL);
-    ts_db_exec_ok(&f->db, "INSERT INTO companies (slug, name) VALUES ('acme', 'Acme')");
-    ts_db_exec_ok(&f->db, "INSERT INTO integrations (company_id, provider, external_id, status) "
-                          "SELECT id, 'email', '" SUPPORT "', 'active' FROM companies");
-    if (!ts_server_start(&f->srv))
-        fail_msg("ctgw did not start:\n%s", ts_server_log_tail(&f->srv));
+    ts_relay_start(&f->srv, &f->db);
 }
 
 /* A fresh Message-ID's inside, "sgN.PID@customer.example" (kept). */
@@ -139,10 +116,7 @@ static const char *new_mid(struct fixture *f)
 /* tests/fixtures/email/NAME with Message-ID <MID> (kept). */
 static const char *message(struct fixture *f, const char *name, const char *mid)
 {
-    char *text = test_fixture("email/%s", name);
-    char *m = test_replace(text, "@@MID@@", mid);
-    free(text);
-    return ts_keep(&f->kept, m);
+    return ts_keep(&f->kept, ts_relay_message(name, mid));
 }
 
 /* Fixture email-sendgrid/NAME for Message-ID <MID>, the recipient SUPPORT; @@MESSAGE@@ is
@@ -170,12 +144,7 @@ static const char *basic(struct fixture *f, const char *credential)
 /* The message through email-mime, applied: its event. */
 static unsigned long long through_mime(struct fixture *f, const char *text)
 {
-    const char *extra[] = {basic(f, USER ":" PASSWORD), "X-Original-To: " SUPPORT, NULL};
-    struct ts_bytes body = {.p = (char *)text, .len = strlen(text)};
-    struct ts_relay_sent s = ts_relay_post(&f->srv, "mail", "message/rfc822", extra, &body);
-    assert_int_equal(s.status, 202);
-    ts_relay_settled(&f->db, &f->srv, s.event, "done");
-    return s.event;
+    return ts_relay_through_mime(&f->db, &f->srv, text);
 }
 
 /* BODY through ENDPOINT with the header lines EXTRA: expects 200 and the event applied. */
