@@ -62,9 +62,9 @@ size_t gw_form_data_count(const struct gw_form_data *form, const char *name)
 
 const char *gw_form_data_text(const struct gw_form_data *form, const char *name)
 {
-    if (gw_form_data_count(form, name) != 1)
-        return NULL;
     const struct gw_form_data_field *f = gw_form_data_get(form, name);
+    if (f == NULL || gw_form_data_count(form, name) != 1)
+        return NULL;
     return memchr(f->data, '\0', f->len) == NULL ? (const char *)f->data : NULL;
 }
 
