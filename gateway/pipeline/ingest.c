@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -205,13 +206,14 @@ struct batch {
     size_t *read_rows;
 };
 
-/* Stores rows[0..k) through the inbox's one INSERT. Returns the rows the statement inserted
- * (a repeated key counts 0), or -1. */
-static int64_t insert_rows(struct gw_db *db, struct row_ref *rows, size_t k, uint64_t token)
+/* Stores rows[0..k) through the inbox's one INSERT. Returns each row's stored event (see
+ * gw_inbox_insert_returning), or NULL. */
+static struct gw_db_rows *insert_rows(struct gw_db *db, struct row_ref *rows, size_t k,
+                                      uint64_t token)
 {
     struct gw_inbox_row in[64];
     if (k > sizeof(in) / sizeof(in[0]))
-        return -1;
+        return NULL;
     for (size_t i = 0; i < k; i++) {
         struct row_ref *r = &rows[i];
         in[i] = (struct gw_inbox_row){
@@ -233,45 +235,45 @@ static int64_t insert_rows(struct gw_db *db, struct row_ref *rows, size_t k, uin
             .result = r->read_result,
         };
     }
-    return gw_inbox_insert(db, in, k);
+    return gw_inbox_insert_returning(db, in, k);
 }
 
 static const size_t chunk_sizes[] = GW_INBOX_INSERT_SIZES;
 
-/* Ids for the rows of one statement that did not all insert: each row's stored event is
- * looked up by its key. One this batch inserted (its ingest_batch is ours) is new for its
- * first row and a duplicate for any later row with the same key; one stored before is a
- * duplicate, answered with its id and result. */
-static int resolve_rows(struct gw_db *db, struct batch *b, size_t from, size_t k, uint64_t token)
+/* Ids for the rows of one statement, from what it returned (STORED), matched by key. A row
+ * this batch inserted (its ingest_batch is ours) is new for its first row and a duplicate
+ * for any later row with the same key; one stored before is a duplicate, answered with its
+ * id and result. */
+static int resolve_rows(const struct gw_db_rows *stored, struct batch *b, size_t from, size_t k,
+                        uint64_t token)
 {
+    size_t n = gw_db_rows_count(stored);
     for (size_t i = from; i < from + k; i++) {
         struct row_ref *r = &b->rows[i];
-        struct gw_db_value p[] = {GW_DB_TEXT(r->p->endpoint->id), GW_DB_TEXT(r->e->env.dedupe_key)};
-        struct gw_db_rows *rows =
-            gw_db_query(db,
-                        "SELECT id, ingest_batch, result FROM webhook_events WHERE endpoint = ? "
-                        "AND dedupe_key = ?",
-                        p, 2, 1);
-        if (rows == NULL)
-            return -1;
-        if (gw_db_rows_count(rows) != 1) {
-            /* Not inserted, yet not there: cannot happen at READ COMMITTED; never answer
-             * without an id. */
-            gw_db_rows_free(rows);
-            return -1;
+        size_t at = n;
+        for (size_t s = 0; s < n && at == n; s++) {
+            const char *ep = gw_db_rows_text(stored, s, 2, NULL);
+            const char *key = gw_db_rows_text(stored, s, 3, NULL);
+            /* endpoint compares as its column's collation does; dedupe_key is ascii_bin. */
+            if (ep != NULL && key != NULL && strcasecmp(ep, r->p->endpoint->id) == 0 &&
+                strcmp(key, r->e->env.dedupe_key) == 0)
+                at = s;
         }
-        uint64_t id = (uint64_t)gw_db_rows_int(rows, 0, 0, 0);
-        bool ours = gw_db_rows_int(rows, 0, 1, -1) == (int64_t)token;
+        if (at == n)
+            return -1; /* never answer without an id */
+        uint64_t id = (uint64_t)gw_db_rows_int(stored, at, 0, 0);
+        if (id == 0)
+            return -1;
+        bool ours = gw_db_rows_int(stored, at, 1, -1) == (int64_t)token;
         bool seen = false;
         for (size_t j = 0; j < i && !seen; j++)
             seen = b->rows[j].e->event_id == id;
         r->e->event_id = id;
         r->e->duplicate = !ours || seen;
         if (!ours) {
-            const char *res = gw_db_rows_text(rows, 0, 2, NULL);
+            const char *res = gw_db_rows_text(stored, at, 4, NULL);
             r->e->stored_result = res ? strdup(res) : NULL;
         }
-        gw_db_rows_free(rows);
     }
     return 0;
 }
@@ -336,7 +338,7 @@ static void read_events(struct gw_db *db, struct batch *b)
 
 /* Stores the batch in one transaction. 0 on commit; -1 with the reason in err. */
 static int write_batch(struct gw_db *db, struct gw_tenants *tenants, struct batch *b,
-                       bool sync_handled, bool consecutive_ids, char *err, size_t err_len)
+                       bool sync_handled, char *err, size_t err_len)
 {
     uint64_t token = random_u64();
     if (gw_db_begin(db) != 0)
@@ -381,18 +383,13 @@ static int write_batch(struct gw_db *db, struct gw_tenants *tenants, struct batc
                 break;
             }
         }
-        int64_t inserted = insert_rows(db, &b->rows[at], k, token);
-        if (inserted < 0)
+        struct gw_db_rows *stored = insert_rows(db, &b->rows[at], k, token);
+        if (stored == NULL)
             goto fail;
-        if (consecutive_ids && inserted == (int64_t)k) {
-            /* Every row inserted, and the server hands one statement consecutive ids in row
-             * order: no need to read them back. */
-            uint64_t first = gw_db_last_insert_id(db);
-            for (size_t i = 0; i < k; i++)
-                b->rows[at + i].e->event_id = first + i;
-        } else if (resolve_rows(db, b, at, k, token) != 0) {
+        int resolved = resolve_rows(stored, b, at, k, token);
+        gw_db_rows_free(stored);
+        if (resolved != 0)
             goto fail;
-        }
         for (size_t i = at; i < at + k; i++)
             if (b->rows[i].e->duplicate)
                 drop_read(&b->rows[i]); /* not inserted: the stored event answers */
@@ -480,19 +477,6 @@ static void finish_items(struct gw_ingest *in, const struct hooks *h, struct bat
     }
 }
 
-/* 1 when the server gives the rows of one multi-row INSERT consecutive ids in row order
- * (innodb_autoinc_lock_mode 0 or 1: MariaDB's default), 0 when it may interleave them (2:
- * MySQL 8's default), -1 when it cannot tell yet. */
-static int autoinc_consecutive(struct gw_db *db)
-{
-    struct gw_db_rows *rows = gw_db_query(db, "SELECT @@innodb_autoinc_lock_mode", NULL, 0, 1);
-    if (rows == NULL)
-        return -1;
-    int64_t mode = gw_db_rows_int(rows, 0, 0, 2);
-    gw_db_rows_free(rows);
-    return mode == 0 || mode == 1 ? 1 : 0;
-}
-
 /* Moves queued requests into the batch, up to batch_max events (lock held). */
 static void take_items(struct gw_ingest *in, struct batch *b)
 {
@@ -511,7 +495,6 @@ struct writer {
     struct gw_ingest *in;
     struct gw_tenants *tenants;
     struct batch b;
-    int consecutive; /* autoinc_consecutive() of the server; -1 until a connection answers */
 };
 
 /* Waits for work and takes the next batch: whatever is queued, up to batch_max events, and
@@ -566,14 +549,11 @@ static bool store_batch(struct writer *wr, bool sync_handled, char *err, size_t 
         snprintf(err, err_len, "no database connection available");
         return false;
     }
-    if (wr->consecutive < 0)
-        wr->consecutive = autoinc_consecutive(db);
     bool stored = false;
     /* Two writers (or two instances) inserting overlapping keys can deadlock; InnoDB rolls
      * one back, which is safe to run again. */
     for (int attempt = 0; attempt < DEADLOCK_RETRIES && !stored; attempt++) {
-        stored = write_batch(db, wr->tenants, &wr->b, sync_handled, wr->consecutive == 1, err,
-                             err_len) == 0;
+        stored = write_batch(db, wr->tenants, &wr->b, sync_handled, err, err_len) == 0;
         unsigned no = gw_db_errno(db);
         if (!stored && no != ER_LOCK_DEADLOCK && no != ER_LOCK_WAIT_TIMEOUT)
             break;
@@ -617,7 +597,7 @@ static void writer_finish(struct writer *wr)
 /* A batch takes whole requests: room for batch_max events plus the largest request. */
 static int writer_init(struct writer *wr, struct gw_ingest *in)
 {
-    *wr = (struct writer){.in = in, .consecutive = -1};
+    *wr = (struct writer){.in = in};
     size_t largest = GW_PROVIDER_MAX_EVENTS;
     for (size_t i = 0; i < in->cfg->n_endpoints; i++) {
         size_t m = gw_provider_max_events(in->cfg->endpoints[i].provider);
