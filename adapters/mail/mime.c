@@ -7,12 +7,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "adapters/credential_auth.h"
 #include "adapters/mail/apply.h"
 #include "adapters/mail/envelope.h"
-#include "adapters/mail/relay_auth.h"
 #include "adapters/provider.h"
 #include "config/config.h"
 #include "verifiers/basic_auth.h"
+
+#define EP(field) offsetof(struct gw_endpoint_config, field)
 
 static const char *const media_types[] = {"message/rfc822", NULL};
 static const char *const stored_headers[] = {GW_MAIL_RECIPIENT_HEADER, NULL};
@@ -59,14 +61,15 @@ static void answer(enum gw_outcome outcome, const struct gw_stored *stored, stru
     gw_answer_set(a, 202, "{\"id\":\"%llu\"}", (unsigned long long)stored->event_id);
 }
 
-/* Exactly one way to authenticate (relay_auth.h): basic auth or a token. */
+/* Exactly one way to authenticate, and a header only for a token. */
 static void setup(struct gw_endpoint_config *ep, struct gw_cfg_setup *s)
 {
-    gw_mail_auth_setup(ep, s, "email-mime", false);
+    gw_credential_setup("email-mime", ep, s);
 }
 
 static const struct gw_cfg_key endpoint_keys[] = {
-    GW_MAIL_AUTH_KEYS,
+    {.name = "company", .type = GW_CFG_SLUG, .offset = EP(company)},
+    GW_CREDENTIAL_KEYS,
     {.name = NULL},
 };
 
@@ -81,7 +84,7 @@ const struct gw_provider gw_provider_email_mime = {
     .stored_headers = stored_headers,
     .max_events = 1,
     .verifier = &gw_verifier_basic_auth,
-    .verifier_for = gw_mail_auth_verifier,
+    .verifier_for = gw_credential_verifier_for,
     .envelope = envelope,
     .apply = apply,
     .answer = answer,

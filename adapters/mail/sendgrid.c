@@ -14,15 +14,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "adapters/credential_auth.h"
 #include "adapters/endpoint_keys.h"
 #include "adapters/mail/charset.h"
 #include "adapters/mail/envelope.h"
 #include "adapters/mail/relay.h"
-#include "adapters/mail/relay_auth.h"
 #include "adapters/mail/text.h"
 #include "adapters/provider.h"
 #include "config/config.h"
 #include "verifiers/basic_auth.h"
+#include "verifiers/sendgrid.h"
 
 #define EP(field) offsetof(struct gw_endpoint_config, field)
 
@@ -243,16 +244,31 @@ static enum gw_apply_rc apply(struct gw_apply *ctx)
     return rc;
 }
 
-/* Exactly one way to authenticate (relay_auth.h); max_body 32 MiB by default. */
+/* The signed policy when the endpoint has its public key; else Basic auth or the token. */
+static const struct gw_verifier *verifier_for(const struct gw_endpoint_config *ep)
+{
+    return ep->public_key.data != NULL ? &gw_verifier_sendgrid : gw_credential_verifier_for(ep);
+}
+
+/* Exactly one way to authenticate: a credential (credential_auth.h) or the policy's key;
+ * max_body 32 MiB by default. */
 static void setup(struct gw_endpoint_config *ep, struct gw_cfg_setup *s)
 {
-    gw_mail_auth_setup(ep, s, "email-sendgrid", true);
+    bool credential = ep->username != NULL || ep->password.data != NULL || ep->token.data != NULL;
+    if (ep->public_key.data == NULL)
+        gw_credential_setup("email-sendgrid", ep, s);
+    else if (credential)
+        gw_cfg_setup_error(s, "public_key",
+                           "email-sendgrid: either public_key (a signed policy) or a credential");
+    else if (ep->header != NULL)
+        gw_cfg_setup_error(s, "header", "email-sendgrid: header names the token's header");
     if (ep->max_body == 0)
         ep->max_body = DEFAULT_MAX_BODY;
 }
 
 static const struct gw_cfg_key endpoint_keys[] = {
-    GW_MAIL_AUTH_KEYS,
+    {.name = "company", .type = GW_CFG_SLUG, .offset = EP(company)},
+    GW_CREDENTIAL_KEYS,
     {.name = "public_key", .type = GW_CFG_FILE, .offset = EP(public_key)},
     GW_KEY_TOLERANCE,
     {.name = NULL},
@@ -269,7 +285,7 @@ const struct gw_provider gw_provider_email_sendgrid = {
     .stored_headers = gw_relay_stored_headers,
     .max_events = 1,
     .verifier = &gw_verifier_basic_auth,
-    .verifier_for = gw_mail_auth_verifier,
+    .verifier_for = verifier_for,
     .envelope = envelope,
     .apply = apply,
     .answer = gw_relay_answer,

@@ -109,7 +109,7 @@ int gw_sign_ecdsa(const char *key_file, int64_t timestamp, const unsigned char *
     if (key_file == NULL) {
         say(err, err_len,
             "the endpoint verifies SendGrid's signature with its public key; sign with a test "
-            "private key: --key-file PEM (and its public half as the endpoint's public_key)");
+            "private key: --key FILE (and its public half as the endpoint's public_key)");
         return -1;
     }
     char ref[4200], why[256];

@@ -41,7 +41,8 @@ void gw_sign_credential(const struct gw_endpoint_config *ep, const struct gw_ver
                         struct gw_sign_extra *x);
 
 /* SendGrid's signed-policy headers for TIMESTAMP and BODY, signed with the EC P-256 private
- * key in the PEM file KEY_FILE, into SIG. 0, or -1 with a reason in ERR. */
+ * key in the PEM file KEY_FILE (mode 0600; NULL: the reason says to give one), into SIG. 0, or -1
+ * with a reason in ERR. */
 int gw_sign_ecdsa(const char *key_file, int64_t timestamp, const unsigned char *body, size_t len,
                   struct gw_signed *sig, char *err, size_t err_len);
 

@@ -13,6 +13,8 @@
 #include <time.h>
 
 #include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -23,6 +25,7 @@
 #include "gateway/cli/captured_request.h"
 #include "gateway/cli/sign_relay.h"
 #include "gateway/base/log.h"
+#include "verifiers/base64.h"
 #include "verifiers/ghl.h"
 #include "verifiers/hmac.h"
 #include "verifiers/sendgrid.h"
@@ -51,10 +54,12 @@ enum {
     OPT_BODY,
     OPT_RAW,
     OPT_ID,
+    OPT_KEY,
 };
 
 struct opts {
     const char *config, *endpoint, *request, *scheme, *body, *id;
+    const char *key; /* sign: a private key file, for schemes signed with one (ghl) */
     const char *secret_files[SECRET_FILES_MAX];
     size_t n_secret_files;
     const char *key_file, *legacy_key_file, *cert_file, *cert_host_pattern, *token_header;
@@ -94,6 +99,9 @@ static int parse_opts(int argc, char **argv, const struct option *table, struct 
             break;
         case OPT_ID:
             o->id = optarg;
+            break;
+        case OPT_KEY:
+            o->key = optarg;
             break;
         case OPT_RAW:
             o->raw = true;
@@ -739,7 +747,7 @@ static const struct option sign_options[] = {
     {"raw", no_argument, NULL, OPT_RAW},
     {"now", required_argument, NULL, OPT_NOW},
     {"id", required_argument, NULL, OPT_ID},
-    {"key-file", required_argument, NULL, OPT_KEY_FILE},
+    {"key", required_argument, NULL, OPT_KEY},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -747,13 +755,73 @@ static const struct option sign_options[] = {
 static void sign_usage(FILE *f)
 {
     fprintf(f, "usage: ctgw sign -c FILE --endpoint ID --body FILE [--raw] [--now UNIX_TIME] "
-               "[--id ID] [--key-file PEM]\n"
+               "[--id ID] [--key FILE]\n"
                "prints a curl command (--raw: the HTTP request) signed with the endpoint's "
-               "newest secret;\n"
+               "newest secret,\n"
+               "or for ghl (Ed25519) and a SendGrid signed policy (EC P-256) with the private "
+               "key in FILE (PEM, readable by its owner only);\n"
                "a basic-auth or token endpoint's credential is never printed (curl asks for "
-               "the password, reads $" GW_SIGN_TOKEN_ENV ");\n"
-               "a SendGrid signed-policy endpoint is signed with the private key --key-file "
-               "(a test key)\n");
+               "the password, reads $" GW_SIGN_TOKEN_ENV ")\n");
+}
+
+/* ghl: x-ghl-signature, base64 of the Ed25519 signature of the body, as HighLevel signs
+ * with its own key; a developer signs with a test key whose public half the endpoint has. */
+static int sign_ghl(const char *key_file, const unsigned char *body, size_t body_len,
+                    struct gw_signed *out, FILE *err)
+{
+    struct gw_secret pem = {0};
+    if (load_file(key_file, true, &pem, err) != 0)
+        return -1;
+    BIO *bio = pem.len <= PEM_FILE_MAX ? BIO_new_mem_buf(pem.data, (int)pem.len) : NULL;
+    EVP_PKEY *key = bio != NULL ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+    BIO_free(bio);
+    gw_secret_wipe(&pem);
+    ERR_clear_error();
+    int rc = -1;
+    unsigned char sig[64];
+    size_t sig_len = sizeof sig;
+    EVP_MD_CTX *md = key != NULL ? EVP_MD_CTX_new() : NULL;
+    if (key == NULL || EVP_PKEY_get_base_id(key) != EVP_PKEY_ED25519) {
+        fprintf(err,
+                "ctgw sign: %s: not a PEM Ed25519 private key (-----BEGIN PRIVATE "
+                "KEY-----)\n",
+                key_file);
+    } else if (md == NULL || EVP_DigestSignInit(md, NULL, NULL, NULL, key) != 1 ||
+               EVP_DigestSign(md, sig, &sig_len, body, body_len) != 1) {
+        ERR_clear_error();
+        fprintf(err, "ctgw sign: signing with %s failed\n", key_file);
+    } else {
+        memset(out, 0, sizeof *out);
+        snprintf(out->headers[0].name, sizeof out->headers[0].name, "x-ghl-signature");
+        if (gw_base64_encode(sig, sig_len, out->headers[0].value, sizeof out->headers[0].value, 0) >
+            0) {
+            out->n_headers = 1;
+            rc = 0;
+        }
+    }
+    EVP_MD_CTX_free(md);
+    EVP_PKEY_free(key);
+    return rc;
+}
+
+/* Signs BODY for EP with the private key in KEY_FILE, for schemes whose requests are signed
+ * with a provider's private key rather than a shared secret. */
+static int sign_with_key(const struct gw_endpoint_config *ep, const struct gw_verifier *s,
+                         const char *key_file, int64_t timestamp, const unsigned char *body,
+                         size_t body_len, struct gw_signed *out, FILE *err)
+{
+    char why[512];
+    if (s != NULL && (s->needs & GW_SCHEME_NEEDS_EC_KEY)) {
+        if (gw_sign_ecdsa(key_file, timestamp, body, body_len, out, why, sizeof why) == 0)
+            return 0;
+        fprintf(err, "ctgw sign: endpoint %s: %s\n", ep->id, why);
+        return -1;
+    }
+    if (key_file != NULL && s != NULL && strcmp(s->name, "ghl") == 0)
+        return sign_ghl(key_file, body, body_len, out, err);
+    fprintf(err, "ctgw sign: endpoint %s uses %s, which is not signed with a private key\n", ep->id,
+            s != NULL ? s->name : "no scheme");
+    return -1;
 }
 
 /* S as one shell word in single quotes. */
@@ -794,8 +862,8 @@ static bool takes(const struct gw_provider *p, const char *media_type)
 }
 
 /* Signs BODY for EP with scheme S into SIG and X: the HMAC schemes with the newest secret
- * (and a multipart body's fields as parts), the credential schemes by reference, SendGrid's
- * policy with --key-file. 0, or -1 with the reason printed. */
+ * (and a multipart body's fields as parts), the credential schemes by reference, ghl and
+ * SendGrid's policy with the private key --key. 0, or -1 with the reason printed. */
 static int sign_request(const struct opts *o, const struct gw_endpoint_config *ep,
                         const struct gw_verifier *s, const unsigned char *body, size_t body_len,
                         struct gw_signed *sig, struct gw_sign_extra *x, FILE *err)
@@ -812,15 +880,13 @@ static int sign_request(const struct opts *o, const struct gw_endpoint_config *e
             return -1;
         }
         gw_sign_credential(ep, s, x);
-    } else if (s->needs & GW_SCHEME_NEEDS_EC_KEY) {
-        if (gw_sign_ecdsa(o->key_file, ts, body, body_len, sig, why, sizeof why) != 0) {
-            fprintf(err, "ctgw sign: endpoint %s: %s\n", ep->id, why);
+    } else if (o->key != NULL || (s->needs & GW_SCHEME_NEEDS_EC_KEY)) {
+        if (sign_with_key(ep, s, o->key, ts, body, body_len, sig, err) != 0)
             return -1;
-        }
     } else if (s->sign == NULL) {
         fprintf(err,
-                "ctgw sign: endpoint %s uses %s, which ctgw cannot sign for (ghl and sns are "
-                "signed with the provider's private key)\n",
+                "ctgw sign: endpoint %s uses %s, which ctgw cannot sign for with a secret (ghl "
+                "is signed with a private key: give --key FILE; sns too)\n",
                 ep->id, s->name);
         return -1;
     } else if (ep->n_secrets == 0) {

@@ -3,7 +3,9 @@
  * event loop only after that transaction committed. */
 #include "gateway/pipeline/ingest.h"
 
+#include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +30,9 @@
 #define LINGER_BELOW         8 /* events: a smaller batch waits a moment for more */
 #define LINGER_US            500
 #define ER_LOCK_WAIT_TIMEOUT 1205
-#define ER_LOCK_DEADLOCK     1213
+/* What a stored row takes besides its body: headers (1 KiB each at most), keys, the SQL. */
+#define BODY_CAP_ROOM    (256u << 10)
+#define ER_LOCK_DEADLOCK 1213
 
 struct audit_row {
     char kind[32], endpoint[65], reason[128], source[64], request_id[65];
@@ -89,6 +93,10 @@ struct gw_ingest {
     unsigned hooks_in_use;
     pthread_cond_t hooks_idle;
     unsigned committing; /* writers between taking a batch and finishing it */
+    /* The largest body the database takes in one row (its max_allowed_packet less room for
+     * the row's other columns); 0 until a writer has asked. Written by writers, read by the
+     * loop: an atomic, no owner. */
+    _Atomic uint64_t body_cap;
 };
 
 void gw_pending_free(struct gw_pending *p)
@@ -204,6 +212,8 @@ struct batch {
     /* What is handed to a provider's read(): one per row, and the row each stands for. */
     struct gw_read *reads;
     size_t *read_rows;
+    /* items[i] was refused by the database when stored alone (see store_one_by_one). */
+    bool *refused;
 };
 
 /* Stores rows[0..k) through the inbox's one INSERT. Returns each row's stored event (see
@@ -436,9 +446,10 @@ static void finish_items(struct gw_ingest *in, const struct hooks *h, struct bat
 {
     for (size_t i = 0; i < b->n_items; i++) {
         struct gw_pending *p = b->items[i];
-        if (!stored) {
+        if (!stored || b->refused[i]) {
             p->outcome = GW_OUTCOME_UNAVAILABLE;
-            snprintf(p->error, sizeof(p->error), "%s", err);
+            snprintf(p->error, sizeof(p->error), "%s",
+                     stored ? "the database refused this request" : err);
             gw_ingest_complete(in, p);
             continue;
         }
@@ -542,6 +553,85 @@ static bool take_batch(struct writer *wr, struct hooks *h)
 }
 
 /* Stores the batch, retrying a deadlock. True when it committed; else the reason in ERR. */
+static bool write_retrying(struct gw_db *db, struct writer *wr, struct batch *b, bool sync_handled,
+                           char *err, size_t err_len)
+{
+    bool stored = false;
+    /* Two writers (or two instances) inserting overlapping keys can deadlock; InnoDB rolls
+     * one back, which is safe to run again. */
+    for (int attempt = 0; attempt < DEADLOCK_RETRIES && !stored; attempt++) {
+        stored = write_batch(db, wr->tenants, b, sync_handled, err, err_len) == 0;
+        unsigned no = gw_db_errno(db);
+        if (!stored && no != ER_LOCK_DEADLOCK && no != ER_LOCK_WAIT_TIMEOUT)
+            break;
+    }
+    return stored;
+}
+
+/* A batch the database refused while the connection is fine: one of its rows holds what the
+ * checks let through and the server will not take. Each request is stored alone, so that
+ * only the culprit is refused (b->refused) and the rest, of every tenant, are acknowledged;
+ * the audit rows go last, on their own. True: every request was settled one way or the
+ * other. */
+static bool store_one_by_one(struct gw_db *db, struct writer *wr, bool sync_handled)
+{
+    struct batch *b = &wr->b;
+    struct row_ref *rows = b->rows;
+    struct gw_pending **items = b->items;
+    size_t n_rows = b->n_rows, n_items = b->n_items, n_audit = b->n_audit, at = 0;
+    char err[256];
+    b->n_audit = 0;
+    for (size_t i = 0; i < n_items; i++) {
+        b->items = &items[i];
+        b->n_items = 1;
+        b->rows = &rows[at];
+        b->n_rows = items[i]->n_events;
+        at += b->n_rows;
+        b->refused[i] = !write_retrying(db, wr, b, sync_handled, err, sizeof(err));
+        if (b->refused[i])
+            gw_log_warn(items[i]->request_id, "%s: request refused by the database, not stored: %s",
+                        items[i]->endpoint->id, err);
+    }
+    b->rows = rows;
+    b->items = items;
+    b->n_rows = 0;
+    b->n_items = 0;
+    b->n_audit = n_audit;
+    if (n_audit > 0 && !write_retrying(db, wr, b, sync_handled, err, sizeof(err)))
+        gw_log_warn(NULL, "%zu audit row(s) lost: %s", n_audit, err);
+    b->n_rows = n_rows;
+    b->n_items = n_items;
+    return true;
+}
+
+/* Reads the largest row the database takes, once a connection answers, and warns about the
+ * endpoints whose max_body it lowers. */
+static void learn_body_cap(struct gw_ingest *in, struct gw_db *db)
+{
+    if (atomic_load(&in->body_cap) != 0)
+        return;
+    struct gw_db_rows *rows = gw_db_query(db, "SELECT @@max_allowed_packet", NULL, 0, 1);
+    int64_t packet = rows != NULL ? gw_db_rows_int(rows, 0, 0, 0) : 0;
+    gw_db_rows_free(rows);
+    if (packet <= (int64_t)BODY_CAP_ROOM)
+        return;
+    uint64_t cap = (uint64_t)packet - BODY_CAP_ROOM, none = 0;
+    if (!atomic_compare_exchange_strong(&in->body_cap, &none, cap))
+        return;
+    for (size_t i = 0; i < in->cfg->n_endpoints; i++)
+        if (in->cfg->endpoints[i].max_body > cap)
+            gw_log_warn(NULL,
+                        "endpoint %s: bodies over %" PRIu64 " bytes are refused (413), not %" PRIu64
+                        ": the database takes packets of %" PRId64 " bytes at most "
+                        "(max_allowed_packet)",
+                        in->cfg->endpoints[i].id, cap, in->cfg->endpoints[i].max_body, packet);
+}
+
+uint64_t gw_ingest_body_cap(struct gw_ingest *in)
+{
+    return in != NULL ? atomic_load(&in->body_cap) : 0;
+}
+
 static bool store_batch(struct writer *wr, bool sync_handled, char *err, size_t err_len)
 {
     struct gw_db *db = gw_db_pool_acquire(wr->in->pool, ACQUIRE_WAIT_MS);
@@ -549,15 +639,11 @@ static bool store_batch(struct writer *wr, bool sync_handled, char *err, size_t 
         snprintf(err, err_len, "no database connection available");
         return false;
     }
-    bool stored = false;
-    /* Two writers (or two instances) inserting overlapping keys can deadlock; InnoDB rolls
-     * one back, which is safe to run again. */
-    for (int attempt = 0; attempt < DEADLOCK_RETRIES && !stored; attempt++) {
-        stored = write_batch(db, wr->tenants, &wr->b, sync_handled, err, err_len) == 0;
-        unsigned no = gw_db_errno(db);
-        if (!stored && no != ER_LOCK_DEADLOCK && no != ER_LOCK_WAIT_TIMEOUT)
-            break;
-    }
+    learn_body_cap(wr->in, db);
+    memset(wr->b.refused, 0, wr->b.n_items * sizeof(bool));
+    bool stored = write_retrying(db, wr, &wr->b, sync_handled, err, err_len);
+    if (!stored && wr->b.n_items > 1 && !gw_db_error_is_connection(db) && gw_db_ok(db))
+        stored = store_one_by_one(db, wr, sync_handled);
     gw_db_pool_release(wr->in->pool, db);
     return stored;
 }
@@ -592,6 +678,7 @@ static void writer_finish(struct writer *wr)
     free(wr->b.items);
     free(wr->b.reads);
     free(wr->b.read_rows);
+    free(wr->b.refused);
 }
 
 /* A batch takes whole requests: room for batch_max events plus the largest request. */
@@ -609,8 +696,9 @@ static int writer_init(struct writer *wr, struct gw_ingest *in)
     wr->b.items = calloc(cap_rows, sizeof(struct gw_pending *));
     wr->b.reads = calloc(cap_rows, sizeof(struct gw_read));
     wr->b.read_rows = calloc(cap_rows, sizeof(size_t));
+    wr->b.refused = calloc(cap_rows, sizeof(bool));
     if (wr->tenants == NULL || wr->b.rows == NULL || wr->b.items == NULL || wr->b.reads == NULL ||
-        wr->b.read_rows == NULL) {
+        wr->b.read_rows == NULL || wr->b.refused == NULL) {
         writer_finish(wr);
         return -1;
     }
@@ -625,6 +713,12 @@ static void *writer_main(void *arg)
         return NULL;
     }
     gw_db_thread_init();
+    /* The body cap before the first request, when the database answers at start. */
+    struct gw_db *db = gw_db_pool_acquire(wr.in->pool, 0);
+    if (db != NULL) {
+        learn_body_cap(wr.in, db);
+        gw_db_pool_release(wr.in->pool, db);
+    }
     struct hooks h;
     while (take_batch(&wr, &h)) {
         char err[256];

@@ -48,6 +48,7 @@ struct fixture {
     bool migrated;
     bool db_stopped;     /* the teardown must start the shared MariaDB again */
     bool autoinc_spaced; /* the teardown must set auto_increment_increment back to 1 */
+    long long packet;    /* max_allowed_packet to set back in the teardown, or 0 */
     struct ts_kept kept; /* freed by the teardown, so a failing check leaks nothing */
 };
 
@@ -93,6 +94,12 @@ static int teardown(void **state)
     }
     if (f->autoinc_spaced && root_sql("SET GLOBAL auto_increment_increment = 1") != 0)
         rc = -1;
+    if (f->packet > 0) {
+        char sql[96];
+        snprintf(sql, sizeof(sql), "SET GLOBAL max_allowed_packet = %lld", f->packet);
+        if (root_sql(sql) != 0)
+            rc = -1;
+    }
     ts_db_drop(&f->db);
     free(f->generic_secret);
     free(f->contact_secret);
@@ -455,6 +462,40 @@ static void test_spaced_ids_answer_each_its_own(void **state)
     ts_server_stop_clean("test_spaced_ids_answer_each_its_own", &f->srv);
 }
 
+/* A body the database would refuse (over its max_allowed_packet) is answered 413 like any
+ * body over the endpoint's limit, never stored half or answered 503 for the provider to send
+ * again forever; the lowered limit is logged at start. Runs alone: the setting is the
+ * server's. */
+static void test_body_over_the_database_packet_is_413(void **state)
+{
+    struct fixture *f = *state;
+    f->packet = ts_db_intf(&f->db, "SELECT @@GLOBAL.max_allowed_packet");
+    assert_int_equal(root_sql("SET GLOBAL max_allowed_packet = 1048576"), 0);
+    start_server(f, &f->srv, "ingest: { writers: 1, max_body: 4MiB }\n" WORKERS_YAML);
+    size_t n = 1300 * 1024;
+    char *big = malloc(n + 128);
+    assert_non_null(big);
+    ts_keep(&f->kept, big);
+    int k = snprintf(big, 128,
+                     "{\"type\":\"job.create\",\"data\":{\"title\":\"Big\","
+                     "\"description\":\"");
+    memset(big + k, 'x', n);
+    snprintf(big + k + n, 16, "\"}}");
+    struct ts_signed o = {.secret = f->generic_secret};
+    struct ts_http r;
+    ts_post_expect(&f->srv, "generic", big, &o, 413, &r);
+    ts_http_free(&r);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM webhook_events"), 0);
+    char *body = ts_keep(&f->kept, test_fixture("generic/job_create.json"));
+    struct ts_signed o2 = {.secret = f->generic_secret};
+    ts_post_expect(&f->srv, "generic", body, &o2, 202, &r);
+    ts_http_free(&r);
+    char *log = ts_keep(&f->kept, ts_server_log(&f->srv));
+    if (strstr(log, "(max_allowed_packet)") == NULL)
+        fail_msg("the lowered limit was not logged:\n%s", log);
+    ts_server_stop_clean("test_body_over_the_database_packet_is_413", &f->srv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -464,6 +505,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_expired_lease_is_claimed_again, setup, teardown),
         cmocka_unit_test_setup_teardown(test_spaced_ids_answer_each_its_own, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_body_over_the_database_packet_is_413, setup, teardown),
     };
     return ts_run_group(tests);
 }
