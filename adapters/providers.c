@@ -69,18 +69,6 @@ static const struct gw_provider email_ses = {
     .verifier = &gw_verifier_sns,
     .endpoint_keys = sns_keys,
 };
-static const struct gw_provider email_mailgun = {
-    .name = "email-mailgun",
-    .summary = "inbound e-mail from Mailgun routes",
-    .verifier = &gw_verifier_mailgun,
-    .endpoint_keys = timestamped_keys,
-};
-static const struct gw_provider email_sendgrid = {
-    .name = "email-sendgrid",
-    .summary = "inbound e-mail from SendGrid Inbound Parse",
-    .verifier = &gw_verifier_basic_auth,
-    .endpoint_keys = basic_auth_keys,
-};
 static const struct gw_provider email_postmark = {
     .name = "email-postmark",
     .summary = "inbound e-mail from Postmark",
@@ -106,6 +94,8 @@ extern const struct gw_provider gw_provider_contact_form;
 extern const struct gw_provider gw_provider_slack;
 extern const struct gw_provider gw_provider_xero;
 extern const struct gw_provider gw_provider_email_mime;
+extern const struct gw_provider gw_provider_email_mailgun;
+extern const struct gw_provider gw_provider_email_sendgrid;
 extern const struct gw_provider gw_provider_ghl;
 extern const struct gw_provider gw_provider_ghl_workflow;
 
@@ -118,8 +108,8 @@ const struct gw_provider *const gw_providers[] = {
     &gw_provider_ghl,
     &gw_provider_ghl_workflow,
     &email_ses,
-    &email_mailgun,
-    &email_sendgrid,
+    &gw_provider_email_mailgun,
+    &gw_provider_email_sendgrid,
     &email_postmark,
     &stripe,
     &asana,
