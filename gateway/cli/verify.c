@@ -761,6 +761,37 @@ static void listen_host(const struct gw_listen_config *l, char *buf, size_t len)
         snprintf(buf, len, "%s:%u", a, (unsigned)l->port);
 }
 
+/* basic-auth (email-mime, email-postmark, email-sendgrid): the request carries the password
+ * itself, so no command prints it. The curl command takes it from $CTGW_PASSWORD when it
+ * runs; --raw, which would have to write it into the request, is refused. */
+static bool basic_auth_signable(const struct gw_endpoint_config *ep, const struct opts *o,
+                                FILE *err)
+{
+    if (ep->username == NULL) {
+        fprintf(err, "ctgw sign: endpoint %s has no username to sign with\n", ep->id);
+        return false;
+    }
+    if (o->raw) {
+        fprintf(err,
+                "ctgw sign: endpoint %s uses basic-auth, whose request holds the password "
+                "itself: --raw would print it; without --raw, curl takes it from "
+                "$CTGW_PASSWORD\n",
+                ep->id);
+        return false;
+    }
+    return true;
+}
+
+/* curl's -u with the endpoint's user and the password from the environment. */
+static void basic_auth_option(const struct gw_endpoint_config *ep, FILE *out)
+{
+    fputs(" \\\n  -u ", out);
+    shell_quote(out, ep->username);
+    fputs("\":${CTGW_PASSWORD:?set CTGW_PASSWORD to the password of endpoint ", out);
+    fputs(ep->id, out);
+    fputs("}\"", out);
+}
+
 static int sign_run(const struct opts *o, FILE *out, FILE *err)
 {
     struct gw_config *cfg = NULL;
@@ -775,15 +806,17 @@ static int sign_run(const struct opts *o, FILE *out, FILE *err)
     if (ep == NULL)
         goto done;
     const struct gw_verifier *s = gw_endpoint_verifier(ep);
-    if (s == NULL || s->sign == NULL) {
+    bool basic = s != NULL && (s->needs & GW_SCHEME_NEEDS_USER_PASSWORD) != 0;
+    if (basic && !basic_auth_signable(ep, o, err))
+        goto done;
+    if (s == NULL || (s->sign == NULL && !basic)) {
         fprintf(err,
                 "ctgw sign: endpoint %s uses %s, which ctgw cannot sign for (ghl and sns are "
-                "signed with the provider's private key; basic-auth and token carry the "
-                "credential itself)\n",
+                "signed with the provider's private key; a token is the credential itself)\n",
                 ep->id, s != NULL ? s->name : "no scheme");
         goto done;
     }
-    if (ep->n_secrets == 0) {
+    if (ep->n_secrets == 0 && !basic) {
         fprintf(err, "ctgw sign: endpoint %s has no secrets to sign with\n", ep->id);
         goto done;
     }
@@ -799,8 +832,8 @@ static int sign_run(const struct opts *o, FILE *out, FILE *err)
                                .body_len = body_len,
                                .timestamp = o->have_now ? o->now : (int64_t)time(NULL),
                                .id = o->id};
-    struct gw_signed sig;
-    if (s->sign(&ep->secrets[0], &p, &sig, why, sizeof why) != 0) {
+    struct gw_signed sig = {.n_headers = 0};
+    if (!basic && s->sign(&ep->secrets[0], &p, &sig, why, sizeof why) != 0) {
         fprintf(err, "ctgw sign: %s with the newest secret of %s: %s\n", s->name, ep->id, why);
         goto done;
     }
@@ -833,6 +866,8 @@ static int sign_run(const struct opts *o, FILE *out, FILE *err)
             fputs(" \\\n  -H ", out);
             shell_quote(out, line);
         }
+        if (basic)
+            basic_auth_option(ep, out);
         /* The body goes from its file byte for byte; curl joins a second --data-binary with
          * '&', which is how mailgun's signed fields are added to the form. */
         char at[PATH_MAX + 2];

@@ -20,6 +20,7 @@
 #define STRIPE_SECRET "whsec_stripe_test_0123456789abcdef"
 #define XERO_SECRET   "xero-webhook-key-0123456789abcdefABCDEF"
 #define MG_SECRET     "key-mailgun-0123456789abcdef0123456789"
+#define PM_PASSWORD   "postmark-password-0123456789"
 #define T0            1531420618 /* when the requests are signed */
 #define WEEK          (7 * 86400)
 
@@ -48,7 +49,11 @@
     "    secrets: [ \"file:xero_secret\" ]\n"                                                      \
     "  - id: mail\n"                                                                               \
     "    provider: email-mailgun\n"                                                                \
-    "    secrets: [ \"file:mg_secret\" ]\n"
+    "    secrets: [ \"file:mg_secret\" ]\n"                                                        \
+    "  - id: postmark\n"                                                                           \
+    "    provider: email-postmark\n"                                                               \
+    "    username: relay\n"                                                                        \
+    "    password: file:pm_password\n"
 
 struct fixture {
     char *dir;
@@ -67,6 +72,7 @@ static int setup(void **state)
     free(test_write_text(f->dir, "stripe_secret", STRIPE_SECRET, 0600));
     free(test_write_text(f->dir, "xero_secret", XERO_SECRET, 0600));
     free(test_write_text(f->dir, "mg_secret", MG_SECRET, 0600));
+    free(test_write_text(f->dir, "pm_password", PM_PASSWORD, 0600));
     free(test_write_text(f->dir, "other_secret", "not-the-right-secret-at-all", 0600));
     f->config = test_write_text(f->dir, "ctgw.yaml", CONFIG, 0600);
     *state = f;
@@ -333,6 +339,35 @@ static void test_curl_command(void **state)
     run_free(&r);
 }
 
+/* basic-auth: the curl command names the user and takes the password from the environment;
+ * --raw, which would have to print it, is refused. */
+static void test_sign_basic_auth(void **state)
+{
+    struct fixture *f = *state;
+    free(test_write_text(f->dir, "body", "{\"MessageID\":\"x\"}", 0600));
+    char body[512];
+    snprintf(body, sizeof body, "%s/body", f->dir);
+    struct run r = run_cli(gw_cli_sign, "sign", "-c", f->config, "--endpoint", "postmark", "--body",
+                           body, NULL);
+    assert_int_equal(r.rc, GW_CLI_OK);
+    assert_contains(r.out, "curl -sS -X POST 'http://127.0.0.1:18080/hooks/postmark'");
+    assert_contains(r.out, "-H 'Content-Type: application/json'");
+    assert_contains(r.out, "-u 'relay'\":${CTGW_PASSWORD:?set CTGW_PASSWORD to the password of "
+                           "endpoint postmark}\"");
+    assert_contains(r.out, "--data-binary '@");
+    assert_lacks(r.out, PM_PASSWORD);
+    assert_lacks(r.out, "Authorization");
+    run_free(&r);
+
+    r = run_cli(gw_cli_sign, "sign", "-c", f->config, "--endpoint", "postmark", "--body", body,
+                "--raw", NULL);
+    assert_int_equal(r.rc, GW_CLI_USAGE);
+    assert_contains(r.err, "$CTGW_PASSWORD");
+    assert_string_equal(r.out, "");
+    assert_lacks(r.err, PM_PASSWORD);
+    run_free(&r);
+}
+
 static void test_usage_errors(void **state)
 {
     struct fixture *f = *state;
@@ -478,6 +513,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_without_config_rotation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_token_value_never_shown, setup, teardown),
         cmocka_unit_test_setup_teardown(test_curl_command, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sign_basic_auth, setup, teardown),
         cmocka_unit_test_setup_teardown(test_usage_errors, setup, teardown),
         cmocka_unit_test(test_reader_accepts),
         cmocka_unit_test(test_reader_refuses),
