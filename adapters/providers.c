@@ -93,12 +93,6 @@ static const struct gw_provider email_sendgrid = {
     .verifier = &gw_verifier_basic_auth,
     .endpoint_keys = basic_auth_keys,
 };
-static const struct gw_provider email_postmark = {
-    .name = "email-postmark",
-    .summary = "inbound e-mail from Postmark",
-    .verifier = &gw_verifier_basic_auth,
-    .endpoint_keys = basic_auth_keys,
-};
 static const struct gw_provider stripe = {
     .name = "stripe",
     .summary = "Stripe billing events",
@@ -118,6 +112,7 @@ extern const struct gw_provider gw_provider_contact_form;
 extern const struct gw_provider gw_provider_slack;
 extern const struct gw_provider gw_provider_xero;
 extern const struct gw_provider gw_provider_email_mime;
+extern const struct gw_provider gw_provider_email_postmark;
 
 const struct gw_provider *const gw_providers[] = {
     &gw_provider_generic,
@@ -129,7 +124,7 @@ const struct gw_provider *const gw_providers[] = {
     &email_ses,
     &email_mailgun,
     &email_sendgrid,
-    &email_postmark,
+    &gw_provider_email_postmark,
     &stripe,
     &asana,
     NULL,
