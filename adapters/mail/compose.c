@@ -157,11 +157,8 @@ static GMimeMessage *message_of(GString *text)
     GMimeStream *stream = g_mime_stream_mem_new_with_buffer(text->str, text->len);
     GMimeParser *parser = g_mime_parser_new_with_stream(stream);
     g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
-    GMimeParserOptions *options = g_mime_parser_options_new();
-    const char *fallback[] = {"UTF-8", "CP1252", NULL};
-    g_mime_parser_options_set_fallback_charsets(options, fallback);
-    GMimeMessage *msg = g_mime_parser_construct_message(parser, options);
-    g_mime_parser_options_free(options);
+    /* Only the raw values matter here: the mail parser decodes them later. */
+    GMimeMessage *msg = g_mime_parser_construct_message(parser, NULL);
     g_object_unref(parser);
     g_object_unref(stream);
     return msg;

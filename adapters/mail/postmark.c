@@ -15,6 +15,7 @@
 
 #include "adapters/mail/apply.h"
 #include "adapters/mail/compose.h"
+#include "adapters/endpoint_keys.h"
 #include "adapters/mail/envelope.h"
 #include "adapters/provider.h"
 #include "config/config.h"
@@ -346,17 +347,8 @@ static void answer(enum gw_outcome outcome, const struct gw_stored *stored, stru
 
 static const struct gw_cfg_key endpoint_keys[] = {
     {.name = "company", .type = GW_CFG_SLUG, .offset = EP(company)},
-    {.name = "username",
-     .type = GW_CFG_STRING,
-     .offset = EP(username),
-     .min = 1,
-     .max = 255,
-     .flags = GW_CFG_REQUIRED},
-    {.name = "password",
-     .type = GW_CFG_SECRET,
-     .offset = EP(password),
-     .min = 16,
-     .flags = GW_CFG_REQUIRED},
+    GW_KEY_USERNAME_REQUIRED,
+    GW_KEY_PASSWORD_REQUIRED,
     {.name = NULL},
 };
 
