@@ -119,6 +119,29 @@ static bool read_headers(struct post *p, const cJSON *headers)
     return true;
 }
 
+/* Base64 TEXT decoded into a malloc'd *OUT: line breaks and blanks between the characters
+ * are allowed (MIME writes them), anything else outside the alphabet is not. False with
+ * *OUT NULL when memory runs out, with *OUT set (the caller frees it) when TEXT is not
+ * base64. */
+static bool decode_base64(const char *text, unsigned char **out, size_t *out_len)
+{
+    size_t len = strlen(text), n = 0;
+    char *packed = malloc(len + 1);
+    *out = malloc(len / 4 * 3 + 1);
+    if (packed == NULL || *out == NULL) {
+        free(packed);
+        free(*out);
+        *out = NULL;
+        return false;
+    }
+    for (size_t i = 0; i < len; i++)
+        if (text[i] != '\r' && text[i] != '\n' && text[i] != ' ' && text[i] != '\t')
+            packed[n++] = text[i];
+    bool ok = gw_base64_decode(packed, n, *out, len / 4 * 3 + 1, out_len, GW_BASE64_LAX_BITS);
+    free(packed);
+    return ok;
+}
+
 static bool read_attachments(struct post *p, const cJSON *list)
 {
     size_t n = (size_t)cJSON_GetArraySize(list);
@@ -138,14 +161,13 @@ static bool read_attachments(struct post *p, const cJSON *list)
             !text_of(a, "ContentType", &f->content_type) ||
             !text_of(a, "ContentID", &f->content_id) || !text_of(a, "Content", &content))
             return false;
-        size_t len = content != NULL ? strlen(content) : 0;
-        unsigned char *data = malloc(len / 4 * 3 + 1);
+        unsigned char *data = NULL;
+        bool ok = decode_base64(content != NULL ? content : "", &data, &f->len);
         if (data == NULL)
             return !(p->oom = true);
-        f->data = data;
+        f->data = data; /* freed with the post, whatever the decoding said */
         p->in.n_files++;
-        if (!gw_base64_decode(content != NULL ? content : "", len, data, len / 4 * 3 + 1, &f->len,
-                              GW_BASE64_LAX_BITS))
+        if (!ok)
             return false;
     }
     p->in.files = p->files;

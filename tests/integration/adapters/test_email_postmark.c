@@ -392,6 +392,28 @@ static void subject_a_number(cJSON *root, void *arg)
     assert_non_null(cJSON_AddNumberToObject(root, "Subject", 1));
 }
 
+/* The attachment's base64 in lines of 76, as MIME writes it. */
+static void wrapped_base64(cJSON *root, void *arg)
+{
+    (void)arg;
+    cJSON *a = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "Attachments"), 0);
+    const char *b64 = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "Content"));
+    assert_non_null(b64);
+    size_t len = strlen(b64);
+    char *out = test_must_alloc(malloc(len + len / 76 * 2 + 1));
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (i > 0 && i % 76 == 0) {
+            out[n++] = '\r';
+            out[n++] = '\n';
+        }
+        out[n++] = b64[i];
+    }
+    out[n] = '\0';
+    set_string(a, "Content", out);
+    free(out);
+}
+
 static void test_never_storable_is_403(void **state)
 {
     struct fixture *f = *state;
@@ -417,8 +439,14 @@ static void test_never_storable_is_403(void **state)
     }
     assert_int_equal(events(f), 0);
     ts_expect_int(&f->db, &f->srv, 0, "SELECT COUNT(*) FROM jobs");
-    /* The right post still goes through afterwards. */
+    /* The right post still goes through afterwards, its base64 in lines or not. */
     deliver(f, json);
+    unsigned long long e =
+        deliver(f, edited(f, inbound(f, unique(f, "w."), "0f6c9b43-3333-4a1b-9d0e-5f2f6a1c0002"),
+                          wrapped_base64, NULL));
+    ts_expect_text(&f->db, &f->srv, "report.pdf|2087",
+                   "SELECT CONCAT_WS('|', filename, size) FROM attachments WHERE comment_id = %s",
+                   result_field(f, e, "comment_id"));
 }
 
 struct raw_arg {
