@@ -22,6 +22,7 @@
 #include "gateway/core/mail_thread.h"
 #include "tests/support/checks.h"
 #include "tests/support/db.h"
+#include "tests/support/events.h"
 #include "tests/support/files.h"
 #include "tests/support/http.h"
 #include "tests/support/proc.h"
@@ -110,17 +111,9 @@ static int teardown(void **state)
 /* A fixture file with each "@@KEY@@" of the (KEY, VALUE, ..., NULL) pairs replaced (kept). */
 static char *fixture(struct fixture *f, const char *path, ...)
 {
-    char *text = test_fixture("%s", path);
     va_list ap;
     va_start(ap, path);
-    for (const char *key; (key = va_arg(ap, const char *)) != NULL;) {
-        const char *value = va_arg(ap, const char *);
-        char needle[64];
-        snprintf(needle, sizeof needle, "@@%s@@", key);
-        char *next = test_replace(text, needle, value);
-        free(text);
-        text = next;
-    }
+    char *text = ts_fixture_fillv(path, ap);
     va_end(ap);
     return ts_keep(&f->kept, text);
 }
@@ -207,13 +200,7 @@ static struct sent post(struct fixture *f, const char *json)
 
 static const char *settled(struct fixture *f, unsigned long long id)
 {
-    if (!ts_db_wait_int(&f->db, 1, WAIT_MS,
-                        "SELECT COUNT(*) FROM webhook_events WHERE id = %llu AND status NOT IN "
-                        "('pending', 'processing')",
-                        id))
-        fail_msg("event %llu was not applied%s", id, ts_server_log_tail(&f->srv));
-    return ts_keep(&f->kept,
-                   ts_db_showf(&f->db, "SELECT status FROM webhook_events WHERE id = %llu", id));
+    return ts_keep(&f->kept, ts_event_settled(&f->db, &f->srv, id, WAIT_MS));
 }
 
 /* Sends BODY to ENDPOINT, expects WANT and the event to end done; returns the event. */
@@ -241,10 +228,7 @@ static unsigned long long deliver(struct fixture *f, const char *json)
 
 static char *result_field(struct fixture *f, unsigned long long id, const char *field)
 {
-    return ts_keep(&f->kept, ts_db_showf(&f->db,
-                                         "SELECT JSON_UNQUOTE(JSON_EXTRACT(result, '$.%s')) FROM "
-                                         "webhook_events WHERE id = %llu",
-                                         field, id));
+    return ts_keep(&f->kept, ts_event_result(&f->db, id, field));
 }
 
 /* What a message made of its job: title, status, source, contact; the comment's visibility,

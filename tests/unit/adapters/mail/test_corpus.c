@@ -44,6 +44,17 @@ static char **corpus_files(size_t *count)
     return names;
 }
 
+/* The corpus file NAME, whole (caller frees); fails the test when it cannot be read. */
+static char *corpus_read(const char *name, size_t *len)
+{
+    char path[4400];
+    snprintf(path, sizeof(path), "%s/%s", corpus_dir, name);
+    char *raw = test_read(path, len);
+    if (raw == NULL)
+        fail_msg("%s: unreadable", name);
+    return raw;
+}
+
 /* The corpus file whose name starts with prefix ("076-"), parsed. */
 static struct gw_mail *corpus_mail(const char *prefix)
 {
@@ -52,11 +63,8 @@ static struct gw_mail *corpus_mail(const char *prefix)
     struct gw_mail *m = NULL;
     for (size_t i = 0; i < n; i++) {
         if (m == NULL && strncmp(names[i], prefix, strlen(prefix)) == 0) {
-            char path[4400];
-            snprintf(path, sizeof(path), "%s/%s", corpus_dir, names[i]);
             size_t len;
-            char *raw = test_read(path, &len);
-            assert_non_null(raw);
+            char *raw = corpus_read(names[i], &len);
             m = parse_with(raw, len, NULL);
             free(raw);
         }
@@ -78,12 +86,8 @@ static void test_every_message(void **state)
         fail_msg("only %zu messages in %s", n, corpus_dir);
     size_t with_text = 0, with_attachments = 0, known = 0, html = 0;
     for (size_t i = 0; i < n; i++) {
-        char path[4400];
-        snprintf(path, sizeof(path), "%s/%s", corpus_dir, names[i]);
         size_t len;
-        char *raw = test_read(path, &len);
-        if (raw == NULL)
-            fail_msg("%s: unreadable", names[i]);
+        char *raw = corpus_read(names[i], &len);
         struct gw_mail *m = NULL;
         char err[128] = "";
         if (gw_mail_parse((const unsigned char *)raw, len, NULL, &m, err, sizeof(err)) != 0)
@@ -410,12 +414,8 @@ static void test_every_message_relayed(void **state)
     char **names = corpus_files(&n);
     size_t relayed = 0;
     for (size_t i = 0; i < n; i++) {
-        char path[4400];
-        snprintf(path, sizeof(path), "%s/%s", corpus_dir, names[i]);
         size_t len;
-        char *raw = test_read(path, &len);
-        if (raw == NULL)
-            fail_msg("%s: unreadable", names[i]);
+        char *raw = corpus_read(names[i], &len);
         struct gw_mail *m = parse_with(raw, len, NULL);
         if (!m->cut) { /* a message the limits cut is not whole to begin with */
             relay_one(names[i], m);
