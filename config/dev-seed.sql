@@ -31,7 +31,6 @@ INSERT INTO integrations (company_id, provider, external_id, status, settings) V
   (@company, 'email-ses',      'support@demo.canticket.test',            'active', NULL),
   (@company, 'email-mailgun',  'help@demo.canticket.test',               'active', NULL),
   (@company, 'email-sendgrid', 'jobs@demo.canticket.test',               'active', NULL),
-  (@company, 'email-postmark', 'service@demo.canticket.test',            'active', NULL),
   (@company, 'email',          '*@demo.canticket.test',                  'active', NULL),
   (@company, 'stripe',         'acct_1DemoCanTicket0',                   'active', NULL),
   (@company, 'asana',          '1200000000000001',                       'active', NULL)
