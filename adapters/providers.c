@@ -44,20 +44,6 @@ static const struct gw_cfg_key sns_keys[] = {
     GW_KEY_TOLERANCE,
     KEY_END,
 };
-static const struct gw_cfg_key basic_auth_keys[] = {
-    {.name = "username",
-     .type = GW_CFG_STRING,
-     .offset = EP(username),
-     .min = 1,
-     .max = 255,
-     .flags = GW_CFG_REQUIRED},
-    {.name = "password",
-     .type = GW_CFG_SECRET,
-     .offset = EP(password),
-     .min = 16,
-     .flags = GW_CFG_REQUIRED},
-    KEY_END,
-};
 
 /* Descriptors of providers whose adapters have not arrived yet: each moves to its own file
  * in adapters/ with its hooks. Their endpoint keys are the ones each provider documents.
@@ -68,12 +54,6 @@ static const struct gw_provider email_ses = {
     .summary = "inbound e-mail from Amazon SES through SNS",
     .verifier = &gw_verifier_sns,
     .endpoint_keys = sns_keys,
-};
-static const struct gw_provider email_postmark = {
-    .name = "email-postmark",
-    .summary = "inbound e-mail from Postmark",
-    .verifier = &gw_verifier_basic_auth,
-    .endpoint_keys = basic_auth_keys,
 };
 static const struct gw_provider stripe = {
     .name = "stripe",
@@ -98,6 +78,7 @@ extern const struct gw_provider gw_provider_email_mailgun;
 extern const struct gw_provider gw_provider_email_sendgrid;
 extern const struct gw_provider gw_provider_ghl;
 extern const struct gw_provider gw_provider_ghl_workflow;
+extern const struct gw_provider gw_provider_email_postmark;
 
 const struct gw_provider *const gw_providers[] = {
     &gw_provider_generic,
@@ -110,7 +91,7 @@ const struct gw_provider *const gw_providers[] = {
     &email_ses,
     &gw_provider_email_mailgun,
     &gw_provider_email_sendgrid,
-    &email_postmark,
+    &gw_provider_email_postmark,
     &stripe,
     &asana,
     NULL,

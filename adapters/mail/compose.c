@@ -157,11 +157,8 @@ static GMimeMessage *message_of(GString *text)
     GMimeStream *stream = g_mime_stream_mem_new_with_buffer(text->str, text->len);
     GMimeParser *parser = g_mime_parser_new_with_stream(stream);
     g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
-    GMimeParserOptions *options = g_mime_parser_options_new();
-    const char *fallback[] = {"UTF-8", "CP1252", NULL};
-    g_mime_parser_options_set_fallback_charsets(options, fallback);
-    GMimeMessage *msg = g_mime_parser_construct_message(parser, options);
-    g_mime_parser_options_free(options);
+    /* Only the raw values matter here: the mail parser decodes them later. */
+    GMimeMessage *msg = g_mime_parser_construct_message(parser, NULL);
     g_object_unref(parser);
     g_object_unref(stream);
     return msg;
@@ -284,10 +281,18 @@ static bool content_id_of(const char *in, char out[GW_MAIL_MESSAGE_ID_SIZE])
     return out[0] != '\0';
 }
 
-/* A message/rfc822 file as a message part, when GMime reads a message from it. */
+/* A message/rfc822 file as a message part, when GMime reads a message from it. Old Mac
+ * files end their lines in a bare CR, which GMime does not take for a line end: made LF, as
+ * the mail parser does for a whole message. */
 static GMimeObject *message_file(const struct gw_mail_compose_file *file)
 {
     GMimeStream *stream = g_mime_stream_mem_new_with_buffer((const char *)file->data, file->len);
+    if (memchr(file->data, '\n', file->len) == NULL) {
+        GByteArray *bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(stream));
+        for (guint i = 0; i < bytes->len; i++)
+            if (bytes->data[i] == '\r')
+                bytes->data[i] = '\n';
+    }
     GMimeParser *parser = g_mime_parser_new_with_stream(stream);
     GMimeMessage *inner = g_mime_parser_construct_message(parser, NULL);
     g_object_unref(parser);
@@ -304,11 +309,14 @@ static GMimeObject *file_part(const struct gw_mail_compose_file *file)
     char type[GW_MAIL_CONTENT_TYPE_SIZE];
     gw_mail_content_type_sanitise(file->content_type, type);
     GMimeObject *obj = NULL;
-    if (strcmp(type, "message/rfc822") == 0 && file->len > 0)
-        obj = message_file(file);
+    if (strcmp(type, "message/rfc822") == 0)
+        obj = file->data != NULL && file->len > 0
+                  ? message_file(file)
+                  : GMIME_OBJECT(g_mime_message_part_new("rfc822")); /* an empty one */
     if (obj == NULL) {
+        /* Bytes GMime reads no message from, or a multipart's: kept as bytes, not a tree. */
         if (strcmp(type, "message/rfc822") == 0 || strncmp(type, "multipart/", 10) == 0)
-            snprintf(type, sizeof type, "application/octet-stream"); /* not a MIME tree */
+            snprintf(type, sizeof type, "application/octet-stream");
         char *slash = strchr(type, '/');
         *slash = '\0';
         GMimePart *part = g_mime_part_new_with_type(type, slash + 1);

@@ -875,7 +875,8 @@ static int sign_request(const struct opts *o, const struct gw_endpoint_config *e
         if (o->raw) {
             fprintf(err,
                     "ctgw sign: endpoint %s takes a credential (%s), which ctgw never "
-                    "prints: use the curl form, which asks for it\n",
+                    "prints: use the curl form, which takes it from $CTGW_PASSWORD or "
+                    "$CTGW_TOKEN when it runs\n",
                     ep->id, s->name);
             return -1;
         }
@@ -950,8 +951,9 @@ static void printf_format(FILE *out, const char *bytes, size_t len)
 /* The request as a curl command. The body goes from its file byte for byte; curl joins a
  * second --data-binary with '&', which is how mailgun's signed fields are added to a
  * urlencoded form; parts put into a multipart body are spliced in by the shell. */
-static void print_curl(FILE *out, const struct opts *o, const char *url, const char *ctype,
-                       const struct gw_signed *sig, const struct gw_sign_extra *x)
+static void print_curl(FILE *out, const struct opts *o, const char *ep_id, const char *url,
+                       const char *ctype, const struct gw_signed *sig,
+                       const struct gw_sign_extra *x)
 {
     char at[PATH_MAX + 2];
     snprintf(at, sizeof at, "@%s", o->body);
@@ -980,8 +982,11 @@ static void print_curl(FILE *out, const struct opts *o, const char *url, const c
         shell_quote(out, line);
     }
     if (x->user != NULL) {
-        fputs(" \\\n  --user ", out);
+        /* The password from the environment when curl runs: never on the command line. */
+        fputs(" \\\n  -u ", out);
         shell_quote(out, x->user);
+        fprintf(out, "\":${CTGW_PASSWORD:?set CTGW_PASSWORD to the password of endpoint %s}\"",
+                ep_id);
     }
     if (x->token)
         fprintf(out, " \\\n  -H \"%s: %s$%s\"", x->token_header ? x->token_header : "Authorization",
@@ -1038,7 +1043,7 @@ static int sign_run(const struct opts *o, FILE *out, FILE *err)
         char url[512];
         snprintf(url, sizeof url, "%s://%s/hooks/%s", cfg->listen.tls.enabled ? "https" : "http",
                  host, ep->id);
-        print_curl(out, o, url, ctype, &sig, &x);
+        print_curl(out, o, ep->id, url, ctype, &sig, &x);
     }
     rc = GW_CLI_OK;
 done:

@@ -28,8 +28,9 @@
     "--b05a5\r\nContent-Disposition: form-data; name=\"recipient\"\r\n\r\nsupport@example.com\r\n" \
     "--b05a5\r\nContent-Disposition: form-data; name=\"body-plain\"\r\n\r\n100% 'quoted' \\ "      \
     "text\r\n--b05a5--\r\n"
-#define T0   1531420618 /* when the requests are signed */
-#define WEEK (7 * 86400)
+#define T0          1531420618 /* when the requests are signed */
+#define WEEK        (7 * 86400)
+#define PM_PASSWORD "postmark-password-0123456789"
 
 #define CONFIG                                                                                     \
     "listen:\n"                                                                                    \
@@ -70,7 +71,11 @@
     "    public_key: file:sg.pub\n"                                                                \
     "  - id: crm\n"                                                                                \
     "    provider: ghl\n"                                                                          \
-    "    public_key: file:" CTGW_SOURCE_ROOT "/tests/vectors/ghl/rfc8032-test1.pub.pem\n"
+    "    public_key: file:" CTGW_SOURCE_ROOT "/tests/vectors/ghl/rfc8032-test1.pub.pem\n"          \
+    "  - id: postmark\n"                                                                           \
+    "    provider: email-postmark\n"                                                               \
+    "    username: relay\n"                                                                        \
+    "    password: file:pm_password\n"
 
 /* A P-256 key pair for the SendGrid policy: the private PEM as DIR/sg.key, the public key as
  * SendGrid shows it (base64 of its DER) as DIR/sg.pub. */
@@ -111,6 +116,7 @@ static int setup(void **state)
     free(test_write_text(f->dir, "stripe_secret", STRIPE_SECRET, 0600));
     free(test_write_text(f->dir, "xero_secret", XERO_SECRET, 0600));
     free(test_write_text(f->dir, "mg_secret", MG_SECRET, 0600));
+    free(test_write_text(f->dir, "pm_password", PM_PASSWORD, 0600));
     free(test_write_text(f->dir, "other_secret", "not-the-right-secret-at-all", 0600));
     free(test_write_text(f->dir, "sg_password", SG_PASSWORD, 0600));
     free(test_write_text(f->dir, "sg_token", SG_TOKEN, 0600));
@@ -340,7 +346,7 @@ static void test_sign_credentials_never_printed(void **state)
     assert_int_equal(r.rc, GW_CLI_OK);
     assert_contains(r.out, "curl -sS -X POST 'http://127.0.0.1:18080/hooks/parse'");
     assert_contains(r.out, "-H 'Content-Type: multipart/form-data; boundary=b05a5'");
-    assert_contains(r.out, "--user 'relay'");
+    assert_contains(r.out, "-u 'relay'\":${CTGW_PASSWORD:?");
     assert_contains(r.out, "--data-binary '@");
     assert_lacks(r.out, SG_PASSWORD);
     run_free(&r);
@@ -494,6 +500,35 @@ static void test_curl_command(void **state)
     assert_contains(r.out, "--data-binary '@");
     assert_lacks(r.out, SW_SECRET);
     assert_lacks(r.out, SW_SECRET + 6);
+    run_free(&r);
+}
+
+/* basic-auth: the curl command names the user and takes the password from the environment;
+ * --raw, which would have to print it, is refused. */
+static void test_sign_basic_auth(void **state)
+{
+    struct fixture *f = *state;
+    free(test_write_text(f->dir, "body", "{\"MessageID\":\"x\"}", 0600));
+    char body[512];
+    snprintf(body, sizeof body, "%s/body", f->dir);
+    struct run r = run_cli(gw_cli_sign, "sign", "-c", f->config, "--endpoint", "postmark", "--body",
+                           body, NULL);
+    assert_int_equal(r.rc, GW_CLI_OK);
+    assert_contains(r.out, "curl -sS -X POST 'http://127.0.0.1:18080/hooks/postmark'");
+    assert_contains(r.out, "-H 'Content-Type: application/json'");
+    assert_contains(r.out, "-u 'relay'\":${CTGW_PASSWORD:?set CTGW_PASSWORD to the password of "
+                           "endpoint postmark}\"");
+    assert_contains(r.out, "--data-binary '@");
+    assert_lacks(r.out, PM_PASSWORD);
+    assert_lacks(r.out, "Authorization");
+    run_free(&r);
+
+    r = run_cli(gw_cli_sign, "sign", "-c", f->config, "--endpoint", "postmark", "--body", body,
+                "--raw", NULL);
+    assert_int_equal(r.rc, GW_CLI_USAGE);
+    assert_contains(r.err, "$CTGW_PASSWORD");
+    assert_string_equal(r.out, "");
+    assert_lacks(r.err, PM_PASSWORD);
     run_free(&r);
 }
 
@@ -702,6 +737,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_token_value_never_shown, setup, teardown),
         cmocka_unit_test_setup_teardown(test_curl_command, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sign_ghl_with_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sign_basic_auth, setup, teardown),
         cmocka_unit_test_setup_teardown(test_usage_errors, setup, teardown),
         cmocka_unit_test(test_reader_accepts),
         cmocka_unit_test(test_reader_refuses),
