@@ -19,10 +19,12 @@
 #include "gateway/base/log.h"
 #include "gateway/base/metrics.h"
 #include "gateway/core/tenants.h"
+#include "gateway/pipeline/audit_gate.h"
 #include "gateway/db/inbox.h"
 
 #define QUEUE_LIMIT          65536 /* pending requests at most; beyond, answer unavailable */
 #define AUDIT_LIMIT          4096
+#define AUDIT_FLUSH_MS       1000 /* audit rows alone wait at most this long for a writer */
 #define AUDIT_PER_BATCH      256
 #define ACQUIRE_WAIT_MS      2000
 #define STATEMENT_BYTES      (4u << 20)
@@ -77,6 +79,8 @@ struct gw_ingest {
     size_t queued;
     struct audit_row *audit;
     size_t n_audit;
+    struct gw_audit_gate *gate; /* which rejections get a row of their own (lock held) */
+    uint64_t audit_flushed_ms;  /* when a writer last took audit rows (lock held) */
     bool stopping;
 
     /* Completion queue back to the loop. */
@@ -169,6 +173,16 @@ void gw_ingest_audit(struct gw_ingest *in, const char *kind, const char *endpoin
                      const char *reason, const char *source_address, const char *request_id)
 {
     pthread_mutex_lock(&in->lock);
+    bool had_counts = gw_audit_gate_pending(in->gate);
+    if (!in->stopping && !gw_audit_gate_admit(in->gate, kind, endpoint, source_address,
+                                              gw_monotonic_ns() / 1000000)) {
+        /* Counted into the window's summary row; a writer sleeping without a deadline is
+         * told once, to keep one for the window's end. */
+        if (!had_counts && in->n_audit == 0)
+            pthread_cond_signal(&in->work);
+        pthread_mutex_unlock(&in->lock);
+        return;
+    }
     if (in->n_audit >= AUDIT_LIMIT || in->stopping) {
         pthread_mutex_unlock(&in->lock);
         gw_metrics_count_audit_dropped();
@@ -182,8 +196,32 @@ void gw_ingest_audit(struct gw_ingest *in, const char *kind, const char *endpoin
     snprintf(a->reason, sizeof(a->reason), "%s", reason ? reason : "");
     snprintf(a->source, sizeof(a->source), "%s", source_address ? source_address : "");
     snprintf(a->request_id, sizeof(a->request_id), "%s", request_id ? request_id : "");
-    pthread_cond_signal(&in->work);
+    /* A writer is woken for the first audit row only: the rest go with the next batch, or
+     * within AUDIT_FLUSH_MS of the last flush, so that a flood of rejections wakes the
+     * writers at most once a second and never competes with real events. */
+    if (in->n_audit == 1 && !had_counts)
+        pthread_cond_signal(&in->work);
     pthread_mutex_unlock(&in->lock);
+}
+
+/* A window's summary row (gw_audit_gate_emit; lock held). */
+static void audit_summary(void *ud, const char *kind, const char *endpoint, const char *source,
+                          uint64_t count, uint64_t window_ms)
+{
+    struct gw_ingest *in = ud;
+    if (in->n_audit >= AUDIT_LIMIT) {
+        gw_metrics_count_audit_dropped();
+        return;
+    }
+    struct audit_row *a = &in->audit[in->n_audit++];
+    snprintf(a->kind, sizeof(a->kind), "%.23s_summary", kind);
+    snprintf(a->endpoint, sizeof(a->endpoint), "%s", endpoint);
+    snprintf(a->reason, sizeof(a->reason),
+             "%llu more %s not written one by one, from %s, within %llu s",
+             (unsigned long long)count, kind, source[0] ? source : "many sources",
+             (unsigned long long)(window_ms / 1000));
+    snprintf(a->source, sizeof(a->source), "%s", source);
+    a->request_id[0] = '\0';
 }
 
 /* ------------------------------------------------------------------ the batch */
@@ -405,17 +443,6 @@ static int write_batch(struct gw_db *db, struct gw_tenants *tenants, struct batc
                 drop_read(&b->rows[i]); /* not inserted: the stored event answers */
         at += k;
     }
-    for (size_t i = 0; i < b->n_audit; i++) {
-        struct audit_row *a = &b->audit[i];
-        struct gw_db_value p[] = {
-            GW_DB_TEXT(a->kind), a->endpoint[0] ? GW_DB_TEXT(a->endpoint) : GW_DB_NULL,
-            GW_DB_TEXT(a->reason), GW_DB_TEXT(a->source), GW_DB_TEXT(a->request_id)};
-        if (gw_db_exec(db,
-                       "INSERT INTO audit_log (kind, endpoint, reason, source_address, "
-                       "request_id) VALUES (?, ?, ?, ?, ?)",
-                       p, 5) < 0)
-            goto fail;
-    }
     if (gw_db_commit(db) != 0)
         goto fail;
     return 0;
@@ -516,8 +543,23 @@ static bool take_batch(struct writer *wr, struct hooks *h)
     struct gw_ingest *in = wr->in;
     struct batch *b = &wr->b;
     pthread_mutex_lock(&in->lock);
-    while (!in->stopping && in->queue.head == NULL && in->n_audit == 0)
-        pthread_cond_wait(&in->work, &in->lock);
+    /* Events wake a writer; audit rows alone wait for the next batch, or AUDIT_FLUSH_MS. */
+    for (;;) {
+        uint64_t now = gw_monotonic_ns() / 1000000;
+        gw_audit_gate_sweep(in->gate, now, in->stopping, audit_summary, in);
+        if (in->stopping || in->queue.head != NULL)
+            break;
+        uint64_t since = now - in->audit_flushed_ms;
+        if (in->n_audit > 0 && since >= AUDIT_FLUSH_MS)
+            break;
+        if (in->n_audit == 0 && !gw_audit_gate_pending(in->gate)) {
+            pthread_cond_wait(&in->work, &in->lock);
+            continue;
+        }
+        struct timespec until =
+            gw_deadline_in_ms(in->n_audit > 0 ? AUDIT_FLUSH_MS - since : AUDIT_FLUSH_MS);
+        pthread_cond_timedwait(&in->work, &in->lock, &until);
+    }
     if (in->stopping && in->queue.head == NULL && in->n_audit == 0) {
         pthread_mutex_unlock(&in->lock);
         return false;
@@ -542,6 +584,8 @@ static bool take_batch(struct writer *wr, struct hooks *h)
     }
     in->committing++;
     b->n_audit = in->n_audit < AUDIT_PER_BATCH ? in->n_audit : AUDIT_PER_BATCH;
+    if (b->n_audit > 0)
+        in->audit_flushed_ms = gw_monotonic_ns() / 1000000;
     memcpy(b->audit, in->audit, b->n_audit * sizeof(struct audit_row));
     memmove(in->audit, in->audit + b->n_audit,
             (in->n_audit - b->n_audit) * sizeof(struct audit_row));
@@ -553,6 +597,41 @@ static bool take_batch(struct writer *wr, struct hooks *h)
 }
 
 /* Stores the batch, retrying a deadlock. True when it committed; else the reason in ERR. */
+/* The batch's audit rows in one multi-row INSERT of their own, after (and outside) the
+ * events' transaction: a failure loses them (logged, counted), never an event. */
+static void write_audit(struct gw_db *db, const struct batch *b)
+{
+    if (b->n_audit == 0)
+        return;
+    static const char head[] =
+        "INSERT INTO audit_log (kind, endpoint, reason, source_address, request_id) VALUES ";
+    size_t cap = sizeof(head) + b->n_audit * 20;
+    char *sql = malloc(cap);
+    struct gw_db_value *p = calloc(b->n_audit * 5, sizeof(*p));
+    bool ok = sql != NULL && p != NULL;
+    if (ok) {
+        size_t len = (size_t)snprintf(sql, cap, "%s", head);
+        for (size_t i = 0; i < b->n_audit; i++) {
+            const struct audit_row *a = &b->audit[i];
+            len += (size_t)snprintf(sql + len, cap - len, "%s(?, ?, ?, ?, ?)", i ? ", " : "");
+            p[i * 5] = GW_DB_TEXT(a->kind);
+            p[i * 5 + 1] = a->endpoint[0] ? GW_DB_TEXT(a->endpoint) : GW_DB_NULL;
+            p[i * 5 + 2] = GW_DB_TEXT(a->reason);
+            p[i * 5 + 3] = a->source[0] ? GW_DB_TEXT(a->source) : GW_DB_NULL;
+            p[i * 5 + 4] = a->request_id[0] ? GW_DB_TEXT(a->request_id) : GW_DB_NULL;
+        }
+        ok = gw_db_exec(db, sql, p, b->n_audit * 5) >= 0;
+    }
+    if (!ok) {
+        gw_log_warn(NULL, "%zu audit row(s) lost: %s", b->n_audit,
+                    sql && p ? gw_db_error(db) : "out of memory");
+        for (size_t i = 0; i < b->n_audit; i++)
+            gw_metrics_count_audit_dropped();
+    }
+    free(sql);
+    free(p);
+}
+
 static bool write_retrying(struct gw_db *db, struct writer *wr, struct batch *b, bool sync_handled,
                            char *err, size_t err_len)
 {
@@ -570,17 +649,15 @@ static bool write_retrying(struct gw_db *db, struct writer *wr, struct batch *b,
 
 /* A batch the database refused while the connection is fine: one of its rows holds what the
  * checks let through and the server will not take. Each request is stored alone, so that
- * only the culprit is refused (b->refused) and the rest, of every tenant, are acknowledged;
- * the audit rows go last, on their own. True: every request was settled one way or the
- * other. */
+ * only the culprit is refused (b->refused) and the rest, of every tenant, are acknowledged.
+ * True: every request was settled one way or the other. */
 static bool store_one_by_one(struct gw_db *db, struct writer *wr, bool sync_handled)
 {
     struct batch *b = &wr->b;
     struct row_ref *rows = b->rows;
     struct gw_pending **items = b->items;
-    size_t n_rows = b->n_rows, n_items = b->n_items, n_audit = b->n_audit, at = 0;
+    size_t n_rows = b->n_rows, n_items = b->n_items, at = 0;
     char err[256];
-    b->n_audit = 0;
     for (size_t i = 0; i < n_items; i++) {
         b->items = &items[i];
         b->n_items = 1;
@@ -594,11 +671,6 @@ static bool store_one_by_one(struct gw_db *db, struct writer *wr, bool sync_hand
     }
     b->rows = rows;
     b->items = items;
-    b->n_rows = 0;
-    b->n_items = 0;
-    b->n_audit = n_audit;
-    if (n_audit > 0 && !write_retrying(db, wr, b, sync_handled, err, sizeof(err)))
-        gw_log_warn(NULL, "%zu audit row(s) lost: %s", n_audit, err);
     b->n_rows = n_rows;
     b->n_items = n_items;
     return true;
@@ -641,9 +713,10 @@ static bool store_batch(struct writer *wr, bool sync_handled, char *err, size_t 
     }
     learn_body_cap(wr->in, db);
     memset(wr->b.refused, 0, wr->b.n_items * sizeof(bool));
-    bool stored = write_retrying(db, wr, &wr->b, sync_handled, err, err_len);
+    bool stored = wr->b.n_rows == 0 || write_retrying(db, wr, &wr->b, sync_handled, err, err_len);
     if (!stored && wr->b.n_items > 1 && !gw_db_error_is_connection(db) && gw_db_ok(db))
         stored = store_one_by_one(db, wr, sync_handled);
+    write_audit(db, &wr->b);
     gw_db_pool_release(wr->in->pool, db);
     return stored;
 }
@@ -658,8 +731,6 @@ static void finish_batch(struct writer *wr, const struct hooks *h, bool stored, 
             gw_metrics_observe_batch(b->n_rows);
     } else {
         gw_log_error(NULL, "ingest batch of %zu event(s) not stored: %s", b->n_rows, err);
-        if (b->n_audit > 0)
-            gw_log_warn(NULL, "%zu audit row(s) lost with the failed batch", b->n_audit);
     }
     finish_items(in, h, b, stored, err);
     if (stored && h->commit_hook != NULL)
@@ -739,10 +810,12 @@ struct gw_ingest *gw_ingest_start(const struct gw_config *cfg, struct event_base
     in->cfg = cfg;
     in->pool = pool;
     in->audit = calloc(AUDIT_LIMIT, sizeof(struct audit_row));
+    in->gate = gw_audit_gate_create(cfg->limits.audit_each, cfg->limits.audit_window_ms);
     in->n_writers = cfg->ingest.writers ? cfg->ingest.writers : 1;
     in->writers = calloc(in->n_writers, sizeof(pthread_t));
     in->done_event = event_new(base, -1, 0, drain_done, in);
-    if (in->audit == NULL || in->writers == NULL || in->done_event == NULL) {
+    if (in->audit == NULL || in->gate == NULL || in->writers == NULL || in->done_event == NULL) {
+        gw_audit_gate_destroy(in->gate);
         free(in->audit);
         free(in->writers);
         if (in->done_event)
@@ -820,6 +893,7 @@ void gw_ingest_stop(struct gw_ingest *in)
     pthread_cond_destroy(&in->work);
     pthread_cond_destroy(&in->hooks_idle);
     pthread_mutex_destroy(&in->done_lock);
+    gw_audit_gate_destroy(in->gate);
     free(in->audit);
     free(in->writers);
     free(in);
