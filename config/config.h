@@ -47,6 +47,12 @@ struct gw_listen_config {
     uint32_t max_connections; /* default 4096 */
     uint64_t max_header_size; /* default 16 KiB */
     uint64_t timeout_ms;      /* read/write timeout per connection, default 30 s */
+    /* A request head must be complete this long after the accept or the previous answer,
+     * default 10 s. */
+    uint64_t header_timeout_ms;
+    /* Bytes of announced request bodies accepted and not yet answered, across the listener,
+     * default 256 MiB; past it new bodies are answered 503 before they are read. */
+    uint64_t max_body_bytes_in_flight;
 };
 
 struct gw_admin_config {
