@@ -95,7 +95,7 @@ static const struct gw_cfg_key listen_keys[] = {
     {.name = "max_body_bytes_in_flight",
      .type = GW_CFG_SIZE,
      .offset = LISTEN(max_body_bytes_in_flight),
-     .min = 64 * KiB,
+     .min = 1 * KiB,
      .max = 64 * 1024 * MiB,
      .def = 256 * MiB},
     END,
