@@ -259,7 +259,11 @@ static void answer_refusal(struct gw_listener *l, struct conn *c, struct evhttp_
         extra[2] = "Allow";
         extra[3] = c->allow;
     }
-    gw_request_reply_with(&r, c->fr.refused, refusal_body(c->fr.refused), extra);
+    const char *body = refusal_body(c->fr.refused);
+    /* The webhook routes' own word for a path they do not serve (gateway/pipeline/inbound.c). */
+    if (c->fr.refused == 404 && strncmp(c->fr.path, "/hooks/", 7) == 0)
+        body = "{\"error\":\"unknown_endpoint\"}";
+    gw_request_reply_with(&r, c->fr.refused, body, extra);
 }
 
 static void sweep(evutil_socket_t fd, short what, void *arg)
