@@ -18,6 +18,12 @@
 #include <event2/event.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+
+/* After a refusal, how long the client's body is still read (and dropped) before the
+ * connection closes: closing with unread bytes would reset it, and a client still sending
+ * its body would lose the answer. */
+#define LINGER_MS 2000
 
 /* What evhttp parses in place of a refused head: the listener recognises the connection, not
  * this text, so a client sending the same bytes gets nothing from it. It keeps the refused
@@ -109,6 +115,12 @@ static enum bufferevent_filter_result read_head(struct gw_framing *f, struct evb
     struct gw_framing_head fh = {.method = h.method, .path = path};
     if (gw_http_body_framing(&h.headers, &fh.kind, &fh.length, &err) != 0) {
         refuse(f, src, dst, 400, buf, len, err.what, gw_headers_get(&h.headers, "X-Request-Id"));
+        return BEV_OK;
+    }
+    /* evhttp reads no body after HEAD or TRACE: one would be parsed as the next request. */
+    bool bodiless = strcmp(h.method, "HEAD") == 0 || strcmp(h.method, "TRACE") == 0;
+    if (bodiless && (fh.kind == GW_HTTP_BODY_CHUNKED || fh.length > 0)) {
+        refuse(f, src, dst, 400, buf, len, "a body after HEAD or TRACE", NULL);
         return BEV_OK;
     }
     int status = plen >= sizeof path ? 404 : ops->on_head(f->conn, &fh);
@@ -221,6 +233,17 @@ static void written(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     f->draining = false;
+    if (f->refused != 0 && !f->lingering) {
+        /* The answer is on the socket: end our side, drop what still comes, close later
+         * (or when the client closes, which evhttp sees). */
+        f->lingering = true;
+        evutil_socket_t s = bufferevent_getfd(f->bev);
+        if (s >= 0)
+            shutdown(s, SHUT_WR);
+        struct timeval tv = {LINGER_MS / 1000, (LINGER_MS % 1000) * 1000};
+        evtimer_add(f->written, &tv);
+        return;
+    }
     bufferevent_data_cb rd = NULL, wr = NULL;
     bufferevent_event_cb ev = NULL;
     void *cbarg = NULL;
@@ -240,6 +263,7 @@ struct bufferevent *gw_framing_wrap(struct event_base *base, struct bufferevent 
 {
     f->state = GW_FRAMING_HEAD;
     f->refused = 0;
+    f->lingering = false;
     f->write_out = event_new(base, -1, 0, write_out, f);
     f->written = event_new(base, -1, 0, written, f);
     if (f->write_out == NULL || f->written == NULL) {

@@ -52,6 +52,7 @@ struct gw_framing {
     struct event *written;   /* the socket took the last answer byte */
     bool writing;            /* the filter may pass output on */
     bool draining;           /* evhttp's write callback waits for the socket */
+    bool lingering;          /* a refusal was sent; the client's body is read and dropped */
     bufferevent_data_cb held_cb;
     void *held_arg;
 };

@@ -172,6 +172,25 @@ static void test_heads_are_refused_before_their_bodies(void **state)
     ts_server_stop_clean("test_heads_are_refused_before_their_bodies", &f->srv);
 }
 
+/* A client that sends its whole body without waiting still reads the early answer. */
+static void test_early_refusal_reaches_a_client_still_sending(void **state)
+{
+    struct fixture *f = *state;
+    start_server(f, NULL);
+    size_t n = 1024 * 1024;
+    char *big = malloc(n + 1);
+    assert_non_null(big);
+    memset(big, 'x', n);
+    big[n] = '\0';
+    struct ts_signed o = {.secret = f->secret};
+    struct ts_http r;
+    ts_post_expect(&f->srv, "generic", big, &o, 413, &r);
+    ts_http_free(&r);
+    free(big);
+    expect_webhook_served(f);
+    ts_server_stop_clean("test_early_refusal_reaches_a_client_still_sending", &f->srv);
+}
+
 static void test_body_bytes_in_flight_are_bounded(void **state)
 {
     struct fixture *f = *state;
@@ -243,6 +262,9 @@ static void test_ambiguous_framing_is_refused_and_closed(void **state)
         /* bare LF line endings, which evhttp read as CRLF */
         "POST /hooks/generic HTTP/1.1\nHost: x\nContent-Length: 2\n\n{}",
         "POST /hooks/generic HTTP/1.1\r\nHost: x\nContent-Length: 2\r\n\r\n{}",
+        /* a body evhttp would not read, and so parse as a second request */
+        "HEAD /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 38\r\n\r\n"
+        "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
         /* a CR alone inside a line */
         "POST /hooks/generic HTTP/1.1\r\nHost: x\rContent-Length: 2\r\n\r\n{}",
     };
@@ -305,6 +327,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_heads_are_refused_before_their_bodies, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_early_refusal_reaches_a_client_still_sending, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_body_bytes_in_flight_are_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ambiguous_framing_is_refused_and_closed, setup,
