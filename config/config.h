@@ -51,6 +51,12 @@ struct gw_listen_config {
      * balancers in front of ctgw. Empty: the peer is the source. */
     char **trusted_proxies;
     size_t n_trusted_proxies;
+    /* A request head must be complete this long after the accept or the previous answer,
+     * default 10 s. */
+    uint64_t header_timeout_ms;
+    /* Bytes of announced request bodies accepted and not yet answered, across the listener,
+     * default 256 MiB; past it new bodies are answered 503 before they are read. */
+    uint64_t max_body_bytes_in_flight;
 };
 
 struct gw_admin_config {

@@ -92,6 +92,18 @@ static const struct gw_cfg_key listen_keys[] = {
      .min = 1,
      .max = 64,
      .def = 64},
+    {.name = "header_timeout",
+     .type = GW_CFG_DURATION,
+     .offset = LISTEN(header_timeout_ms),
+     .min = 1,
+     .max = 10 * 60 * SECOND_MS,
+     .def = 10 * SECOND_MS},
+    {.name = "max_body_bytes_in_flight",
+     .type = GW_CFG_SIZE,
+     .offset = LISTEN(max_body_bytes_in_flight),
+     .min = 1 * KiB,
+     .max = 64 * 1024 * MiB,
+     .def = 256 * MiB},
     END,
 };
 

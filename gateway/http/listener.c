@@ -9,8 +9,17 @@
  *     callbacks when it lets go);
  *   - a connection that has not delivered a complete request within `timeout` of its accept
  *     or of its previous answer is shut down by the sweep, whatever it trickles.
- * At the connection limit the listening socket stops accepting; new connections wait in
- * the kernel's backlog. */
+ * Each connection's bytes pass through the framing filter (framing.h), which reads every
+ * head strictly and asks this file, before the body is read, whether to admit it: the app's
+ * verdict on path, method and size, then the budget of body bytes in flight (a reservation
+ * held until the answer is sent).
+ *
+ * Connections waiting for a head (new ones, and kept-alive ones between requests) are kept
+ * in arrival order: one whose head is not complete within header_timeout is closed, and at
+ * the connection limit the oldest of them is closed to admit the new one, so that idle
+ * connections cannot keep a real request out. Only when every connection is busy with a
+ * request does the listening socket stop accepting; new connections then wait in the
+ * kernel's backlog. */
 #include "gateway/http/listener.h"
 
 #include <event2/bufferevent.h>
@@ -25,17 +34,25 @@
 
 #include "gateway/base/clock.h"
 #include "gateway/base/log.h"
+#include "gateway/http/request.h"
 
 #define SWEEP_INTERVAL_MS 250
+#define HEAD_ITEMS_MAX    128
 
 struct conn {
     struct bufferevent *bev;
     struct evhttp_connection *evcon; /* set at the first request */
     struct gw_listener *l;
-    uint64_t mark_ms; /* accept, or the end of the last answer */
-    bool busy;        /* a request is being handled: the handler owns the time */
-    bool cut;         /* shut down by the sweep; evhttp frees it next */
+    uint64_t mark_ms;  /* accept, or the end of the last answer */
+    bool busy;         /* a request is being handled: the handler owns the time */
+    bool cut;          /* shut down by us; evhttp frees it next */
+    bool waiting;      /* on the list of connections waiting for a head */
+    uint64_t reserved; /* bytes of the body budget held by the current request */
+    const char *allow; /* the Allow header of a 405 refusal */
+    struct gw_framing fr;
+    struct event *next_head; /* reads the next head once an answer is sent */
     struct conn *prev, *next;
+    struct conn *wprev, *wnext; /* the waiting list, oldest first */
 };
 
 struct gw_listener {
@@ -46,9 +63,14 @@ struct gw_listener {
     SSL_CTX *ssl;
     uint32_t max_connections;
     uint64_t timeout_ms;
-    unsigned open;
+    unsigned open; /* connections not cut */
     bool paused;
+    uint64_t header_timeout_ms;
+    uint64_t budget, in_flight; /* body bytes */
+    struct gw_framing_ops framing;
+    int (*admit)(void *, const struct gw_framing_head *, uint64_t *, const char **);
     struct conn *conns;
+    struct conn *waiting, *waiting_last;
     void (*cb)(struct evhttp_request *, void *);
     void *cb_arg;
 };
@@ -63,16 +85,91 @@ static void conn_unlink(struct gw_listener *l, struct conn *c)
         c->next->prev = c->prev;
 }
 
+static void wait_remove(struct gw_listener *l, struct conn *c)
+{
+    if (!c->waiting)
+        return;
+    if (c->wprev)
+        c->wprev->wnext = c->wnext;
+    else
+        l->waiting = c->wnext;
+    if (c->wnext)
+        c->wnext->wprev = c->wprev;
+    else
+        l->waiting_last = c->wprev;
+    c->wprev = c->wnext = NULL;
+    c->waiting = false;
+}
+
+static void wait_append(struct gw_listener *l, struct conn *c)
+{
+    wait_remove(l, c);
+    c->wprev = l->waiting_last;
+    c->wnext = NULL;
+    if (l->waiting_last)
+        l->waiting_last->wnext = c;
+    else
+        l->waiting = c;
+    l->waiting_last = c;
+    c->waiting = true;
+}
+
+static void release_budget(struct gw_listener *l, struct conn *c)
+{
+    l->in_flight -= c->reserved < l->in_flight ? c->reserved : l->in_flight;
+    c->reserved = 0;
+}
+
+static void accept_again(struct gw_listener *l);
+
+/* Shuts the socket down: evhttp sees the end of the stream and frees the connection through
+ * its own paths (close callback or cleared callbacks). It no longer counts as open. */
+static void conn_cut(struct gw_listener *l, struct conn *c)
+{
+    if (c->cut)
+        return;
+    evutil_socket_t s = bufferevent_getfd(c->bev);
+    if (s >= 0)
+        shutdown(s, SHUT_RDWR);
+    c->cut = true;
+    wait_remove(l, c);
+    release_budget(l, c);
+    if (l->open > 0)
+        l->open--;
+    accept_again(l);
+}
+
 /* Forgets a connection evhttp has let go of, and accepts again below the limit. */
 static void conn_gone(struct gw_listener *l, struct conn *c)
 {
     conn_unlink(l, c);
+    wait_remove(l, c);
+    release_budget(l, c);
+    if (c->next_head != NULL)
+        event_free(c->next_head);
+    gw_framing_release(&c->fr);
     if (c->evcon == NULL)
         bufferevent_decref(c->bev); /* our reference: the last one, it is freed now */
-    free(c);
-    if (l->open > 0)
+    if (!c->cut && l->open > 0)
         l->open--;
-    if (l->paused && l->open < l->max_connections && l->bound != NULL) {
+    free(c);
+    accept_again(l);
+}
+
+/* Accepts unless the limit is reached with no connection idle enough to make room. */
+static void accept_again(struct gw_listener *l)
+{
+    if (l->bound == NULL)
+        return;
+    bool full = l->open >= l->max_connections && l->waiting == NULL;
+    if (full && !l->paused) {
+        evconnlistener_disable(evhttp_bound_socket_get_listener(l->bound));
+        l->paused = true;
+        gw_log_warn(NULL,
+                    "%s listener at its limit of %u open connections, all busy; pausing "
+                    "accept",
+                    l->name, l->max_connections);
+    } else if (!full && l->paused) {
         evconnlistener_enable(evhttp_bound_socket_get_listener(l->bound));
         l->paused = false;
         gw_log_info(NULL, "%s listener accepting again (%u open)", l->name, l->open);
@@ -92,6 +189,81 @@ static void on_request_complete(struct evhttp_request *req, void *arg)
     (void)req;
     c->busy = false;
     c->mark_ms = (gw_monotonic_ns() / 1000000u);
+    release_budget(c->l, c);
+    if (c->fr.state != GW_FRAMING_ANSWER || c->cut)
+        return;
+    wait_append(c->l, c);
+    accept_again(c->l);
+    /* evhttp is still inside its answer: the next head is read from the loop. */
+    event_active(c->next_head, EV_TIMEOUT, 0);
+}
+
+static void read_next_head(evutil_socket_t fd, short what, void *arg)
+{
+    struct conn *c = arg;
+    (void)fd;
+    (void)what;
+    gw_framing_next(&c->fr, c->bev);
+}
+
+/* The framing filter's question on a complete head: the app's verdict, then the budget. */
+static int on_head(void *arg, const struct gw_framing_head *h)
+{
+    struct conn *c = arg;
+    struct gw_listener *l = c->l;
+    uint64_t reserve = h->kind == GW_HTTP_BODY_LENGTH ? h->length : 0;
+    c->allow = NULL;
+    int status = l->admit ? l->admit(l->cb_arg, h, &reserve, &c->allow) : 0;
+    if (status == 0 && l->budget != 0 && reserve > l->budget - l->in_flight)
+        status = 503;
+    wait_remove(l, c);
+    accept_again(l);
+    if (status != 0)
+        return status;
+    c->reserved = reserve;
+    l->in_flight += reserve;
+    return 0;
+}
+
+static const char *refusal_body(int status)
+{
+    switch (status) {
+    case 404:
+        return "{\"error\":\"not_found\"}";
+    case 405:
+        return "{\"error\":\"method_not_allowed\"}";
+    case 413:
+        return "{\"error\":\"too_large\"}";
+    case 431:
+        return "{\"error\":\"header_too_large\"}";
+    case 503:
+        return "{\"error\":\"busy\"}";
+    default:
+        return "{\"error\":\"bad_request\"}";
+    }
+}
+
+/* Answers the stand-in request of a head the filter refused; the connection closes after. */
+static void answer_refusal(struct gw_listener *l, struct conn *c, struct evhttp_request *req)
+{
+    struct gw_request r;
+    gw_request_begin(&r, req, l->name);
+    snprintf(r.path, sizeof(r.path), "%s", c->fr.path);
+    gw_log_warn(r.id, "%s listener: refused %d from %s before its body: %s", l->name, c->fr.refused,
+                r.peer, c->fr.reason);
+    const char *extra[5] = {"Connection", "close", NULL, NULL, NULL};
+    if (c->fr.refused == 503) {
+        extra[2] = "Retry-After";
+        extra[3] = "1";
+    } else if (c->fr.refused == 405 && c->allow != NULL) {
+        extra[2] = "Allow";
+        extra[3] = c->allow;
+    }
+    const char *body = refusal_body(c->fr.refused);
+    /* The webhook routes' own word for a path they do not serve (gateway/pipeline/inbound.c). */
+    if (c->fr.refused == 404 && strncmp(c->fr.path, "/hooks/", 7) == 0)
+        body = "{\"error\":\"unknown_endpoint\"}";
+    gw_request_reply_with(&r, c->fr.refused, body, extra);
 }
 
 static void sweep(evutil_socket_t fd, short what, void *arg)
@@ -112,13 +284,9 @@ static void sweep(evutil_socket_t fd, short what, void *arg)
                 continue;
             }
         }
-        if (!c->busy && !c->cut && now - c->mark_ms > l->timeout_ms) {
-            /* Shutting the socket down makes evhttp see the end of the stream and free the
-             * connection through its own paths (close callback or cleared callbacks). */
-            evutil_socket_t s = bufferevent_getfd(c->bev);
-            if (s >= 0)
-                shutdown(s, SHUT_RDWR);
-            c->cut = true;
+        bool slow_head = c->waiting && now - c->mark_ms > l->header_timeout_ms;
+        if (!c->cut && (slow_head || (!c->busy && now - c->mark_ms > l->timeout_ms))) {
+            conn_cut(l, c);
             gw_log_debug(NULL,
                          "%s listener: closed a connection with no complete request "
                          "after %llu ms",
@@ -144,6 +312,15 @@ static void on_request(struct evhttp_request *req, void *arg)
         }
         c->busy = true;
         evhttp_request_set_on_complete_cb(req, on_request_complete, c);
+        if (c->fr.refused != 0) {
+            answer_refusal(l, c, req);
+            return;
+        }
+        /* A chunked body's end was evhttp's to find: nothing after it is read. */
+        if (c->fr.state == GW_FRAMING_UNFRAMED) {
+            evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+            c->fr.state = GW_FRAMING_REFUSED;
+        }
         break;
     }
     l->cb(req, l->cb_arg);
@@ -166,10 +343,22 @@ static struct bufferevent *make_connection(struct event_base *base, void *arg)
     } else {
         bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
     }
-    if (bev == NULL) {
+    c->fr.ops = &l->framing;
+    c->fr.conn = c;
+    struct bufferevent *filtered = bev != NULL ? gw_framing_wrap(base, bev, &c->fr) : NULL;
+    c->next_head = event_new(base, -1, 0, read_next_head, c);
+    if (filtered == NULL || c->next_head == NULL) {
+        if (filtered != NULL)
+            bufferevent_free(filtered); /* frees BEV too */
+        else if (bev != NULL)
+            bufferevent_free(bev);
+        gw_framing_release(&c->fr);
+        if (c->next_head != NULL)
+            event_free(c->next_head);
         free(c);
         return NULL;
     }
+    bev = filtered;
     bufferevent_incref(bev);
     c->bev = bev;
     c->l = l;
@@ -179,12 +368,13 @@ static struct bufferevent *make_connection(struct event_base *base, void *arg)
         l->conns->prev = c;
     l->conns = c;
     l->open++;
-    if (l->open >= l->max_connections && !l->paused && l->bound != NULL) {
-        evconnlistener_disable(evhttp_bound_socket_get_listener(l->bound));
-        l->paused = true;
-        gw_log_warn(NULL, "%s listener at its limit of %u open connections; pausing accept",
-                    l->name, l->max_connections);
+    wait_append(l, c);
+    /* Past the limit, the connection that has waited longest for a head makes room. */
+    if (l->open > l->max_connections && l->waiting != NULL && l->waiting != c) {
+        gw_log_debug(NULL, "%s listener at its limit: closed the oldest idle connection", l->name);
+        conn_cut(l, l->waiting);
     }
+    accept_again(l);
     return bev;
 }
 
@@ -226,6 +416,21 @@ struct gw_listener *gw_listener_create(struct event_base *base, const struct gw_
     l->cb_arg = arg;
     evhttp_set_gencb(l->http, on_request, l);
     l->timeout_ms = o->timeout_ms ? o->timeout_ms : 30000;
+    l->header_timeout_ms = o->header_timeout_ms ? o->header_timeout_ms : l->timeout_ms;
+    l->budget = o->max_body_in_flight;
+    l->admit = o->admit;
+    l->framing = (struct gw_framing_ops){
+        .head_max = o->max_header_size ? o->max_header_size : 16384,
+        .items_max = HEAD_ITEMS_MAX,
+        .on_head = on_head,
+    };
+    l->framing.items = calloc(HEAD_ITEMS_MAX, sizeof(*l->framing.items));
+    l->framing.storage = malloc(l->framing.head_max);
+    if (l->framing.items == NULL || l->framing.storage == NULL) {
+        snprintf(err, errlen, "out of memory");
+        gw_listener_destroy(l);
+        return NULL;
+    }
     l->sweep = event_new(base, -1, EV_PERSIST, sweep, l);
     struct timeval every = {0, SWEEP_INTERVAL_MS * 1000};
     if (l->sweep == NULL || event_add(l->sweep, &every) != 0) {
@@ -266,6 +471,8 @@ void gw_listener_destroy(struct gw_listener *l)
     while (l->conns != NULL)
         conn_gone(l, l->conns); /* those that never sent a request */
     SSL_CTX_free(l->ssl);
+    free(l->framing.items);
+    free(l->framing.storage);
     free(l);
 }
 

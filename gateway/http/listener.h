@@ -1,6 +1,7 @@
 /* listener.h — one evhttp listener (public or admin) with the limits every listener
  * has from the start: header size, body size, timeouts, maximum open connections, and TLS
- * when configured. */
+ * when configured; strict framing and early refusals on each head (framing.h), a budget of
+ * body bytes in flight, and room made at the connection limit by closing idle connections. */
 #ifndef CTGW_HTTP_LISTENER_H
 #define CTGW_HTTP_LISTENER_H
 
@@ -8,6 +9,8 @@
 #include <event2/http.h>
 #include <openssl/ssl.h>
 #include <stdint.h>
+
+#include "gateway/http/framing.h"
 
 struct gw_listener;
 
@@ -20,6 +23,14 @@ struct gw_listener_opts {
     uint64_t max_header_size;
     uint64_t max_body;
     uint64_t timeout_ms;
+    uint64_t header_timeout_ms;  /* a head not complete this long after the accept or the
+                                  * previous answer closes the connection; 0: timeout_ms */
+    uint64_t max_body_in_flight; /* bytes reserved by admitted heads; 0: no limit */
+    /* Decides on a complete head before its body is read: 0 admits it with *RESERVE bytes of
+     * the budget (preset to its Content-Length), otherwise the status it is refused with
+     * (*ALLOW then the Allow header of a 405). NULL admits every well-formed head. Called
+     * with the request callback's ARG. */
+    int (*admit)(void *arg, const struct gw_framing_head *h, uint64_t *reserve, const char **allow);
 };
 
 /* Binds and starts accepting. Every request goes to cb(req, arg). NULL with err set when the

@@ -149,6 +149,8 @@ static const char *reason_phrase(int status)
         return "Payload Too Large";
     case 415:
         return "Unsupported Media Type";
+    case 431:
+        return "Request Header Fields Too Large";
     case 429:
         return "Too Many Requests";
     case 500:

@@ -89,6 +89,22 @@ static bool route_probes(struct server *s, struct gw_request *r)
     return true;
 }
 
+/* The public listener's verdict on a head: the probes and the app's paths; anything else is
+ * 404 before its body is read. */
+static int admit_public(void *arg, const struct gw_framing_head *h, uint64_t *reserve,
+                        const char **allow)
+{
+    struct server *s = arg;
+    if (strcmp(h->path, "/healthz") == 0 || strcmp(h->path, "/readyz") == 0) {
+        if (strcmp(h->method, "GET") == 0 || strcmp(h->method, "HEAD") == 0)
+            return *reserve > 64 * 1024 ? 413 : 0;
+        *allow = "GET, HEAD";
+        return 405;
+    }
+    int status = s->app->admit ? s->app->admit(s->app_state, h, reserve, allow) : 0;
+    return status < 0 ? 404 : status;
+}
+
 static void on_public(struct evhttp_request *req, void *arg)
 {
     struct server *s = arg;
@@ -226,6 +242,9 @@ static int start_listeners(struct server *s)
         .max_header_size = cfg->listen.max_header_size,
         .max_body = max_body,
         .timeout_ms = cfg->listen.timeout_ms,
+        .header_timeout_ms = cfg->listen.header_timeout_ms,
+        .max_body_in_flight = cfg->listen.max_body_bytes_in_flight,
+        .admit = admit_public,
     };
     s->public_listener = gw_listener_create(s->base, &pub, on_public, s, err, sizeof(err));
     SSL_CTX_free(ssl); /* the listener holds its own reference */
@@ -243,6 +262,7 @@ static int start_listeners(struct server *s)
         .max_header_size = 8192,
         .max_body = 64 * 1024,
         .timeout_ms = cfg->listen.timeout_ms,
+        .header_timeout_ms = cfg->listen.header_timeout_ms,
     };
     s->admin_listener = gw_listener_create(s->base, &adm, on_admin, s, err, sizeof(err));
     if (s->admin_listener == NULL) {

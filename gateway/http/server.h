@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "config/config.h"
+#include "gateway/http/framing.h"
 #include "gateway/http/request.h"
 
 /* What the public listener serves besides the probes, known to the server only through these
@@ -18,6 +19,9 @@ struct gw_serve_app {
     /* Answers R (now or later, from the loop) and returns true when its path is the app's;
      * false leaves it to the server (404). */
     bool (*route)(void *app, struct gw_request *r);
+    /* Decides on a request head before its body is read (listener.h's admit): 0 admits, a
+     * status refuses, -1 says the path is not the app's. NULL: everything is the app's. */
+    int (*admit)(void *app, const struct gw_framing_head *h, uint64_t *reserve, const char **allow);
     /* Requests accepted and not answered yet, for the graceful stop. */
     unsigned (*in_flight)(void *app);
     /* After the loop ended, before the listeners close: answers whatever still waits and

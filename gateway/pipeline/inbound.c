@@ -91,6 +91,13 @@ static size_t endpoint_index(const struct gw_hooks *h, const struct gw_endpoint_
     return (size_t)(ep - h->cfg->endpoints);
 }
 
+/* The endpoint's body limit: its max_body, and what the database accepts. */
+static uint64_t body_limit(const struct gw_hooks *h, const struct gw_endpoint_config *ep)
+{
+    uint64_t cap = gw_ingest_body_cap(h->ingest);
+    return cap != 0 && cap < ep->max_body ? cap : ep->max_body;
+}
+
 /* Sends an adapter's answer and frees its body. */
 static void send_answer(struct gw_request *r, struct gw_answer *a)
 {
@@ -397,8 +404,7 @@ static bool shared_checks(struct inbound_request *q)
         return false;
     }
     q->body_len = evbuffer_get_length(evhttp_request_get_input_buffer(q->r->req));
-    uint64_t cap = gw_ingest_body_cap(q->h->ingest);
-    if (q->body_len > q->ep->max_body || (cap != 0 && q->body_len > cap)) {
+    if (q->body_len > body_limit(q->h, q->ep)) {
         gw_metrics_count_request(q->ep_index, GW_M_TOO_LARGE);
         reply_json(q->r, 413, "{\"error\":\"too_large\"}");
         return false;
@@ -621,6 +627,32 @@ static void handle(struct inbound_request *q)
     /* Not queued: answered now as not stored, from the item (whose fields are all ours). */
     snprintf(q->p->error, sizeof(q->p->error), "ingest queue full");
     answer_request(q->h, q->p, GW_OUTCOME_UNAVAILABLE, NULL, q->p->error, false);
+}
+
+int gw_hooks_admit(struct gw_hooks *h, const struct gw_framing_head *head, uint64_t *reserve,
+                   const char **allow)
+{
+    static const char prefix[] = "/hooks/";
+    if (strncmp(head->path, prefix, sizeof(prefix) - 1) != 0)
+        return -1;
+    const struct gw_endpoint_config *ep =
+        gw_config_endpoint(h->cfg, head->path + sizeof(prefix) - 1);
+    if (ep == NULL || ep->provider->envelope == NULL)
+        return 404;
+    size_t i = endpoint_index(h, ep);
+    if (strcmp(head->method, "POST") != 0) {
+        gw_metrics_count_request(i, GW_M_BAD_REQUEST);
+        *allow = "POST";
+        return 405;
+    }
+    uint64_t limit = body_limit(h, ep);
+    if (head->kind == GW_HTTP_BODY_CHUNKED) {
+        *reserve = limit;
+    } else if (head->length > limit) {
+        gw_metrics_count_request(i, GW_M_TOO_LARGE);
+        return 413;
+    }
+    return 0;
 }
 
 bool gw_hooks_route(struct gw_hooks *h, struct gw_request *r)

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "config/config.h"
+#include "gateway/http/framing.h"
 #include "gateway/http/request.h"
 #include "gateway/pipeline/ingest.h"
 
@@ -32,6 +33,14 @@ enum gw_envelope_verdict {
 };
 enum gw_envelope_verdict gw_envelope_judge(enum gw_envelope_rc rc, size_t n, size_t max,
                                            int answer_status);
+
+/* The checks of gw_hooks_route that need no body, on a head before its body is read (see
+ * gw_serve_app.admit): -1 when the path is not under /hooks/, 404 for an unknown endpoint,
+ * 405 for a method other than POST (*ALLOW "POST"), 413 for a Content-Length over the
+ * endpoint's max_body; else 0, with *RESERVE the bytes the body may take (its max_body when
+ * chunked). */
+int gw_hooks_admit(struct gw_hooks *h, const struct gw_framing_head *head, uint64_t *reserve,
+                   const char **allow);
 
 /* Requests accepted but not answered yet (for the graceful stop). */
 unsigned gw_hooks_in_flight(const struct gw_hooks *h);

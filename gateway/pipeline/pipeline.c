@@ -59,6 +59,13 @@ static bool pipeline_route(void *state, struct gw_request *r)
     return gw_hooks_route(p->hooks, r);
 }
 
+static int pipeline_admit(void *state, const struct gw_framing_head *h, uint64_t *reserve,
+                          const char **allow)
+{
+    struct pipeline *p = state;
+    return gw_hooks_admit(p->hooks, h, reserve, allow);
+}
+
 static unsigned pipeline_in_flight(void *state)
 {
     struct pipeline *p = state;
@@ -68,6 +75,7 @@ static unsigned pipeline_in_flight(void *state)
 const struct gw_serve_app gw_pipeline_app = {
     .start = pipeline_start,
     .route = pipeline_route,
+    .admit = pipeline_admit,
     .in_flight = pipeline_in_flight,
     .stop = pipeline_stop,
 };

@@ -665,7 +665,8 @@ static void test_log_is_json_and_never_holds_secrets(void **state)
     char buf[1024];
     read_until(fd, buf, sizeof(buf), 12, 10000);
     raw_close(f, 0);
-    assert_memory_equal(buf, "HTTP/1.1 404", 12);
+    /* Refused for the bytes in its target (framing.c), yet logged as one valid JSON line. */
+    assert_memory_equal(buf, "HTTP/1.1 400", 12);
     fetch("POST", s->port, "/healthz", wrong, &a);
     assert_int_equal(a.status, 405);
 
@@ -846,8 +847,11 @@ static void test_connection_limit_holds_new_connections(void **state)
     struct fixture *f = *state;
     prepare_and_start(f, "  max_connections: 3\n  timeout: 30s\n", false);
     uint16_t port = f->srv.port;
+    /* Three connections busy with a request whose body has not come: idle ones would be
+     * closed to make room (test_hostile.c), these are not. */
     for (size_t i = 0; i < 3; i++)
-        raw_open(f, i, port);
+        assert_true(send_all(raw_open(f, i, port),
+                             "GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n"));
     /* Wait until the server has taken all three, so the fourth is the one held back. */
     assert_true(wait_log_text(&f->srv, "at its limit of 3 open connections", 10000));
 

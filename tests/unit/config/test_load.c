@@ -152,6 +152,8 @@ static void test_example(void **state)
     assert_int_equal(cfg->listen.max_connections, 4096);
     assert_int_equal(cfg->listen.max_header_size, 16 * KiB);
     assert_int_equal(cfg->listen.timeout_ms, 30000);
+    assert_int_equal(cfg->listen.header_timeout_ms, 10000);
+    assert_int_equal(cfg->listen.max_body_bytes_in_flight, 256 * MiB);
 
     assert_string_equal(cfg->admin.address, "127.0.0.1");
     assert_int_equal(cfg->admin.port, 9090);
@@ -314,7 +316,8 @@ static void test_values_and_env_scalars(void **state)
                   "  - { id: slack, provider: slack, secrets: [ \"${CTGW_T_SLACK}\" ] }\n"
                   "  - { id: big, provider: ghl, max_body: 64MiB }\n"
                   "listen: { address: '::', port: \"${CTGW_T_PORT}\", max_connections: 1,\n"
-                  "          max_header_size: 1024, timeout: 1h30m }\n"
+                  "          max_header_size: 1024, timeout: 1h30m,\n"
+                  "          header_timeout: 2s, max_body_bytes_in_flight: 8MiB }\n"
                   "admin: { address: 127.0.0.2, port: 8443, token: \"${CTGW_T_TOKEN}\" }\n"
                   "database:\n"
                   "  host: ${CTGW_T_DBHOST}\n"
@@ -333,6 +336,8 @@ static void test_values_and_env_scalars(void **state)
     assert_int_equal(cfg->listen.max_connections, 1);
     assert_int_equal(cfg->listen.max_header_size, 1024);
     assert_int_equal(cfg->listen.timeout_ms, 5400000);
+    assert_int_equal(cfg->listen.header_timeout_ms, 2000);
+    assert_int_equal(cfg->listen.max_body_bytes_in_flight, 8 * MiB);
     assert_string_equal(cfg->admin.address, "127.0.0.2");
     assert_int_equal(cfg->admin.port, 8443);
     assert_string_equal(cfg->database.host, "db.internal");

@@ -1,0 +1,341 @@
+/* test_hostile.c — the public listener against hostile HTTP over real loopback sockets:
+ * heads refused before their bodies are read (path, method, size, the budget of body bytes
+ * in flight), framing that a proxy could read differently (refused 400 and closed), and a
+ * flood of idle connections that must not keep a real webhook out (issue 15, items 3-5). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "tests/support/checks.h"
+#include "tests/support/db.h"
+#include "tests/support/files.h"
+#include "tests/support/http.h"
+#include "tests/support/proc.h"
+#include "tests/support/signed.h"
+
+#define ENDPOINTS_YAML                                                                             \
+    "endpoints:\n"                                                                                 \
+    "  - id: generic\n"                                                                            \
+    "    provider: generic\n"                                                                      \
+    "    company: acme\n"                                                                          \
+    "    max_body: 2KiB\n"                                                                         \
+    "    secrets: [ \"file:generic.secret\" ]\n"
+
+#define MAX_FDS 160
+
+struct fixture {
+    struct ts_db db;
+    struct ts_server srv;
+    char *secret;
+    char *body; /* a real generic payload */
+    int fds[MAX_FDS];
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    if (f == NULL)
+        return -1;
+    for (size_t i = 0; i < MAX_FDS; i++)
+        f->fds[i] = -1;
+    ts_db_create(&f->db, "hostile");
+    f->secret = ts_whsec_new();
+    f->body = test_fixture("generic/job_create.json");
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    for (size_t i = 0; i < MAX_FDS; i++)
+        if (f->fds[i] >= 0)
+            close(f->fds[i]);
+    if (f->srv.dir[0] != '\0')
+        ts_server_cleanup(&f->srv);
+    ts_db_drop(&f->db);
+    free(f->secret);
+    free(f->body);
+    free(f);
+    return 0;
+}
+
+/* Starts ctgw with the generic endpoint and LISTEN_EXTRA under listen:. */
+static void start_server(struct fixture *f, const char *listen_extra)
+{
+    struct ts_config c = {
+        .db_name = f->db.name, .top_extra = ENDPOINTS_YAML, .listen_extra = listen_extra};
+    ts_server_prepare(&f->srv, &c);
+    free(test_write_text(f->srv.dir, "generic.secret", f->secret, 0600));
+    ts_ctgw_ok("migrate", f->srv.config, NULL);
+    ts_db_exec_ok(&f->db, "INSERT INTO companies (slug, name) VALUES ('acme', 'Acme')");
+    if (!ts_server_start(&f->srv))
+        fail_msg("ctgw did not start:\n%s", ts_server_log_tail(&f->srv));
+}
+
+/* A real signed webhook must still be stored. */
+static void expect_webhook_served(struct fixture *f)
+{
+    struct ts_signed o = {.secret = f->secret};
+    struct ts_http r;
+    ts_post_expect(&f->srv, "generic", f->body, &o, 202, &r);
+    ts_http_free(&r);
+}
+
+/* ---- raw sockets --------------------------------------------------------------------- */
+
+static int raw_open(struct fixture *f, size_t i)
+{
+    assert_true(i < MAX_FDS);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(f->srv.port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0)
+        fail_msg("cannot connect to 127.0.0.1:%u: %s", (unsigned)f->srv.port, strerror(errno));
+    f->fds[i] = fd;
+    return fd;
+}
+
+static void send_text(int fd, const char *s)
+{
+    size_t len = strlen(s), off = 0;
+    while (off < len) {
+        ssize_t n = send(fd, s + off, len - off, MSG_NOSIGNAL);
+        if (n <= 0)
+            fail_msg("send: %s", strerror(errno));
+        off += (size_t)n;
+    }
+}
+
+/* Reads FD until EOF or LIMIT_MS (bounded); *CLOSED tells which. */
+static size_t read_answer(int fd, char *buf, size_t cap, long limit_ms, bool *closed)
+{
+    size_t got = 0;
+    *closed = false;
+    for (long waited = 0; got + 1 < cap && waited < limit_ms; waited += 100) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 100) <= 0)
+            continue;
+        ssize_t n = recv(fd, buf + got, cap - 1 - got, 0);
+        if (n <= 0) {
+            *closed = true;
+            break;
+        }
+        got += (size_t)n;
+    }
+    buf[got] = '\0';
+    return got;
+}
+
+/* Sends HEAD (and nothing more) on a fresh socket and expects STATUS, then the close. */
+static void expect_refused(struct fixture *f, size_t i, const char *head, const char *status)
+{
+    int fd = raw_open(f, i);
+    send_text(fd, head);
+    char buf[2048];
+    bool closed;
+    read_answer(fd, buf, sizeof(buf), 5000, &closed);
+    if (strncmp(buf, status, strlen(status)) != 0 || !closed)
+        fail_msg("sent:\n%s\nwant '%s' and the connection closed, got (closed: %d):\n%s", head,
+                 status, closed, buf);
+}
+
+/* ---- item 3: refused on the head, before the body ------------------------------------ */
+
+static void test_heads_are_refused_before_their_bodies(void **state)
+{
+    struct fixture *f = *state;
+    start_server(f, NULL);
+    /* None of these sends its body: an answer shows the refusal came from the head alone. */
+    expect_refused(f, 0,
+                   "POST /hooks/generic HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                   "Content-Length: 2049\r\n\r\n",
+                   "HTTP/1.1 413");
+    expect_refused(f, 1, "POST /hooks/nope HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n",
+                   "HTTP/1.1 404");
+    expect_refused(f, 2, "POST /elsewhere HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n",
+                   "HTTP/1.1 404");
+    expect_refused(f, 3, "PUT /hooks/generic HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n",
+                   "HTTP/1.1 405");
+    expect_webhook_served(f);
+    ts_server_stop_clean("test_heads_are_refused_before_their_bodies", &f->srv);
+}
+
+/* A client that sends its whole body without waiting still reads the early answer. */
+static void test_early_refusal_reaches_a_client_still_sending(void **state)
+{
+    struct fixture *f = *state;
+    start_server(f, NULL);
+    size_t n = 1024 * 1024;
+    char *big = malloc(n + 1);
+    assert_non_null(big);
+    memset(big, 'x', n);
+    big[n] = '\0';
+    struct ts_signed o = {.secret = f->secret};
+    struct ts_http r;
+    ts_post_expect(&f->srv, "generic", big, &o, 413, &r);
+    ts_http_free(&r);
+    free(big);
+    expect_webhook_served(f);
+    ts_server_stop_clean("test_early_refusal_reaches_a_client_still_sending", &f->srv);
+}
+
+static void test_body_bytes_in_flight_are_bounded(void **state)
+{
+    struct fixture *f = *state;
+    start_server(f, "  max_body_bytes_in_flight: 4KiB\n");
+    static const char head[] = "POST /hooks/generic HTTP/1.1\r\nHost: x\r\n"
+                               "Content-Type: application/json\r\nContent-Length: 2048\r\n\r\n";
+    /* Two announced 2 KiB bodies hold the whole budget while their bodies do not come, so of
+     * three such heads exactly one (whichever is read last) is refused before its body, and
+     * told when to come back. */
+    for (size_t i = 0; i < 3; i++)
+        send_text(raw_open(f, i), head);
+    size_t refused = 3, n_refused = 0;
+    for (size_t i = 0; i < 3; i++) {
+        char buf[2048];
+        bool closed;
+        read_answer(f->fds[i], buf, sizeof(buf), i == 0 ? 5000 : 1000, &closed);
+        if (buf[0] == '\0')
+            continue;
+        if (strncmp(buf, "HTTP/1.1 503", 12) != 0 || strstr(buf, "Retry-After: 1") == NULL)
+            fail_msg("a body past the budget: want 503 with Retry-After, got:\n%s", buf);
+        refused = i;
+        n_refused++;
+    }
+    assert_int_equal(n_refused, 1);
+    /* Once the two admitted ones are gone the budget is free again. */
+    for (size_t i = 0; i < 3; i++)
+        if (i != refused) {
+            close(f->fds[i]);
+            f->fds[i] = -1;
+        }
+    char url[128];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u/hooks/generic", (unsigned)f->srv.port);
+    bool served = false;
+    for (int i = 0; i < 20 && !served; i++) { /* the closes are seen within a turn or two */
+        struct ts_signed o = {.secret = f->secret};
+        struct ts_http r;
+        ts_signed_post(url, f->body, &o, &r);
+        served = r.status == 202;
+        ts_http_free(&r);
+        if (!served)
+            ts_sleep_ms(100);
+    }
+    assert_true(served);
+    ts_server_stop_clean("test_body_bytes_in_flight_are_bounded", &f->srv);
+}
+
+/* ---- item 4: framing two parsers could read differently ------------------------------ */
+
+static void test_ambiguous_framing_is_refused_and_closed(void **state)
+{
+    struct fixture *f = *state;
+    start_server(f, NULL);
+    static const char *const heads[] = {
+        /* Content-Length with Transfer-Encoding (evhttp let chunked win) */
+        "POST /hooks/generic HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        /* a coding evhttp ignored */
+        "POST /hooks/generic HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n",
+        "POST /hooks/generic HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+        /* two Content-Lengths, equal or not */
+        "POST /hooks/generic HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
+        "Content-Length: 2\r\n\r\n{}",
+        "POST /hooks/generic HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
+        "Content-Length: 40\r\n\r\n{}",
+        "POST /hooks/generic HTTP/1.1\r\nHost: x\r\nContent-Length: +2\r\n\r\n{}",
+        /* a folded header line (obs-fold), which evhttp joined to the one before */
+        "POST /hooks/generic HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n Content-Length: 2\r\n"
+        "Content-Length: 2\r\n\r\n{}",
+        /* bare LF line endings, which evhttp read as CRLF */
+        "POST /hooks/generic HTTP/1.1\nHost: x\nContent-Length: 2\n\n{}",
+        "POST /hooks/generic HTTP/1.1\r\nHost: x\nContent-Length: 2\r\n\r\n{}",
+        /* a body evhttp would not read, and so parse as a second request */
+        "HEAD /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 38\r\n\r\n"
+        "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+        /* a CR alone inside a line */
+        "POST /hooks/generic HTTP/1.1\r\nHost: x\rContent-Length: 2\r\n\r\n{}",
+    };
+    for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++)
+        expect_refused(f, i, heads[i], "HTTP/1.1 400");
+    /* A well-framed chunked request is still read (and its connection closed after). */
+    int fd = raw_open(f, 20);
+    send_text(fd, "POST /hooks/generic HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                  "application/json\r\nTransfer-Encoding: chunked\r\n"
+                  "\r\n2\r\n{}\r\n0\r\n\r\n");
+    char buf[2048];
+    bool closed;
+    read_answer(fd, buf, sizeof(buf), 5000, &closed);
+    /* Unsigned, so refused by the verifier: its body was read. */
+    if (strncmp(buf, "HTTP/1.1 401", 12) != 0 || !closed)
+        fail_msg("a chunked request: want 401 and the connection closed, got:\n%s", buf);
+    expect_webhook_served(f);
+    ts_server_stop_clean("test_ambiguous_framing_is_refused_and_closed", &f->srv);
+}
+
+/* ---- item 5: idle connections ------------------------------------------------------- */
+
+static void test_idle_flood_does_not_keep_a_webhook_out(void **state)
+{
+    struct fixture *f = *state;
+    start_server(f, "  max_connections: 100\n  header_timeout: 60s\n");
+    /* 150 connections that send nothing: half again the limit. */
+    for (size_t i = 0; i < 150; i++)
+        raw_open(f, i);
+    /* Before, the listener sat at its limit and this waited in the backlog until curl gave
+     * up; now the oldest idle connections make room. */
+    expect_webhook_served(f);
+    /* The first connection opened was among those closed for room. */
+    char buf[64];
+    bool closed;
+    read_answer(f->fds[0], buf, sizeof(buf), 5000, &closed);
+    assert_true(closed);
+    ts_server_stop_clean("test_idle_flood_does_not_keep_a_webhook_out", &f->srv);
+}
+
+static void test_head_not_complete_in_time_is_closed(void **state)
+{
+    struct fixture *f = *state;
+    start_server(f, "  header_timeout: 1s\n  timeout: 60s\n");
+    int idle = raw_open(f, 0);
+    int partial = raw_open(f, 1);
+    send_text(partial, "POST /hooks/generic HTTP/1.1\r\nHost: x\r\n");
+    char buf[64];
+    bool closed;
+    /* Within 10 s, though the read/write timeout is 60 s. */
+    read_answer(idle, buf, sizeof(buf), 10000, &closed);
+    assert_true(closed);
+    read_answer(partial, buf, sizeof(buf), 10000, &closed);
+    assert_true(closed);
+    expect_webhook_served(f);
+    ts_server_stop_clean("test_head_not_complete_in_time_is_closed", &f->srv);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_heads_are_refused_before_their_bodies, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_early_refusal_reaches_a_client_still_sending, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_body_bytes_in_flight_are_bounded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ambiguous_framing_is_refused_and_closed, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_idle_flood_does_not_keep_a_webhook_out, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_head_not_complete_in_time_is_closed, setup, teardown),
+    };
+    return ts_run_group(tests);
+}
