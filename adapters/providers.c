@@ -12,7 +12,6 @@
 #include "verifiers/basic_auth.h"
 #include "verifiers/ghl.h"
 #include "verifiers/mailgun.h"
-#include "verifiers/sns.h"
 #include "verifiers/stripe.h"
 
 #define EP(field) offsetof(struct gw_endpoint_config, field)
@@ -31,23 +30,6 @@ static const struct gw_cfg_key asana_keys[] = {
 static const struct gw_cfg_key ghl_keys[] = {
     {.name = "public_key", .type = GW_CFG_FILE, .offset = EP(public_key)},
     {.name = "legacy_public_key", .type = GW_CFG_FILE, .offset = EP(legacy_public_key)},
-    KEY_END,
-};
-static const struct gw_cfg_key sns_keys[] = {
-    {.name = "topics",
-     .type = GW_CFG_STRING_LIST,
-     .offset = EP(topics),
-     .min = 1,
-     .max = 64,
-     .flags = GW_CFG_REQUIRED,
-     .def = 256},
-    {.name = "cert_host_pattern",
-     .type = GW_CFG_STRING,
-     .offset = EP(cert_host_pattern),
-     .min = 1,
-     .max = 255},
-    {.name = "ca_file", .type = GW_CFG_STRING, .offset = EP(ca_file), .min = 1, .max = 1024},
-    GW_KEY_TOLERANCE,
     KEY_END,
 };
 static const struct gw_cfg_key basic_auth_keys[] = {
@@ -74,12 +56,6 @@ static const struct gw_provider ghl = {
     .summary = "GoHighLevel CRM webhooks",
     .verifier = &gw_verifier_ghl,
     .endpoint_keys = ghl_keys,
-};
-static const struct gw_provider email_ses = {
-    .name = "email-ses",
-    .summary = "inbound e-mail from Amazon SES through SNS",
-    .verifier = &gw_verifier_sns,
-    .endpoint_keys = sns_keys,
 };
 static const struct gw_provider email_mailgun = {
     .name = "email-mailgun",
@@ -118,6 +94,7 @@ extern const struct gw_provider gw_provider_contact_form;
 extern const struct gw_provider gw_provider_slack;
 extern const struct gw_provider gw_provider_xero;
 extern const struct gw_provider gw_provider_email_mime;
+extern const struct gw_provider gw_provider_email_ses;
 
 const struct gw_provider *const gw_providers[] = {
     &gw_provider_generic,
@@ -126,7 +103,7 @@ const struct gw_provider *const gw_providers[] = {
     &gw_provider_xero,
     &gw_provider_email_mime,
     &ghl,
-    &email_ses,
+    &gw_provider_email_ses,
     &email_mailgun,
     &email_sendgrid,
     &email_postmark,
