@@ -318,11 +318,11 @@ static enum gw_apply_rc notification(struct gw_apply *ctx, const cJSON *sns)
     cJSON *ses = ses_notification(sns);
     const char *kind = str(ses, "notificationType");
     if (kind == NULL || strcmp(kind, "Received") != 0) {
-        cJSON_Delete(ses);
         snprintf(ctx->error, sizeof ctx->error,
                  "the SNS Notification is not an SES receipt of received mail "
                  "(notificationType %.60s): nothing to apply",
                  kind != NULL ? kind : "absent");
+        cJSON_Delete(ses);
         return GW_APPLY_IGNORED;
     }
     cJSON *verdicts = verdicts_json(ses, str(sns, "MessageId"));
