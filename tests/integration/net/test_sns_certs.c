@@ -123,6 +123,8 @@ static int setup(void **state)
     s->routes[s->n_routes - 1].extra_headers = "Location: /ok.pem\r\n";
     route_certs("/slow.pem", &w.sign_cert, 1);
     s->routes[s->n_routes - 1].delay_ms = 1500;
+    route_certs("/later.pem", &w.sign_cert, 1);
+    s->routes[s->n_routes - 1].delay_ms = 300;
     add_route(s, "/garbage.pem", 200, "hello, not a certificate\n", 25, 0, NULL);
     /* A valid PEM followed by 10 KiB of padding: refused for its size alone. */
     size_t pem_len = 0;
@@ -282,6 +284,41 @@ static void test_url_refusals_make_no_request(void **state)
     gw_sns_certs_stats(c, &st);
     assert_int_equal(st.fetches, 0);
     assert_int_equal(st.refused, 1);
+    gw_sns_certs_free(c);
+}
+
+/* The loop's lookup never waits: a miss starts one background fetch per URL (a second miss
+ * meanwhile starts none), answers "retry", and a later lookup finds the certificate cached. A
+ * refused URL starts nothing. Freeing waits for a fetch still running. */
+static void test_prefetch_never_waits(void **state)
+{
+    (void)state;
+    struct gw_sns_certs *c = source(0, 0, 0);
+    const char *u = url("/later.pem");
+    char why[160] = "";
+    assert_null(gw_sns_certs_lookup_prefetch(c, u, why, sizeof why));
+    assert_non_null(strstr(why, "being fetched: retry"));
+    assert_null(gw_sns_certs_lookup_prefetch(c, u, why, sizeof why)); /* 300 ms to answer */
+    X509 *cert = NULL;
+    for (int i = 0; i < 200 && cert == NULL; i++) {
+        usleep(20 * 1000);
+        cert = gw_sns_certs_lookup_prefetch(c, u, why, sizeof why);
+    }
+    assert_non_null(cert);
+    assert_int_equal(X509_cmp(cert, w.sign_cert), 0);
+    X509_free(cert);
+    assert_int_equal(hits(&w.server, "/later.pem"), 1);
+    int before = atomic_load(&w.server.requests);
+    char other[160];
+    snprintf(other, sizeof other, "https://localhost:%u/later.pem", (unsigned)w.server.port);
+    assert_null(gw_sns_certs_lookup_prefetch(c, other, why, sizeof why));
+    assert_non_null(strstr(why, "does not match"));
+    usleep(100 * 1000);
+    assert_int_equal(atomic_load(&w.server.requests), before);
+    gw_sns_certs_free(c);
+    /* Freed while a fetch runs: it waits for it. */
+    c = source(0, 0, 0);
+    assert_null(gw_sns_certs_lookup_prefetch(c, url("/slow.pem"), why, sizeof why));
     gw_sns_certs_free(c);
 }
 
@@ -489,6 +526,7 @@ int main(void)
         cmocka_unit_test(test_cached_cert_expires), /* first: its certificate is short-lived */
         cmocka_unit_test(test_fetch_then_cache),
         cmocka_unit_test(test_url_refusals_make_no_request),
+        cmocka_unit_test(test_prefetch_never_waits),
         cmocka_unit_test(test_certificate_refusals),
         cmocka_unit_test(test_size_and_time_bounds),
         cmocka_unit_test(test_tls_needs_trust),
