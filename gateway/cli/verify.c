@@ -361,20 +361,38 @@ static EVP_PKEY *load_key(const char *path, enum gw_ghl_key_kind kind, FILE *err
     return key;
 }
 
-static X509 *load_cert(const char *path, FILE *err)
+/* The first object READ finds in the PEM file PATH (PRIVATE: only its owner may read the
+ * file), or NULL with WHAT said missing. */
+static void *load_pem(const char *path, bool private, void *(*read)(BIO *), const char *cmd,
+                      const char *what, FILE *err)
 {
     struct gw_secret pem = {0};
-    if (load_file(path, false, &pem, err) != 0)
+    if (load_file(path, private, &pem, err) != 0)
         return NULL;
-    X509 *cert = NULL;
+    void *obj = NULL;
     BIO *bio = pem.len <= PEM_FILE_MAX ? BIO_new_mem_buf(pem.data, (int)pem.len) : NULL;
     if (bio != NULL)
-        cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+        obj = read(bio);
     BIO_free(bio);
     gw_secret_wipe(&pem);
-    if (cert == NULL)
-        fprintf(err, "ctgw verify: %s: no PEM certificate in it\n", path);
-    return cert;
+    if (obj == NULL)
+        fprintf(err, "ctgw %s: %s: no %s in it\n", cmd, path, what);
+    return obj;
+}
+
+static void *read_cert(BIO *bio)
+{
+    return PEM_read_bio_X509(bio, NULL, NULL, NULL);
+}
+
+static void *read_private_key(BIO *bio)
+{
+    return PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+}
+
+static X509 *load_cert(const char *path, FILE *err)
+{
+    return load_pem(path, false, read_cert, "verify", "PEM certificate", err);
 }
 
 /* The sns lookup for --cert-file: that certificate whatever the URL (which the verifier has
@@ -785,18 +803,7 @@ static void listen_host(const struct gw_listen_config *l, char *buf, size_t len)
 /* An RSA private key from the PEM file PATH, which only its owner may read. */
 static EVP_PKEY *load_private_key(const char *path, FILE *err)
 {
-    struct gw_secret pem = {0};
-    if (load_file(path, true, &pem, err) != 0)
-        return NULL;
-    EVP_PKEY *key = NULL;
-    BIO *bio = pem.len <= PEM_FILE_MAX ? BIO_new_mem_buf(pem.data, (int)pem.len) : NULL;
-    if (bio != NULL)
-        key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
-    BIO_free(bio);
-    gw_secret_wipe(&pem);
-    if (key == NULL)
-        fprintf(err, "ctgw sign: %s: no unencrypted PEM private key in it\n", path);
-    return key;
+    return load_pem(path, true, read_private_key, "sign", "unencrypted PEM private key", err);
 }
 
 /* `ctgw sign` for an sns endpoint (email-ses): SNS signs the JSON body itself, so the body is

@@ -522,18 +522,26 @@ static void test_forged_messages_refused(void **state)
     deliver(f, body, "done");
 }
 
+/* A signed confirmation (FILE: subscription- or unsubscribe-confirmation) whose SubscribeURL
+ * is SCHEME://HOST:<the stand-in's port>/?Action=ConfirmSubscription&...&Token=TOKEN. */
+static const char *confirmation(struct fixture *f, const char *file, const char *scheme,
+                                const char *host, const char *token)
+{
+    char subscribe[512], path[96];
+    snprintf(subscribe, sizeof subscribe,
+             "%s://%s:%u/?Action=ConfirmSubscription&TopicArn=" TOPIC "&Token=%s", scheme, host,
+             (unsigned)f->https.port, token);
+    snprintf(path, sizeof path, "email-ses/%s", file);
+    return sign(f, fixture(f, path, "MESSAGE_ID", new_message_id(f), "TOKEN", token, "TOPIC", TOPIC,
+                           "SUBSCRIBE_URL", subscribe, "TIMESTAMP", now_iso(f), NULL));
+}
+
 static void test_subscription_confirmed_only_from_its_host(void **state)
 {
     struct fixture *f = *state;
     start(f);
-    char subscribe[512];
-    snprintf(subscribe, sizeof subscribe,
-             "https://127.0.0.1:%u/?Action=ConfirmSubscription&TopicArn=" TOPIC "&Token=tok-1",
-             (unsigned)f->https.port);
-    const char *body = sign(f, fixture(f, "email-ses/subscription-confirmation.json", "MESSAGE_ID",
-                                       new_message_id(f), "TOKEN", "tok-1", "TOPIC", TOPIC,
-                                       "SUBSCRIBE_URL", subscribe, "TIMESTAMP", now_iso(f), NULL));
-    unsigned long long e = deliver(f, body, "done");
+    const char *sub = "subscription-confirmation.json";
+    unsigned long long e = deliver(f, confirmation(f, sub, "https", "127.0.0.1", "tok-1"), "done");
     assert_int_equal(ts_https_hits(&f->https, "/"), 1);
     assert_true(strstr(f->https.last_target, "Action=ConfirmSubscription") != NULL);
     assert_true(strstr(f->https.last_target, "Token=tok-1") != NULL);
@@ -544,35 +552,21 @@ static void test_subscription_confirmed_only_from_its_host(void **state)
     assert_non_null(strstr(log, "SNS subscription to topic " TOPIC " confirmed"));
 
     /* The same stand-in by another name: not a host of cert_host_pattern, never fetched. */
-    snprintf(subscribe, sizeof subscribe,
-             "https://localhost:%u/?Action=ConfirmSubscription&TopicArn=" TOPIC "&Token=tok-2",
-             (unsigned)f->https.port);
-    body = sign(f, fixture(f, "email-ses/subscription-confirmation.json", "MESSAGE_ID",
-                           new_message_id(f), "TOKEN", "tok-2", "TOPIC", TOPIC, "SUBSCRIBE_URL",
-                           subscribe, "TIMESTAMP", now_iso(f), NULL));
-    unsigned long long refused = deliver(f, body, "failed");
+    unsigned long long refused =
+        deliver(f, confirmation(f, sub, "https", "localhost", "tok-2"), "failed");
     assert_int_equal(ts_https_hits(&f->https, "/"), 1);
     const char *why = last_error(f, refused);
     assert_non_null(strstr(why, "SubscribeURL refused, nothing fetched"));
     assert_non_null(strstr(why, "does not match"));
     /* Nor over plain http. */
-    snprintf(subscribe, sizeof subscribe,
-             "http://127.0.0.1:%u/?Action=ConfirmSubscription&TopicArn=" TOPIC "&Token=tok-3",
-             (unsigned)f->https.port);
-    body = sign(f, fixture(f, "email-ses/subscription-confirmation.json", "MESSAGE_ID",
-                           new_message_id(f), "TOKEN", "tok-3", "TOPIC", TOPIC, "SUBSCRIBE_URL",
-                           subscribe, "TIMESTAMP", now_iso(f), NULL));
-    assert_non_null(strstr(last_error(f, deliver(f, body, "failed")), "not an https URL"));
+    refused = deliver(f, confirmation(f, sub, "http", "127.0.0.1", "tok-3"), "failed");
+    assert_non_null(strstr(last_error(f, refused), "not an https URL"));
     assert_int_equal(ts_https_hits(&f->https, "/"), 1);
 
     /* An unsubscribe: stored and logged, nothing fetched. */
-    snprintf(subscribe, sizeof subscribe,
-             "https://127.0.0.1:%u/?Action=ConfirmSubscription&TopicArn=" TOPIC "&Token=tok-4",
-             (unsigned)f->https.port);
-    body = sign(f, fixture(f, "email-ses/unsubscribe-confirmation.json", "MESSAGE_ID",
-                           new_message_id(f), "TOKEN", "tok-4", "TOPIC", TOPIC, "SUBSCRIBE_URL",
-                           subscribe, "TIMESTAMP", now_iso(f), NULL));
-    unsigned long long un = deliver(f, body, "ignored");
+    unsigned long long un =
+        deliver(f, confirmation(f, "unsubscribe-confirmation.json", "https", "127.0.0.1", "tok-4"),
+                "ignored");
     assert_non_null(strstr(last_error(f, un), "not acted on"));
     assert_int_equal(ts_https_hits(&f->https, "/"), 1);
     log = ts_keep(&f->kept, ts_server_log(&f->srv));
@@ -607,6 +601,24 @@ static void test_virus_s3_and_other_notifications(void **state)
     assert_int_equal(count(f, "SELECT COUNT(*) FROM jobs"), 0);
 }
 
+/* Runs `ctgw COMMAND -c CONFIG --endpoint ses` and the further arguments (NULL-terminated);
+ * *OUT: what it printed (kept). Returns its exit code. */
+static int ctgw_ses(struct fixture *f, char **out, const char *command, ...)
+{
+    char *argv[16] = {(char *)ts_ctgw_path(), (char *)command, "-c",
+                      f->srv.config,          "--endpoint",    "ses"};
+    size_t n = 6;
+    va_list ap;
+    va_start(ap, command);
+    for (const char *a; (a = va_arg(ap, const char *)) != NULL && n < 15;)
+        argv[n++] = (char *)a;
+    va_end(ap);
+    argv[n] = NULL;
+    int rc = ts_run(argv, out);
+    ts_keep(&f->kept, *out);
+    return rc;
+}
+
 /* `ctgw sign` makes the request SNS would send: `ctgw verify` and the server accept it. */
 static void test_ctgw_sign(void **state)
 {
@@ -625,39 +637,15 @@ static void test_ctgw_sign(void **state)
     char *pem = pki_privkey_pem(f->sign_key, &len);
     char *key_path = ts_keep(&f->kept, test_write(f->dir, "sign.key", pem, len, 0600));
     free(pem);
-    char *argv[] = {(char *)ts_ctgw_path(),
-                    "sign",
-                    "-c",
-                    f->srv.config,
-                    "--endpoint",
-                    "ses",
-                    "--body",
-                    body_path,
-                    "--key",
-                    key_path,
-                    "--cert-url",
-                    f->cert_url,
-                    "--raw",
-                    NULL};
     char *out = NULL;
-    int rc = ts_run(argv, &out);
-    ts_keep(&f->kept, out);
+    int rc = ctgw_ses(f, &out, "sign", "--body", body_path, "--key", key_path, "--cert-url",
+                      f->cert_url, "--raw", NULL);
     if (rc != 0)
         fail_msg("ctgw sign: %d\n%s", rc, out);
     assert_non_null(strstr(out, "x-amz-sns-message-type: Notification\r\n"));
     char *request = ts_keep(&f->kept, test_write_text(f->dir, "request.http", out, 0600));
-    char *vargv[] = {(char *)ts_ctgw_path(),
-                     "verify",
-                     "-c",
-                     f->srv.config,
-                     "--endpoint",
-                     "ses",
-                     "--request",
-                     request,
-                     NULL};
     char *vout = NULL;
-    rc = ts_run(vargv, &vout);
-    ts_keep(&f->kept, vout);
+    rc = ctgw_ses(f, &vout, "verify", "--request", request, NULL);
     if (rc != 0)
         fail_msg("ctgw verify: %d\n%s", rc, vout);
     assert_non_null(strstr(vout, "VERIFIED"));
@@ -667,18 +655,8 @@ static void test_ctgw_sign(void **state)
     deliver(f, signed_body + 4, "done");
 
     /* Without the key: a usage error naming what is missing. */
-    char *bad[] = {(char *)ts_ctgw_path(),
-                   "sign",
-                   "-c",
-                   f->srv.config,
-                   "--endpoint",
-                   "ses",
-                   "--body",
-                   body_path,
-                   NULL};
     char *bout = NULL;
-    rc = ts_run(bad, &bout);
-    ts_keep(&f->kept, bout);
+    rc = ctgw_ses(f, &bout, "sign", "--body", body_path, NULL);
     assert_int_equal(rc, 2);
     assert_non_null(strstr(bout, "--key PEM"));
 }

@@ -700,15 +700,28 @@ static void test_cert_url_in_message(void **state)
     assert_string_equal(r.lookup.last_url, "https://127.0.0.1:8443/cert.pem");
 }
 
-static void url_case(const char *url, const char *patterns, bool want)
+/* CHECK (gw_sns_cert_url_ok or gw_sns_subscribe_url_ok) of URL is WANT, with a reason when
+ * false. */
+static void check_url(bool (*check)(const char *, const char *, char *, size_t), const char *url,
+                      const char *patterns, bool want)
 {
     char why[160] = "unset";
-    bool got = gw_sns_cert_url_ok(url, patterns, why, sizeof why);
+    bool got = check(url, patterns, why, sizeof why);
     if (got != want)
         fail_msg("%s with %s: got %d (%s)", url ? url : "(null)", patterns ? patterns : "(default)",
                  got, why);
     if (!got)
         assert_true(strlen(why) > 0 && strcmp(why, "unset") != 0);
+}
+
+static void url_case(const char *url, const char *patterns, bool want)
+{
+    check_url(gw_sns_cert_url_ok, url, patterns, want);
+}
+
+static void subscribe_case(const char *url, const char *patterns, bool want)
+{
+    check_url(gw_sns_subscribe_url_ok, url, patterns, want);
 }
 
 static void test_cert_url_rules(void **state)
@@ -781,17 +794,6 @@ static void test_cert_url_rules(void **state)
     url_case(long_url, NULL, false);
     /* WHY may be NULL. */
     assert_false(gw_sns_cert_url_ok("http://x/a.pem", NULL, NULL, 0));
-}
-
-static void subscribe_case(const char *url, const char *patterns, bool want)
-{
-    char why[160] = "unset";
-    bool got = gw_sns_subscribe_url_ok(url, patterns, why, sizeof why);
-    if (got != want)
-        fail_msg("%s with %s: got %d (%s)", url ? url : "(null)", patterns ? patterns : "(default)",
-                 got, why);
-    if (!got)
-        assert_true(strlen(why) > 0 && strcmp(why, "unset") != 0);
 }
 
 /* SubscribeURL: the host rules of SigningCertURL, any path and query, nothing unprintable. */
