@@ -287,6 +287,14 @@ struct gw_provider {
      * transaction. MUST NOT commit or roll back. MAY block on the database. */
     enum gw_apply_rc (*apply)(struct gw_apply *ctx);
 
+    /* apply_many (may be NULL), on a worker: applies N (>= 2) events of this provider of
+     * one batch inside the worker's one transaction, as apply() would one after another —
+     * each ctx[i] gets its result or error, and rc[i] its rc — but free to share statements
+     * between them (jobs created together: gw_job_create_many), so that locks shared by the
+     * batch (a company's job counter) are held for a few statements, not a few per event.
+     * Same rules as apply(). */
+    void (*apply_many)(struct gw_apply *const *ctx, size_t n, enum gw_apply_rc *rc);
+
     /* read (may be NULL), on an ingest writer, for GW_PROVIDER_SYNC providers: answers from
      * reads alone the events that change nothing (Slack's `/job show`), all of a batch at
      * once, inside the transaction that stores them and before they are stored. For each

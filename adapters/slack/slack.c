@@ -465,12 +465,22 @@ static bool chars_within(const char *s, size_t max)
     return gw_text_utf8_chars(s, strlen(s), &chars) && chars >= 1 && chars <= max;
 }
 
-static enum gw_apply_rc cmd_new(struct run *r, const char *rest)
+/* A `/job new` between reading its words and creating its job. */
+struct new_job {
+    bool wanted; /* the job is to be created; otherwise the answer is said */
+    char title[TEXT_MAX];
+    struct gw_job_new job; /* points into title */
+};
+
+/* Reads `new TITLE [| DESCRIPTION]` into NJ: DONE with NJ->wanted set when the job is to be
+ * created, DONE with the answer said (a refusal, the usage) when not. */
+static enum gw_apply_rc new_read(struct run *r, const char *rest, struct new_job *nj)
 {
+    nj->wanted = false;
     if (r->me.role == R_CONTRACTOR)
         return refuse(r, "create jobs", NULL, "contractors work on the jobs assigned to them.");
-    char title[TEXT_MAX], *desc = NULL;
-    snprintf(title, sizeof(title), "%s", rest);
+    char *title = nj->title, *desc = NULL;
+    snprintf(nj->title, sizeof(nj->title), "%s", rest);
     /* TITLE | DESCRIPTION: the first '|' outside Slack's <…> tokens (a link or a mention
      * carries one inside). */
     int depth = 0;
@@ -490,23 +500,48 @@ static enum gw_apply_rc cmd_new(struct run *r, const char *rest)
         plain(desc);
     if (!chars_within(title, TITLE_CHARS))
         return usage(r);
-    struct gw_job_new j = {
+    nj->job = (struct gw_job_new){
         .title = title,
         .description = desc && *desc ? desc : NULL,
         .client_id = r->me.role == R_CLIENT ? r->me.client_id : 0,
         .created_by_user_id = r->me.id,
     };
-    uint64_t id = 0;
-    char ref[32];
-    enum gw_core_rc rc = gw_job_create(&r->ctx->core, &j, &id, ref);
+    nj->wanted = true;
+    return GW_APPLY_DONE;
+}
+
+/* The answer to a `/job new` whose create ended with RC (REF the new job's). */
+static enum gw_apply_rc new_answer(struct run *r, const struct new_job *nj, enum gw_core_rc rc,
+                                   const char *ref)
+{
     if (rc != GW_CORE_OK)
         return core_failed(r, rc);
     say(&r->out, "Created ");
     say(&r->out, ref);
     say(&r->out, ": ");
-    say_user(&r->out, title);
+    say_user(&r->out, nj->job.title);
     link(r, ref);
     return GW_APPLY_DONE;
+}
+
+/* `/job new`: the job created here, or, with LATER, read into LATER for the caller to create
+ * together with others (apply_many) and answer with new_answer. */
+static enum gw_apply_rc cmd_new(struct run *r, const char *rest, struct new_job *later)
+{
+    struct new_job *nj = later;
+    if (nj == NULL && (nj = malloc(sizeof(*nj))) == NULL) {
+        snprintf(r->ctx->error, sizeof(r->ctx->error), "out of memory");
+        return GW_APPLY_RETRY;
+    }
+    enum gw_apply_rc rc = new_read(r, rest, nj);
+    if (rc == GW_APPLY_DONE && nj->wanted && later == NULL) {
+        uint64_t id = 0;
+        char ref[32];
+        rc = new_answer(r, nj, gw_job_create(&r->ctx->core, &nj->job, &id, ref), ref);
+    }
+    if (later == NULL)
+        free(nj);
+    return rc;
 }
 
 /* Copies at most cap - 1 bytes of SRC, never ending inside a UTF-8 character. */
@@ -799,10 +834,15 @@ static bool take_caller(struct run *r, const struct command *c, const struct gw_
     return true;
 }
 
-static enum gw_apply_rc dispatch(struct run *r, const struct command *c)
+/* Runs command C of the caller KNOWN (NULL: looked up here). A `new` with LATER is only read
+ * into it (see cmd_new). */
+static enum gw_apply_rc dispatch(struct run *r, const struct command *c, struct new_job *later,
+                                 const struct gw_user *known)
 {
     struct gw_user me;
-    if (user_by_slack_id(r, c->user_id, &me) != 0)
+    if (known != NULL)
+        me = *known;
+    else if (user_by_slack_id(r, c->user_id, &me) != 0)
         return db_failed(r);
     if (!take_caller(r, c, &me))
         return GW_APPLY_DONE;
@@ -812,7 +852,7 @@ static enum gw_apply_rc dispatch(struct run *r, const struct command *c)
         return help(r);
     r->verb = verb;
     if (strcmp(verb, "new") == 0)
-        return cmd_new(r, rest);
+        return cmd_new(r, rest, later);
     if (strcmp(verb, "show") == 0)
         return cmd_show(r, rest);
     if (strcmp(verb, "list") == 0)
@@ -846,39 +886,119 @@ static char *result_json(const struct run *r, long long invoked_at)
     return json;
 }
 
-static enum gw_apply_rc apply(struct gw_apply *ctx)
+/* One command of apply or apply_many. */
+struct applying {
+    struct command c;
+    struct run r;
+    long long invoked_at;
+    struct new_job nj;
+};
+
+/* Reads the stored command of CTX into A: DONE, or FAILED with the reason in ctx->error. */
+static enum gw_apply_rc read_stored(struct gw_apply *ctx, struct applying *a)
 {
-    struct command *c = malloc(sizeof(*c));
-    struct run *r = calloc(1, sizeof(*r));
-    enum gw_apply_rc rc = GW_APPLY_RETRY;
-    long long at = 0;
-    if (c == NULL || r == NULL) {
-        snprintf(ctx->error, sizeof(ctx->error), "out of memory");
-        goto out;
-    }
-    if (!read_command(ctx->body, ctx->body_len, c)) {
+    if (!read_command(ctx->body, ctx->body_len, &a->c)) {
         snprintf(ctx->error, sizeof(ctx->error), "stored command no longer parses");
-        rc = GW_APPLY_FAILED;
-        goto out;
+        return GW_APPLY_FAILED;
     }
     /* When Slack invoked the command, for the 30-minute window of its response_url. */
-    at = ctx->received_at > 0 ? (long long)ctx->received_at : (long long)time(NULL);
-    r->ctx = ctx;
-    r->me.slack_id = c->user_id;
-    r->command = c->command;
-    r->verb = "";
-    rc = dispatch(r, c);
+    a->invoked_at = ctx->received_at > 0 ? (long long)ctx->received_at : (long long)time(NULL);
+    a->r.ctx = ctx;
+    a->r.me.slack_id = a->c.user_id;
+    a->r.command = a->c.command;
+    a->r.verb = "";
+    return GW_APPLY_DONE;
+}
+
+/* Stores the answer of a command that ran (RC) as CTX's result. */
+static enum gw_apply_rc finish_command(struct gw_apply *ctx, const struct applying *a,
+                                       enum gw_apply_rc rc)
+{
     if (rc != GW_APPLY_DONE)
-        goto out;
-    ctx->result = result_json(r, at);
+        return rc;
+    ctx->result = result_json(&a->r, a->invoked_at);
     if (ctx->result == NULL) {
         snprintf(ctx->error, sizeof(ctx->error), "out of memory");
-        rc = GW_APPLY_RETRY;
+        return GW_APPLY_RETRY;
     }
-out:
-    free(c);
-    free(r);
+    return GW_APPLY_DONE;
+}
+
+static enum gw_apply_rc apply(struct gw_apply *ctx)
+{
+    struct applying *a = calloc(1, sizeof(*a));
+    if (a == NULL) {
+        snprintf(ctx->error, sizeof(ctx->error), "out of memory");
+        return GW_APPLY_RETRY;
+    }
+    enum gw_apply_rc rc = read_stored(ctx, a);
+    if (rc == GW_APPLY_DONE)
+        rc = dispatch(&a->r, &a->c, NULL, NULL);
+    rc = finish_command(ctx, a, rc);
+    free(a);
     return rc;
+}
+
+/* Finds the callers of the commands of A that read (RC DONE) in one statement. Returns false
+ * when the database failed: every command of the batch then answers RETRY. */
+static bool find_callers(struct gw_apply *const *ctx, struct applying *a, size_t n,
+                         const enum gw_apply_rc *rc, struct gw_user *me)
+{
+    struct gw_slack_caller q[GW_JOB_BATCH_MAX];
+    size_t of[GW_JOB_BATCH_MAX], k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (rc[i] == GW_APPLY_DONE) {
+            q[k] = (struct gw_slack_caller){.ctx = &ctx[i]->core, .slack_id = a[i].c.user_id};
+            of[k++] = i;
+        }
+    if (k > 0 && gw_users_find_by_slack_ids(q, k) == GW_CORE_DB_ERROR)
+        return false;
+    for (size_t j = 0; j < k; j++) {
+        me[of[j]] = q[j].rc == GW_CORE_OK ? q[j].user : (struct gw_user){0};
+        ctx[of[j]]->core.err[0] = '\0';
+    }
+    return true;
+}
+
+/* A worker's batch of commands: each runs as apply() would, except that their callers are
+ * found in one statement and the jobs their `new` commands create are created together
+ * (gw_job_create_many), so the company's job counter is locked for three statements of the
+ * batch, not three of each command. */
+static void apply_many(struct gw_apply *const *ctx, size_t n, enum gw_apply_rc *rc)
+{
+    struct applying *a = n <= GW_JOB_BATCH_MAX ? calloc(n, sizeof(*a)) : NULL;
+    if (a == NULL) {
+        for (size_t i = 0; i < n; i++)
+            rc[i] = apply(ctx[i]);
+        return;
+    }
+    struct gw_user me[GW_JOB_BATCH_MAX];
+    for (size_t i = 0; i < n; i++)
+        rc[i] = read_stored(ctx[i], &a[i]);
+    if (!find_callers(ctx, a, n, rc, me)) {
+        for (size_t i = 0; i < n; i++)
+            rc[i] = rc[i] == GW_APPLY_DONE ? db_failed(&a[i].r) : rc[i];
+        free(a);
+        return;
+    }
+    struct gw_job_batch_item items[GW_JOB_BATCH_MAX];
+    size_t of[GW_JOB_BATCH_MAX], k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (rc[i] != GW_APPLY_DONE)
+            continue;
+        rc[i] = dispatch(&a[i].r, &a[i].c, &a[i].nj, &me[i]);
+        if (rc[i] == GW_APPLY_DONE && a[i].nj.wanted) {
+            items[k] = (struct gw_job_batch_item){.ctx = &ctx[i]->core, .job = &a[i].nj.job};
+            of[k++] = i;
+        }
+    }
+    if (k > 0)
+        gw_job_create_many(items, k);
+    for (size_t j = 0; j < k; j++)
+        rc[of[j]] = new_answer(&a[of[j]].r, &a[of[j]].nj, items[j].rc, items[j].ref);
+    for (size_t i = 0; i < n; i++)
+        rc[i] = finish_command(ctx[i], &a[i], rc[i]);
+    free(a);
 }
 
 /* ------------------------------------------------------------------ read */
@@ -1126,6 +1246,7 @@ const struct gw_provider gw_provider_slack = {
     .verifier = &gw_verifier_slack,
     .envelope = envelope,
     .apply = apply,
+    .apply_many = apply_many,
     .read = read_batch,
     .deliver = deliver,
     .answer = answer,

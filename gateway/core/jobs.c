@@ -264,7 +264,9 @@ static enum gw_core_rc need_row(struct gw_core_ctx *c, const char *sql, uint64_t
  * token naming it, so that no caller can write a proof: a note counts only for the context at
  * its address whose token, connection and company it names, and an event only when it is the
  * context's. */
-#define MEMO_SLOTS 4 /* contexts in use at once on a thread; one is the common case */
+/* Contexts in use at once on a thread: one is the common case; a worker applying a batch of
+ * events together (gw_job_create_many) uses one per event. */
+#define MEMO_SLOTS GW_JOB_BATCH_MAX
 #define MEMO_USERS 4 /* the caller, and the users a command names */
 
 struct memo {
@@ -622,25 +624,37 @@ static void ref_of(uint64_t number, char ref[32])
     snprintf(ref, 32, "CT-%06" PRIu64, number);
 }
 
-enum gw_core_rc gw_job_create(struct gw_core_ctx *c, const struct gw_job_new *j, uint64_t *job_id,
-                              char ref[32])
+/* Everything gw_job_create and gw_job_create_many check of one job before they take a
+ * number: a refused create takes no number and holds no counter lock. */
+static enum gw_core_rc create_checks(struct gw_core_ctx *c, const struct gw_job_new *j,
+                                     const char **status, const char **priority)
 {
     enum gw_core_rc rc = check_ctx(c, true);
     if (rc != GW_CORE_OK)
         return rc;
-    if (j == NULL || job_id == NULL || ref == NULL)
+    if (j == NULL)
         return gw_core_fail(c, GW_CORE_INVALID, "gw_job_create: missing argument");
-    ref[0] = '\0';
-    const char *status = j->status ? j->status : "new";
-    const char *priority = j->priority ? j->priority : "normal";
-    if ((rc = check_job_new(c, j, status, priority)) != GW_CORE_OK)
+    *status = j->status ? j->status : "new";
+    *priority = j->priority ? j->priority : "normal";
+    if ((rc = check_job_new(c, j, *status, *priority)) != GW_CORE_OK)
         return rc;
-    /* Every check that can refuse comes before the counter, or is the counter statement
-     * itself (the company and the inbox event, see next_number), so a refused create takes
-     * no number and holds no counter lock. */
     if (c->actor_user_id != 0 && (rc = need_user(c, c->actor_user_id, "acting user")) != GW_CORE_OK)
         return rc;
-    if ((rc = check_job_refs(c, j)) != GW_CORE_OK)
+    return check_job_refs(c, j);
+}
+
+enum gw_core_rc gw_job_create(struct gw_core_ctx *c, const struct gw_job_new *j, uint64_t *job_id,
+                              char ref[32])
+{
+    if (job_id == NULL || ref == NULL)
+        return c != NULL ? gw_core_fail(c, GW_CORE_INVALID, "gw_job_create: missing argument")
+                         : GW_CORE_INVALID;
+    ref[0] = '\0';
+    const char *status = NULL, *priority = NULL;
+    /* The company and the inbox event are proved by the counter statement itself (see
+     * next_number), so that no separate lookup comes before it. */
+    enum gw_core_rc rc = create_checks(c, j, &status, &priority);
+    if (rc != GW_CORE_OK)
         return rc;
 
     uint64_t number = 0;
@@ -685,6 +699,326 @@ enum gw_core_rc gw_job_create(struct gw_core_ctx *c, const struct gw_job_new *j,
     *job_id = id;
     memcpy(ref, new_ref, sizeof(new_ref));
     return GW_CORE_OK;
+}
+
+/* ---- callers found together ------------------------------------------------------------ */
+
+/* The questions as the JSON array JSON_TABLE reads, [[i, company, slack id, event], ...]: one
+ * parameter, so the statement's text and its prepared form are the same for any batch. */
+static char *caller_questions(const struct gw_slack_caller *q, size_t n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; a != NULL && i < n; i++) {
+        cJSON *row = cJSON_CreateArray();
+        if (row == NULL || !cJSON_AddItemToArray(a, row) ||
+            !cJSON_AddItemToArray(row, cJSON_CreateNumber((double)i)) ||
+            !cJSON_AddItemToArray(row, cJSON_CreateNumber((double)q[i].ctx->company_id)) ||
+            !cJSON_AddItemToArray(row, cJSON_CreateString(q[i].slack_id)) ||
+            !cJSON_AddItemToArray(row, cJSON_CreateNumber((double)q[i].ctx->webhook_event_id))) {
+            cJSON_Delete(a);
+            return NULL;
+        }
+    }
+    char *json = a != NULL ? cJSON_PrintUnformatted(a) : NULL;
+    cJSON_Delete(a);
+    return json;
+}
+
+/* Each question's user, and whether its context's inbox event is one of its company. */
+static const char callers_sql[] =
+    "SELECT q.i, u.id, u.role, COALESCE(u.client_id, 0), EXISTS (SELECT 1 FROM webhook_events w "
+    "WHERE w.company_id = q.company AND w.id = q.event) FROM JSON_TABLE(?, '$[*]' COLUMNS (i INT "
+    "PATH '$[0]', company BIGINT UNSIGNED PATH '$[1]', slack VARCHAR(64) PATH '$[2]', event "
+    "BIGINT UNSIGNED PATH '$[3]')) q LEFT JOIN users u ON u.company_id = q.company AND "
+    "u.slack_user_id = q.slack AND u.deleted_at IS NULL";
+
+enum gw_core_rc gw_users_find_by_slack_ids(struct gw_slack_caller *q, size_t n)
+{
+    if (q == NULL || n == 0 || n > GW_JOB_BATCH_MAX)
+        return GW_CORE_INVALID;
+    struct gw_db *db = NULL;
+    for (size_t i = 0; i < n; i++) {
+        memset(&q[i].user, 0, sizeof(q[i].user));
+        if (q[i].ctx == NULL)
+            return GW_CORE_INVALID;
+        enum gw_core_rc rc = check_ctx(q[i].ctx, false);
+        if (rc == GW_CORE_OK &&
+            (q[i].slack_id == NULL || *q[i].slack_id == '\0' || strlen(q[i].slack_id) > 64))
+            rc = gw_core_fail(q[i].ctx, GW_CORE_INVALID, "not a Slack member id");
+        if (rc == GW_CORE_OK && db != NULL && q[i].ctx->db != db)
+            rc = gw_core_fail(q[i].ctx, GW_CORE_INVALID, "a batch runs on one connection");
+        if (rc != GW_CORE_OK)
+            return rc;
+        db = q[i].ctx->db;
+        q[i].rc = GW_CORE_NOT_FOUND;
+    }
+    char *json = caller_questions(q, n);
+    if (json == NULL)
+        return oom(q[0].ctx);
+    struct gw_db_value p[] = {GW_DB_TEXT(json)};
+    struct gw_db_rows *rows = gw_db_query(db, callers_sql, p, 1, n);
+    cJSON_free(json);
+    if (rows == NULL) {
+        for (size_t i = 0; i < n; i++)
+            q[i].rc = gw_core_db_fail(q[i].ctx, "finding the users");
+        return GW_CORE_DB_ERROR;
+    }
+    for (size_t r = 0; r < gw_db_rows_count(rows); r++) {
+        int64_t i = gw_db_rows_int(rows, r, 0, -1);
+        if (i < 0 || (size_t)i >= n)
+            continue;
+        struct gw_slack_caller *one = &q[i];
+        if (one->ctx->webhook_event_id != 0 && gw_db_rows_int(rows, r, 4, 0) == 1)
+            memo_event(one->ctx);
+        uint64_t id = (uint64_t)gw_db_rows_int(rows, r, 1, 0);
+        if (id == 0)
+            continue;
+        const char *role = gw_db_rows_text(rows, r, 2, NULL);
+        one->user.id = id;
+        one->user.client_id = (uint64_t)gw_db_rows_int(rows, r, 3, 0);
+        snprintf(one->user.role, sizeof(one->user.role), "%s", role ? role : "");
+        memo_user(one->ctx, id);
+        one->rc = GW_CORE_OK;
+    }
+    gw_db_rows_free(rows);
+    for (size_t i = 0; i < n; i++)
+        if (q[i].rc == GW_CORE_NOT_FOUND)
+            gw_core_fail(q[i].ctx, GW_CORE_NOT_FOUND, "no user linked to this Slack account");
+    return GW_CORE_OK;
+}
+
+/* ---- jobs created together ------------------------------------------------------------ */
+
+/* The batch's statement texts: a row's placeholders, and the texts' bounds. */
+#define JOB_ROW    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, IF(?, UTC_TIMESTAMP(3), NULL))"
+#define JOB_COLS   14
+#define EVENT_ROW  "(?, ?, 'created', ?, ?, ?, ?)"
+#define EVENT_COLS 6
+
+/* Appends N copies of ROW separated by commas to SQL (of CAP bytes, LEN used). */
+static bool append_rows(char *sql, size_t cap, size_t *len, size_t n, const char *row)
+{
+    for (size_t i = 0; i < n; i++) {
+        int k = snprintf(sql + *len, cap - *len, "%s%s", i ? ", " : "", row);
+        if (k < 0 || (size_t)k >= cap - *len)
+            return false;
+        *len += (size_t)k;
+    }
+    return true;
+}
+
+/* Fails every item still waiting for the shared statements with the same reason. */
+static enum gw_core_rc batch_failed(struct gw_job_batch_item *items, size_t n, enum gw_core_rc rc,
+                                    const char *why)
+{
+    for (size_t i = 0; i < n; i++)
+        if (items[i].rc == GW_CORE_OK) {
+            items[i].rc = gw_core_fail(items[i].ctx, rc, "%s", why);
+            items[i].job_id = 0;
+            items[i].ref[0] = '\0';
+        }
+    return rc;
+}
+
+/* Takes K numbers of company C's counter in one statement: the last in *LAST. A company
+ * that does not exist is refused by the counter's foreign key (NOT_FOUND). */
+static enum gw_core_rc take_numbers(struct gw_core_ctx *c, uint64_t k, uint64_t *last)
+{
+    struct gw_db_value p[] = {GW_DB_INT(c->company_id), GW_DB_INT(k), GW_DB_INT(k)};
+    if (gw_db_exec(c->db,
+                   "INSERT INTO job_ref_counters (company_id, last_number) VALUES (?, "
+                   "LAST_INSERT_ID(?)) ON DUPLICATE KEY UPDATE last_number = "
+                   "LAST_INSERT_ID(last_number + ?)",
+                   p, 3) < 0)
+        return write_failed(c, "taking the next job numbers");
+    *last = gw_db_last_insert_id(c->db);
+    if (*last < k)
+        return gw_core_fail(c, GW_CORE_DB_ERROR, "the job counter returned no number");
+    return GW_CORE_OK;
+}
+
+/* Numbers every checked item: one counter statement per company, in the items' order. */
+static enum gw_core_rc number_items(struct gw_job_batch_item *items, size_t n, uint64_t *number)
+{
+    bool done[GW_JOB_BATCH_MAX] = {false};
+    for (size_t i = 0; i < n; i++) {
+        if (items[i].rc != GW_CORE_OK || done[i])
+            continue;
+        uint64_t company = items[i].ctx->company_id, k = 0, last = 0;
+        for (size_t j = i; j < n; j++)
+            k += items[j].rc == GW_CORE_OK && items[j].ctx->company_id == company;
+        enum gw_core_rc rc = take_numbers(items[i].ctx, k, &last);
+        if (rc == GW_CORE_DB_ERROR)
+            return rc;
+        char why[sizeof(items[i].ctx->err)];
+        snprintf(why, sizeof(why), "%s", items[i].ctx->err);
+        uint64_t next = last - k + 1;
+        for (size_t j = i; j < n; j++) {
+            if (items[j].rc != GW_CORE_OK || items[j].ctx->company_id != company)
+                continue;
+            done[j] = true;
+            if (rc == GW_CORE_OK)
+                number[j] = next++;
+            else /* this company is refused; the others go on */
+                items[j].rc = gw_core_fail(items[j].ctx, rc, "%s", why);
+        }
+    }
+    return GW_CORE_OK;
+}
+
+/* One INSERT of every numbered job; RETURNING gives each its id, matched back by company
+ * and number (never by the order of ids, which auto_increment settings may space). */
+static enum gw_core_rc insert_jobs(struct gw_job_batch_item *items, size_t n,
+                                   const uint64_t *number, const char *const *status,
+                                   const char *const *priority)
+{
+    char sql[400 + GW_JOB_BATCH_MAX * sizeof(JOB_ROW ", ")];
+    struct gw_db_value p[GW_JOB_BATCH_MAX * JOB_COLS];
+    size_t len =
+        (size_t)snprintf(sql, sizeof(sql), "%s",
+                         "INSERT INTO jobs (company_id, number, title, description, "
+                         "status, priority, source, team, client_id, contact_id, "
+                         "assignee_user_id, created_by_user_id, due_at, closed_at) VALUES ");
+    size_t rows = 0, k = 0;
+    struct gw_db *db = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (items[i].rc != GW_CORE_OK)
+            continue;
+        const struct gw_core_ctx *c = items[i].ctx;
+        const struct gw_job_new *j = items[i].job;
+        db = c->db;
+        p[k++] = GW_DB_INT(c->company_id);
+        p[k++] = GW_DB_INT(number[i]);
+        p[k++] = GW_DB_TEXT(j->title);
+        p[k++] = j->description ? GW_DB_TEXT(j->description) : GW_DB_NULL;
+        p[k++] = GW_DB_TEXT(status[i]);
+        p[k++] = GW_DB_TEXT(priority[i]);
+        p[k++] = GW_DB_TEXT(c->source);
+        p[k++] = opt_text(j->team, j->team ? strlen(j->team) : 0);
+        p[k++] = opt_id(j->client_id);
+        p[k++] = opt_id(j->contact_id);
+        p[k++] = opt_id(j->assignee_user_id);
+        p[k++] = opt_id(j->created_by_user_id);
+        p[k++] = j->due_at ? GW_DB_TEXT(j->due_at) : GW_DB_NULL;
+        p[k++] = GW_DB_INT(is_closed_status(status[i]) ? 1 : 0);
+        rows++;
+    }
+    if (rows == 0)
+        return GW_CORE_OK;
+    if (!append_rows(sql, sizeof(sql), &len, rows, JOB_ROW) ||
+        snprintf(sql + len, sizeof(sql) - len, " RETURNING id, company_id, number") >=
+            (int)(sizeof(sql) - len))
+        return batch_failed(items, n, GW_CORE_INVALID, "the batch's statement does not fit");
+    struct gw_db_rows *res = gw_db_query(db, sql, p, k, rows);
+    if (res == NULL) {
+        char why[200];
+        snprintf(why, sizeof(why), "creating the jobs: %s", gw_db_error(db));
+        return batch_failed(items, n, GW_CORE_DB_ERROR, why);
+    }
+    for (size_t r = 0; r < gw_db_rows_count(res); r++) {
+        uint64_t id = (uint64_t)gw_db_rows_int(res, r, 0, 0);
+        uint64_t company = (uint64_t)gw_db_rows_int(res, r, 1, 0);
+        uint64_t num = (uint64_t)gw_db_rows_int(res, r, 2, 0);
+        for (size_t i = 0; i < n; i++)
+            if (items[i].rc == GW_CORE_OK && items[i].ctx->company_id == company &&
+                number[i] == num)
+                items[i].job_id = id;
+    }
+    gw_db_rows_free(res);
+    for (size_t i = 0; i < n; i++)
+        if (items[i].rc == GW_CORE_OK && items[i].job_id == 0)
+            return batch_failed(items, n, GW_CORE_DB_ERROR, "a new job has no id");
+    return GW_CORE_OK;
+}
+
+/* One INSERT of every new job's "created" history row. */
+static enum gw_core_rc insert_created_events(struct gw_job_batch_item *items, size_t n,
+                                             const char *const *status, const char *const *priority)
+{
+    char sql[200 + GW_JOB_BATCH_MAX * sizeof(EVENT_ROW ", ")];
+    struct gw_db_value p[GW_JOB_BATCH_MAX * EVENT_COLS];
+    char *detail[GW_JOB_BATCH_MAX] = {NULL};
+    size_t len = (size_t)snprintf(sql, sizeof(sql), "%s",
+                                  "INSERT INTO job_events (company_id, job_id, kind, detail, "
+                                  "source, actor_user_id, webhook_event_id) VALUES ");
+    size_t rows = 0, k = 0;
+    struct gw_db *db = NULL;
+    enum gw_core_rc rc = GW_CORE_OK;
+    for (size_t i = 0; i < n && rc == GW_CORE_OK; i++) {
+        if (items[i].rc != GW_CORE_OK)
+            continue;
+        const struct gw_core_ctx *c = items[i].ctx;
+        cJSON *d = cJSON_CreateObject();
+        if (d != NULL && cJSON_AddStringToObject(d, "ref", items[i].ref) != NULL &&
+            cJSON_AddStringToObject(d, "status", status[i]) != NULL &&
+            cJSON_AddStringToObject(d, "priority", priority[i]) != NULL)
+            detail[i] = cJSON_PrintUnformatted(d);
+        cJSON_Delete(d);
+        if (detail[i] == NULL) {
+            rc = batch_failed(items, n, GW_CORE_DB_ERROR, "out of memory");
+            break;
+        }
+        db = c->db;
+        p[k++] = GW_DB_INT(c->company_id);
+        p[k++] = GW_DB_INT(items[i].job_id);
+        p[k++] = GW_DB_TEXT(detail[i]);
+        p[k++] = GW_DB_TEXT(c->source);
+        p[k++] = opt_id(c->actor_user_id);
+        p[k++] = opt_id(c->webhook_event_id);
+        rows++;
+    }
+    if (rc == GW_CORE_OK && rows > 0) {
+        if (!append_rows(sql, sizeof(sql), &len, rows, EVENT_ROW))
+            rc = batch_failed(items, n, GW_CORE_INVALID, "the batch's statement does not fit");
+        else if (gw_db_exec(db, sql, p, k) != (int64_t)rows) {
+            char why[200];
+            snprintf(why, sizeof(why), "writing the job history: %s", gw_db_error(db));
+            rc = batch_failed(items, n, GW_CORE_DB_ERROR, why);
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        cJSON_free(detail[i]);
+    return rc;
+}
+
+enum gw_core_rc gw_job_create_many(struct gw_job_batch_item *items, size_t n)
+{
+    if (items == NULL || n == 0 || n > GW_JOB_BATCH_MAX)
+        return GW_CORE_INVALID;
+    const char *status[GW_JOB_BATCH_MAX], *priority[GW_JOB_BATCH_MAX];
+    uint64_t number[GW_JOB_BATCH_MAX] = {0};
+    const struct gw_db *db = NULL;
+    for (size_t i = 0; i < n; i++) {
+        struct gw_job_batch_item *it = &items[i];
+        it->job_id = 0;
+        it->ref[0] = '\0';
+        if (it->ctx == NULL) {
+            it->rc = GW_CORE_INVALID;
+            continue;
+        }
+        /* One connection: the shared statements run on it, in its caller's transaction. */
+        if (db == NULL && it->ctx->db != NULL)
+            db = it->ctx->db;
+        if (it->ctx->db != db) {
+            it->rc = gw_core_fail(it->ctx, GW_CORE_INVALID, "a batch runs on one connection");
+            continue;
+        }
+        /* Each item's own checks, reads only, before any counter is locked. The inbox event
+         * is proved here (usually already, by the command's first statement), not by the
+         * counter statement, which serves several events at once. */
+        it->rc = create_checks(it->ctx, it->job, &status[i], &priority[i]);
+        if (it->rc == GW_CORE_OK)
+            it->rc = check_event(it->ctx);
+    }
+    enum gw_core_rc rc = number_items(items, n, number);
+    if (rc != GW_CORE_OK)
+        return batch_failed(items, n, rc, "taking the next job numbers failed");
+    if ((rc = insert_jobs(items, n, number, status, priority)) != GW_CORE_OK)
+        return rc;
+    for (size_t i = 0; i < n; i++)
+        if (items[i].rc == GW_CORE_OK)
+            ref_of(number[i], items[i].ref);
+    return insert_created_events(items, n, status, priority);
 }
 
 enum gw_core_rc gw_job_find(struct gw_core_ctx *c, const char *ref, uint64_t *job_id)

@@ -49,6 +49,27 @@ struct gw_job_new {
 enum gw_core_rc gw_job_create(struct gw_core_ctx *c, const struct gw_job_new *j, uint64_t *job_id,
                               char ref[32]);
 
+/* One job of a gw_job_create_many batch: its own context (company, actor, inbox event,
+ * source), what to create, and what became of it. */
+struct gw_job_batch_item {
+    struct gw_core_ctx *ctx;
+    const struct gw_job_new *job;
+    enum gw_core_rc rc; /* out: as gw_job_create's; the reason in ctx->err */
+    uint64_t job_id;    /* out, when rc is GW_CORE_OK */
+    char ref[32];       /* out, when rc is GW_CORE_OK */
+};
+
+/* Creates the jobs of ITEMS (1..GW_JOB_BATCH_MAX, every context on one connection) as
+ * gw_job_create would one after another, with a few statements for the lot: each item's
+ * checks first (reads only; an item refused there gets its rc and the others go on), then
+ * per company one counter statement taking all its numbers (in the items' order), one
+ * INSERT of every job and one of their "created" history rows. So the counters' row locks,
+ * which serialise every creator of a company until its commit, are taken only after every
+ * check and held for three statements instead of three per job. Returns GW_CORE_OK, or the
+ * rc of a shared statement that failed: then no item was created, each item's rc says so,
+ * and the caller rolls back. */
+enum gw_core_rc gw_job_create_many(struct gw_job_batch_item *items, size_t n);
+
 /* Finds a job of this company by ref, accepting "CT-000123", "ct-123" or "123". */
 enum gw_core_rc gw_job_find(struct gw_core_ctx *c, const char *ref, uint64_t *job_id);
 
@@ -92,10 +113,27 @@ struct gw_user {
     char role[16];      /* admin, manager, staff, contractor or client */
 };
 
+/* The most jobs gw_job_create_many creates at once. */
+#define GW_JOB_BATCH_MAX 32
+
 /* The user (not deleted) of this company linked to the Slack member id; NOT_FOUND when there
  * is none. */
 enum gw_core_rc gw_user_find_by_slack_id(struct gw_core_ctx *c, const char *slack_id,
                                          struct gw_user *u);
+
+/* One question of gw_users_find_by_slack_ids: a context (company, inbox event) and a Slack
+ * member id; its answer. */
+struct gw_slack_caller {
+    struct gw_core_ctx *ctx;
+    const char *slack_id;
+    enum gw_core_rc rc;  /* out: OK, or NOT_FOUND (reason in ctx->err) */
+    struct gw_user user; /* out, when rc is GW_CORE_OK */
+};
+
+/* gw_user_find_by_slack_id for 1..GW_JOB_BATCH_MAX contexts on one connection, in one
+ * statement (which proves each context's inbox event on the way). Returns GW_CORE_OK when
+ * every question got its answer in its rc, or the error that stopped them all. */
+enum gw_core_rc gw_users_find_by_slack_ids(struct gw_slack_caller *q, size_t n);
 
 /* Appends a job_events row (kind, detail as a JSON object text or NULL) with the context's
  * source, actor and webhook event id. Every function above calls it for its change. */

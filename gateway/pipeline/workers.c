@@ -328,16 +328,18 @@ static bool row_is_ours(const struct worker *w, const struct apply_set *set,
            strcmp(owner, w->owner) == 0;
 }
 
-/* Applies event I of the set (locked row R) through its provider into CTX, RC and PROV.
- * Returns false when the event cannot be applied here: its endpoint or provider is gone
- * (A->error says so), or its provider fetches first and it is not alone. */
-static bool apply_one(struct worker *w, struct gw_db *db, const struct apply_set *set, size_t i,
-                      struct gw_db_rows *rows, size_t r, struct gw_apply *ctx,
-                      const struct gw_provider **prov, struct applied *a)
+/* Prepares event I of the set (locked row R) for its provider's apply in CTX and PROV; TODO
+ * says whether apply has anything to run (A says why not otherwise). Returns false when the
+ * event cannot be applied here: its endpoint or provider is gone (A->error says so), or its
+ * provider fetches first and it is not alone. */
+static bool prepare_one(struct worker *w, struct gw_db *db, const struct apply_set *set, size_t i,
+                        struct gw_db_rows *rows, size_t r, struct gw_apply *ctx,
+                        const struct gw_provider **prov, struct applied *a, bool *todo)
 {
     const struct gw_endpoint_config *ep =
         gw_config_endpoint(w->pool->cfg, gw_db_rows_text(rows, r, 1, NULL));
     *prov = gw_provider_find(gw_db_rows_text(rows, r, 2, NULL));
+    *todo = false;
     uint64_t company = (uint64_t)gw_db_rows_int(rows, r, 3, 0);
     size_t body_len = 0;
     const char *body = gw_db_rows_text(rows, r, 5, &body_len);
@@ -370,10 +372,45 @@ static bool apply_one(struct worker *w, struct gw_db *db, const struct apply_set
         snprintf(a->error, sizeof(a->error), "%s", company == 0 ? "no company" : "");
         return true;
     }
-    a->rc = (*prov)->apply(ctx);
+    *todo = true;
+    return true;
+}
+
+static void took(struct applied *a, const struct gw_apply *ctx, enum gw_apply_rc rc)
+{
+    a->rc = rc;
     a->result = ctx->result;
     snprintf(a->error, sizeof(a->error), "%s", ctx->error[0] ? ctx->error : ctx->core.err);
-    return true;
+}
+
+/* Runs the prepared applies of a set: the events of a provider with apply_many together,
+ * the others one by one, each in the set's order. */
+static void run_applies(size_t n, struct gw_apply *ctx, const struct gw_provider *const *prov,
+                        struct applied *a, const bool *todo)
+{
+    bool ran[CLAIM_BATCH] = {false};
+    for (size_t i = 0; i < n; i++) {
+        if (!todo[i] || ran[i])
+            continue;
+        struct gw_apply *group[CLAIM_BATCH];
+        size_t at[CLAIM_BATCH], k = 0;
+        for (size_t j = i; j < n && prov[i]->apply_many != NULL; j++)
+            if (todo[j] && !ran[j] && prov[j] == prov[i]) {
+                at[k] = j;
+                group[k++] = &ctx[j];
+            }
+        if (k >= 2) {
+            enum gw_apply_rc rc[CLAIM_BATCH];
+            prov[i]->apply_many(group, k, rc);
+            for (size_t g = 0; g < k; g++) {
+                ran[at[g]] = true;
+                took(&a[at[g]], &ctx[at[g]], rc[g]);
+            }
+            continue;
+        }
+        ran[i] = true;
+        took(&a[i], &ctx[i], prov[i]->apply(&ctx[i]));
+    }
 }
 
 /* One UPDATE settles every applied event of the set: each row's status, result and note by
@@ -477,7 +514,8 @@ static bool apply_events(struct worker *w, struct gw_db *db, const struct apply_
     struct gw_apply ctx[CLAIM_BATCH];
     const struct gw_provider *prov[CLAIM_BATCH];
     struct applied a[CLAIM_BATCH];
-    size_t row_of[CLAIM_BATCH], started = 0;
+    size_t row_of[CLAIM_BATCH], prepared = 0;
+    bool todo[CLAIM_BATCH] = {false};
     unsigned attempts = 0;
     struct gw_db_rows *rows = NULL;
     if (set->n == 0 || set->n > CLAIM_BATCH)
@@ -485,20 +523,23 @@ static bool apply_events(struct worker *w, struct gw_db *db, const struct apply_
     memset(a, 0, sizeof(a[0]) * set->n);
     if (gw_db_begin(db) != 0 || (rows = lock_rows(db, set, row_of)) == NULL)
         goto db_failed;
-    for (; started < set->n; started++) {
-        size_t i = started, r = row_of[i];
+    for (; prepared < set->n; prepared++) {
+        size_t i = prepared, r = row_of[i];
         if (!row_is_ours(w, set, rows, r)) {
             a[i].rc = GW_APPLY_IGNORED; /* someone else holds it now */
             snprintf(a[i].error, sizeof(a[i].error), "lease lost");
             goto not_applied;
         }
         attempts = (unsigned)gw_db_rows_int(rows, r, 6, 1);
-        bool ran = apply_one(w, db, set, i, rows, r, &ctx[i], &prov[i], &a[i]);
-        if (!ran || (a[i].rc != GW_APPLY_DONE && a[i].rc != GW_APPLY_IGNORED)) {
-            started++; /* its result, if any, is freed below */
+        if (!prepare_one(w, db, set, i, rows, r, &ctx[i], &prov[i], &a[i], &todo[i])) {
+            prepared++;
             goto not_applied;
         }
     }
+    run_applies(set->n, ctx, prov, a, todo);
+    for (size_t i = 0; i < set->n; i++)
+        if (a[i].rc != GW_APPLY_DONE && a[i].rc != GW_APPLY_IGNORED)
+            goto not_applied;
     if (settle_applied(db, set, a) != (int64_t)set->n || gw_db_commit(db) != 0)
         goto db_failed;
     after_commit(w, set, ctx, prov, a);
@@ -506,8 +547,10 @@ static bool apply_events(struct worker *w, struct gw_db *db, const struct apply_
     return true;
 not_applied:
     gw_db_rollback(db);
-    for (size_t i = 0; i < started; i++)
+    for (size_t i = 0; i < set->n; i++) {
         free(a[i].result);
+        a[i].result = NULL;
+    }
     if (!alone) {
         gw_db_rows_free(rows);
         return false;
@@ -521,8 +564,10 @@ not_applied:
 db_failed:
     snprintf(a[0].error, sizeof(a[0].error), "database: %s", gw_db_error(db));
     gw_db_rollback(db);
-    for (size_t i = 0; i < started; i++)
+    for (size_t i = 0; i < set->n; i++) {
         free(a[i].result);
+        a[i].result = NULL;
+    }
     if (!alone) {
         gw_db_rows_free(rows);
         return false;
@@ -531,7 +576,7 @@ db_failed:
     /* With attempts unknown the lease runs out and the event is claimed again. */
     bool dead =
         attempts > 0 && settle_failure(w, db, set->ids[0], attempts, GW_APPLY_RETRY, a[0].error, 0);
-    settled_alone(w, set, &a[0], started > 0 ? &ctx[0] : NULL, dead);
+    settled_alone(w, set, &a[0], prepared > 0 ? &ctx[0] : NULL, dead);
     gw_db_rows_free(rows); /* last: the context points into it */
     return true;
 }

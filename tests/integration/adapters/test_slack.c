@@ -718,6 +718,113 @@ static char *wait_post(struct fixture *f, int n)
     return text;
 }
 
+/* Statements of kind KIND (Com_insert, ...) the server has run so far. */
+static long long server_count(struct fixture *f, const char *kind)
+{
+    return ts_db_intf(&f->db,
+                      "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE "
+                      "VARIABLE_NAME = '%s'",
+                      kind);
+}
+
+/* `/job new` commands that a worker finds waiting together are created together
+ * (gw_job_create_many): each caller's job, numbered in the order of the commands per
+ * company, a refusal refused alone, every outcome posted to its response_url — and the
+ * jobs, their numbers and their history written by a few INSERTs for the lot, not three per
+ * command. */
+static void test_new_commands_created_together(void **state)
+{
+    struct fixture *f = *state;
+    standin_start(&f->standin);
+    start_with(f, NULL, 0); /* no worker: the commands wait, stored */
+    static const struct {
+        const char *team, *user, *text;
+    } cmd[] = {
+        {"T0001", "U0ADMIN", "new First together"}, {"T0001", "U0CLI", "new Second | for Globex"},
+        {"T0001", "U0CON", "new Not allowed"},      {"T0001", "U0STAFF", "new Third"},
+        {"T0002", "U0OTHER", "new Elsewhere"},
+    };
+    for (size_t i = 0; i < sizeof(cmd) / sizeof(cmd[0]); i++) {
+        /* slackslow: answered "Working on it" at once (1 ms deadline). */
+        struct send s = {.endpoint = "slackslow", .team = cmd[i].team, .user = cmd[i].user};
+        char *reply = NULL;
+        assert_int_equal(post(f, &s, cmd[i].text, &reply), 200);
+        assert_non_null(strstr(reply, "Working on it"));
+    }
+    ts_expect_int(&f->db, NULL, 5, "%s",
+                  "SELECT COUNT(*) FROM webhook_events WHERE status = 'pending'");
+    /* All due when the workers start, in the order they came, so that one claim takes them
+     * together and numbers them in that order. */
+    ts_db_exec_ok(&f->db, "UPDATE webhook_events SET next_attempt_at = NOW(3) - INTERVAL 10 "
+                          "SECOND + INTERVAL id * 1000 MICROSECOND");
+    ts_server_stop_clean(__func__, &f->srv);
+
+    /* The same server with a worker: it claims the five at once (one worker, so that no
+     * second one takes some of them first). */
+    char *yaml = test_read(f->srv.config, NULL);
+    assert_non_null(yaml);
+    char *at = strstr(yaml, "threads: 0");
+    assert_non_null(at);
+    at[9] = '1';
+    const char *slash = strrchr(f->srv.config, '/');
+    free(test_write_text(f->srv.dir, slash + 1, yaml, 0600));
+    free(yaml);
+    long long inserts = server_count(f, "Com_insert");
+    if (!ts_server_start(&f->srv))
+        fail_msg("ctgw did not restart:\n%s", ts_server_log_tail(&f->srv));
+    wait_post(f, 5);
+    ts_expect_int(&f->db, NULL, 5, "%s",
+                  "SELECT COUNT(*) FROM webhook_events WHERE status = 'done'");
+    /* Each company's jobs numbered 1.. in the order their commands were stored (two ingest
+     * writers may store commands answered at once in either order). */
+    ts_expect_text(&f->db, NULL, "1:First together:-,2:Second:Globex,3:Third:-",
+                   "SELECT GROUP_CONCAT(j.number, ':', j.title, ':', IFNULL(c.name, '-') ORDER BY "
+                   "j.title) FROM jobs j LEFT JOIN clients c ON c.id = j.client_id WHERE "
+                   "j.company_id = %lld AND j.source = 'slack' AND j.number = (SELECT 1 + "
+                   "COUNT(*) FROM job_events e2 JOIN jobs j2 ON j2.id = e2.job_id WHERE "
+                   "j2.company_id = j.company_id AND j2.source = 'slack' AND e2.kind = 'created' "
+                   "AND e2.webhook_event_id < (SELECT e.webhook_event_id FROM job_events e WHERE "
+                   "e.job_id = j.id AND e.kind = 'created'))",
+                   f->acme);
+    char *posts[5] = {NULL};
+    for (int p = 0; p < 5; p++)
+        posts[p] = f->standin.bodies[p];
+    char *elsewhere = ts_keep(&f->kept, ts_db_dump(&f->db, "SELECT ref FROM jobs WHERE title = "
+                                                           "'Elsewhere' AND source = 'slack'"));
+    assert_string_equal(elsewhere, "CT-000001\n"); /* the other company's own counter */
+    static const char *const titles[] = {"First together", "Second", "Third", "Elsewhere"};
+    for (size_t i = 0; i < sizeof(titles) / sizeof(titles[0]); i++) {
+        char want[128];
+        snprintf(want, sizeof(want), "Created CT-%06lld: %s",
+                 ts_db_intf(&f->db, "SELECT number FROM jobs WHERE title = '%s'", titles[i]),
+                 titles[i]);
+        bool found = false;
+        for (int p = 0; p < 5 && !found; p++)
+            found = strstr(posts[p], want) != NULL;
+        if (!found)
+            fail_msg("no response_url post says '%s': %s | %s | %s | %s | %s", want, posts[0],
+                     posts[1], posts[2], posts[3], posts[4]);
+    }
+    bool refusal = false;
+    for (int p = 0; p < 5; p++)
+        refusal = refusal || strstr(posts[p], "You may not create jobs: contractors") != NULL;
+    assert_true(refusal);
+    ts_expect_int(&f->db, NULL, 4, "%s",
+                  "SELECT COUNT(*) FROM job_events e JOIN webhook_events w ON w.id = "
+                  "e.webhook_event_id AND w.company_id = e.company_id WHERE e.kind = 'created' "
+                  "AND e.actor_user_id IS NOT NULL");
+    ts_expect_int(&f->db, NULL, 1,
+                  "SELECT COUNT(*) FROM audit_log WHERE kind = "
+                  "'slack_command_refused' AND company_id = %lld",
+                  f->acme);
+    /* Two counters (one per company), one INSERT of the four jobs, one of their history and
+     * the refusal's audit row: applied one by one it would be four of each and the audit. */
+    long long ran = server_count(f, "Com_insert") - inserts;
+    if (ran > 6)
+        fail_msg("%lld INSERTs for four jobs and a refusal: not created together", ran);
+    ts_server_stop_clean(__func__, &f->srv);
+}
+
 static void test_slow_path_posts_to_response_url(void **state)
 {
     struct fixture *f = *state;
@@ -1044,6 +1151,7 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_app_id_and_enterprise_grid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_user_text_is_escaped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_new_commands_created_together, setup, teardown),
         cmocka_unit_test_setup_teardown(test_slow_path_posts_to_response_url, setup, teardown),
         cmocka_unit_test_setup_teardown(test_response_url_gets_at_most_five_posts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_signatures_replays_and_ssl_check, setup, teardown),

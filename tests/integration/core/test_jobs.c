@@ -316,6 +316,119 @@ static void test_concurrent_creators_get_distinct_consecutive_numbers(void **sta
                      n);
 }
 
+/* gw_users_find_by_slack_ids: each question answered within its own company, deleted users
+ * and other companies' members not found, in one statement for the lot. */
+static void test_callers_found_together(void **state)
+{
+    struct fixture *f = *state;
+    unsigned err = ts_db_exec(&f->db, "UPDATE users SET slack_user_id = CONCAT('U', id)");
+    assert_int_equal(err, 0);
+    struct gw_core_ctx c[5];
+    for (size_t i = 0; i < 5; i++)
+        c[i] = ctx_for(f->gdb, i == 2 || i == 4 ? B : A, "slack");
+    c[0].webhook_event_id = A_EVENT;
+    c[2].webhook_event_id = B_EVENT;
+    struct gw_slack_caller q[5] = {
+        {.ctx = &c[0], .slack_id = "U12"}, /* Bob, manager of A */
+        {.ctx = &c[1], .slack_id = "U13"}, /* deleted */
+        {.ctx = &c[2], .slack_id = "U21"}, /* Bea of B */
+        {.ctx = &c[3], .slack_id = "U21"}, /* Bea asked for in A */
+        {.ctx = &c[4], .slack_id = "U11"}, /* Ann asked for in B */
+    };
+    assert_int_equal(gw_users_find_by_slack_ids(q, 5), GW_CORE_OK);
+    assert_int_equal(q[0].rc, GW_CORE_OK);
+    assert_int_equal(q[0].user.id, A_BOB);
+    assert_string_equal(q[0].user.role, "manager");
+    assert_int_equal(q[1].rc, GW_CORE_NOT_FOUND);
+    assert_int_equal(q[1].user.id, 0);
+    assert_int_equal(q[2].rc, GW_CORE_OK);
+    assert_int_equal(q[2].user.id, B_BEA);
+    assert_int_equal(q[3].rc, GW_CORE_NOT_FOUND);
+    assert_int_equal(q[4].rc, GW_CORE_NOT_FOUND);
+    /* The same answers as one question at a time. */
+    struct gw_user u;
+    assert_core(GW_CORE_OK, gw_user_find_by_slack_id(&c[0], "U12", &u), &c[0]);
+    assert_int_equal(u.id, A_BOB);
+    assert_core(GW_CORE_NOT_FOUND, gw_user_find_by_slack_id(&c[3], "U21", &u), &c[3]);
+    assert_int_equal(gw_users_find_by_slack_ids(q, 0), GW_CORE_INVALID);
+}
+
+/* gw_job_create_many: per-company numbers in the items' order, one history row each, the
+ * refused items refused alone and taking no number, ids matched even when the server spaces
+ * them (auto_increment_increment 3). */
+static void test_jobs_created_together(void **state)
+{
+    struct fixture *f = *state;
+    char ref[32];
+    create_job(f, A, "alpha first", ref);
+    assert_int_equal(gw_db_exec_static(f->gdb, "SET SESSION auto_increment_increment = 3",
+                                       strlen("SET SESSION auto_increment_increment = 3")),
+                     0);
+    struct gw_core_ctx c[6];
+    for (size_t i = 0; i < 6; i++)
+        c[i] = ctx_for(f->gdb, i == 1 || i == 5 ? B : A, "slack");
+    c[0].actor_user_id = A_ANN;
+    c[0].webhook_event_id = A_EVENT;
+    c[1].actor_user_id = B_BEA;
+    c[1].webhook_event_id = B_EVENT;
+    c[4].webhook_event_id = B_EVENT; /* another company's event */
+    struct gw_job_new j[6] = {
+        {.title = "alpha two", .created_by_user_id = A_ANN},
+        {.title = "beta one", .description = "described"},
+        {.title = "alpha three", .client_id = A_CLIENT},
+        {.title = ""},                                /* refused: no title */
+        {.title = "alpha never"},                     /* refused: the event is B's */
+        {.title = "beta two", .client_id = A_CLIENT}, /* refused: A's client */
+    };
+    struct gw_job_batch_item items[6];
+    for (size_t i = 0; i < 6; i++)
+        items[i] = (struct gw_job_batch_item){.ctx = &c[i], .job = &j[i]};
+    begin(f);
+    assert_int_equal(gw_job_create_many(items, 6), GW_CORE_OK);
+    commit(f);
+    static const enum gw_core_rc want_rc[6] = {
+        GW_CORE_OK, GW_CORE_OK, GW_CORE_OK, GW_CORE_INVALID, GW_CORE_NOT_FOUND, GW_CORE_NOT_FOUND};
+    static const char *const want_ref[6] = {"CT-000002", "CT-000001", "CT-000003", "", "", ""};
+    for (size_t i = 0; i < 6; i++) {
+        if (items[i].rc != want_rc[i])
+            fail_msg("item %zu: rc %d, expected %d (%s)", i, (int)items[i].rc, (int)want_rc[i],
+                     c[i].err);
+        assert_string_equal(items[i].ref, want_ref[i]);
+        assert_true((items[i].job_id != 0) == (want_rc[i] == GW_CORE_OK));
+    }
+    char *jobs = q_dump(f, "SELECT GROUP_CONCAT(id, '/', company_id, '/', ref, '/', title, '/', "
+                           "IFNULL(client_id, '-'), '/', IFNULL(created_by_user_id, '-'), '/', "
+                           "source ORDER BY company_id, number SEPARATOR ';') FROM jobs WHERE "
+                           "source = 'slack'");
+    char want[512];
+    snprintf(want, sizeof(want),
+             "%llu/1/CT-000002/alpha two/-/11/slack;%llu/1/CT-000003/alpha three/31/-/slack;"
+             "%llu/2/CT-000001/beta one/-/-/slack\n",
+             (unsigned long long)items[0].job_id, (unsigned long long)items[2].job_id,
+             (unsigned long long)items[1].job_id);
+    assert_string_equal(jobs, want);
+    free(jobs);
+    /* One "created" row per job, as gw_job_create writes it, naming actor and event. */
+    char *events = q_dump(f, "SELECT GROUP_CONCAT(e.company_id, '/', j.ref, '/', e.kind, '/', "
+                             "e.detail, '/', IFNULL(e.actor_user_id, '-'), '/', "
+                             "IFNULL(e.webhook_event_id, '-') ORDER BY e.company_id, j.number "
+                             "SEPARATOR ';') FROM job_events e JOIN jobs j ON j.id = e.job_id "
+                             "WHERE e.source = 'slack'");
+    assert_string_equal(
+        events, "1/CT-000002/created/{\"ref\":\"CT-000002\",\"status\":\"new\",\"priority\":"
+                "\"normal\"}/11/71;1/CT-000003/created/{\"ref\":\"CT-000003\",\"status\":\"new\","
+                "\"priority\":\"normal\"}/-/-;2/CT-000001/created/{\"ref\":\"CT-000001\","
+                "\"status\":\"new\",\"priority\":\"normal\"}/21/72\n");
+    free(events);
+    /* The refused items took no number. */
+    char *counters = q_dump(f, "SELECT GROUP_CONCAT(company_id, ':', last_number ORDER BY "
+                               "company_id) FROM job_ref_counters");
+    assert_string_equal(counters, "1:3,2:1\n");
+    free(counters);
+    /* Out of range: nothing to do. */
+    assert_int_equal(gw_job_create_many(items, 0), GW_CORE_INVALID);
+}
+
 static void test_rolled_back_create_leaves_no_job(void **state)
 {
     struct fixture *f = *state;
@@ -1006,6 +1119,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refs_count_per_company, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_creators_get_distinct_consecutive_numbers,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_jobs_created_together, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_callers_found_together, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rolled_back_create_leaves_no_job, setup, teardown),
         cmocka_unit_test(test_ref_normalisation),
         cmocka_unit_test_setup_teardown(test_every_change_writes_its_event, setup, teardown),
