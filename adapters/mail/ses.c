@@ -273,15 +273,28 @@ static enum gw_apply_rc content_of(struct gw_apply *ctx, const cJSON *ses, unsig
     const char *encoding = str(action, "encoding");
     size_t n = strlen(content);
     bool b64 = encoding != NULL && strcmp(encoding, "BASE64") == 0;
-    *raw = malloc(b64 ? n / 4 * 3 + 3 : n + 1);
-    if (*raw == NULL) {
+    *raw = malloc(n + 1);
+    char *packed = b64 ? malloc(n + 1) : NULL;
+    if (*raw == NULL || (b64 && packed == NULL)) {
+        free(*raw);
+        free(packed);
+        *raw = NULL;
         snprintf(ctx->error, sizeof ctx->error, "out of memory");
         return GW_APPLY_RETRY;
     }
     if (!b64) {
         memcpy(*raw, content, n);
         *len = n;
-    } else if (!gw_base64_decode(content, n, *raw, n / 4 * 3 + 3, len, GW_BASE64_LAX_BITS)) {
+        return GW_APPLY_DONE;
+    }
+    /* Line breaks, should an encoder wrap the base64, are not part of it. */
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (content[i] != '\r' && content[i] != '\n' && content[i] != ' ' && content[i] != '\t')
+            packed[m++] = content[i];
+    bool ok = gw_base64_decode(packed, m, *raw, n + 1, len, GW_BASE64_LAX_BITS);
+    free(packed);
+    if (!ok) {
         snprintf(ctx->error, sizeof ctx->error,
                  "the SES notification's content is not valid base64 (encoding BASE64)");
         free(*raw);
@@ -418,7 +431,9 @@ const struct gw_provider gw_provider_email_ses = {
     .name = "email-ses",
     .summary = "inbound e-mail from Amazon SES through SNS",
     .endpoint_keys = endpoint_keys,
-    .flags = GW_PROVIDER_OWN_ROUTING | GW_PROVIDER_MAIL_BODY,
+    /* Not GW_PROVIDER_MAIL_BODY: SNS sends at most 256 KiB (bigger mail takes the S3 action),
+     * so ingest.max_body (1 MiB, the sns verifier's bound too) is the right default. */
+    .flags = GW_PROVIDER_OWN_ROUTING,
     .media_types = media_types,
     .source = "email",
     .stored_headers = stored_headers,
