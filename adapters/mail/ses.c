@@ -60,8 +60,8 @@ static bool printable(const char *s, size_t max)
     return true;
 }
 
-/* How many envelope recipients the receipt names that read as one address each; one event
- * is stored per recipient, so each copy is routed (and deduplicated) on its own. */
+/* How many envelope recipients the receipt names: one event is stored per recipient, so each
+ * copy is routed (and deduplicated) on its own. */
 static size_t recipient_count(const cJSON *ses)
 {
     const cJSON *receipt = cJSON_GetObjectItemCaseSensitive(ses, "receipt");
@@ -78,7 +78,8 @@ static enum gw_envelope_rc envelope(const struct gw_inbound *in, struct gw_envel
     if (sns == NULL)
         return GW_ENVELOPE_UNAVAILABLE; /* it parsed in the verifier: out of memory */
     const char *id = str(sns, "MessageId");
-    if (id == NULL || !printable(id, MESSAGE_ID_MAX)) {
+    /* '#' would read as a recipient's index in the dedupe key (recipient_of). */
+    if (id == NULL || !printable(id, MESSAGE_ID_MAX) || strchr(id, '#') != NULL) {
         cJSON_Delete(sns);
         gw_answer_set(answer, 400, "{\"error\":\"invalid_message_id\"}");
         return GW_ENVELOPE_ANSWER;
