@@ -429,8 +429,10 @@ static void *worker(void *p)
         snprintf(u, sizeof u, "https://127.0.0.1:%u%s", (unsigned)w.server.port, paths[i % 3]);
         char why[256];
         X509 *cert = gw_sns_certs_get(a->c, u, why, sizeof why);
-        if (cert == NULL || X509_cmp(cert, w.sign_cert) != 0)
+        if (cert == NULL || X509_cmp(cert, w.sign_cert) != 0) {
             a->failures++;
+            print_message("%s: %s\n", u, cert == NULL ? why : "another certificate");
+        }
         X509_free(cert);
     }
     return NULL;
