@@ -10,7 +10,6 @@
 #include "config/config.h"
 #include "verifiers/asana.h"
 #include "verifiers/basic_auth.h"
-#include "verifiers/ghl.h"
 #include "verifiers/mailgun.h"
 #include "verifiers/stripe.h"
 
@@ -25,11 +24,6 @@ static const struct gw_cfg_key timestamped_keys[] = {GW_KEY_SECRETS, GW_KEY_TOLE
 static const struct gw_cfg_key asana_keys[] = {
     /* Asana hands the secret over in its handshake; configured ones are for rotation. */
     {.name = "secrets", .type = GW_CFG_SECRET_LIST, .offset = EP(secrets), .min = 0, .max = 16},
-    KEY_END,
-};
-static const struct gw_cfg_key ghl_keys[] = {
-    {.name = "public_key", .type = GW_CFG_FILE, .offset = EP(public_key)},
-    {.name = "legacy_public_key", .type = GW_CFG_FILE, .offset = EP(legacy_public_key)},
     KEY_END,
 };
 static const struct gw_cfg_key basic_auth_keys[] = {
@@ -51,12 +45,6 @@ static const struct gw_cfg_key basic_auth_keys[] = {
  * in adapters/ with its hooks. Their endpoint keys are the ones each provider documents.
  * Without an envelope they are not served (404), but their verifier is named already, so
  * that `ctgw verify` can check their requests. */
-static const struct gw_provider ghl = {
-    .name = "ghl",
-    .summary = "GoHighLevel CRM webhooks",
-    .verifier = &gw_verifier_ghl,
-    .endpoint_keys = ghl_keys,
-};
 static const struct gw_provider email_mailgun = {
     .name = "email-mailgun",
     .summary = "inbound e-mail from Mailgun routes",
@@ -95,6 +83,8 @@ extern const struct gw_provider gw_provider_slack;
 extern const struct gw_provider gw_provider_xero;
 extern const struct gw_provider gw_provider_email_mime;
 extern const struct gw_provider gw_provider_email_ses;
+extern const struct gw_provider gw_provider_ghl;
+extern const struct gw_provider gw_provider_ghl_workflow;
 
 const struct gw_provider *const gw_providers[] = {
     &gw_provider_generic,
@@ -102,7 +92,8 @@ const struct gw_provider *const gw_providers[] = {
     &gw_provider_slack,
     &gw_provider_xero,
     &gw_provider_email_mime,
-    &ghl,
+    &gw_provider_ghl,
+    &gw_provider_ghl_workflow,
     &gw_provider_email_ses,
     &email_mailgun,
     &email_sendgrid,

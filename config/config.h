@@ -85,6 +85,15 @@ struct gw_log_config {
     enum gw_cfg_log_format format; /* default json */
 };
 
+/* `retention:` — what `ctgw purge`, and serve once every `interval`, remove. */
+struct gw_retention_config {
+    uint64_t raw_bodies_ms; /* default 30 days: bodies of done/ignored events older than this
+                               are emptied (the row, its hash and its result stay) */
+    uint64_t audit_ms;      /* default 365 days: audit_log rows older than this are deleted */
+    uint32_t batch;         /* rows per statement, default 500, 1..10000 */
+    uint64_t interval_ms;   /* serve purges this often, default 24 h, 1 s..7 days */
+};
+
 /* `mail:` — e-mail to ticket. Without the section every limit still has its default, and
  * thread_key and domain are absent (enabled false): ctgw then builds no thread ids. */
 struct gw_mail_config {
@@ -171,6 +180,7 @@ struct gw_config {
     struct gw_workers_config workers;
     struct gw_log_config log;
     struct gw_mail_config mail;
+    struct gw_retention_config retention;
     struct gw_endpoint_config *endpoints;
     size_t n_endpoints;
     /* The key integration credentials are sealed with (data == NULL when absent), as

@@ -10,6 +10,7 @@
 #include "config/config.h"
 #include "config/sections.h"
 #include "config/walk.h"
+#include "verifiers/ct_compare.h"
 
 /* The endpoint a setup hook is given, and where its errors point. */
 struct gw_cfg_setup {
@@ -101,6 +102,46 @@ static void walk_entry(struct gw_cfg_walk *w, const struct gw_yaml_node *map, co
     }
 }
 
+/* Whether two credentials are the same bytes (compared in constant time; an empty one is
+ * no credential). */
+static bool same_credential(const struct gw_secret *a, const struct gw_secret *b)
+{
+    return a->len > 0 && b->len > 0 && gw_ct_equal(a->data, a->len, b->data, b->len);
+}
+
+static bool share_a_credential(const struct gw_endpoint_config *a,
+                               const struct gw_endpoint_config *b)
+{
+    for (size_t x = 0; x < a->n_secrets; x++)
+        for (size_t y = 0; y < b->n_secrets; y++)
+            if (same_credential(&a->secrets[x], &b->secrets[y]))
+                return true;
+    return same_credential(&a->password, &b->password) || same_credential(&a->token, &b->token);
+}
+
+/* Endpoint I must not share a secret, password or token with an earlier endpoint bound to
+ * another company: a request signed for one would be accepted by the other, and its events
+ * stored as the other company's. Never names the secret itself. */
+static void refuse_shared_secrets(struct gw_cfg_walk *w, const struct gw_config *cfg, size_t i,
+                                  const char *here)
+{
+    const struct gw_endpoint_config *ep = &cfg->endpoints[i];
+    if (ep->company == NULL)
+        return;
+    for (size_t j = 0; j < i; j++) {
+        const struct gw_endpoint_config *other = &cfg->endpoints[j];
+        if (other->id == NULL || other->company == NULL ||
+            strcmp(other->company, ep->company) == 0 || !share_a_credential(ep, other))
+            continue;
+        gw_cfg_error(w, ep->line,
+                     "%s: endpoint '%s' (company %s) shares a secret with endpoint '%s' "
+                     "(company %s, line %u): a request signed for one would be accepted by the "
+                     "other; give each company its own",
+                     here, ep->id, ep->company, other->id, other->company, other->line);
+        return;
+    }
+}
+
 void gw_cfg_walk_endpoints(struct gw_cfg_walk *w, const struct gw_yaml_node *value,
                            const char *path, void *base)
 {
@@ -156,6 +197,7 @@ void gw_cfg_walk_endpoints(struct gw_cfg_walk *w, const struct gw_yaml_node *val
                 break;
             }
         }
+        refuse_shared_secrets(w, cfg, i, here);
     }
     free(id_lines);
 }

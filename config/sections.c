@@ -170,6 +170,35 @@ static const struct gw_cfg_key ingest_keys[] = {
     END,
 };
 
+#define RETENTION(f) offsetof(struct gw_retention_config, f)
+static const struct gw_cfg_key retention_keys[] = {
+    {.name = "raw_bodies",
+     .type = GW_CFG_DURATION,
+     .offset = RETENTION(raw_bodies_ms),
+     .min = HOUR_MS,
+     .max = 3650 * DAY_MS,
+     .def = 30 * DAY_MS},
+    {.name = "audit",
+     .type = GW_CFG_DURATION,
+     .offset = RETENTION(audit_ms),
+     .min = DAY_MS,
+     .max = 3650 * DAY_MS,
+     .def = 365 * DAY_MS},
+    {.name = "batch",
+     .type = GW_CFG_UINT,
+     .offset = RETENTION(batch),
+     .min = 1,
+     .max = 10000,
+     .def = 500},
+    {.name = "interval",
+     .type = GW_CFG_DURATION,
+     .offset = RETENTION(interval_ms),
+     .min = SECOND_MS,
+     .max = 7 * DAY_MS,
+     .def = DAY_MS},
+    END,
+};
+
 /* `backoff` is a section of its own in the file but flat fields in the struct, so its
  * table describes struct gw_workers_config too and the section sits at offset 0. */
 #define WORKERS(f) offsetof(struct gw_workers_config, f)
@@ -311,6 +340,10 @@ const struct gw_cfg_key gw_cfg_top_keys[] = {
     {.name = "ingest", .type = GW_CFG_SECTION, .offset = TOP(ingest), .section = ingest_keys},
     {.name = "workers", .type = GW_CFG_SECTION, .offset = TOP(workers), .section = workers_keys},
     {.name = "log", .type = GW_CFG_SECTION, .offset = TOP(log), .section = log_keys},
+    {.name = "retention",
+     .type = GW_CFG_SECTION,
+     .offset = TOP(retention),
+     .section = retention_keys},
     {.name = "mail",
      .type = GW_CFG_SECTION,
      .offset = TOP(mail),

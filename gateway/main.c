@@ -15,6 +15,7 @@
 #include "gateway/base/log.h"
 #include "gateway/db/migrate.h"
 #include "gateway/db/migrations.h"
+#include "gateway/db/purge.h"
 #include "gateway/pipeline/pipeline.h"
 
 #ifndef CTGW_VERSION
@@ -40,6 +41,8 @@ static void usage(FILE *out)
                  "      [--refresh-token-file F] [--status active|disabled|disconnected]\n"
                  "                         connect a provider account to a company, sealing\n"
                  "                         its refresh token with secrets_key\n"
+                 "  purge -c FILE          empty old raw bodies and delete old audit rows\n"
+                 "                         (retention:), as serve does once a day\n"
                  "  rekey -c FILE          re-seal every integration's credentials under the\n"
                  "                         current secrets_key\n"
                  "  mail-id -c FILE --company SLUG --ref CT-000123 [--tag TAG]\n"
@@ -209,6 +212,30 @@ static int cmd_migrate(const struct gw_config *cfg)
     return rc == 0 ? 0 : 1;
 }
 
+static int cmd_purge(const struct gw_config *cfg)
+{
+    struct gw_db *db = gw_db_open(&cfg->database);
+    if (db == NULL) {
+        gw_log_error(NULL, "out of memory");
+        return 1;
+    }
+    if (gw_db_ensure(db) != 0) {
+        gw_log_error(NULL, "cannot connect to the database: %s", gw_db_error(db));
+        gw_db_close(db);
+        return 1;
+    }
+    struct gw_purge_stats st = {0};
+    int rc = gw_purge_run(db, &cfg->retention, NULL, &st);
+    if (rc != 0)
+        gw_log_error(NULL, "purge failed: %s", gw_db_error(db));
+    printf("purge: emptied %llu raw bod%s, deleted %llu audit row%s%s\n",
+           (unsigned long long)st.bodies, st.bodies == 1 ? "y" : "ies",
+           (unsigned long long)st.audit, st.audit == 1 ? "" : "s",
+           rc != 0 ? " before failing" : "");
+    gw_db_close(db);
+    return rc == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -268,7 +295,7 @@ int main(int argc, char **argv)
     if (strcmp(command, "check-config") == 0)
         return cmd_check_config(config_path);
     if (strcmp(command, "serve") != 0 && strcmp(command, "migrate") != 0 &&
-        strcmp(command, "rekey") != 0) {
+        strcmp(command, "rekey") != 0 && strcmp(command, "purge") != 0) {
         fprintf(stderr, "ctgw: unknown command '%s'\n", command);
         usage(stderr);
         return 2;
@@ -284,6 +311,7 @@ int main(int argc, char **argv)
     }
     int rc = strcmp(command, "serve") == 0   ? gw_serve(cfg, &gw_pipeline_app)
              : strcmp(command, "rekey") == 0 ? gw_rekey(cfg, stdout, stderr)
+             : strcmp(command, "purge") == 0 ? cmd_purge(cfg)
                                              : cmd_migrate(cfg);
     gw_db_library_end();
     gw_log_forget_secrets();

@@ -7,12 +7,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "adapters/credential_auth.h"
 #include "adapters/mail/apply.h"
 #include "adapters/mail/envelope.h"
 #include "adapters/provider.h"
 #include "config/config.h"
 #include "verifiers/basic_auth.h"
-#include "verifiers/token.h"
 
 #define EP(field) offsetof(struct gw_endpoint_config, field)
 
@@ -61,34 +61,15 @@ static void answer(enum gw_outcome outcome, const struct gw_stored *stored, stru
     gw_answer_set(a, 202, "{\"id\":\"%llu\"}", (unsigned long long)stored->event_id);
 }
 
-/* Basic auth when the endpoint has a username and password, the token when it has one. */
-static const struct gw_verifier *verifier_for(const struct gw_endpoint_config *ep)
-{
-    return ep->token.data != NULL ? &gw_verifier_token : &gw_verifier_basic_auth;
-}
-
 /* Exactly one way to authenticate, and a header only for a token. */
 static void setup(struct gw_endpoint_config *ep, struct gw_cfg_setup *s)
 {
-    bool user = ep->username != NULL, pass = ep->password.data != NULL;
-    bool token = ep->token.data != NULL;
-    if (user != pass)
-        gw_cfg_setup_error(s, user ? "password" : "username",
-                           "email-mime: username and password go together");
-    else if (user && token)
-        gw_cfg_setup_error(s, "token", "email-mime: either username and password, or a token");
-    else if (!user && !token)
-        gw_cfg_setup_error(s, NULL, "email-mime: set username and password (basic-auth) or token");
-    if (ep->header != NULL && !token)
-        gw_cfg_setup_error(s, "header", "email-mime: header names the token's header");
+    gw_credential_setup("email-mime", ep, s);
 }
 
 static const struct gw_cfg_key endpoint_keys[] = {
     {.name = "company", .type = GW_CFG_SLUG, .offset = EP(company)},
-    {.name = "username", .type = GW_CFG_STRING, .offset = EP(username), .min = 1, .max = 255},
-    {.name = "password", .type = GW_CFG_SECRET, .offset = EP(password), .min = 16},
-    {.name = "token", .type = GW_CFG_SECRET, .offset = EP(token), .min = 16},
-    {.name = "header", .type = GW_CFG_STRING, .offset = EP(header), .min = 1, .max = 63},
+    GW_CREDENTIAL_KEYS,
     {.name = NULL},
 };
 
@@ -103,7 +84,7 @@ const struct gw_provider gw_provider_email_mime = {
     .stored_headers = stored_headers,
     .max_events = 1,
     .verifier = &gw_verifier_basic_auth,
-    .verifier_for = verifier_for,
+    .verifier_for = gw_credential_verifier_for,
     .envelope = envelope,
     .apply = apply,
     .answer = answer,

@@ -2,6 +2,9 @@
 #include "gateway/base/text.h"
 
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 size_t gw_text_utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
 {
@@ -68,4 +71,29 @@ bool gw_text_email_valid(const char *s, size_t len)
     if (at == SIZE_MAX || at == 0 || at == len - 1)
         return false;
     return gw_text_utf8_chars(s, len, &chars);
+}
+
+char *gw_text_utf8_escaped(const char *s, size_t len)
+{
+    if (len > (SIZE_MAX - 1) / 4)
+        return NULL;
+    char *out = malloc(len * 4 + 1);
+    if (out == NULL)
+        return NULL;
+    const unsigned char *u = (const unsigned char *)s;
+    size_t o = 0;
+    for (size_t i = 0; i < len;) {
+        uint32_t cp;
+        size_t n = gw_text_utf8_next(u + i, len - i, &cp);
+        if (n == 0) {
+            o += (size_t)snprintf(out + o, 5, "\\x%02X", u[i]);
+            i++;
+            continue;
+        }
+        memcpy(out + o, u + i, n);
+        o += n;
+        i += n;
+    }
+    out[o] = '\0';
+    return out;
 }

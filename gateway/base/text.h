@@ -16,6 +16,12 @@ size_t gw_text_utf8_next(const unsigned char *s, size_t n, uint32_t *cp);
  * overlong forms, no surrogates, nothing past U+10FFFF); false otherwise. */
 bool gw_text_utf8_chars(const char *s, size_t len, size_t *chars);
 
+/* A malloc'd copy of s[0..len) that utf8mb4 can store: each byte that is not part of a
+ * well-formed sequence written as the four characters \xNN, so that a stored header with
+ * a stray Latin-1 byte is kept (and shows what came) instead of failing its INSERT. NULL when
+ * out of memory. */
+char *gw_text_utf8_escaped(const char *s, size_t len);
+
 /* Basic shape only: one '@' with something on both sides, no white space or control
  * characters, valid UTF-8, at most 254 bytes. Deliverability is not ours to judge. */
 bool gw_text_email_valid(const char *s, size_t len);

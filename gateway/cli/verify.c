@@ -14,6 +14,8 @@
 
 #include <cjson/cJSON.h>
 #include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -23,6 +25,7 @@
 #include "config/secret_ref.h"
 #include "gateway/cli/captured_request.h"
 #include "gateway/base/log.h"
+#include "verifiers/base64.h"
 #include "verifiers/ghl.h"
 #include "verifiers/hmac.h"
 #include "verifiers/sns.h"
@@ -58,7 +61,8 @@ enum {
 
 struct opts {
     const char *config, *endpoint, *request, *scheme, *body, *id;
-    const char *key, *cert_url, *signature_version; /* ctgw sign: sns */
+    const char *key; /* sign: a private key file (ghl; sns with cert_url) */
+    const char *cert_url, *signature_version; /* ctgw sign: sns */
     const char *secret_files[SECRET_FILES_MAX];
     size_t n_secret_files;
     const char *key_file, *legacy_key_file, *cert_file, *cert_host_pattern, *token_header;
@@ -764,12 +768,67 @@ static const struct option sign_options[] = {
 static void sign_usage(FILE *f)
 {
     fprintf(f, "usage: ctgw sign -c FILE --endpoint ID --body FILE [--raw] [--now UNIX_TIME] "
-               "[--id ID]\n"
+               "[--id ID] [--key FILE]\n"
                "       ctgw sign -c FILE --endpoint ID --body FILE --key PEM --cert-url URL\n"
                "                 [--signature-version 1|2] [--raw]      (sns: email-ses)\n"
                "prints a curl command (--raw: the HTTP request) signed with the endpoint's "
-               "newest secret,\nor for sns with the private key PEM, the body's SigningCertURL "
-               "set to URL (whose certificate\nholds the key's public half)\n");
+               "newest secret,\n"
+               "or for ghl with the Ed25519 private key in FILE (PEM, readable by its owner "
+               "only),\nor for sns with the RSA private key PEM, the body's SigningCertURL set "
+               "to URL (whose certificate\nholds the key's public half)\n");
+}
+
+/* ghl: x-ghl-signature, base64 of the Ed25519 signature of the body, as HighLevel signs
+ * with its own key; a developer signs with a test key whose public half the endpoint has. */
+static int sign_ghl(const char *key_file, const unsigned char *body, size_t body_len,
+                    struct gw_signed *out, FILE *err)
+{
+    struct gw_secret pem = {0};
+    if (load_file(key_file, true, &pem, err) != 0)
+        return -1;
+    BIO *bio = pem.len <= PEM_FILE_MAX ? BIO_new_mem_buf(pem.data, (int)pem.len) : NULL;
+    EVP_PKEY *key = bio != NULL ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+    BIO_free(bio);
+    gw_secret_wipe(&pem);
+    ERR_clear_error();
+    int rc = -1;
+    unsigned char sig[64];
+    size_t sig_len = sizeof sig;
+    EVP_MD_CTX *md = key != NULL ? EVP_MD_CTX_new() : NULL;
+    if (key == NULL || EVP_PKEY_get_base_id(key) != EVP_PKEY_ED25519) {
+        fprintf(err,
+                "ctgw sign: %s: not a PEM Ed25519 private key (-----BEGIN PRIVATE "
+                "KEY-----)\n",
+                key_file);
+    } else if (md == NULL || EVP_DigestSignInit(md, NULL, NULL, NULL, key) != 1 ||
+               EVP_DigestSign(md, sig, &sig_len, body, body_len) != 1) {
+        ERR_clear_error();
+        fprintf(err, "ctgw sign: signing with %s failed\n", key_file);
+    } else {
+        memset(out, 0, sizeof *out);
+        snprintf(out->headers[0].name, sizeof out->headers[0].name, "x-ghl-signature");
+        if (gw_base64_encode(sig, sig_len, out->headers[0].value, sizeof out->headers[0].value, 0) >
+            0) {
+            out->n_headers = 1;
+            rc = 0;
+        }
+    }
+    EVP_MD_CTX_free(md);
+    EVP_PKEY_free(key);
+    return rc;
+}
+
+/* Signs BODY for EP with the private key in KEY_FILE, for schemes whose requests are signed
+ * with a provider's private key rather than a shared secret. */
+static int sign_with_key(const struct gw_endpoint_config *ep, const struct gw_verifier *s,
+                         const char *key_file, const unsigned char *body, size_t body_len,
+                         struct gw_signed *out, FILE *err)
+{
+    if (s != NULL && strcmp(s->name, "ghl") == 0)
+        return sign_ghl(key_file, body, body_len, out, err);
+    fprintf(err, "ctgw sign: endpoint %s uses %s, which is not signed with a private key\n", ep->id,
+            s != NULL ? s->name : "no scheme");
+    return -1;
 }
 
 /* S as one shell word in single quotes. */
@@ -903,15 +962,15 @@ static int sign_run(const struct opts *o, FILE *out, FILE *err)
         rc = sign_sns(o, cfg, ep, out, err);
         goto done;
     }
-    if (s == NULL || s->sign == NULL) {
+    if (o->key == NULL && (s == NULL || s->sign == NULL)) {
         fprintf(err,
-                "ctgw sign: endpoint %s uses %s, which ctgw cannot sign for (ghl is signed "
-                "with the provider's private key; basic-auth and token carry the credential "
-                "itself)\n",
+                "ctgw sign: endpoint %s uses %s, which ctgw cannot sign for with a secret (ghl "
+                "is signed with a private key: give --key FILE; basic-auth and token carry the "
+                "credential itself)\n",
                 ep->id, s != NULL ? s->name : "no scheme");
         goto done;
     }
-    if (ep->n_secrets == 0) {
+    if (o->key == NULL && ep->n_secrets == 0) {
         fprintf(err, "ctgw sign: endpoint %s has no secrets to sign with\n", ep->id);
         goto done;
     }
@@ -928,7 +987,10 @@ static int sign_run(const struct opts *o, FILE *out, FILE *err)
                                .timestamp = o->have_now ? o->now : (int64_t)time(NULL),
                                .id = o->id};
     struct gw_signed sig;
-    if (s->sign(&ep->secrets[0], &p, &sig, why, sizeof why) != 0) {
+    if (o->key != NULL) {
+        if (sign_with_key(ep, s, o->key, body, body_len, &sig, err) != 0)
+            goto done;
+    } else if (s->sign(&ep->secrets[0], &p, &sig, why, sizeof why) != 0) {
         fprintf(err, "ctgw sign: %s with the newest secret of %s: %s\n", s->name, ep->id, why);
         goto done;
     }

@@ -22,8 +22,10 @@ enum {
 int gw_cli_verify(int argc, char **argv, FILE *out, FILE *err);
 
 /* `ctgw sign`, with ARGV[0] "sign": -c FILE --endpoint ID --body FILE [--raw] [--now T]
- * [--id ID]. Prints a curl command (or, with --raw, the HTTP request `ctgw verify --request`
- * reads) signed with the endpoint's newest secret to OUT. Returns GW_CLI_OK or GW_CLI_USAGE. */
+ * [--id ID] [--key FILE]. Prints a curl command (or, with --raw, the HTTP request `ctgw
+ * verify --request` reads) signed with the endpoint's newest secret to OUT, or, with --key,
+ * with the private key in FILE (ghl: an Ed25519 PEM key readable by its owner only, giving
+ * x-ghl-signature). Returns GW_CLI_OK or GW_CLI_USAGE. */
 int gw_cli_sign(int argc, char **argv, FILE *out, FILE *err);
 
 #endif

@@ -211,17 +211,37 @@ static const char batch_sql[] =
     "LEFT JOIN users a ON a.company_id = j.company_id AND a.id = j.assignee_user_id "
     "LEFT JOIN clients c ON c.company_id = j.company_id AND c.id = j.client_id";
 
-/* The latest public comments of each listed job, COMMENTS at most each. */
+/* The latest public comments of each listed job, COMMENTS at most each: those whose id is at
+ * least the COMMENTS-th newest one's, in no order (sorted here). No derived table, window
+ * function or ORDER BY over the bodies: MariaDB 10.11 crashed (signal 11, freeing an Aria
+ * temporary table) running the window-function form of this statement under load, and a
+ * temporary table holding TEXT columns is always an Aria one. The join order is forced: the
+ * list first, then the jobs' comments through their index. */
 static const char comments_sql[] =
-    "SELECT t.k, t.author, t.body FROM (SELECT k.k, COALESCE(u.name, ct.name, jc.author_label, "
-    "'') AS author, jc.body, ROW_NUMBER() OVER (PARTITION BY k.k ORDER BY jc.id DESC) AS rn "
+    "SELECT k.k, jc.id, COALESCE(u.name, ct.name, jc.author_label, ''), jc.body "
     "FROM JSON_TABLE(?, '$[*]' COLUMNS (k INT PATH '$[0]', company BIGINT UNSIGNED PATH '$[1]', "
     "job BIGINT UNSIGNED PATH '$[2]')) k "
-    "JOIN job_comments jc ON jc.company_id = k.company AND jc.job_id = k.job AND "
-    "jc.visibility = 'public' "
+    "STRAIGHT_JOIN job_comments jc FORCE INDEX (ix_job_comments_job) ON jc.company_id = "
+    "k.company AND jc.job_id = k.job AND jc.visibility = 'public' AND jc.id >= COALESCE(("
+    "SELECT c2.id FROM job_comments c2 FORCE INDEX (ix_job_comments_job) WHERE c2.company_id = "
+    "k.company AND c2.job_id = k.job AND c2.visibility = 'public' ORDER BY c2.id DESC LIMIT 1 "
+    "OFFSET ?), 0) "
     "LEFT JOIN users u ON u.company_id = jc.company_id AND u.id = jc.author_user_id "
-    "LEFT JOIN contacts ct ON ct.company_id = jc.company_id AND ct.id = jc.author_contact_id) t "
-    "WHERE t.rn <= ? ORDER BY t.k, t.rn";
+    "LEFT JOIN contacts ct ON ct.company_id = jc.company_id AND ct.id = jc.author_contact_id";
+
+/* A row of comments_sql by its place in the answer: question k, newest (highest id) first. */
+struct comment_row {
+    int64_t k, id;
+    size_t r;
+};
+
+static int newest_first(const void *a, const void *b)
+{
+    const struct comment_row *x = a, *y = b;
+    if (x->k != y->k)
+        return x->k < y->k ? -1 : 1;
+    return x->id > y->id ? -1 : x->id < y->id;
+}
 
 static void read_answer(const struct gw_db_rows *rows, size_t r, struct gw_view_query *q)
 {
@@ -271,20 +291,32 @@ static enum gw_core_rc read_comments(struct gw_db *db, struct gw_view_query *q, 
         snprintf(err, err_len, "out of memory");
         return GW_CORE_DB_ERROR;
     }
-    struct gw_db_value p[] = {GW_DB_TEXT(json), GW_DB_INT(comments)};
+    struct gw_db_value p[] = {GW_DB_TEXT(json), GW_DB_INT(comments - 1)};
     struct gw_db_rows *rows = gw_db_query(db, comments_sql, p, 2, jobs * comments);
     free(json);
     if (rows == NULL) {
         snprintf(err, err_len, "reading the comments: %s", gw_db_error(db));
         return GW_CORE_DB_ERROR;
     }
+    size_t count = gw_db_rows_count(rows);
+    struct comment_row *order = calloc(count ? count : 1, sizeof(*order));
+    if (order == NULL) {
+        gw_db_rows_free(rows);
+        snprintf(err, err_len, "out of memory");
+        return GW_CORE_DB_ERROR;
+    }
+    for (size_t r = 0; r < count; r++)
+        order[r] = (struct comment_row){
+            .k = gw_db_rows_int(rows, r, 0, -1), .id = gw_db_rows_int(rows, r, 1, 0), .r = r};
+    qsort(order, count, sizeof(*order), newest_first);
     enum gw_core_rc rc = GW_CORE_OK;
-    for (size_t r = 0; r < gw_db_rows_count(rows) && rc == GW_CORE_OK; r++) {
-        int64_t k = gw_db_rows_int(rows, r, 0, -1);
+    for (size_t o = 0; o < count && rc == GW_CORE_OK; o++) {
+        int64_t k = order[o].k;
+        size_t r = order[o].r;
         if (k < 0 || (size_t)k >= n || q[k].n_comments >= comments)
             continue;
-        const char *author = gw_db_rows_text(rows, r, 1, NULL);
-        const char *body = gw_db_rows_text(rows, r, 2, NULL);
+        const char *author = gw_db_rows_text(rows, r, 2, NULL);
+        const char *body = gw_db_rows_text(rows, r, 3, NULL);
         struct gw_view_query *one = &q[k];
         one->comment_author[one->n_comments] = strdup(author ? author : "");
         one->comment_body[one->n_comments] = strdup(body ? body : "");
@@ -298,6 +330,7 @@ static enum gw_core_rc read_comments(struct gw_db *db, struct gw_view_query *q, 
             one->n_comments++;
         }
     }
+    free(order);
     gw_db_rows_free(rows);
     return rc;
 }

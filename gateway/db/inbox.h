@@ -42,6 +42,12 @@ struct gw_inbox_row {
  * inserted (a repeated key counts 0), or -1 (gw_db_error says why). */
 int64_t gw_inbox_insert(struct gw_db *db, const struct gw_inbox_row *rows, size_t k);
 
+/* The same statement, answering for each row its stored event: columns id, ingest_batch,
+ * endpoint, dedupe_key, result, one row per row of ROWS (a repeated key answers the stored
+ * event's), in no promised order. NULL on error. */
+struct gw_db_rows *gw_inbox_insert_returning(struct gw_db *db, const struct gw_inbox_row *rows,
+                                             size_t k);
+
 /* Gives event EVENT_ID, stored without a company, the company its apply found (e-mail routes
  * by recipient): before the apply writes rows that name the event, since those point at the
  * event of their own company. An event that has a company keeps it. 0, or -1. */

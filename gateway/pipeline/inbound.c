@@ -2,6 +2,7 @@
  * envelope, the durable hand-over and the answer. Runs on the event loop thread only; never
  * touches the database. */
 #include "gateway/pipeline/inbound.h"
+#include "gateway/base/text.h"
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
@@ -156,7 +157,14 @@ static char *stored_headers_json(const struct gw_provider *p, const struct gw_he
     for (size_t i = 0; p->stored_headers[i] != NULL; i++) {
         const char *v = gw_headers_get(hs, p->stored_headers[i]);
         if (v != NULL && strlen(v) <= 1024) {
-            cJSON_AddStringToObject(o, p->stored_headers[i], v);
+            /* Unsigned headers (User-Agent) may carry any bytes; the JSON column takes UTF-8. */
+            char *safe = gw_text_utf8_escaped(v, strlen(v));
+            if (safe == NULL || cJSON_AddStringToObject(o, p->stored_headers[i], safe) == NULL) {
+                free(safe);
+                cJSON_Delete(o);
+                return NULL;
+            }
+            free(safe);
             any = true;
         }
     }
@@ -384,7 +392,8 @@ static bool shared_checks(struct inbound_request *q)
         return false;
     }
     q->body_len = evbuffer_get_length(evhttp_request_get_input_buffer(q->r->req));
-    if (q->body_len > q->ep->max_body) {
+    uint64_t cap = gw_ingest_body_cap(q->h->ingest);
+    if (q->body_len > q->ep->max_body || (cap != 0 && q->body_len > cap)) {
         gw_metrics_count_request(q->ep_index, GW_M_TOO_LARGE);
         reply_json(q->r, 413, "{\"error\":\"too_large\"}");
         return false;

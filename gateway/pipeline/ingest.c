@@ -3,10 +3,13 @@
  * event loop only after that transaction committed. */
 #include "gateway/pipeline/ingest.h"
 
+#include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -27,7 +30,9 @@
 #define LINGER_BELOW         8 /* events: a smaller batch waits a moment for more */
 #define LINGER_US            500
 #define ER_LOCK_WAIT_TIMEOUT 1205
-#define ER_LOCK_DEADLOCK     1213
+/* What a stored row takes besides its body: headers (1 KiB each at most), keys, the SQL. */
+#define BODY_CAP_ROOM    (256u << 10)
+#define ER_LOCK_DEADLOCK 1213
 
 struct audit_row {
     char kind[32], endpoint[65], reason[128], source[64], request_id[65];
@@ -88,6 +93,10 @@ struct gw_ingest {
     unsigned hooks_in_use;
     pthread_cond_t hooks_idle;
     unsigned committing; /* writers between taking a batch and finishing it */
+    /* The largest body the database takes in one row (its max_allowed_packet less room for
+     * the row's other columns); 0 until a writer has asked. Written by writers, read by the
+     * loop: an atomic, no owner. */
+    _Atomic uint64_t body_cap;
 };
 
 void gw_pending_free(struct gw_pending *p)
@@ -203,15 +212,18 @@ struct batch {
     /* What is handed to a provider's read(): one per row, and the row each stands for. */
     struct gw_read *reads;
     size_t *read_rows;
+    /* items[i] was refused by the database when stored alone (see store_one_by_one). */
+    bool *refused;
 };
 
-/* Stores rows[0..k) through the inbox's one INSERT. Returns the rows the statement inserted
- * (a repeated key counts 0), or -1. */
-static int64_t insert_rows(struct gw_db *db, struct row_ref *rows, size_t k, uint64_t token)
+/* Stores rows[0..k) through the inbox's one INSERT. Returns each row's stored event (see
+ * gw_inbox_insert_returning), or NULL. */
+static struct gw_db_rows *insert_rows(struct gw_db *db, struct row_ref *rows, size_t k,
+                                      uint64_t token)
 {
     struct gw_inbox_row in[64];
     if (k > sizeof(in) / sizeof(in[0]))
-        return -1;
+        return NULL;
     for (size_t i = 0; i < k; i++) {
         struct row_ref *r = &rows[i];
         in[i] = (struct gw_inbox_row){
@@ -233,45 +245,45 @@ static int64_t insert_rows(struct gw_db *db, struct row_ref *rows, size_t k, uin
             .result = r->read_result,
         };
     }
-    return gw_inbox_insert(db, in, k);
+    return gw_inbox_insert_returning(db, in, k);
 }
 
 static const size_t chunk_sizes[] = GW_INBOX_INSERT_SIZES;
 
-/* Ids for the rows of one statement that did not all insert: each row's stored event is
- * looked up by its key. One this batch inserted (its ingest_batch is ours) is new for its
- * first row and a duplicate for any later row with the same key; one stored before is a
- * duplicate, answered with its id and result. */
-static int resolve_rows(struct gw_db *db, struct batch *b, size_t from, size_t k, uint64_t token)
+/* Ids for the rows of one statement, from what it returned (STORED), matched by key. A row
+ * this batch inserted (its ingest_batch is ours) is new for its first row and a duplicate
+ * for any later row with the same key; one stored before is a duplicate, answered with its
+ * id and result. */
+static int resolve_rows(const struct gw_db_rows *stored, struct batch *b, size_t from, size_t k,
+                        uint64_t token)
 {
+    size_t n = gw_db_rows_count(stored);
     for (size_t i = from; i < from + k; i++) {
         struct row_ref *r = &b->rows[i];
-        struct gw_db_value p[] = {GW_DB_TEXT(r->p->endpoint->id), GW_DB_TEXT(r->e->env.dedupe_key)};
-        struct gw_db_rows *rows =
-            gw_db_query(db,
-                        "SELECT id, ingest_batch, result FROM webhook_events WHERE endpoint = ? "
-                        "AND dedupe_key = ?",
-                        p, 2, 1);
-        if (rows == NULL)
-            return -1;
-        if (gw_db_rows_count(rows) != 1) {
-            /* Not inserted, yet not there: cannot happen at READ COMMITTED; never answer
-             * without an id. */
-            gw_db_rows_free(rows);
-            return -1;
+        size_t at = n;
+        for (size_t s = 0; s < n && at == n; s++) {
+            const char *ep = gw_db_rows_text(stored, s, 2, NULL);
+            const char *key = gw_db_rows_text(stored, s, 3, NULL);
+            /* endpoint compares as its column's collation does; dedupe_key is ascii_bin. */
+            if (ep != NULL && key != NULL && strcasecmp(ep, r->p->endpoint->id) == 0 &&
+                strcmp(key, r->e->env.dedupe_key) == 0)
+                at = s;
         }
-        uint64_t id = (uint64_t)gw_db_rows_int(rows, 0, 0, 0);
-        bool ours = gw_db_rows_int(rows, 0, 1, -1) == (int64_t)token;
+        if (at == n)
+            return -1; /* never answer without an id */
+        uint64_t id = (uint64_t)gw_db_rows_int(stored, at, 0, 0);
+        if (id == 0)
+            return -1;
+        bool ours = gw_db_rows_int(stored, at, 1, -1) == (int64_t)token;
         bool seen = false;
         for (size_t j = 0; j < i && !seen; j++)
             seen = b->rows[j].e->event_id == id;
         r->e->event_id = id;
         r->e->duplicate = !ours || seen;
         if (!ours) {
-            const char *res = gw_db_rows_text(rows, 0, 2, NULL);
+            const char *res = gw_db_rows_text(stored, at, 4, NULL);
             r->e->stored_result = res ? strdup(res) : NULL;
         }
-        gw_db_rows_free(rows);
     }
     return 0;
 }
@@ -336,7 +348,7 @@ static void read_events(struct gw_db *db, struct batch *b)
 
 /* Stores the batch in one transaction. 0 on commit; -1 with the reason in err. */
 static int write_batch(struct gw_db *db, struct gw_tenants *tenants, struct batch *b,
-                       bool sync_handled, bool consecutive_ids, char *err, size_t err_len)
+                       bool sync_handled, char *err, size_t err_len)
 {
     uint64_t token = random_u64();
     if (gw_db_begin(db) != 0)
@@ -381,18 +393,13 @@ static int write_batch(struct gw_db *db, struct gw_tenants *tenants, struct batc
                 break;
             }
         }
-        int64_t inserted = insert_rows(db, &b->rows[at], k, token);
-        if (inserted < 0)
+        struct gw_db_rows *stored = insert_rows(db, &b->rows[at], k, token);
+        if (stored == NULL)
             goto fail;
-        if (consecutive_ids && inserted == (int64_t)k) {
-            /* Every row inserted, and the server hands one statement consecutive ids in row
-             * order: no need to read them back. */
-            uint64_t first = gw_db_last_insert_id(db);
-            for (size_t i = 0; i < k; i++)
-                b->rows[at + i].e->event_id = first + i;
-        } else if (resolve_rows(db, b, at, k, token) != 0) {
+        int resolved = resolve_rows(stored, b, at, k, token);
+        gw_db_rows_free(stored);
+        if (resolved != 0)
             goto fail;
-        }
         for (size_t i = at; i < at + k; i++)
             if (b->rows[i].e->duplicate)
                 drop_read(&b->rows[i]); /* not inserted: the stored event answers */
@@ -439,9 +446,10 @@ static void finish_items(struct gw_ingest *in, const struct hooks *h, struct bat
 {
     for (size_t i = 0; i < b->n_items; i++) {
         struct gw_pending *p = b->items[i];
-        if (!stored) {
+        if (!stored || b->refused[i]) {
             p->outcome = GW_OUTCOME_UNAVAILABLE;
-            snprintf(p->error, sizeof(p->error), "%s", err);
+            snprintf(p->error, sizeof(p->error), "%s",
+                     stored ? "the database refused this request" : err);
             gw_ingest_complete(in, p);
             continue;
         }
@@ -480,19 +488,6 @@ static void finish_items(struct gw_ingest *in, const struct hooks *h, struct bat
     }
 }
 
-/* 1 when the server gives the rows of one multi-row INSERT consecutive ids in row order
- * (innodb_autoinc_lock_mode 0 or 1: MariaDB's default), 0 when it may interleave them (2:
- * MySQL 8's default), -1 when it cannot tell yet. */
-static int autoinc_consecutive(struct gw_db *db)
-{
-    struct gw_db_rows *rows = gw_db_query(db, "SELECT @@innodb_autoinc_lock_mode", NULL, 0, 1);
-    if (rows == NULL)
-        return -1;
-    int64_t mode = gw_db_rows_int(rows, 0, 0, 2);
-    gw_db_rows_free(rows);
-    return mode == 0 || mode == 1 ? 1 : 0;
-}
-
 /* Moves queued requests into the batch, up to batch_max events (lock held). */
 static void take_items(struct gw_ingest *in, struct batch *b)
 {
@@ -511,7 +506,6 @@ struct writer {
     struct gw_ingest *in;
     struct gw_tenants *tenants;
     struct batch b;
-    int consecutive; /* autoinc_consecutive() of the server; -1 until a connection answers */
 };
 
 /* Waits for work and takes the next batch: whatever is queued, up to batch_max events, and
@@ -559,6 +553,85 @@ static bool take_batch(struct writer *wr, struct hooks *h)
 }
 
 /* Stores the batch, retrying a deadlock. True when it committed; else the reason in ERR. */
+static bool write_retrying(struct gw_db *db, struct writer *wr, struct batch *b, bool sync_handled,
+                           char *err, size_t err_len)
+{
+    bool stored = false;
+    /* Two writers (or two instances) inserting overlapping keys can deadlock; InnoDB rolls
+     * one back, which is safe to run again. */
+    for (int attempt = 0; attempt < DEADLOCK_RETRIES && !stored; attempt++) {
+        stored = write_batch(db, wr->tenants, b, sync_handled, err, err_len) == 0;
+        unsigned no = gw_db_errno(db);
+        if (!stored && no != ER_LOCK_DEADLOCK && no != ER_LOCK_WAIT_TIMEOUT)
+            break;
+    }
+    return stored;
+}
+
+/* A batch the database refused while the connection is fine: one of its rows holds what the
+ * checks let through and the server will not take. Each request is stored alone, so that
+ * only the culprit is refused (b->refused) and the rest, of every tenant, are acknowledged;
+ * the audit rows go last, on their own. True: every request was settled one way or the
+ * other. */
+static bool store_one_by_one(struct gw_db *db, struct writer *wr, bool sync_handled)
+{
+    struct batch *b = &wr->b;
+    struct row_ref *rows = b->rows;
+    struct gw_pending **items = b->items;
+    size_t n_rows = b->n_rows, n_items = b->n_items, n_audit = b->n_audit, at = 0;
+    char err[256];
+    b->n_audit = 0;
+    for (size_t i = 0; i < n_items; i++) {
+        b->items = &items[i];
+        b->n_items = 1;
+        b->rows = &rows[at];
+        b->n_rows = items[i]->n_events;
+        at += b->n_rows;
+        b->refused[i] = !write_retrying(db, wr, b, sync_handled, err, sizeof(err));
+        if (b->refused[i])
+            gw_log_warn(items[i]->request_id, "%s: request refused by the database, not stored: %s",
+                        items[i]->endpoint->id, err);
+    }
+    b->rows = rows;
+    b->items = items;
+    b->n_rows = 0;
+    b->n_items = 0;
+    b->n_audit = n_audit;
+    if (n_audit > 0 && !write_retrying(db, wr, b, sync_handled, err, sizeof(err)))
+        gw_log_warn(NULL, "%zu audit row(s) lost: %s", n_audit, err);
+    b->n_rows = n_rows;
+    b->n_items = n_items;
+    return true;
+}
+
+/* Reads the largest row the database takes, once a connection answers, and warns about the
+ * endpoints whose max_body it lowers. */
+static void learn_body_cap(struct gw_ingest *in, struct gw_db *db)
+{
+    if (atomic_load(&in->body_cap) != 0)
+        return;
+    struct gw_db_rows *rows = gw_db_query(db, "SELECT @@max_allowed_packet", NULL, 0, 1);
+    int64_t packet = rows != NULL ? gw_db_rows_int(rows, 0, 0, 0) : 0;
+    gw_db_rows_free(rows);
+    if (packet <= (int64_t)BODY_CAP_ROOM)
+        return;
+    uint64_t cap = (uint64_t)packet - BODY_CAP_ROOM, none = 0;
+    if (!atomic_compare_exchange_strong(&in->body_cap, &none, cap))
+        return;
+    for (size_t i = 0; i < in->cfg->n_endpoints; i++)
+        if (in->cfg->endpoints[i].max_body > cap)
+            gw_log_warn(NULL,
+                        "endpoint %s: bodies over %" PRIu64 " bytes are refused (413), not %" PRIu64
+                        ": the database takes packets of %" PRId64 " bytes at most "
+                        "(max_allowed_packet)",
+                        in->cfg->endpoints[i].id, cap, in->cfg->endpoints[i].max_body, packet);
+}
+
+uint64_t gw_ingest_body_cap(struct gw_ingest *in)
+{
+    return in != NULL ? atomic_load(&in->body_cap) : 0;
+}
+
 static bool store_batch(struct writer *wr, bool sync_handled, char *err, size_t err_len)
 {
     struct gw_db *db = gw_db_pool_acquire(wr->in->pool, ACQUIRE_WAIT_MS);
@@ -566,18 +639,11 @@ static bool store_batch(struct writer *wr, bool sync_handled, char *err, size_t 
         snprintf(err, err_len, "no database connection available");
         return false;
     }
-    if (wr->consecutive < 0)
-        wr->consecutive = autoinc_consecutive(db);
-    bool stored = false;
-    /* Two writers (or two instances) inserting overlapping keys can deadlock; InnoDB rolls
-     * one back, which is safe to run again. */
-    for (int attempt = 0; attempt < DEADLOCK_RETRIES && !stored; attempt++) {
-        stored = write_batch(db, wr->tenants, &wr->b, sync_handled, wr->consecutive == 1, err,
-                             err_len) == 0;
-        unsigned no = gw_db_errno(db);
-        if (!stored && no != ER_LOCK_DEADLOCK && no != ER_LOCK_WAIT_TIMEOUT)
-            break;
-    }
+    learn_body_cap(wr->in, db);
+    memset(wr->b.refused, 0, wr->b.n_items * sizeof(bool));
+    bool stored = write_retrying(db, wr, &wr->b, sync_handled, err, err_len);
+    if (!stored && wr->b.n_items > 1 && !gw_db_error_is_connection(db) && gw_db_ok(db))
+        stored = store_one_by_one(db, wr, sync_handled);
     gw_db_pool_release(wr->in->pool, db);
     return stored;
 }
@@ -612,12 +678,13 @@ static void writer_finish(struct writer *wr)
     free(wr->b.items);
     free(wr->b.reads);
     free(wr->b.read_rows);
+    free(wr->b.refused);
 }
 
 /* A batch takes whole requests: room for batch_max events plus the largest request. */
 static int writer_init(struct writer *wr, struct gw_ingest *in)
 {
-    *wr = (struct writer){.in = in, .consecutive = -1};
+    *wr = (struct writer){.in = in};
     size_t largest = GW_PROVIDER_MAX_EVENTS;
     for (size_t i = 0; i < in->cfg->n_endpoints; i++) {
         size_t m = gw_provider_max_events(in->cfg->endpoints[i].provider);
@@ -629,8 +696,9 @@ static int writer_init(struct writer *wr, struct gw_ingest *in)
     wr->b.items = calloc(cap_rows, sizeof(struct gw_pending *));
     wr->b.reads = calloc(cap_rows, sizeof(struct gw_read));
     wr->b.read_rows = calloc(cap_rows, sizeof(size_t));
+    wr->b.refused = calloc(cap_rows, sizeof(bool));
     if (wr->tenants == NULL || wr->b.rows == NULL || wr->b.items == NULL || wr->b.reads == NULL ||
-        wr->b.read_rows == NULL) {
+        wr->b.read_rows == NULL || wr->b.refused == NULL) {
         writer_finish(wr);
         return -1;
     }
@@ -645,6 +713,12 @@ static void *writer_main(void *arg)
         return NULL;
     }
     gw_db_thread_init();
+    /* The body cap before the first request, when the database answers at start. */
+    struct gw_db *db = gw_db_pool_acquire(wr.in->pool, 0);
+    if (db != NULL) {
+        learn_body_cap(wr.in, db);
+        gw_db_pool_release(wr.in->pool, db);
+    }
     struct hooks h;
     while (take_batch(&wr, &h)) {
         char err[256];

@@ -114,6 +114,11 @@ void gw_ingest_set_sync_handler(struct gw_ingest *in,
  * workers from the loop thread, through the same hook. False when no worker pool is
  * installed (none configured, or stopping): the loop still holds P. */
 bool gw_ingest_hand_to_workers(struct gw_ingest *in, struct gw_pending *p);
+
+/* The largest body the database takes in one stored row (its max_allowed_packet less room
+ * for the rest of the row), learnt by the writers from their first connection; 0 until then.
+ * Any thread. */
+uint64_t gw_ingest_body_cap(struct gw_ingest *in);
 /* Wakes the workers after each commit (set by the worker pool). */
 void gw_ingest_set_commit_hook(struct gw_ingest *in, void (*hook)(void *ud), void *ud);
 

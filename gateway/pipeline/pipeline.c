@@ -8,6 +8,7 @@
 #include "gateway/db/db_pool.h"
 #include "gateway/pipeline/inbound.h"
 #include "gateway/pipeline/ingest.h"
+#include "gateway/pipeline/retention.h"
 #include "gateway/pipeline/workers.h"
 
 struct pipeline {
@@ -15,6 +16,7 @@ struct pipeline {
     struct gw_ingest *ingest;
     struct gw_workers *workers;
     struct gw_hooks *hooks;
+    struct gw_retention_task *retention;
 };
 
 static void pipeline_stop(void *state)
@@ -24,6 +26,7 @@ static void pipeline_stop(void *state)
         return;
     /* Workers first (they hand synchronous requests back), then the writers (they answer
      * whatever is still queued). */
+    gw_retention_stop(p->retention);
     gw_workers_stop(p->workers);
     gw_ingest_stop(p->ingest);
     gw_hooks_destroy(p->hooks);
@@ -40,7 +43,9 @@ static void *pipeline_start(const struct gw_config *cfg, struct event_base *base
     p->ingest = p->pool ? gw_ingest_start(cfg, base, p->pool) : NULL;
     p->workers = p->ingest ? gw_workers_start(cfg, p->pool, p->ingest) : NULL;
     p->hooks = p->ingest ? gw_hooks_create(cfg, base, p->ingest) : NULL;
-    if (p->hooks == NULL || (p->workers == NULL && cfg->workers.threads > 0)) {
+    p->retention = p->hooks ? gw_retention_start(cfg) : NULL;
+    if (p->hooks == NULL || p->retention == NULL ||
+        (p->workers == NULL && cfg->workers.threads > 0)) {
         gw_log_error(NULL, "cannot start the ingest writers and workers");
         pipeline_stop(p);
         return NULL;

@@ -57,8 +57,8 @@ int ts_signed_post(const char *url, const char *body, const struct ts_signed *op
     static const struct ts_signed defaults = {0};
     const struct ts_signed *o = opts ? opts : &defaults;
     char id[128], h_id[160], h_ts[64], h_sig[GW_STANDARD_WEBHOOKS_SIGNATURE_SIZE + 64];
-    char h_ct[160], h_rid[160], sig[GW_STANDARD_WEBHOOKS_SIGNATURE_SIZE];
-    const char *headers[8];
+    char h_ct[160], h_rid[160], h_ua[300], sig[GW_STANDARD_WEBHOOKS_SIGNATURE_SIZE];
+    const char *headers[9];
     size_t n = 0;
     int64_t ts = o->timestamp ? o->timestamp : (int64_t)time(NULL);
 
@@ -98,6 +98,10 @@ int ts_signed_post(const char *url, const char *body, const struct ts_signed *op
     if (o->request_id != NULL) {
         snprintf(h_rid, sizeof(h_rid), "X-Request-Id: %s", o->request_id);
         headers[n++] = h_rid;
+    }
+    if (o->user_agent != NULL) {
+        snprintf(h_ua, sizeof(h_ua), "User-Agent: %s", o->user_agent);
+        headers[n++] = h_ua;
     }
     headers[n++] = "Expect:"; /* no 100-continue round trip for bodies over 1 KiB */
     headers[n] = NULL;

@@ -18,6 +18,7 @@ struct ts_signed {
     int64_t timestamp;        /* webhook-timestamp; 0: now */
     const char *content_type; /* NULL: application/json; "" sends no Content-Type */
     const char *request_id;   /* X-Request-Id to send, or NULL */
+    const char *user_agent;   /* User-Agent to send (any bytes, not signed), or NULL */
     const char *method;       /* NULL: POST */
     bool omit_id, omit_timestamp, omit_signature; /* leave that header out */
     const char *signature;                        /* sent instead of the computed one */

@@ -45,10 +45,11 @@ static const struct {
 };
 #define N_CONTRACT (sizeof(contract) / sizeof(contract[0]))
 
-/* Tables of ctgw's own beside the contract's: the migrations' record, and e-mail's
- * attachment bytes and sender counts (0005_mail.sql). */
+/* Tables of ctgw's own beside the contract's: the migrations' record, e-mail's
+ * attachment bytes and sender counts (0005_mail.sql), and the CRM's job links and contact
+ * notes (0006_ghl.sql). */
 static const char *const own_tables[] = {"schema_migrations", "attachment_blobs",
-                                         "mail_sender_hours"};
+                                         "mail_sender_hours", "job_links", "contact_notes"};
 #define N_OWN (sizeof(own_tables) / sizeof(own_tables[0]))
 
 struct fixture {
@@ -301,8 +302,12 @@ static void test_demo_seed_covers_every_provider(void **state)
             fail_msg("the demo company has no single %s user", roles[i]);
     assert_int_equal(ts_db_int(&f->db, "SELECT COUNT(*) FROM clients"), 1);
     /* A provider that routes by itself (email-mime) finds its company through the rows of
-     * provider 'email', which every e-mail endpoint shares: one such row stands for them. */
-    size_t n_rows = 1;
+     * provider 'email', which every e-mail endpoint shares: one such row stands for them.
+     * ghl routes only its installs by itself (its locations have rows of their own), and
+     * ghl-workflow finds its company through those rows. */
+    size_t n_rows = 2;
+    if (ts_db_int(&f->db, "SELECT COUNT(*) FROM integrations WHERE provider = 'ghl'") != 1)
+        fail_msg("the demo seed has no integration row for provider ghl");
     for (size_t i = 0; gw_providers[i] != NULL; i++) {
         if (gw_providers[i]->flags & GW_PROVIDER_OWN_ROUTING)
             continue;

@@ -1206,6 +1206,70 @@ static void test_same_event_sent_concurrently_is_stored_once(void **state)
     ts_server_stop_clean("test_same_event_sent_concurrently_is_stored_once", &f->srv);
 }
 
+#define MIXED_SENDERS 8
+
+/* One row the database refuses (a trigger stands for whatever slips past the checks) does
+ * not fail the batch it was stored with: the other requests, of every tenant, are stored and
+ * acknowledged, only the culprit is answered 503. A User-Agent that is not UTF-8 (it is not
+ * signed) is stored with its stray bytes escaped, not refused. */
+static void test_bad_row_is_refused_alone(void **state)
+{
+    struct fixture *f = *state;
+    start_server(f, &f->srv, "ingest: { writers: 1 }\n" WORKERS_YAML);
+    ts_db_exec_ok(&f->db, "CREATE TRIGGER poison BEFORE INSERT ON webhook_events FOR EACH ROW "
+                          "BEGIN IF NEW.dedupe_key LIKE 'poison%' THEN SIGNAL SQLSTATE '45000' "
+                          "SET MESSAGE_TEXT = 'poisoned row'; END IF; END");
+    /* Another connection holds the inbox while the requests arrive, so that they queue and
+     * the writer stores them in one batch. */
+    MYSQL *holder = ts_db_connect(f->db.name);
+    assert_non_null(holder);
+    assert_int_equal(mysql_query(holder, "LOCK TABLES webhook_events WRITE"), 0);
+    char *body = ts_keep(&f->kept, test_fixture("generic/job_create.json"));
+    struct post_job *jobs = calloc(MIXED_SENDERS, sizeof(*jobs));
+    char(*ids)[96] = calloc(MIXED_SENDERS, sizeof(*ids));
+    assert_non_null(jobs);
+    assert_non_null(ids);
+    ts_keep(&f->kept, (char *)jobs);
+    ts_keep(&f->kept, (char *)ids);
+    pthread_t th[MIXED_SENDERS];
+    int64_t now = (int64_t)time(NULL);
+    for (size_t i = 0; i < MIXED_SENDERS; i++) {
+        if (i == 3)
+            snprintf(ids[i], sizeof(ids[i]), "poison-%d", (int)getpid());
+        else
+            ts_webhook_id(ids[i], sizeof(ids[i]));
+        ts_hook_url(&f->srv, "generic", jobs[i].url, sizeof(jobs[i].url));
+        jobs[i].body = body;
+        jobs[i].o = (struct ts_signed){.secret = f->generic_secret, .id = ids[i], .timestamp = now};
+        if (i == 5)
+            jobs[i].o.user_agent = "Robot\xFF\xFE/1.0 caf\xC3\xA9";
+        assert_int_equal(pthread_create(&th[i], NULL, post_in_thread, &jobs[i]), 0);
+    }
+    /* The writer is waiting for the lock with the first request; the others queue. */
+    if (!wait_blocked(f, "INSERT INTO webhook_events"))
+        fail_msg("ctgw's writer never waited on the held inbox");
+    ts_sleep_ms(300);
+    assert_int_equal(mysql_query(holder, "UNLOCK TABLES"), 0);
+    for (size_t i = 0; i < MIXED_SENDERS; i++)
+        pthread_join(th[i], NULL);
+    mysql_close(holder);
+    for (size_t i = 0; i < MIXED_SENDERS; i++) {
+        long want = i == 3 ? 503 : 202;
+        if (jobs[i].rc != 0 || jobs[i].r.status != want)
+            fail_with_log(&f->srv, i == 3 ? "the poisoned request" : "a good request", &jobs[i].r);
+        ts_http_free(&jobs[i].r);
+    }
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM webhook_events"), MIXED_SENDERS - 1);
+    ts_expect_text(&f->db, NULL, "Robot\\xFF\\xFE/1.0 caf\xC3\xA9",
+                   "SELECT JSON_VALUE(headers, '$.\"user-agent\"') FROM webhook_events WHERE "
+                   "dedupe_key = '%s'",
+                   ids[5]);
+    char *log = ts_keep(&f->kept, ts_server_log(&f->srv));
+    if (strstr(log, "request refused by the database, not stored") == NULL)
+        fail_msg("the refusal was not logged:\n%s", log);
+    ts_server_stop_clean("test_bad_row_is_refused_alone", &f->srv);
+}
+
 /* The race two instances run when a provider delivers one event to both: the other one's
  * transaction has inserted the row but not committed when this one's writer inserts the
  * same key, waits for the lock, and then finds the row stored. The answer must name that
@@ -1416,6 +1480,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_metrics_count_what_was_sent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_contact_created_meanwhile_is_used, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sigterm_while_audit_rows_are_written, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_row_is_refused_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_same_event_sent_concurrently_is_stored_once, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_committed_meanwhile_answers_its_id, setup,

@@ -2,6 +2,7 @@
  * 503 with Retry-After and recovers by itself, events acknowledged by a ctgw killed before
  * applying them are applied once after a restart, and expired leases are claimed again. Stops
  * the shared MariaDB, so meson runs it alone; the teardown always starts it again. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -46,6 +47,8 @@ struct fixture {
     char *generic_secret, *contact_secret;
     bool migrated;
     bool db_stopped;     /* the teardown must start the shared MariaDB again */
+    bool autoinc_spaced; /* the teardown must set auto_increment_increment back to 1 */
+    long long packet;    /* max_allowed_packet to set back in the teardown, or 0 */
     struct ts_kept kept; /* freed by the teardown, so a failing check leaks nothing */
 };
 
@@ -59,6 +62,18 @@ static int setup(void **state)
     f->contact_secret = ts_whsec_new();
     *state = f;
     return 0;
+}
+
+/* Runs SQL as the private MariaDB's root (./dev db-shell): what the tests' user may not. */
+static int root_sql(const char *sql)
+{
+    char *out = NULL;
+    char *argv[] = {(char *)ts_env("CTGW_DEV"), "db-shell", "-e", (char *)sql, NULL};
+    int rc = ts_run(argv, &out);
+    if (rc != 0)
+        fprintf(stderr, "dev db-shell -e '%s' exited %d:\n%s\n", sql, rc, out ? out : "");
+    free(out);
+    return rc;
 }
 
 static int teardown(void **state)
@@ -76,6 +91,14 @@ static int teardown(void **state)
             mysql_close(f->db.conn);
             f->db.conn = ts_db_connect(f->db.name);
         }
+    }
+    if (f->autoinc_spaced && root_sql("SET GLOBAL auto_increment_increment = 1") != 0)
+        rc = -1;
+    if (f->packet > 0) {
+        char sql[96];
+        snprintf(sql, sizeof(sql), "SET GLOBAL max_allowed_packet = %lld", f->packet);
+        if (root_sql(sql) != 0)
+            rc = -1;
     }
     ts_db_drop(&f->db);
     free(f->generic_secret);
@@ -373,6 +396,106 @@ static void test_expired_lease_is_claimed_again(void **state)
     ts_server_stop_clean("test_expired_lease_is_claimed_again", &f->srv);
 }
 
+struct spaced_post {
+    char url[128], id[96];
+    const char *body;
+    struct ts_signed o;
+    struct ts_http r;
+    int rc;
+};
+
+static void *spaced_post(void *arg)
+{
+    struct spaced_post *p = arg;
+    p->rc = ts_signed_post(p->url, p->body, &p->o, &p->r);
+    return NULL;
+}
+
+#define SPACED_SENDERS 8
+
+/* With auto_increment_increment 3 (a Galera cluster sets it to its size) the rows of one
+ * multi-row INSERT get ids 3 apart: each request must still be answered with its own event's
+ * id, never a neighbour's (another tenant's) nor one that does not exist. Runs alone: the
+ * setting is the server's. */
+static void test_spaced_ids_answer_each_its_own(void **state)
+{
+    struct fixture *f = *state;
+    f->autoinc_spaced = true;
+    assert_int_equal(root_sql("SET GLOBAL auto_increment_increment = 3"), 0);
+    start_server(f, &f->srv, "ingest: { writers: 1 }\n" WORKERS_YAML);
+    /* Another connection holds the inbox while the requests arrive, so the writer's first
+     * INSERT waits and the others queue behind it: the next batch stores them together. */
+    MYSQL *holder = ts_db_connect(f->db.name);
+    assert_non_null(holder);
+    assert_int_equal(mysql_query(holder, "LOCK TABLES webhook_events WRITE"), 0);
+    char *body = ts_keep(&f->kept, test_fixture("generic/job_create.json"));
+    struct spaced_post *p = calloc(SPACED_SENDERS, sizeof(*p));
+    assert_non_null(p);
+    ts_keep(&f->kept, (char *)p);
+    pthread_t th[SPACED_SENDERS];
+    int64_t now = (int64_t)time(NULL);
+    for (size_t i = 0; i < SPACED_SENDERS; i++) {
+        ts_hook_url(&f->srv, "generic", p[i].url, sizeof(p[i].url));
+        ts_webhook_id(p[i].id, sizeof(p[i].id));
+        p[i].body = body;
+        p[i].o = (struct ts_signed){.secret = f->generic_secret, .id = p[i].id, .timestamp = now};
+        assert_int_equal(pthread_create(&th[i], NULL, spaced_post, &p[i]), 0);
+    }
+    ts_sleep_ms(500);
+    assert_int_equal(mysql_query(holder, "UNLOCK TABLES"), 0);
+    for (size_t i = 0; i < SPACED_SENDERS; i++)
+        pthread_join(th[i], NULL);
+    mysql_close(holder);
+    for (size_t i = 0; i < SPACED_SENDERS; i++) {
+        if (p[i].rc != 0 || p[i].r.status != 202)
+            fail_msg("request %zu: %d, status %ld: %s\n%s", i, p[i].rc, p[i].r.status,
+                     p[i].r.body ? p[i].r.body : "", ts_server_log_tail(&f->srv));
+        unsigned long long id = ts_answer_id(p[i].r.body);
+        ts_http_free(&p[i].r);
+        ts_expect_text(&f->db, NULL, p[i].id,
+                       "SELECT dedupe_key FROM webhook_events WHERE id = %llu", id);
+    }
+    /* The ids were spaced indeed. */
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM webhook_events WHERE id %% 3 <> "
+                                        "(SELECT MIN(id) %% 3 FROM webhook_events)"),
+                     0);
+    ts_server_stop_clean("test_spaced_ids_answer_each_its_own", &f->srv);
+}
+
+/* A body the database would refuse (over its max_allowed_packet) is answered 413 like any
+ * body over the endpoint's limit, never stored half or answered 503 for the provider to send
+ * again forever; the lowered limit is logged at start. Runs alone: the setting is the
+ * server's. */
+static void test_body_over_the_database_packet_is_413(void **state)
+{
+    struct fixture *f = *state;
+    f->packet = ts_db_intf(&f->db, "SELECT @@GLOBAL.max_allowed_packet");
+    assert_int_equal(root_sql("SET GLOBAL max_allowed_packet = 1048576"), 0);
+    start_server(f, &f->srv, "ingest: { writers: 1, max_body: 4MiB }\n" WORKERS_YAML);
+    size_t n = 1300 * 1024;
+    char *big = malloc(n + 128);
+    assert_non_null(big);
+    ts_keep(&f->kept, big);
+    int k = snprintf(big, 128,
+                     "{\"type\":\"job.create\",\"data\":{\"title\":\"Big\","
+                     "\"description\":\"");
+    memset(big + k, 'x', n);
+    snprintf(big + k + n, 16, "\"}}");
+    struct ts_signed o = {.secret = f->generic_secret};
+    struct ts_http r;
+    ts_post_expect(&f->srv, "generic", big, &o, 413, &r);
+    ts_http_free(&r);
+    assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM webhook_events"), 0);
+    char *body = ts_keep(&f->kept, test_fixture("generic/job_create.json"));
+    struct ts_signed o2 = {.secret = f->generic_secret};
+    ts_post_expect(&f->srv, "generic", body, &o2, 202, &r);
+    ts_http_free(&r);
+    char *log = ts_keep(&f->kept, ts_server_log(&f->srv));
+    if (strstr(log, "(max_allowed_packet)") == NULL)
+        fail_msg("the lowered limit was not logged:\n%s", log);
+    ts_server_stop_clean("test_body_over_the_database_packet_is_413", &f->srv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -381,6 +504,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sigkill_before_apply_applies_once_after_restart, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_expired_lease_is_claimed_again, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_spaced_ids_answer_each_its_own, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_body_over_the_database_packet_is_413, setup, teardown),
     };
     return ts_run_group(tests);
 }

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "adapters/provider.h"
+#include "adapters/ghl/config.h"
 #include "adapters/slack/config.h"
 #include "adapters/xero/config.h"
 #include "gateway/base/log.h"
@@ -126,6 +127,8 @@ static void test_example(void **state)
         test_write_text(f->dir, "secrets/mail-thread.key",
                         "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n", 0600),
         test_write_text(f->dir, "secrets/mail-raw.password", "relay-password-0123456789\n", 0600),
+        test_write_text(f->dir, "secrets/ghl-workflow.token", "ghl-workflow-token-0123456789\n",
+                        0600),
     };
     const struct gw_endpoint_config *ep;
     struct gw_config *cfg;
@@ -173,6 +176,10 @@ static void test_example(void **state)
     assert_int_equal(cfg->workers.backoff_max_ms, 3600000);
     assert_int_equal(cfg->log.level, GW_CFG_LOG_INFO);
     assert_int_equal(cfg->log.format, GW_CFG_LOG_FORMAT_JSON);
+    assert_int_equal(cfg->retention.raw_bodies_ms, 30ull * 86400000);
+    assert_int_equal(cfg->retention.audit_ms, 365ull * 86400000);
+    assert_int_equal(cfg->retention.batch, 500);
+    assert_int_equal(cfg->retention.interval_ms, 86400000);
 
     assert_true(cfg->mail.enabled);
     assert_string_equal(cfg->mail.domain, "mail.canticket.example");
@@ -185,7 +192,7 @@ static void test_example(void **state)
     assert_int_equal(cfg->mail.max_attachment, 25 * MiB);
     assert_int_equal(cfg->mail.max_attachments_total, 25 * MiB);
 
-    assert_int_equal(cfg->n_endpoints, 9);
+    assert_int_equal(cfg->n_endpoints, 10);
     ep = gw_config_endpoint(cfg, "slack");
     assert_non_null(ep);
     assert_ptr_equal(ep, &cfg->endpoints[0]);
@@ -213,6 +220,13 @@ static void test_example(void **state)
     assert_non_null(ep);
     assert_int_equal(ep->n_secrets, 0);
     assert_null(ep->secrets);
+    assert_int_equal(gw_ghl_config_of(ep)->install, GW_GHL_INSTALL_MANUAL);
+    assert_int_equal(ep->tolerance_ms, 300000);
+    ep = gw_config_endpoint(cfg, "ghl-workflow");
+    assert_non_null(ep);
+    assert_string_equal(gw_ghl_workflow_config_of(ep)->location, "ve9EPM428h8vShlRW1KT");
+    assert_string_equal(ep->token.data, "ghl-workflow-token-0123456789");
+    assert_string_equal(ep->header, "X-Webhook-Secret");
     ep = gw_config_endpoint(cfg, "mail-ses"); /* SNS sends at most 256 KiB: ingest.max_body */
     assert_non_null(ep);
     assert_int_equal(ep->max_body, cfg->ingest.max_body);
@@ -307,6 +321,7 @@ static void test_values_and_env_scalars(void **state)
                   "  timeout: 1d\n"
                   "ingest: { writers: 64, batch_max: 10000, max_body: 512KiB }\n"
                   "workers: { threads: 0, max_attempts: 100, backoff: { base: 1s, max: 1s } }\n"
+                  "retention: { raw_bodies: 2h, audit: 3650d, batch: 10000, interval: 1s }\n"
                   "log: { level: \"${CTGW_T_LEVEL}\", format: text }\n");
     assert_string_equal(cfg->listen.address, "::");
     assert_int_equal(cfg->listen.port, 18443);
@@ -326,6 +341,10 @@ static void test_values_and_env_scalars(void **state)
     assert_int_equal(cfg->ingest.batch_max, 10000);
     assert_int_equal(cfg->ingest.max_body, 512 * KiB);
     assert_int_equal(cfg->workers.threads, 0);
+    assert_int_equal(cfg->retention.raw_bodies_ms, 2 * 3600000);
+    assert_int_equal(cfg->retention.audit_ms, 3650ull * 86400000);
+    assert_int_equal(cfg->retention.batch, 10000);
+    assert_int_equal(cfg->retention.interval_ms, 1000);
     assert_int_equal(cfg->workers.max_attempts, 100);
     assert_int_equal(cfg->workers.backoff_base_ms, 1000);
     assert_int_equal(cfg->workers.backoff_max_ms, 1000);
@@ -522,7 +541,9 @@ static void test_provider_configs(void **state)
                           "    calls_per_minute: 30\n"
                           "  - { id: c, provider: contact-form, company: demo, secrets: [ "
                           "\"${CTGW_T_A}\" ], teams: { support: Help desk } }\n"
-                          "  - { id: g, provider: ghl }\n"
+                          "  - { id: g, provider: asana }\n"
+                          "  - { id: h, provider: ghl, install: auto, job_on: [ won, open ], "
+                          "job_stages: [ stage-1 ] }\n"
                           "  - { id: bare, provider: slack, secrets: [ \"${CTGW_T_A}\" ] }\n");
 
     ep = gw_config_endpoint(cfg, "s");
@@ -553,6 +574,12 @@ static void test_provider_configs(void **state)
     assert_null(ep->provider_config);
     assert_int_equal(gw_slack_config_of(ep)->n_commands, 0);
     assert_null(gw_xero_config_of(NULL)->client_id);
+    const struct gw_ghl_config *gc = gw_ghl_config_of(gw_config_endpoint(cfg, "h"));
+    assert_int_equal(gc->install, GW_GHL_INSTALL_AUTO);
+    assert_int_equal(gc->n_job_on, 2);
+    assert_string_equal(gc->job_on[1], "open");
+    assert_string_equal(gc->job_stages[0], "stage-1");
+    assert_int_equal(gw_ghl_config_of(NULL)->install, GW_GHL_INSTALL_MANUAL);
     sc = gw_slack_config_of(gw_config_endpoint(cfg, "bare"));
     assert_non_null(sc);
     assert_int_equal(sc->n_commands, 0);

@@ -48,7 +48,10 @@
     "    secrets: [ \"file:xero_secret\" ]\n"                                                      \
     "  - id: mail\n"                                                                               \
     "    provider: email-mailgun\n"                                                                \
-    "    secrets: [ \"file:mg_secret\" ]\n"
+    "    secrets: [ \"file:mg_secret\" ]\n"                                                        \
+    "  - id: crm\n"                                                                                \
+    "    provider: ghl\n"                                                                          \
+    "    public_key: file:" CTGW_SOURCE_ROOT "/tests/vectors/ghl/rfc8032-test1.pub.pem\n"
 
 struct fixture {
     char *dir;
@@ -333,6 +336,62 @@ static void test_curl_command(void **state)
     run_free(&r);
 }
 
+/* `ctgw sign --key` for ghl: providers.md 3.5's body signed with the RFC 8032 test key gives
+ * its published x-ghl-signature, and the request verifies against the endpoint. */
+static void test_sign_ghl_with_key(void **state)
+{
+    struct fixture *f = *state;
+    char *pem = test_read(CTGW_SOURCE_ROOT "/tests/vectors/ghl/rfc8032-test1.key.pem", NULL);
+    assert_non_null(pem);
+    free(test_write_text(f->dir, "ed.pem", pem, 0600));
+    free(test_write_text(f->dir, "ed-open.pem", pem, 0644));
+    free(pem);
+    free(test_write_text(f->dir, "ghl.json",
+                         "{\"type\":\"ContactCreate\",\"locationId\":\"ve9EPM428h8vShlRW1KT\","
+                         "\"id\":\"nmFmQEsNgz6AVpgLVUJ0\",\"email\":\"jane@example.com\","
+                         "\"timestamp\":\"2026-01-01T00:00:00.000Z\",\"webhookId\":"
+                         "\"6a0c1e5f-3d2b-4c8a-9e71-2f4b8d0a1c33\"}",
+                         0600));
+    char key[512], body[512], open_key[512];
+    snprintf(key, sizeof key, "%s/ed.pem", f->dir);
+    snprintf(open_key, sizeof open_key, "%s/ed-open.pem", f->dir);
+    snprintf(body, sizeof body, "%s/ghl.json", f->dir);
+    struct run r = run_cli(gw_cli_sign, "sign", "-c", f->config, "--endpoint", "crm", "--body",
+                           body, "--key", key, "--raw", NULL);
+    assert_int_equal(r.rc, GW_CLI_OK);
+    assert_contains(r.out,
+                    "x-ghl-signature: 3z7WTNKEGTbGwoSuTku9+P4+f0ht4FNDiXN8TTr9XZoqAw+0hVbFX84"
+                    "niUd4Md+Xar1x66RVPhgNGj3dgZTEBQ==\r\n");
+    assert_contains(r.out, "Content-Type: application/json\r\n");
+    assert_lacks(r.out, "PRIVATE KEY");
+    free(test_write(f->dir, "ghl.http", r.out, r.out_len, 0600));
+    run_free(&r);
+    r = run_cli(gw_cli_verify, "verify", "-c", f->config, "--endpoint", "crm", "--request",
+                path_in(f, "ghl.http"), NULL);
+    assert_int_equal(r.rc, GW_CLI_OK);
+    run_free(&r);
+    /* Without --key there is nothing to sign a ghl request with; a key others may read, or
+     * a public key, is refused. */
+    r = run_cli(gw_cli_sign, "sign", "-c", f->config, "--endpoint", "crm", "--body", body, NULL);
+    assert_int_equal(r.rc, GW_CLI_USAGE);
+    assert_contains(r.err, "--key FILE");
+    run_free(&r);
+    r = run_cli(gw_cli_sign, "sign", "-c", f->config, "--endpoint", "crm", "--body", body, "--key",
+                open_key, NULL);
+    assert_int_equal(r.rc, GW_CLI_USAGE);
+    run_free(&r);
+    r = run_cli(gw_cli_sign, "sign", "-c", f->config, "--endpoint", "crm", "--body", body, "--key",
+                CTGW_SOURCE_ROOT "/tests/vectors/ghl/rfc8032-test1.pub.pem", NULL);
+    assert_int_equal(r.rc, GW_CLI_USAGE);
+    run_free(&r);
+    /* --key for a scheme signed with a shared secret is a mistake, said so. */
+    r = run_cli(gw_cli_sign, "sign", "-c", f->config, "--endpoint", "demo-api", "--body", body,
+                "--key", key, NULL);
+    assert_int_equal(r.rc, GW_CLI_USAGE);
+    assert_contains(r.err, "not signed with a private key");
+    run_free(&r);
+}
+
 static void test_usage_errors(void **state)
 {
     struct fixture *f = *state;
@@ -478,6 +537,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_without_config_rotation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_token_value_never_shown, setup, teardown),
         cmocka_unit_test_setup_teardown(test_curl_command, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sign_ghl_with_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_usage_errors, setup, teardown),
         cmocka_unit_test(test_reader_accepts),
         cmocka_unit_test(test_reader_refuses),
