@@ -15,6 +15,7 @@
 #include "gateway/net/mailgun_cache.h"
 #include "gateway/net/sns_certs.h"
 #include "verifiers/ghl.h"
+#include "verifiers/sendgrid.h"
 
 struct gw_endpoint_auth {
     const struct gw_endpoint_config *ep;
@@ -98,6 +99,15 @@ struct gw_endpoint_auth *gw_endpoint_auth_create(const struct gw_endpoint_config
             load_key(ep, &ep->public_key, "public_key", GW_GHL_KEY_ED25519, warn, warn_ctx);
         a->legacy_public_key = load_key(ep, &ep->legacy_public_key, "legacy_public_key",
                                         GW_GHL_KEY_RSA, warn, warn_ctx);
+    }
+    if ((v->needs & GW_SCHEME_NEEDS_EC_KEY) && ep->public_key.data != NULL) {
+        char kwhy[256], text[512];
+        a->public_key =
+            gw_sendgrid_load_public_key(ep->public_key.data, ep->public_key.len, kwhy, sizeof kwhy);
+        if (a->public_key == NULL && warn != NULL) {
+            say(text, sizeof text, "endpoint %s public_key: %s", ep->id, kwhy);
+            warn(warn_ctx, text);
+        }
     }
     if (v->needs & GW_SCHEME_NEEDS_TOPICS) {
         char cwhy[256];

@@ -24,4 +24,19 @@
         .offset = offsetof(struct gw_endpoint_config, tolerance_ms), .min = 1000, .max = 86400000  \
     }
 
+/* `username` and `password`: the basic-auth credential a relay's URL carries (the password
+ * a secret of at least 16 bytes), both required. */
+#define GW_KEY_USERNAME_REQUIRED                                                                   \
+    {                                                                                              \
+        .name = "username", .type = GW_CFG_STRING,                                                 \
+        .offset = offsetof(struct gw_endpoint_config, username), .min = 1, .max = 255,             \
+        .flags = GW_CFG_REQUIRED                                                                   \
+    }
+#define GW_KEY_PASSWORD_REQUIRED                                                                   \
+    {                                                                                              \
+        .name = "password", .type = GW_CFG_SECRET,                                                 \
+        .offset = offsetof(struct gw_endpoint_config, password), .min = 16,                        \
+        .flags = GW_CFG_REQUIRED                                                                   \
+    }
+
 #endif

@@ -26,43 +26,11 @@ static const struct gw_cfg_key asana_keys[] = {
     {.name = "secrets", .type = GW_CFG_SECRET_LIST, .offset = EP(secrets), .min = 0, .max = 16},
     KEY_END,
 };
-static const struct gw_cfg_key basic_auth_keys[] = {
-    {.name = "username",
-     .type = GW_CFG_STRING,
-     .offset = EP(username),
-     .min = 1,
-     .max = 255,
-     .flags = GW_CFG_REQUIRED},
-    {.name = "password",
-     .type = GW_CFG_SECRET,
-     .offset = EP(password),
-     .min = 16,
-     .flags = GW_CFG_REQUIRED},
-    KEY_END,
-};
 
 /* Descriptors of providers whose adapters have not arrived yet: each moves to its own file
  * in adapters/ with its hooks. Their endpoint keys are the ones each provider documents.
  * Without an envelope they are not served (404), but their verifier is named already, so
  * that `ctgw verify` can check their requests. */
-static const struct gw_provider email_mailgun = {
-    .name = "email-mailgun",
-    .summary = "inbound e-mail from Mailgun routes",
-    .verifier = &gw_verifier_mailgun,
-    .endpoint_keys = timestamped_keys,
-};
-static const struct gw_provider email_sendgrid = {
-    .name = "email-sendgrid",
-    .summary = "inbound e-mail from SendGrid Inbound Parse",
-    .verifier = &gw_verifier_basic_auth,
-    .endpoint_keys = basic_auth_keys,
-};
-static const struct gw_provider email_postmark = {
-    .name = "email-postmark",
-    .summary = "inbound e-mail from Postmark",
-    .verifier = &gw_verifier_basic_auth,
-    .endpoint_keys = basic_auth_keys,
-};
 static const struct gw_provider stripe = {
     .name = "stripe",
     .summary = "Stripe billing events",
@@ -83,8 +51,11 @@ extern const struct gw_provider gw_provider_slack;
 extern const struct gw_provider gw_provider_xero;
 extern const struct gw_provider gw_provider_email_mime;
 extern const struct gw_provider gw_provider_email_ses;
+extern const struct gw_provider gw_provider_email_mailgun;
+extern const struct gw_provider gw_provider_email_sendgrid;
 extern const struct gw_provider gw_provider_ghl;
 extern const struct gw_provider gw_provider_ghl_workflow;
+extern const struct gw_provider gw_provider_email_postmark;
 
 const struct gw_provider *const gw_providers[] = {
     &gw_provider_generic,
@@ -95,9 +66,9 @@ const struct gw_provider *const gw_providers[] = {
     &gw_provider_ghl,
     &gw_provider_ghl_workflow,
     &gw_provider_email_ses,
-    &email_mailgun,
-    &email_sendgrid,
-    &email_postmark,
+    &gw_provider_email_mailgun,
+    &gw_provider_email_sendgrid,
+    &gw_provider_email_postmark,
     &stripe,
     &asana,
     NULL,

@@ -47,6 +47,10 @@ struct gw_listen_config {
     uint32_t max_connections; /* default 4096 */
     uint64_t max_header_size; /* default 16 KiB */
     uint64_t timeout_ms;      /* read/write timeout per connection, default 30 s */
+    /* Peers (networks, config/cidr.h) whose X-Forwarded-For names the real source: load
+     * balancers in front of ctgw. Empty: the peer is the source. */
+    char **trusted_proxies;
+    size_t n_trusted_proxies;
 };
 
 struct gw_admin_config {
@@ -83,6 +87,18 @@ struct gw_workers_config {
 struct gw_log_config {
     enum gw_cfg_log_level level;   /* default info */
     enum gw_cfg_log_format format; /* default json */
+};
+
+/* `limits:` — what one source or one endpoint may send, and how rejections are audited. */
+struct gw_limits_config {
+    uint32_t per_source;         /* requests per second from one source address; 0: no limit */
+    uint32_t per_source_burst;   /* requests at once above the rate; 0: twice per_source */
+    uint32_t per_endpoint;       /* requests per second to one endpoint; 0: no limit */
+    uint32_t per_endpoint_burst; /* 0: twice per_endpoint */
+    /* Rejections (bad signatures, refused requests) of one kind, endpoint and source written
+     * to audit_log one by one per audit_window; the rest are counted into one summary row. */
+    uint32_t audit_each;      /* default 5 */
+    uint64_t audit_window_ms; /* default 60 s */
 };
 
 /* `retention:` — what `ctgw purge`, and serve once every `interval`, remove. */
@@ -181,6 +197,7 @@ struct gw_config {
     struct gw_log_config log;
     struct gw_mail_config mail;
     struct gw_retention_config retention;
+    struct gw_limits_config limits;
     struct gw_endpoint_config *endpoints;
     size_t n_endpoints;
     /* The key integration credentials are sealed with (data == NULL when absent), as

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "config/cidr.h"
 #include "config/config_keys.h"
 #include "config/mail_check.h"
 #include "config/secret_ref.h"
@@ -123,6 +124,17 @@ static void check_across(struct gw_cfg_walk *w, const struct gw_yaml_node *root,
     }
 
     gw_cfg_check_mail(w, root, cfg);
+
+    for (size_t i = 0; i < cfg->listen.n_trusted_proxies; i++) {
+        struct gw_cidr net;
+        if (!gw_cidr_parse(cfg->listen.trusted_proxies[i], &net)) {
+            static const char *const proxies[] = {"listen", "trusted_proxies", NULL};
+            gw_cfg_error(w, line_of(root, proxies),
+                         "listen.trusted_proxies[%zu]: '%s' is not an address or a network "
+                         "(10.0.0.0/8, 2001:db8::/32)",
+                         i, cfg->listen.trusted_proxies[i]);
+        }
+    }
 
     for (size_t i = 0; i < cfg->n_endpoints; i++) {
         struct gw_endpoint_config *ep = &cfg->endpoints[i];

@@ -108,6 +108,8 @@ enum {
     GW_SCHEME_NEEDS_TOKEN = 1u << 4,
     /* in->replay_seen: the tokens of requests accepted before (mailgun). */
     GW_SCHEME_NEEDS_REPLAY_CACHE = 1u << 5,
+    /* in->public_key: the endpoint's public_key as an EC P-256 key (sendgrid). */
+    GW_SCHEME_NEEDS_EC_KEY = 1u << 6,
 };
 
 /* Headers a signer writes at most, and the bounds of each. */

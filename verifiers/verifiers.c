@@ -7,6 +7,7 @@
 #include "verifiers/basic_auth.h"
 #include "verifiers/ghl.h"
 #include "verifiers/mailgun.h"
+#include "verifiers/sendgrid.h"
 #include "verifiers/slack.h"
 #include "verifiers/sns.h"
 #include "verifiers/standard_webhooks.h"
@@ -26,6 +27,7 @@ const struct gw_verifier *const gw_verifiers[] = {
     &gw_verifier_sns,
     &gw_verifier_basic_auth,
     &gw_verifier_token,
+    &gw_verifier_sendgrid,
     NULL,
 };
 

@@ -1,8 +1,8 @@
 /* text.h — the bounded UTF-8 buffer every stage of the mail parser writes into, and the
  * cleaning that makes untrusted text storable: well-formed UTF-8 that utf8mb4 accepts, no NUL,
  * no control characters but tab and newline, every line break a single "\n". */
-#ifndef CTGW_MAIL_TEXT_H
-#define CTGW_MAIL_TEXT_H
+#ifndef CTGW_MAIL_PARSER_TEXT_H
+#define CTGW_MAIL_PARSER_TEXT_H
 
 #include <stdbool.h>
 #include <stddef.h>

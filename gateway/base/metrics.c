@@ -8,7 +8,8 @@
 #include <string.h>
 
 static const char *const outcome_names[GW_M_OUTCOMES] = {
-    "accepted", "duplicate", "rejected_signature", "too_large", "bad_request", "unavailable",
+    "accepted",    "duplicate",   "rejected_signature", "too_large",
+    "bad_request", "unavailable", "rate_limited",
 };
 static const char *const status_names[6] = {"pending", "processing", "done",
                                             "ignored", "failed",     "dead"};

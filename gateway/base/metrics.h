@@ -13,6 +13,7 @@ enum gw_metric_outcome {
     GW_M_TOO_LARGE,
     GW_M_BAD_REQUEST,
     GW_M_UNAVAILABLE,
+    GW_M_RATE_LIMITED,
     GW_M_OUTCOMES
 };
 

@@ -24,10 +24,12 @@
 #include "config/config.h"
 #include "config/secret_ref.h"
 #include "gateway/cli/captured_request.h"
+#include "gateway/cli/sign_relay.h"
 #include "gateway/base/log.h"
 #include "verifiers/base64.h"
 #include "verifiers/ghl.h"
 #include "verifiers/hmac.h"
+#include "verifiers/sendgrid.h"
 #include "verifiers/sns.h"
 #include "verifiers/sns_sign.h"
 #include "gateway/net/sns_certs.h"
@@ -365,6 +367,20 @@ static EVP_PKEY *load_key(const char *path, enum gw_ghl_key_kind kind, FILE *err
     return key;
 }
 
+/* SendGrid's public key (base64 of its DER, or a PEM), for --scheme sendgrid. */
+static EVP_PKEY *load_ec_key(const char *path, FILE *err)
+{
+    struct gw_secret text = {0};
+    char why[256];
+    if (load_file(path, false, &text, err) != 0)
+        return NULL;
+    EVP_PKEY *key = gw_sendgrid_load_public_key(text.data, text.len, why, sizeof why);
+    if (key == NULL)
+        fprintf(err, "ctgw verify: %s: %s\n", path, why);
+    gw_secret_wipe(&text);
+    return key;
+}
+
 /* The first object READ finds in the PEM file PATH (PRIVATE: only its owner may read the
  * file), or NULL with WHAT said missing. */
 static void *load_pem(const char *path, bool private, void *(*read)(BIO *), const char *cmd,
@@ -517,7 +533,9 @@ static int material_from_options(const struct opts *o, const struct gw_verifier 
         return -1;
     }
     if (o->key_file != NULL &&
-        (m->public_key = load_key(o->key_file, GW_GHL_KEY_ED25519, err)) == NULL)
+        (m->public_key = (s->needs & GW_SCHEME_NEEDS_EC_KEY)
+                             ? load_ec_key(o->key_file, err)
+                             : load_key(o->key_file, GW_GHL_KEY_ED25519, err)) == NULL)
         return -1;
     if (o->legacy_key_file != NULL &&
         (m->legacy_public_key = load_key(o->legacy_key_file, GW_GHL_KEY_RSA, err)) == NULL)
@@ -773,9 +791,12 @@ static void sign_usage(FILE *f)
                "                 [--signature-version 1|2] [--raw]      (sns: email-ses)\n"
                "prints a curl command (--raw: the HTTP request) signed with the endpoint's "
                "newest secret,\n"
-               "or for ghl with the Ed25519 private key in FILE (PEM, readable by its owner "
-               "only),\nor for sns with the RSA private key PEM, the body's SigningCertURL set "
-               "to URL (whose certificate\nholds the key's public half)\n");
+               "or for ghl (Ed25519) and a SendGrid signed policy (EC P-256) with the private "
+               "key in FILE (PEM, readable by its owner only);\n"
+               "or for sns (email-ses) with the RSA private key PEM, the body's "
+               "SigningCertURL set to --cert-url URL;\n"
+               "a basic-auth or token endpoint's credential is never printed (curl asks for "
+               "the password, reads $" GW_SIGN_TOKEN_ENV ")\n");
 }
 
 /* ghl: x-ghl-signature, base64 of the Ed25519 signature of the body, as HighLevel signs
@@ -821,10 +842,17 @@ static int sign_ghl(const char *key_file, const unsigned char *body, size_t body
 /* Signs BODY for EP with the private key in KEY_FILE, for schemes whose requests are signed
  * with a provider's private key rather than a shared secret. */
 static int sign_with_key(const struct gw_endpoint_config *ep, const struct gw_verifier *s,
-                         const char *key_file, const unsigned char *body, size_t body_len,
-                         struct gw_signed *out, FILE *err)
+                         const char *key_file, int64_t timestamp, const unsigned char *body,
+                         size_t body_len, struct gw_signed *out, FILE *err)
 {
-    if (s != NULL && strcmp(s->name, "ghl") == 0)
+    char why[512];
+    if (s != NULL && (s->needs & GW_SCHEME_NEEDS_EC_KEY)) {
+        if (gw_sign_ecdsa(key_file, timestamp, body, body_len, out, why, sizeof why) == 0)
+            return 0;
+        fprintf(err, "ctgw sign: endpoint %s: %s\n", ep->id, why);
+        return -1;
+    }
+    if (key_file != NULL && s != NULL && strcmp(s->name, "ghl") == 0)
         return sign_ghl(key_file, body, body_len, out, err);
     fprintf(err, "ctgw sign: endpoint %s uses %s, which is not signed with a private key\n", ep->id,
             s != NULL ? s->name : "no scheme");
@@ -944,6 +972,155 @@ done:
     return rc;
 }
 
+/* Whether provider P takes MEDIA_TYPE. */
+static bool takes(const struct gw_provider *p, const char *media_type)
+{
+    for (size_t i = 0; p->media_types != NULL && p->media_types[i] != NULL; i++)
+        if (strcmp(p->media_types[i], media_type) == 0)
+            return true;
+    return false;
+}
+
+/* Signs BODY for EP with scheme S into SIG and X: the HMAC schemes with the newest secret
+ * (and a multipart body's fields as parts), the credential schemes by reference, ghl and
+ * SendGrid's policy with the private key --key. 0, or -1 with the reason printed. */
+static int sign_request(const struct opts *o, const struct gw_endpoint_config *ep,
+                        const struct gw_verifier *s, const unsigned char *body, size_t body_len,
+                        struct gw_signed *sig, struct gw_sign_extra *x, FILE *err)
+{
+    char why[512];
+    int64_t ts = o->have_now ? o->now : (int64_t)time(NULL);
+    memset(sig, 0, sizeof *sig);
+    if (s->needs & (GW_SCHEME_NEEDS_USER_PASSWORD | GW_SCHEME_NEEDS_TOKEN)) {
+        if (o->raw) {
+            fprintf(err,
+                    "ctgw sign: endpoint %s takes a credential (%s), which ctgw never "
+                    "prints: use the curl form, which takes it from $CTGW_PASSWORD or "
+                    "$CTGW_TOKEN when it runs\n",
+                    ep->id, s->name);
+            return -1;
+        }
+        gw_sign_credential(ep, s, x);
+    } else if (o->key != NULL || (s->needs & GW_SCHEME_NEEDS_EC_KEY)) {
+        if (sign_with_key(ep, s, o->key, ts, body, body_len, sig, err) != 0)
+            return -1;
+    } else if (s->sign == NULL) {
+        fprintf(err,
+                "ctgw sign: endpoint %s uses %s, which ctgw cannot sign for with a secret (ghl "
+                "is signed with a private key: give --key FILE)\n",
+                ep->id, s->name);
+        return -1;
+    } else if (ep->n_secrets == 0) {
+        fprintf(err, "ctgw sign: endpoint %s has no secrets to sign with\n", ep->id);
+        return -1;
+    } else {
+        struct gw_sign_params p = {
+            .body = body, .body_len = body_len, .timestamp = ts, .id = o->id};
+        if (s->sign(&ep->secrets[0], &p, sig, why, sizeof why) != 0) {
+            fprintf(err, "ctgw sign: %s with the newest secret of %s: %s\n", s->name, ep->id, why);
+            return -1;
+        }
+    }
+    if (takes(ep->provider, "multipart/form-data") &&
+        gw_sign_form_parts(body, body_len, sig, x, why, sizeof why) < 0) {
+        fprintf(err, "ctgw sign: %s\n", why);
+        return -1;
+    }
+    return 0;
+}
+
+/* The request as HTTP: headers, then the body with what was put into it. */
+static void print_raw(FILE *out, const struct gw_endpoint_config *ep, const char *host,
+                      const char *ctype, const struct gw_signed *sig, const struct gw_sign_extra *x,
+                      const unsigned char *body, size_t body_len)
+{
+    size_t at = x->insert_len > 0 ? x->insert_at : body_len;
+    fprintf(out, "POST /hooks/%s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\n", ep->id, host,
+            ctype);
+    for (size_t i = 0; i < sig->n_headers; i++)
+        fprintf(out, "%s: %s\r\n", sig->headers[i].name, sig->headers[i].value);
+    fprintf(out, "Content-Length: %zu\r\n\r\n", body_len + x->insert_len + sig->body_suffix_len);
+    fwrite(body, 1, at, out);
+    fwrite(x->insert, 1, x->insert_len, out);
+    fwrite(body + at, 1, body_len - at, out);
+    fwrite(sig->body_suffix, 1, sig->body_suffix_len, out);
+}
+
+/* BYTES as a printf(1) format in single quotes: CR, LF and backslash escaped, '%' doubled. */
+static void printf_format(FILE *out, const char *bytes, size_t len)
+{
+    fputc('\'', out);
+    for (size_t i = 0; i < len; i++) {
+        char c = bytes[i];
+        if (c == '\r')
+            fputs("\\r", out);
+        else if (c == '\n')
+            fputs("\\n", out);
+        else if (c == '\\')
+            fputs("\\\\", out);
+        else if (c == '%')
+            fputs("%%", out);
+        else if (c == '\'')
+            fputs("'\\''", out);
+        else
+            fputc(c, out);
+    }
+    fputc('\'', out);
+}
+
+/* The request as a curl command. The body goes from its file byte for byte; curl joins a
+ * second --data-binary with '&', which is how mailgun's signed fields are added to a
+ * urlencoded form; parts put into a multipart body are spliced in by the shell. */
+static void print_curl(FILE *out, const struct opts *o, const char *ep_id, const char *url,
+                       const char *ctype, const struct gw_signed *sig,
+                       const struct gw_sign_extra *x)
+{
+    char at[PATH_MAX + 2];
+    snprintf(at, sizeof at, "@%s", o->body);
+    if (x->token)
+        fprintf(out, "# %s: the token of this endpoint, e.g. read -rs %s && export %s\n",
+                GW_SIGN_TOKEN_ENV, GW_SIGN_TOKEN_ENV, GW_SIGN_TOKEN_ENV);
+    if (x->insert_len > 0) {
+        fprintf(out, "{ head -c %zu ", x->insert_at);
+        shell_quote(out, o->body);
+        fputs("; printf ", out);
+        printf_format(out, x->insert, x->insert_len);
+        fprintf(out, "; tail -c +%zu ", x->insert_at + 1);
+        shell_quote(out, o->body);
+        fputs("; } |\n", out);
+        snprintf(at, sizeof at, "@-");
+    }
+    fputs("curl -sS -X POST ", out);
+    shell_quote(out, url);
+    char line[GW_SIGNED_NAME_MAX + GW_SIGNED_VALUE_MAX + GW_FORM_CONTENT_TYPE_MAX + 64];
+    snprintf(line, sizeof line, "Content-Type: %s", ctype);
+    fputs(" \\\n  -H ", out);
+    shell_quote(out, line);
+    for (size_t i = 0; i < sig->n_headers; i++) {
+        snprintf(line, sizeof line, "%s: %s", sig->headers[i].name, sig->headers[i].value);
+        fputs(" \\\n  -H ", out);
+        shell_quote(out, line);
+    }
+    if (x->user != NULL) {
+        /* The password from the environment when curl runs: never on the command line. */
+        fputs(" \\\n  -u ", out);
+        shell_quote(out, x->user);
+        fprintf(out, "\":${CTGW_PASSWORD:?set CTGW_PASSWORD to the password of endpoint %s}\"",
+                ep_id);
+    }
+    if (x->token)
+        fprintf(out, " \\\n  -H \"%s: %s$%s\"", x->token_header ? x->token_header : "Authorization",
+                x->token_header ? "" : "Bearer ", GW_SIGN_TOKEN_ENV);
+    fputs(" \\\n  --data-binary ", out);
+    shell_quote(out, at);
+    if (sig->body_suffix_len > 0) {
+        const char *fields = sig->body_suffix[0] == '&' ? sig->body_suffix + 1 : sig->body_suffix;
+        fputs(" \\\n  --data-binary ", out);
+        shell_quote(out, fields);
+    }
+    fputc('\n', out);
+}
+
 static int sign_run(const struct opts *o, FILE *out, FILE *err)
 {
     struct gw_config *cfg = NULL;
@@ -962,16 +1139,8 @@ static int sign_run(const struct opts *o, FILE *out, FILE *err)
         rc = sign_sns(o, cfg, ep, out, err);
         goto done;
     }
-    if (o->key == NULL && (s == NULL || s->sign == NULL)) {
-        fprintf(err,
-                "ctgw sign: endpoint %s uses %s, which ctgw cannot sign for with a secret (ghl "
-                "is signed with a private key: give --key FILE; basic-auth and token carry the "
-                "credential itself)\n",
-                ep->id, s != NULL ? s->name : "no scheme");
-        goto done;
-    }
-    if (o->key == NULL && ep->n_secrets == 0) {
-        fprintf(err, "ctgw sign: endpoint %s has no secrets to sign with\n", ep->id);
+    if (s == NULL) {
+        fprintf(err, "ctgw sign: endpoint %s has no scheme\n", ep->id);
         goto done;
     }
     if (gw_captured_read_file(o->body,
@@ -981,60 +1150,24 @@ static int sign_run(const struct opts *o, FILE *out, FILE *err)
                 ep->max_body);
         goto done;
     }
-
-    struct gw_sign_params p = {.body = body,
-                               .body_len = body_len,
-                               .timestamp = o->have_now ? o->now : (int64_t)time(NULL),
-                               .id = o->id};
     struct gw_signed sig;
-    if (o->key != NULL) {
-        if (sign_with_key(ep, s, o->key, body, body_len, &sig, err) != 0)
-            goto done;
-    } else if (s->sign(&ep->secrets[0], &p, &sig, why, sizeof why) != 0) {
-        fprintf(err, "ctgw sign: %s with the newest secret of %s: %s\n", s->name, ep->id, why);
+    struct gw_sign_extra x = {.content_type = ""};
+    if (sign_request(o, ep, s, body, body_len, &sig, &x, err) != 0)
         goto done;
-    }
     const char *ctype = s->content_type;
     if (ep->provider->media_types != NULL && ep->provider->media_types[0] != NULL)
         ctype = ep->provider->media_types[0];
+    if (x.content_type[0] != '\0')
+        ctype = x.content_type;
     char host[300];
     listen_host(&cfg->listen, host, sizeof host);
-
     if (o->raw) {
-        fprintf(out, "POST /hooks/%s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\n", ep->id, host,
-                ctype);
-        for (size_t i = 0; i < sig.n_headers; i++)
-            fprintf(out, "%s: %s\r\n", sig.headers[i].name, sig.headers[i].value);
-        fprintf(out, "Content-Length: %zu\r\n\r\n", body_len + sig.body_suffix_len);
-        fwrite(body, 1, body_len, out);
-        fwrite(sig.body_suffix, 1, sig.body_suffix_len, out);
+        print_raw(out, ep, host, ctype, &sig, &x, body, body_len);
     } else {
         char url[512];
         snprintf(url, sizeof url, "%s://%s/hooks/%s", cfg->listen.tls.enabled ? "https" : "http",
                  host, ep->id);
-        fputs("curl -sS -X POST ", out);
-        shell_quote(out, url);
-        fputs(" \\\n  -H ", out);
-        char line[GW_SIGNED_NAME_MAX + GW_SIGNED_VALUE_MAX + 4];
-        snprintf(line, sizeof line, "Content-Type: %s", ctype);
-        shell_quote(out, line);
-        for (size_t i = 0; i < sig.n_headers; i++) {
-            snprintf(line, sizeof line, "%s: %s", sig.headers[i].name, sig.headers[i].value);
-            fputs(" \\\n  -H ", out);
-            shell_quote(out, line);
-        }
-        /* The body goes from its file byte for byte; curl joins a second --data-binary with
-         * '&', which is how mailgun's signed fields are added to the form. */
-        char at[PATH_MAX + 2];
-        snprintf(at, sizeof at, "@%s", o->body);
-        fputs(" \\\n  --data-binary ", out);
-        shell_quote(out, at);
-        if (sig.body_suffix_len > 0) {
-            const char *fields = sig.body_suffix[0] == '&' ? sig.body_suffix + 1 : sig.body_suffix;
-            fputs(" \\\n  --data-binary ", out);
-            shell_quote(out, fields);
-        }
-        fputc('\n', out);
+        print_curl(out, o, ep->id, url, ctype, &sig, &x);
     }
     rc = GW_CLI_OK;
 done:

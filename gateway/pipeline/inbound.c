@@ -2,6 +2,8 @@
  * envelope, the durable hand-over and the answer. Runs on the event loop thread only; never
  * touches the database. */
 #include "gateway/pipeline/inbound.h"
+#include "gateway/pipeline/rate_limit.h"
+#include "gateway/base/clock.h"
 #include "gateway/base/text.h"
 
 #include <cjson/cJSON.h>
@@ -29,6 +31,7 @@ struct gw_hooks {
     /* Per endpoint, by index in cfg->endpoints: its verifier's input prepared once; NULL for
      * endpoints not served. */
     struct gw_endpoint_auth **auth;
+    struct gw_rate_limits *limits;
 };
 
 static void warn_auth(void *ctx, const char *text)
@@ -44,6 +47,7 @@ void gw_hooks_destroy(struct gw_hooks *h)
     for (size_t i = 0; h->auth != NULL && i < h->cfg->n_endpoints; i++)
         gw_endpoint_auth_destroy(h->auth[i]);
     free(h->auth);
+    gw_rate_limits_destroy(h->limits);
     free(h);
 }
 
@@ -57,7 +61,8 @@ struct gw_hooks *gw_hooks_create(const struct gw_config *cfg, struct event_base 
     h->base = base;
     h->ingest = ingest;
     h->auth = calloc(cfg->n_endpoints + 1, sizeof(*h->auth));
-    if (h->auth == NULL) {
+    h->limits = gw_rate_limits_create(cfg);
+    if (h->auth == NULL || h->limits == NULL) {
         gw_hooks_destroy(h);
         return NULL;
     }
@@ -633,6 +638,25 @@ bool gw_hooks_route(struct gw_hooks *h, struct gw_request *r)
     if (strncmp(r->path, prefix, sizeof(prefix) - 1) != 0)
         return false;
     const struct gw_endpoint_config *ep = gw_config_endpoint(h->cfg, r->path + sizeof(prefix) - 1);
+    /* The source is the client behind a trusted proxy: what logs, audit rows and the
+     * per-source limit name from here on. */
+    char source[sizeof(r->peer)];
+    gw_rate_limits_source(
+        h->limits, r->peer,
+        evhttp_find_header(evhttp_request_get_input_headers(r->req), "X-Forwarded-For"), source,
+        sizeof(source));
+    snprintf(r->peer, sizeof(r->peer), "%s", source);
+    size_t ep_index = ep != NULL ? endpoint_index(h, ep) : h->cfg->n_endpoints;
+    unsigned wait = gw_rate_limits_take(h->limits, r->peer, ep_index, gw_monotonic_ns());
+    if (wait > 0) {
+        if (ep != NULL)
+            gw_metrics_count_request(ep_index, GW_M_RATE_LIMITED);
+        struct gw_answer a = {.status = 429, .retry_after_s = wait};
+        gw_answer_set(&a, 429, "{\"error\":\"rate_limited\"}");
+        a.retry_after_s = wait;
+        send_answer(r, &a);
+        return true;
+    }
     /* A provider without an envelope is not served yet, whatever it can verify. */
     if (ep == NULL || ep->provider->envelope == NULL) {
         reply_json(r, 404, "{\"error\":\"unknown_endpoint\"}");
@@ -644,7 +668,7 @@ bool gw_hooks_route(struct gw_hooks *h, struct gw_request *r)
     q.r = r;
     q.ep = ep;
     q.prov = ep->provider;
-    q.ep_index = endpoint_index(h, ep);
+    q.ep_index = ep_index;
     q.media = NULL;
     q.body = NULL;
     q.envs = q.stack_envs;

@@ -77,7 +77,7 @@ struct gw_retention_task *gw_retention_start(const struct gw_config *cfg)
     t->cfg = cfg;
     atomic_init(&t->stop, false);
     pthread_mutex_init(&t->lock, NULL);
-    pthread_cond_init(&t->wake, NULL);
+    gw_cond_init_monotonic(&t->wake);
     if (pthread_create(&t->thread, NULL, task_main, t) != 0) {
         pthread_cond_destroy(&t->wake);
         pthread_mutex_destroy(&t->lock);

@@ -48,7 +48,8 @@ int ts_http_with(const char *method, const char *url, const char *const *headers
         curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
     if (body != NULL) {
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+        size_t len = opts != NULL && opts->body_len > 0 ? opts->body_len : strlen(body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
     }
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);

@@ -15,6 +15,7 @@ struct ts_http_opts {
     const char *ca_file; /* trust this CA for https */
     long tls_max;        /* a CURL_SSLVERSION_MAX_* value, 0 for default */
     long timeout_ms;     /* 0: 10 s */
+    size_t body_len;     /* > 0: the body is that many bytes (NUL bytes included) */
 };
 
 /* headers: NULL-terminated list of "Name: value". Returns 0 when an answer came (any

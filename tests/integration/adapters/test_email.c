@@ -28,6 +28,7 @@
 #include "gateway/db/db.h"
 #include "tests/support/checks.h"
 #include "tests/support/db.h"
+#include "tests/support/events.h"
 #include "tests/support/files.h"
 #include "tests/support/http.h"
 #include "tests/support/proc.h"
@@ -166,17 +167,11 @@ static const char *message(struct fixture *f, const char *from, const char *to, 
 /* tests/fixtures/email/NAME with each "@@KEY@@" of PAIRS (KEY, VALUE, ..., NULL) replaced. */
 static const char *fixture(struct fixture *f, const char *name, ...)
 {
-    char *text = test_fixture("email/%s", name);
+    char path[256];
+    snprintf(path, sizeof path, "email/%s", name);
     va_list ap;
     va_start(ap, name);
-    for (const char *key; (key = va_arg(ap, const char *)) != NULL;) {
-        const char *value = va_arg(ap, const char *);
-        char needle[64];
-        snprintf(needle, sizeof needle, "@@%s@@", key);
-        char *next = test_replace(text, needle, value);
-        free(text);
-        text = next;
-    }
+    char *text = ts_fixture_fillv(path, ap);
     va_end(ap);
     return ts_keep(&f->kept, text);
 }
@@ -217,13 +212,7 @@ static struct sent post_as(struct fixture *f, const char *endpoint, const char *
 /* Waits until event ID is no longer pending or processing; returns its status (kept). */
 static const char *settled(struct fixture *f, unsigned long long id)
 {
-    if (!ts_db_wait_int(&f->db, 1, WAIT_MS,
-                        "SELECT COUNT(*) FROM webhook_events WHERE id = %llu AND status NOT IN "
-                        "('pending', 'processing')",
-                        id))
-        fail_msg("event %llu was not applied%s", id, ts_server_log_tail(&f->srv));
-    return ts_keep(&f->kept,
-                   ts_db_showf(&f->db, "SELECT status FROM webhook_events WHERE id = %llu", id));
+    return ts_keep(&f->kept, ts_event_settled(&f->db, &f->srv, id, WAIT_MS));
 }
 
 /* POSTs MESSAGE for RCPT, expects 202 and the event to end STATUS; returns the event id. */
@@ -247,10 +236,7 @@ static unsigned long long deliver(struct fixture *f, const char *rcpt, const cha
 /* A field of event ID's result. */
 static char *result_field(struct fixture *f, unsigned long long id, const char *field)
 {
-    return ts_keep(&f->kept, ts_db_showf(&f->db,
-                                         "SELECT JSON_UNQUOTE(JSON_EXTRACT(result, '$.%s')) FROM "
-                                         "webhook_events WHERE id = %llu",
-                                         field, id));
+    return ts_keep(&f->kept, ts_event_result(&f->db, id, field));
 }
 
 static long long job_of(struct fixture *f, unsigned long long event)

@@ -226,11 +226,12 @@ static void seed(struct fixture *f)
 
 /* Writes s's config (both endpoints, plus extra), its secret files, migrates and seeds the
  * database the first time, and starts ctgw. */
-static void start_server(struct fixture *f, struct ts_server *s, const char *extra)
+static void start_server_with(struct fixture *f, struct ts_server *s, const char *extra,
+                              const char *listen_extra)
 {
     char yaml[4096];
     snprintf(yaml, sizeof(yaml), "%s%s", ENDPOINTS_YAML, extra ? extra : "");
-    struct ts_config c = {.db_name = f->db.name, .top_extra = yaml};
+    struct ts_config c = {.db_name = f->db.name, .top_extra = yaml, .listen_extra = listen_extra};
     ts_server_prepare(s, &c);
     free(test_write_text(s->dir, "generic.secret", f->generic_secret, 0600));
     free(test_write_text(s->dir, "contact.secret", f->contact_secret, 0600));
@@ -241,6 +242,11 @@ static void start_server(struct fixture *f, struct ts_server *s, const char *ext
     }
     if (!ts_server_start(s))
         fail_msg("ctgw did not start:\n%s", ts_server_log_tail(s));
+}
+
+static void start_server(struct fixture *f, struct ts_server *s, const char *extra)
+{
+    start_server_with(f, s, extra, NULL);
 }
 
 /* ------------------------------------------------------------------ contact form */
@@ -1270,6 +1276,68 @@ static void test_bad_row_is_refused_alone(void **state)
     ts_server_stop_clean("test_bad_row_is_refused_alone", &f->srv);
 }
 
+/* Posts an unsigned body to the generic endpoint with X-Forwarded-For XFF (NULL: none);
+ * returns the status, Retry-After in *retry. */
+static long post_from(struct fixture *f, const char *xff, long *retry)
+{
+    char url[128], h_xff[128], ra[32];
+    ts_hook_url(f->srv2.dir[0] ? &f->srv2 : &f->srv, "generic", url, sizeof(url));
+    snprintf(h_xff, sizeof(h_xff), "X-Forwarded-For: %s", xff ? xff : "");
+    const char *headers[] = {"Content-Type: application/json", xff ? h_xff : NULL, NULL};
+    struct ts_http r;
+    if (ts_http("POST", url, headers, "{}", &r) != 0)
+        fail_msg("POST %s: %s", url, r.error);
+    long status = r.status;
+    *retry = ts_http_header(&r, "Retry-After", ra, sizeof(ra)) ? strtol(ra, NULL, 10) : 0;
+    ts_http_free(&r);
+    return status;
+}
+
+/* limits.per_source: a source over its rate is answered 429 with Retry-After before anything
+ * is verified or audited; behind a trusted proxy (listen.trusted_proxies) the source is the
+ * client X-Forwarded-For names, each with its own bucket, and a forged X-Forwarded-For from
+ * a peer that is no proxy changes nothing. */
+static void test_rate_limit_per_source(void **state)
+{
+    struct fixture *f = *state;
+    start_server(f, &f->srv, "limits: { per_source: 1, per_source_burst: 2 }\n" WORKERS_YAML);
+    long retry = 0, limited = 0;
+    /* Not a proxy: X-Forwarded-For is the client's to write, and ignored. */
+    for (int i = 0; i < 6; i++) {
+        char xff[32];
+        snprintf(xff, sizeof(xff), "198.51.100.%d", i + 1);
+        long st = post_from(f, xff, &retry);
+        if (st == 429) {
+            limited++;
+            assert_true(retry >= 1);
+        } else {
+            assert_int_equal(st, 401);
+        }
+    }
+    assert_true(limited >= 3); /* a burst of 2, then at most one a second */
+    long long audited = ts_db_intf(&f->db, "SELECT COUNT(*) FROM audit_log");
+    assert_true(audited <= 6 - limited); /* the limited ones were never verified */
+    char *m = ts_keep(&f->kept, ts_server_metrics_ok(&f->srv));
+    if (strstr(m, "outcome=\"rate_limited\"") == NULL)
+        fail_msg("no rate_limited metric:\n%s", m);
+    ts_server_stop_clean("test_rate_limit_per_source", &f->srv);
+
+    /* Behind a trusted proxy: each client its own bucket. */
+    start_server_with(f, &f->srv2, "limits: { per_source: 1, per_source_burst: 2 }\n" WORKERS_YAML,
+                      "  trusted_proxies: [ 127.0.0.0/8 ]\n");
+    for (int i = 0; i < 6; i++) {
+        char xff[64];
+        snprintf(xff, sizeof(xff), "203.0.113.%d, 127.0.0.1", i + 1);
+        assert_int_equal(post_from(f, xff, &retry), 401);
+    }
+    assert_int_equal(post_from(f, "203.0.113.9", &retry), 401);
+    assert_int_equal(post_from(f, "203.0.113.9", &retry), 401);
+    assert_int_equal(post_from(f, "203.0.113.9", &retry), 429);
+    ts_expect_int(&f->db, NULL, 1, "%s",
+                  "SELECT COUNT(*) > 0 FROM audit_log WHERE source_address = '203.0.113.1'");
+    ts_server_stop_clean("test_rate_limit_per_source", &f->srv2);
+}
+
 /* The race two instances run when a provider delivers one event to both: the other one's
  * transaction has inserted the row but not committed when this one's writer inserts the
  * same key, waits for the lock, and then finds the row stored. The answer must name that
@@ -1481,6 +1549,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_contact_created_meanwhile_is_used, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sigterm_while_audit_rows_are_written, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_row_is_refused_alone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rate_limit_per_source, setup, teardown),
         cmocka_unit_test_setup_teardown(test_same_event_sent_concurrently_is_stored_once, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_committed_meanwhile_answers_its_id, setup,

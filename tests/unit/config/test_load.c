@@ -139,6 +139,7 @@ static void test_example(void **state)
     assert_int_equal(setenv("SLACK_SIGNING_SECRET_PREVIOUS", "slack-old", 1), 0);
     assert_int_equal(setenv("XERO_WEBHOOK_KEY", "xero-key", 1), 0);
     assert_int_equal(setenv("MAILGUN_SIGNING_KEY", "mailgun-key", 1), 0);
+    assert_int_equal(setenv("SENDGRID_PARSE_PASSWORD", "sendgrid-password-0123", 1), 0);
     assert_int_equal(setenv("STRIPE_WEBHOOK_SECRET", "whsec_x", 1), 0);
     cfg = load_ok(f, "ctgw.yaml", text);
 
@@ -192,7 +193,7 @@ static void test_example(void **state)
     assert_int_equal(cfg->mail.max_attachment, 25 * MiB);
     assert_int_equal(cfg->mail.max_attachments_total, 25 * MiB);
 
-    assert_int_equal(cfg->n_endpoints, 10);
+    assert_int_equal(cfg->n_endpoints, 11);
     ep = gw_config_endpoint(cfg, "slack");
     assert_non_null(ep);
     assert_ptr_equal(ep, &cfg->endpoints[0]);
@@ -230,6 +231,10 @@ static void test_example(void **state)
     ep = gw_config_endpoint(cfg, "mail-ses"); /* SNS sends at most 256 KiB: ingest.max_body */
     assert_non_null(ep);
     assert_int_equal(ep->max_body, cfg->ingest.max_body);
+    ep = gw_config_endpoint(cfg, "mail-sendgrid"); /* SendGrid's 30 MB messages and the form */
+    assert_non_null(ep);
+    assert_int_equal(ep->max_body, 32 * MiB);
+    assert_string_equal(ep->username, "sendgrid");
     ep = gw_config_endpoint(cfg, "mail-raw"); /* raw mail: max_body is mail.max_message */
     assert_non_null(ep);
     assert_ptr_equal(ep->provider, gw_provider_find("email-mime"));

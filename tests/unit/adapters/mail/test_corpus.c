@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "adapters/mail/compose.h"
 #include "tests/support/files.h"
 #include "tests/unit/adapters/mail/mail_checks.h"
 
@@ -43,6 +44,17 @@ static char **corpus_files(size_t *count)
     return names;
 }
 
+/* The corpus file NAME, whole (caller frees); fails the test when it cannot be read. */
+static char *corpus_read(const char *name, size_t *len)
+{
+    char path[4400];
+    snprintf(path, sizeof(path), "%s/%s", corpus_dir, name);
+    char *raw = test_read(path, len);
+    if (raw == NULL)
+        fail_msg("%s: unreadable", name);
+    return raw;
+}
+
 /* The corpus file whose name starts with prefix ("076-"), parsed. */
 static struct gw_mail *corpus_mail(const char *prefix)
 {
@@ -51,11 +63,8 @@ static struct gw_mail *corpus_mail(const char *prefix)
     struct gw_mail *m = NULL;
     for (size_t i = 0; i < n; i++) {
         if (m == NULL && strncmp(names[i], prefix, strlen(prefix)) == 0) {
-            char path[4400];
-            snprintf(path, sizeof(path), "%s/%s", corpus_dir, names[i]);
             size_t len;
-            char *raw = test_read(path, &len);
-            assert_non_null(raw);
+            char *raw = corpus_read(names[i], &len);
             m = parse_with(raw, len, NULL);
             free(raw);
         }
@@ -77,12 +86,8 @@ static void test_every_message(void **state)
         fail_msg("only %zu messages in %s", n, corpus_dir);
     size_t with_text = 0, with_attachments = 0, known = 0, html = 0;
     for (size_t i = 0; i < n; i++) {
-        char path[4400];
-        snprintf(path, sizeof(path), "%s/%s", corpus_dir, names[i]);
         size_t len;
-        char *raw = test_read(path, &len);
-        if (raw == NULL)
-            fail_msg("%s: unreadable", names[i]);
+        char *raw = corpus_read(names[i], &len);
         struct gw_mail *m = NULL;
         char err[128] = "";
         if (gw_mail_parse((const unsigned char *)raw, len, NULL, &m, err, sizeof(err)) != 0)
@@ -286,6 +291,146 @@ static const char *corpus_default(void)
                : "/work/shared/corpus/email";
 }
 
+/* ---- relayed: every message's fields composed again (what a relay that posts fields
+ * makes of it), then parsed: the same text, sender, subject, ids and attachments. */
+
+/* LIST's addresses as one "a, b" list (caller frees). */
+static char *address_list(const struct gw_mail_address *list, size_t n)
+{
+    size_t len = 1;
+    for (size_t i = 0; i < n; i++)
+        len += strlen(list[i].address) + 2;
+    char *out = test_must_alloc(calloc(1, len));
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0)
+            strcat(out, ", ");
+        strcat(out, list[i].address);
+    }
+    return out;
+}
+
+static char *bracketed(const char *id)
+{
+    size_t len = strlen(id) + 3;
+    char *out = test_must_alloc(malloc(len));
+    snprintf(out, len, "<%s>", id);
+    return out;
+}
+
+static void relay_one(const char *name, const struct gw_mail *m1)
+{
+    const char *pairs[6];
+    char *owned[4] = {NULL, NULL, NULL, NULL};
+    size_t n_pairs = 0;
+    if (m1->message_id[0] != '\0') {
+        pairs[2 * n_pairs] = "Message-ID";
+        pairs[2 * n_pairs++ + 1] = owned[0] = bracketed(m1->message_id);
+    }
+    if (m1->in_reply_to[0] != '\0') {
+        pairs[2 * n_pairs] = "In-Reply-To";
+        pairs[2 * n_pairs++ + 1] = owned[1] = bracketed(m1->in_reply_to);
+    }
+    if (m1->references_count > 0) {
+        size_t len = 1;
+        for (size_t i = 0; i < m1->references_count; i++)
+            len += strlen(m1->references[i]) + 3;
+        char *refs = owned[2] = test_must_alloc(calloc(1, len));
+        for (size_t i = 0; i < m1->references_count; i++) {
+            strcat(refs, i > 0 ? " <" : "<");
+            strcat(refs, m1->references[i]);
+            strcat(refs, ">");
+        }
+        pairs[2 * n_pairs] = "References";
+        pairs[2 * n_pairs++ + 1] = refs;
+    }
+    struct gw_mail_compose_file *files =
+        test_must_alloc(calloc(m1->attachment_count + 1, sizeof *files));
+    for (size_t i = 0; i < m1->attachment_count; i++) {
+        const struct gw_mail_attachment *a = &m1->attachments[i];
+        files[i] = (struct gw_mail_compose_file){.name = a->filename,
+                                                 .content_type = a->content_type,
+                                                 .content_id = a->content_id,
+                                                 .data = a->data,
+                                                 .len = a->size};
+    }
+    char *to = address_list(m1->to, m1->to_count), *cc = address_list(m1->cc, m1->cc_count);
+    struct gw_mail_compose in = {
+        .header_pairs = pairs,
+        .n_header_pairs = n_pairs,
+        .from = m1->from.address,
+        .to = to,
+        .cc = cc,
+        .subject = m1->subject,
+        .text = m1->text,
+        .text_len = m1->text_len,
+        .files = files,
+        .n_files = m1->attachment_count,
+    };
+    unsigned char *raw = NULL;
+    size_t len = 0;
+    char err[160] = "";
+    if (gw_mail_compose(&in, &raw, &len, err, sizeof err) != 0)
+        fail_msg("%s: compose: %s", name, err);
+    struct gw_mail *m2 = parse_with((const char *)raw, len, NULL);
+    if (strcmp(m2->text, m1->text) != 0)
+        fail_msg("%s: the text changed:\n[%s]\n[%s]", name, m1->text, m2->text);
+    if (strcmp(m2->subject, m1->subject) != 0)
+        fail_msg("%s: subject [%s] became [%s]", name, m1->subject, m2->subject);
+    if (m1->from_known && strcmp(m2->from.address, m1->from.address) != 0)
+        fail_msg("%s: from %s became %s", name, m1->from.address, m2->from.address);
+    if (strcmp(m2->message_id, m1->message_id) != 0 ||
+        strcmp(m2->in_reply_to, m1->in_reply_to) != 0 ||
+        m2->references_count != m1->references_count)
+        fail_msg("%s: the thread ids changed", name);
+    if (m2->to_count != m1->to_count || m2->cc_count != m1->cc_count)
+        fail_msg("%s: %zu/%zu recipients became %zu/%zu", name, m1->to_count, m1->cc_count,
+                 m2->to_count, m2->cc_count);
+    if (m2->attachment_count != m1->attachment_count)
+        fail_msg("%s: %zu attachments became %zu", name, m1->attachment_count,
+                 m2->attachment_count);
+    for (size_t i = 0; i < m1->attachment_count; i++) {
+        const struct gw_mail_attachment *a = &m1->attachments[i], *b = &m2->attachments[i];
+        if (strcmp(a->filename, b->filename) != 0 || strcmp(a->content_type, b->content_type) != 0)
+            fail_msg("%s: attachment %s (%s) became %s (%s)", name, a->filename, a->content_type,
+                     b->filename, b->content_type);
+        /* A forwarded message is written out again by GMime; other files are bytes. */
+        if (strcmp(a->content_type, "message/rfc822") != 0 &&
+            (a->size != b->size || (a->size > 0 && memcmp(a->data, b->data, a->size) != 0)))
+            fail_msg("%s: the bytes of %s changed", name, a->filename);
+    }
+    gw_mail_free(m2);
+    free(raw);
+    free(files);
+    free(to);
+    free(cc);
+    for (size_t i = 0; i < 4; i++)
+        free(owned[i]);
+}
+
+static void test_every_message_relayed(void **state)
+{
+    (void)state;
+    size_t n;
+    char **names = corpus_files(&n);
+    size_t relayed = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t len;
+        char *raw = corpus_read(names[i], &len);
+        struct gw_mail *m = parse_with(raw, len, NULL);
+        if (!m->cut) { /* a message the limits cut is not whole to begin with */
+            relay_one(names[i], m);
+            relayed++;
+        }
+        gw_mail_free(m);
+        free(raw);
+        free(names[i]);
+    }
+    free(names);
+    print_message("%zu of %zu messages relayed\n", relayed, n);
+    if (relayed < 90)
+        fail_msg("only %zu messages were whole enough to relay", relayed);
+}
+
 int main(void)
 {
     const char *env = getenv("CTGW_MAIL_CORPUS");
@@ -297,6 +442,7 @@ int main(void)
         cmocka_unit_test(test_sample_charsets),
         cmocka_unit_test(test_sample_replies_and_reports),
         cmocka_unit_test(test_sample_limits),
+        cmocka_unit_test(test_every_message_relayed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

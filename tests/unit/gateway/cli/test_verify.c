@@ -14,14 +14,23 @@
 #include "gateway/cli/captured_request.h"
 #include "gateway/cli/verify.h"
 #include "tests/support/files.h"
+#include "tests/support/pki.h"
+#include "verifiers/base64.h"
 
 #define SLACK_SECRET  "8f742231b10e8888abcd99yyyzzz85a5"
 #define SW_SECRET     "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 #define STRIPE_SECRET "whsec_stripe_test_0123456789abcdef"
 #define XERO_SECRET   "xero-webhook-key-0123456789abcdefABCDEF"
 #define MG_SECRET     "key-mailgun-0123456789abcdef0123456789"
-#define T0            1531420618 /* when the requests are signed */
-#define WEEK          (7 * 86400)
+#define SG_PASSWORD   "parse-password-0123456789"
+#define SG_TOKEN      "parse-token-0123456789abcdef"
+#define MULTIPART_BODY                                                                             \
+    "--b05a5\r\nContent-Disposition: form-data; name=\"recipient\"\r\n\r\nsupport@example.com\r\n" \
+    "--b05a5\r\nContent-Disposition: form-data; name=\"body-plain\"\r\n\r\n100% 'quoted' \\ "      \
+    "text\r\n--b05a5--\r\n"
+#define T0          1531420618 /* when the requests are signed */
+#define WEEK        (7 * 86400)
+#define PM_PASSWORD "postmark-password-0123456789"
 
 #define CONFIG                                                                                     \
     "listen:\n"                                                                                    \
@@ -49,9 +58,46 @@
     "  - id: mail\n"                                                                               \
     "    provider: email-mailgun\n"                                                                \
     "    secrets: [ \"file:mg_secret\" ]\n"                                                        \
+    "  - id: parse\n"                                                                              \
+    "    provider: email-sendgrid\n"                                                               \
+    "    username: relay\n"                                                                        \
+    "    password: file:sg_password\n"                                                             \
+    "  - id: parse-token\n"                                                                        \
+    "    provider: email-sendgrid\n"                                                               \
+    "    token: file:sg_token\n"                                                                   \
+    "    header: X-Parse-Token\n"                                                                  \
+    "  - id: parse-signed\n"                                                                       \
+    "    provider: email-sendgrid\n"                                                               \
+    "    public_key: file:sg.pub\n"                                                                \
     "  - id: crm\n"                                                                                \
     "    provider: ghl\n"                                                                          \
-    "    public_key: file:" CTGW_SOURCE_ROOT "/tests/vectors/ghl/rfc8032-test1.pub.pem\n"
+    "    public_key: file:" CTGW_SOURCE_ROOT "/tests/vectors/ghl/rfc8032-test1.pub.pem\n"          \
+    "  - id: postmark\n"                                                                           \
+    "    provider: email-postmark\n"                                                               \
+    "    username: relay\n"                                                                        \
+    "    password: file:pm_password\n"
+
+/* A P-256 key pair for the SendGrid policy: the private PEM as DIR/sg.key, the public key as
+ * SendGrid shows it (base64 of its DER) as DIR/sg.pub. */
+static void write_sendgrid_keys(const char *dir)
+{
+    EVP_PKEY *key = pki_key("EC", 0);
+    BIO *bio = BIO_new(BIO_s_mem());
+    assert_non_null(bio);
+    assert_int_equal(PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL), 1);
+    char *pem = NULL;
+    long n = BIO_get_mem_data(bio, &pem);
+    free(test_write(dir, "sg.key", pem, (size_t)n, 0600));
+    BIO_free(bio);
+    unsigned char *der = NULL;
+    int dl = i2d_PUBKEY(key, &der);
+    assert_true(dl > 0);
+    char b64[256];
+    assert_true(gw_base64_encode(der, (size_t)dl, b64, sizeof b64, 0) > 0);
+    OPENSSL_free(der);
+    free(test_write_text(dir, "sg.pub", b64, 0644));
+    EVP_PKEY_free(key);
+}
 
 struct fixture {
     char *dir;
@@ -70,7 +116,11 @@ static int setup(void **state)
     free(test_write_text(f->dir, "stripe_secret", STRIPE_SECRET, 0600));
     free(test_write_text(f->dir, "xero_secret", XERO_SECRET, 0600));
     free(test_write_text(f->dir, "mg_secret", MG_SECRET, 0600));
+    free(test_write_text(f->dir, "pm_password", PM_PASSWORD, 0600));
     free(test_write_text(f->dir, "other_secret", "not-the-right-secret-at-all", 0600));
+    free(test_write_text(f->dir, "sg_password", SG_PASSWORD, 0600));
+    free(test_write_text(f->dir, "sg_token", SG_TOKEN, 0600));
+    write_sendgrid_keys(f->dir);
     f->config = test_write_text(f->dir, "ctgw.yaml", CONFIG, 0600);
     *state = f;
     return 0;
@@ -232,6 +282,123 @@ static void test_round_trip_mailgun(void **state)
     run_free(&r);
 }
 
+/* MULTIPART_BODY, a form with boundary "b05a5" (caller frees). */
+static char *multipart_body(void)
+{
+    return test_must_alloc(strdup(MULTIPART_BODY));
+}
+
+static void test_round_trip_mailgun_multipart(void **state)
+{
+    /* A multipart form (Mailgun's posts with attachments): the signed fields become parts
+     * before the closing delimiter, the Content-Type names the boundary. */
+    struct fixture *f = *state;
+    char *body = multipart_body();
+    sign_raw(f, "mail", body, "1531420618", "mgmp.http");
+    char *raw = test_read(path_in(f, "mgmp.http"), NULL);
+    assert_non_null(raw);
+    assert_contains(raw, "Content-Type: multipart/form-data; boundary=b05a5\r\n");
+    assert_contains(raw, "name=\"timestamp\"\r\n\r\n1531420618\r\n--b05a5\r\n");
+    assert_contains(raw, "name=\"token\"\r\n\r\nmsg_test_1\r\n");
+    assert_contains(raw, "name=\"signature\"\r\n\r\n");
+    /* Still closed once, at the end. */
+    size_t len = strlen(raw);
+    assert_true(len > 11 && strcmp(raw + len - 11, "--b05a5--\r\n") == 0);
+    struct run r = verify_cfg(f, "mail", "mgmp.http", "1531420700");
+    assert_int_equal(r.rc, GW_CLI_OK);
+    assert_contains(r.out, "VERIFIED ok");
+    run_free(&r);
+
+    /* The curl form splices the same parts in with the shell: run that part of it. */
+    char body_path[512];
+    snprintf(body_path, sizeof body_path, "%s/body", f->dir);
+    r = run_cli(gw_cli_sign, "sign", "-c", f->config, "--endpoint", "mail", "--body", body_path,
+                "--now", "1531420618", "--id", "msg_test_1", NULL);
+    assert_int_equal(r.rc, GW_CLI_OK);
+    assert_contains(r.out, "--data-binary '@-'");
+    char *pipe_end = strstr(r.out, " |\n");
+    assert_non_null(pipe_end);
+    *pipe_end = '\0';
+    FILE *sh = popen(r.out, "r");
+    assert_non_null(sh);
+    char got[4096];
+    size_t n = fread(got, 1, sizeof got - 1, sh);
+    got[n] = '\0';
+    assert_int_equal(pclose(sh), 0);
+    const char *sent = strstr(raw, "\r\n\r\n") + 4;
+    assert_string_equal(got, sent);
+    run_free(&r);
+    free(raw);
+    free(body);
+}
+
+static void test_sign_credentials_never_printed(void **state)
+{
+    struct fixture *f = *state;
+    char *body = multipart_body();
+    free(test_write_text(f->dir, "body", body, 0600));
+    free(body);
+    char body_path[512];
+    snprintf(body_path, sizeof body_path, "%s/body", f->dir);
+    /* Basic auth: curl asks for the password. */
+    struct run r = run_cli(gw_cli_sign, "sign", "-c", f->config, "--endpoint", "parse", "--body",
+                           body_path, NULL);
+    assert_int_equal(r.rc, GW_CLI_OK);
+    assert_contains(r.out, "curl -sS -X POST 'http://127.0.0.1:18080/hooks/parse'");
+    assert_contains(r.out, "-H 'Content-Type: multipart/form-data; boundary=b05a5'");
+    assert_contains(r.out, "-u 'relay'\":${CTGW_PASSWORD:?");
+    assert_contains(r.out, "--data-binary '@");
+    assert_lacks(r.out, SG_PASSWORD);
+    run_free(&r);
+    /* A token: from the environment. */
+    r = run_cli(gw_cli_sign, "sign", "-c", f->config, "--endpoint", "parse-token", "--body",
+                body_path, NULL);
+    assert_int_equal(r.rc, GW_CLI_OK);
+    assert_contains(r.out, "-H \"X-Parse-Token: $CTGW_TOKEN\"");
+    assert_lacks(r.out, SG_TOKEN);
+    run_free(&r);
+    /* The raw request would hold the credential: refused. */
+    r = run_cli(gw_cli_sign, "sign", "-c", f->config, "--endpoint", "parse", "--body", body_path,
+                "--raw", NULL);
+    assert_int_equal(r.rc, GW_CLI_USAGE);
+    assert_contains(r.err, "never prints");
+    assert_string_equal(r.out, "");
+    run_free(&r);
+}
+
+static void test_round_trip_sendgrid_signed(void **state)
+{
+    struct fixture *f = *state;
+    char *body = multipart_body();
+    free(test_write_text(f->dir, "body", body, 0600));
+    free(body);
+    char body_path[512], key[512];
+    snprintf(body_path, sizeof body_path, "%s/body", f->dir);
+    snprintf(key, sizeof key, "%s/sg.key", f->dir);
+    struct run r = run_cli(gw_cli_sign, "sign", "-c", f->config, "--endpoint", "parse-signed",
+                           "--body", body_path, "--raw", "--now", "1531420618", "--key", key, NULL);
+    assert_int_equal(r.rc, GW_CLI_OK);
+    assert_contains(r.out, "X-Twilio-Email-Event-Webhook-Timestamp: 1531420618\r\n");
+    assert_contains(r.out, "X-Twilio-Email-Event-Webhook-Signature: ");
+    free(test_write(f->dir, "sg.http", r.out, r.out_len, 0600));
+    run_free(&r);
+    r = verify_cfg(f, "parse-signed", "sg.http", "1531420700");
+    assert_int_equal(r.rc, GW_CLI_OK);
+    assert_contains(r.out, "scheme     sendgrid");
+    assert_contains(r.out, "VERIFIED ok");
+    run_free(&r);
+    /* Five minutes later it is stale. */
+    r = verify_cfg(f, "parse-signed", "sg.http", "1531421000");
+    assert_int_equal(r.rc, GW_CLI_REFUSED);
+    run_free(&r);
+    /* Without the private key there is nothing to sign with. */
+    r = run_cli(gw_cli_sign, "sign", "-c", f->config, "--endpoint", "parse-signed", "--body",
+                body_path, NULL);
+    assert_int_equal(r.rc, GW_CLI_USAGE);
+    assert_contains(r.err, "--key FILE");
+    run_free(&r);
+}
+
 /* --- the screens -------------------------------------------------------------------------- */
 
 static void test_stale_slack_told_apart(void **state)
@@ -333,6 +500,35 @@ static void test_curl_command(void **state)
     assert_contains(r.out, "--data-binary '@");
     assert_lacks(r.out, SW_SECRET);
     assert_lacks(r.out, SW_SECRET + 6);
+    run_free(&r);
+}
+
+/* basic-auth: the curl command names the user and takes the password from the environment;
+ * --raw, which would have to print it, is refused. */
+static void test_sign_basic_auth(void **state)
+{
+    struct fixture *f = *state;
+    free(test_write_text(f->dir, "body", "{\"MessageID\":\"x\"}", 0600));
+    char body[512];
+    snprintf(body, sizeof body, "%s/body", f->dir);
+    struct run r = run_cli(gw_cli_sign, "sign", "-c", f->config, "--endpoint", "postmark", "--body",
+                           body, NULL);
+    assert_int_equal(r.rc, GW_CLI_OK);
+    assert_contains(r.out, "curl -sS -X POST 'http://127.0.0.1:18080/hooks/postmark'");
+    assert_contains(r.out, "-H 'Content-Type: application/json'");
+    assert_contains(r.out, "-u 'relay'\":${CTGW_PASSWORD:?set CTGW_PASSWORD to the password of "
+                           "endpoint postmark}\"");
+    assert_contains(r.out, "--data-binary '@");
+    assert_lacks(r.out, PM_PASSWORD);
+    assert_lacks(r.out, "Authorization");
+    run_free(&r);
+
+    r = run_cli(gw_cli_sign, "sign", "-c", f->config, "--endpoint", "postmark", "--body", body,
+                "--raw", NULL);
+    assert_int_equal(r.rc, GW_CLI_USAGE);
+    assert_contains(r.err, "$CTGW_PASSWORD");
+    assert_string_equal(r.out, "");
+    assert_lacks(r.err, PM_PASSWORD);
     run_free(&r);
 }
 
@@ -533,11 +729,15 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_round_trip_stripe, setup, teardown),
         cmocka_unit_test_setup_teardown(test_round_trip_xero, setup, teardown),
         cmocka_unit_test_setup_teardown(test_round_trip_mailgun, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_round_trip_mailgun_multipart, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sign_credentials_never_printed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_round_trip_sendgrid_signed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_slack_told_apart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_without_config_rotation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_token_value_never_shown, setup, teardown),
         cmocka_unit_test_setup_teardown(test_curl_command, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sign_ghl_with_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sign_basic_auth, setup, teardown),
         cmocka_unit_test_setup_teardown(test_usage_errors, setup, teardown),
         cmocka_unit_test(test_reader_accepts),
         cmocka_unit_test(test_reader_refuses),
