@@ -26,6 +26,7 @@ struct gw_endpoint_auth {
     EVP_PKEY *public_key, *legacy_public_key;
     struct gw_sns_certs *certs;
     struct gw_mailgun_cache *replay;
+    bool one_off; /* GW_ENDPOINT_AUTH_ONE_OFF */
 };
 
 __attribute__((format(printf, 3, 4))) static void say(char *buf, size_t len, const char *fmt, ...)
@@ -90,6 +91,7 @@ struct gw_endpoint_auth *gw_endpoint_auth_create(const struct gw_endpoint_config
         return NULL;
     }
     a->ep = ep;
+    a->one_off = (flags & GW_ENDPOINT_AUTH_ONE_OFF) != 0;
     a->secrets = ep->secrets;
     a->n_secrets = ep->n_secrets;
     if (v->needs & GW_SCHEME_NEEDS_PUBLIC_KEYS) {
@@ -169,7 +171,9 @@ void gw_endpoint_auth_fill(const struct gw_endpoint_auth *a, struct gw_verify_in
         in->topics = (const char *const *)ep->topics;
         in->n_topics = ep->n_topics;
         in->cert_host_pattern = ep->cert_host_pattern;
-        in->cert_lookup = gw_sns_certs_lookup;
+        /* A server verifies on its event loop: it never waits for a fetch there, and the
+         * sender's retry finds the certificate cached. A one-off check may wait. */
+        in->cert_lookup = a->one_off ? gw_sns_certs_lookup : gw_sns_certs_lookup_prefetch;
         in->cert_ctx = a->certs;
     }
     in->replay_seen = a->replay != NULL ? gw_mailgun_cache_seen : NULL;

@@ -43,8 +43,10 @@ void gw_endpoint_auth_destroy(struct gw_endpoint_auth *a);
 /* Sets every field of IN the endpoint decides (secrets, tolerance, keys, topics and
  * certificate lookup, token header, replay check) and leaves the request's own (body,
  * headers, now) as they are. Cheap: a few pointer copies per request. IN then points into A
- * and is valid while A is. The sns lookup is gw_sns_certs_lookup, which fetches (blocking)
- * on a cache miss: a server verifies sns requests off the event loop. */
+ * and is valid while A is. The sns lookup never blocks a server's event loop: a certificate
+ * not cached yet is fetched in the background (gw_sns_certs_lookup_prefetch) and the request
+ * is answered key_unusable, which the gateway answers 503 so that SNS retries; with
+ * GW_ENDPOINT_AUTH_ONE_OFF it is gw_sns_certs_lookup, which fetches (blocking). */
 void gw_endpoint_auth_fill(const struct gw_endpoint_auth *a, struct gw_verify_input *in);
 
 #endif

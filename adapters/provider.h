@@ -110,7 +110,7 @@ struct gw_fetch {
     struct gw_db *db; /* no transaction open: fetch may run its own short ones */
     const struct gw_config *cfg;
     const struct gw_endpoint_config *endpoint;
-    uint64_t company_id;
+    uint64_t company_id; /* 0 only for a GW_PROVIDER_OWN_ROUTING provider's unbound event */
     uint64_t webhook_event_id;
     const unsigned char *body;
     size_t body_len;

@@ -11,7 +11,6 @@
 #include "verifiers/asana.h"
 #include "verifiers/basic_auth.h"
 #include "verifiers/mailgun.h"
-#include "verifiers/sns.h"
 #include "verifiers/stripe.h"
 
 #define EP(field) offsetof(struct gw_endpoint_config, field)
@@ -27,34 +26,11 @@ static const struct gw_cfg_key asana_keys[] = {
     {.name = "secrets", .type = GW_CFG_SECRET_LIST, .offset = EP(secrets), .min = 0, .max = 16},
     KEY_END,
 };
-static const struct gw_cfg_key sns_keys[] = {
-    {.name = "topics",
-     .type = GW_CFG_STRING_LIST,
-     .offset = EP(topics),
-     .min = 1,
-     .max = 64,
-     .flags = GW_CFG_REQUIRED,
-     .def = 256},
-    {.name = "cert_host_pattern",
-     .type = GW_CFG_STRING,
-     .offset = EP(cert_host_pattern),
-     .min = 1,
-     .max = 255},
-    {.name = "ca_file", .type = GW_CFG_STRING, .offset = EP(ca_file), .min = 1, .max = 1024},
-    GW_KEY_TOLERANCE,
-    KEY_END,
-};
 
 /* Descriptors of providers whose adapters have not arrived yet: each moves to its own file
  * in adapters/ with its hooks. Their endpoint keys are the ones each provider documents.
  * Without an envelope they are not served (404), but their verifier is named already, so
  * that `ctgw verify` can check their requests. */
-static const struct gw_provider email_ses = {
-    .name = "email-ses",
-    .summary = "inbound e-mail from Amazon SES through SNS",
-    .verifier = &gw_verifier_sns,
-    .endpoint_keys = sns_keys,
-};
 static const struct gw_provider stripe = {
     .name = "stripe",
     .summary = "Stripe billing events",
@@ -74,6 +50,7 @@ extern const struct gw_provider gw_provider_contact_form;
 extern const struct gw_provider gw_provider_slack;
 extern const struct gw_provider gw_provider_xero;
 extern const struct gw_provider gw_provider_email_mime;
+extern const struct gw_provider gw_provider_email_ses;
 extern const struct gw_provider gw_provider_email_mailgun;
 extern const struct gw_provider gw_provider_email_sendgrid;
 extern const struct gw_provider gw_provider_ghl;
@@ -88,7 +65,7 @@ const struct gw_provider *const gw_providers[] = {
     &gw_provider_email_mime,
     &gw_provider_ghl,
     &gw_provider_ghl_workflow,
-    &email_ses,
+    &gw_provider_email_ses,
     &gw_provider_email_mailgun,
     &gw_provider_email_sendgrid,
     &gw_provider_email_postmark,

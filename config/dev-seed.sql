@@ -28,7 +28,6 @@ INSERT INTO integrations (company_id, provider, external_id, status, settings) V
   (@company, 'slack',          'T0DEMO0001',                             'active', '{"team_domain":"demo"}'),
   (@company, 'xero',           'a3f1c2d4-5b6e-4f70-8a91-b2c3d4e5f607',   'active', NULL),
   (@company, 'ghl',            've9EPM428h8vShlRW1KT',                   'active', NULL),
-  (@company, 'email-ses',      'support@demo.canticket.test',            'active', NULL),
   (@company, 'email',          '*@demo.canticket.test',                  'active', NULL),
   (@company, 'stripe',         'acct_1DemoCanTicket0',                   'active', NULL),
   (@company, 'asana',          '1200000000000001',                       'active', NULL)

@@ -141,29 +141,31 @@ static bool authority_allowed(const char *authority, size_t len, const char *pat
     return false;
 }
 
-bool gw_sns_cert_url_ok(const char *url, const char *patterns, char *why, size_t why_len)
+/* The part every URL we fetch from SNS shares: "https://", then a plain host[:port] matching
+ * PATTERNS. Returns where the path starts (just after the authority), or NULL with WHY. */
+static const char *https_authority_ok(const char *url, const char *patterns, char *why,
+                                      size_t why_len)
 {
     static const char scheme[] = "https://";
     const size_t scheme_len = sizeof scheme - 1;
     if (url == NULL) {
         set_why(why, why_len, "no URL");
-        return false;
+        return NULL;
     }
     size_t len = strnlen(url, GW_SNS_CERT_URL_MAX + 1);
     if (len > GW_SNS_CERT_URL_MAX) {
         set_why(why, why_len, "longer than %d bytes", GW_SNS_CERT_URL_MAX);
-        return false;
+        return NULL;
     }
     if (len < scheme_len || strncasecmp(url, scheme, scheme_len) != 0) {
         set_why(why, why_len, "not an https URL");
-        return false;
+        return NULL;
     }
     const char *authority = url + scheme_len;
-    size_t auth_len = strcspn(authority, "/");
-    const char *path = authority + auth_len;
+    size_t auth_len = strcspn(authority, "/?#");
     if (auth_len == 0 || auth_len > AUTHORITY_MAX) {
         set_why(why, why_len, "no host, or a host longer than %d bytes", AUTHORITY_MAX);
-        return false;
+        return NULL;
     }
     /* host[:port], the host of letters, digits, '.' and '-': no user info ('@'), no IPv6
      * literal, nothing a URL parser elsewhere could read differently. */
@@ -180,7 +182,7 @@ bool gw_sns_cert_url_ok(const char *url, const char *patterns, char *why, size_t
     }
     if (host_len == 0 || !port_ok) {
         set_why(why, why_len, "the host is not a plain host[:port]");
-        return false;
+        return NULL;
     }
     if (!authority_allowed(authority, auth_len, patterns)) {
         set_why(why, why_len, "host %.*s does not match %s", (int)(auth_len > 80 ? 80 : auth_len),
@@ -188,8 +190,32 @@ bool gw_sns_cert_url_ok(const char *url, const char *patterns, char *why, size_t
                 patterns != NULL && patterns[strspn(patterns, " ,")] != '\0'
                     ? "the configured cert_host_pattern"
                     : GW_SNS_DEFAULT_CERT_HOST_PATTERN);
-        return false;
+        return NULL;
     }
+    return authority + auth_len;
+}
+
+bool gw_sns_subscribe_url_ok(const char *url, const char *patterns, char *why, size_t why_len)
+{
+    const char *rest = https_authority_ok(url, patterns, why, why_len);
+    if (rest == NULL)
+        return false;
+    /* Nothing that could end the request line or a header: the URL goes to libcurl as is. */
+    for (const char *c = rest; *c != '\0'; c++) {
+        unsigned char ch = (unsigned char)*c;
+        if (ch <= 0x20 || ch >= 0x7f) {
+            set_why(why, why_len, "the URL has a space, control or non-ASCII byte");
+            return false;
+        }
+    }
+    return true;
+}
+
+bool gw_sns_cert_url_ok(const char *url, const char *patterns, char *why, size_t why_len)
+{
+    const char *path = https_authority_ok(url, patterns, why, why_len);
+    if (path == NULL)
+        return false;
     if (*path != '/') {
         set_why(why, why_len, "no path");
         return false;

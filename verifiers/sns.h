@@ -56,6 +56,13 @@ extern const struct gw_verifier gw_verifier_sns;
  * with a reason in WHY (which may be NULL). */
 bool gw_sns_cert_url_ok(const char *url, const char *patterns, char *why, size_t why_len);
 
+/* True when URL may be fetched as a SubscribeURL (or any other URL SNS hands over to be
+ * called back): "https://" (any case), an authority host[:port] as in gw_sns_cert_url_ok
+ * matching one of PATTERNS (NULL or empty: the default), then any path and query of
+ * printable ASCII without spaces, the whole at most GW_SNS_CERT_URL_MAX bytes. Else false
+ * with a reason in WHY (which may be NULL). */
+bool gw_sns_subscribe_url_ok(const char *url, const char *patterns, char *why, size_t why_len);
+
 /* Parses BODY as the verifier does and builds the string SNS signs: for each field of its
  * Type, in the fixed order, that is present, "key\nvalue\n". On GW_VERIFY_OK *OUT holds it
  * (malloc, NUL-terminated; the caller frees) and *OUT_LEN its length; otherwise *OUT is NULL

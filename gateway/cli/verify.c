@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include <cjson/cJSON.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -30,6 +31,7 @@
 #include "verifiers/hmac.h"
 #include "verifiers/sendgrid.h"
 #include "verifiers/sns.h"
+#include "verifiers/sns_sign.h"
 #include "gateway/net/sns_certs.h"
 
 #define SECRET_FILES_MAX 16 /* as many as an endpoint's `secrets` list holds */
@@ -55,11 +57,14 @@ enum {
     OPT_RAW,
     OPT_ID,
     OPT_KEY,
+    OPT_CERT_URL,
+    OPT_SIGNATURE_VERSION,
 };
 
 struct opts {
     const char *config, *endpoint, *request, *scheme, *body, *id;
-    const char *key; /* sign: a private key file, for schemes signed with one (ghl) */
+    const char *key; /* sign: a private key file (ghl; sns with cert_url) */
+    const char *cert_url, *signature_version; /* ctgw sign: sns */
     const char *secret_files[SECRET_FILES_MAX];
     size_t n_secret_files;
     const char *key_file, *legacy_key_file, *cert_file, *cert_host_pattern, *token_header;
@@ -102,6 +107,12 @@ static int parse_opts(int argc, char **argv, const struct option *table, struct 
             break;
         case OPT_KEY:
             o->key = optarg;
+            break;
+        case OPT_CERT_URL:
+            o->cert_url = optarg;
+            break;
+        case OPT_SIGNATURE_VERSION:
+            o->signature_version = optarg;
             break;
         case OPT_RAW:
             o->raw = true;
@@ -370,20 +381,38 @@ static EVP_PKEY *load_ec_key(const char *path, FILE *err)
     return key;
 }
 
-static X509 *load_cert(const char *path, FILE *err)
+/* The first object READ finds in the PEM file PATH (PRIVATE: only its owner may read the
+ * file), or NULL with WHAT said missing. */
+static void *load_pem(const char *path, bool private, void *(*read)(BIO *), const char *cmd,
+                      const char *what, FILE *err)
 {
     struct gw_secret pem = {0};
-    if (load_file(path, false, &pem, err) != 0)
+    if (load_file(path, private, &pem, err) != 0)
         return NULL;
-    X509 *cert = NULL;
+    void *obj = NULL;
     BIO *bio = pem.len <= PEM_FILE_MAX ? BIO_new_mem_buf(pem.data, (int)pem.len) : NULL;
     if (bio != NULL)
-        cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+        obj = read(bio);
     BIO_free(bio);
     gw_secret_wipe(&pem);
-    if (cert == NULL)
-        fprintf(err, "ctgw verify: %s: no PEM certificate in it\n", path);
-    return cert;
+    if (obj == NULL)
+        fprintf(err, "ctgw %s: %s: no %s in it\n", cmd, path, what);
+    return obj;
+}
+
+static void *read_cert(BIO *bio)
+{
+    return PEM_read_bio_X509(bio, NULL, NULL, NULL);
+}
+
+static void *read_private_key(BIO *bio)
+{
+    return PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+}
+
+static X509 *load_cert(const char *path, FILE *err)
+{
+    return load_pem(path, false, read_cert, "verify", "PEM certificate", err);
 }
 
 /* The sns lookup for --cert-file: that certificate whatever the URL (which the verifier has
@@ -748,6 +777,8 @@ static const struct option sign_options[] = {
     {"now", required_argument, NULL, OPT_NOW},
     {"id", required_argument, NULL, OPT_ID},
     {"key", required_argument, NULL, OPT_KEY},
+    {"cert-url", required_argument, NULL, OPT_CERT_URL},
+    {"signature-version", required_argument, NULL, OPT_SIGNATURE_VERSION},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -756,10 +787,14 @@ static void sign_usage(FILE *f)
 {
     fprintf(f, "usage: ctgw sign -c FILE --endpoint ID --body FILE [--raw] [--now UNIX_TIME] "
                "[--id ID] [--key FILE]\n"
+               "       ctgw sign -c FILE --endpoint ID --body FILE --key PEM --cert-url URL\n"
+               "                 [--signature-version 1|2] [--raw]      (sns: email-ses)\n"
                "prints a curl command (--raw: the HTTP request) signed with the endpoint's "
                "newest secret,\n"
                "or for ghl (Ed25519) and a SendGrid signed policy (EC P-256) with the private "
                "key in FILE (PEM, readable by its owner only);\n"
+               "or for sns (email-ses) with the RSA private key PEM, the body's "
+               "SigningCertURL set to --cert-url URL;\n"
                "a basic-auth or token endpoint's credential is never printed (curl asks for "
                "the password, reads $" GW_SIGN_TOKEN_ENV ")\n");
 }
@@ -852,6 +887,91 @@ static void listen_host(const struct gw_listen_config *l, char *buf, size_t len)
         snprintf(buf, len, "%s:%u", a, (unsigned)l->port);
 }
 
+/* An RSA private key from the PEM file PATH, which only its owner may read. */
+static EVP_PKEY *load_private_key(const char *path, FILE *err)
+{
+    return load_pem(path, true, read_private_key, "sign", "unencrypted PEM private key", err);
+}
+
+/* `ctgw sign` for an sns endpoint (email-ses): SNS signs the JSON body itself, so the body is
+ * rewritten with SignatureVersion, SigningCertURL and Signature made with --key, and sent
+ * inline; the x-amz-sns-* headers SNS adds are derived from it. */
+static int sign_sns(const struct opts *o, const struct gw_config *cfg,
+                    const struct gw_endpoint_config *ep, FILE *out, FILE *err)
+{
+    if (o->key == NULL || o->cert_url == NULL) {
+        fprintf(err,
+                "ctgw sign: endpoint %s is sns: --key PEM (the private key) and --cert-url "
+                "URL (its certificate's SigningCertURL) are required\n",
+                ep->id);
+        return GW_CLI_USAGE;
+    }
+    char why[512];
+    if (!gw_sns_cert_url_ok(o->cert_url, ep->cert_host_pattern, why, sizeof why))
+        fprintf(err, "ctgw sign: warning: endpoint %s will refuse --cert-url: %s\n", ep->id, why);
+    unsigned char *body = NULL;
+    size_t body_len = 0;
+    char *signed_body = NULL;
+    size_t signed_len = 0;
+    int rc = GW_CLI_USAGE;
+    EVP_PKEY *key = load_private_key(o->key, err);
+    if (key == NULL)
+        goto done;
+    if (gw_captured_read_file(o->body, GW_SNS_BODY_MAX, &body, &body_len, why, sizeof why) != 0) {
+        fprintf(err, "ctgw sign: %s\n", why);
+        goto done;
+    }
+    if (gw_sns_sign(body, body_len, key, o->signature_version != NULL ? o->signature_version : "2",
+                    o->cert_url, &signed_body, &signed_len, why, sizeof why) != 0) {
+        fprintf(err, "ctgw sign: %s: %s\n", o->body, why);
+        goto done;
+    }
+    cJSON *msg = cJSON_Parse(signed_body);
+    const char *names[] = {"x-amz-sns-message-type", "x-amz-sns-message-id", "x-amz-sns-topic-arn"};
+    const char *fields[] = {"Type", "MessageId", "TopicArn"};
+    char host[300];
+    listen_host(&cfg->listen, host, sizeof host);
+    const char *ctype = ep->provider->media_types != NULL && ep->provider->media_types[0] != NULL
+                            ? ep->provider->media_types[0]
+                            : "text/plain";
+    char line[1200];
+    if (o->raw)
+        fprintf(out, "POST /hooks/%s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s; charset=UTF-8\r\n",
+                ep->id, host, ctype);
+    else
+        fprintf(out,
+                "curl -sS -X POST '%s://%s/hooks/%s' \\\n  -H 'Content-Type: %s; charset=UTF-8'",
+                cfg->listen.tls.enabled ? "https" : "http", host, ep->id, ctype);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(msg, fields[i]);
+        if (!cJSON_IsString(v) || strlen(v->valuestring) > 1000 ||
+            strpbrk(v->valuestring, "\r\n") != NULL)
+            continue;
+        snprintf(line, sizeof line, "%s: %s", names[i], v->valuestring);
+        if (o->raw) {
+            fprintf(out, "%s\r\n", line);
+        } else {
+            fputs(" \\\n  -H ", out);
+            shell_quote(out, line);
+        }
+    }
+    cJSON_Delete(msg);
+    if (o->raw) {
+        fprintf(out, "Content-Length: %zu\r\n\r\n", signed_len);
+        fwrite(signed_body, 1, signed_len, out);
+    } else {
+        fputs(" \\\n  --data-binary ", out);
+        shell_quote(out, signed_body);
+        fputc('\n', out);
+    }
+    rc = GW_CLI_OK;
+done:
+    EVP_PKEY_free(key);
+    free(body);
+    free(signed_body);
+    return rc;
+}
+
 /* Whether provider P takes MEDIA_TYPE. */
 static bool takes(const struct gw_provider *p, const char *media_type)
 {
@@ -887,7 +1007,7 @@ static int sign_request(const struct opts *o, const struct gw_endpoint_config *e
     } else if (s->sign == NULL) {
         fprintf(err,
                 "ctgw sign: endpoint %s uses %s, which ctgw cannot sign for with a secret (ghl "
-                "is signed with a private key: give --key FILE; sns too)\n",
+                "is signed with a private key: give --key FILE)\n",
                 ep->id, s->name);
         return -1;
     } else if (ep->n_secrets == 0) {
@@ -1015,6 +1135,10 @@ static int sign_run(const struct opts *o, FILE *out, FILE *err)
     if (ep == NULL)
         goto done;
     const struct gw_verifier *s = gw_endpoint_verifier(ep);
+    if (s != NULL && (s->needs & GW_SCHEME_NEEDS_TOPICS)) {
+        rc = sign_sns(o, cfg, ep, out, err);
+        goto done;
+    }
     if (s == NULL) {
         fprintf(err, "ctgw sign: endpoint %s has no scheme\n", ep->id);
         goto done;

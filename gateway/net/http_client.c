@@ -4,7 +4,11 @@
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +132,17 @@ static size_t on_header(char *ptr, size_t size, size_t n, void *ud)
     return k;
 }
 
+/* Adds the call's ca_file to the TLS connection's store, beside the system bundle libcurl
+ * loaded (CURLOPT_CAINFO would replace it). */
+static CURLcode add_ca_file(CURL *curl, void *ssl_ctx, void *ud)
+{
+    (void)curl;
+    X509_STORE *st = SSL_CTX_get_cert_store((SSL_CTX *)ssl_ctx);
+    bool ok = st != NULL && X509_STORE_load_file(st, (const char *)ud) == 1;
+    ERR_clear_error();
+    return ok ? CURLE_OK : CURLE_SSL_CACERT_BADFILE;
+}
+
 int gw_http_perform(const struct gw_http_call *call, struct gw_http_answer *a)
 {
     memset(a, 0, sizeof(*a));
@@ -171,6 +186,13 @@ int gw_http_perform(const struct gw_http_call *call, struct gw_http_answer *a)
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
                      call->timeout_ms ? call->timeout_ms : DEFAULT_TIMEOUT_MS);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+    if (call->ca_file != NULL) {
+#if LIBCURL_VERSION_NUM >= 0x075700 /* 7.87: do not reuse a store our callback changed */
+        curl_easy_setopt(c, CURLOPT_CA_CACHE_TIMEOUT, 0L);
+#endif
+        curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, add_ca_file);
+        curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, (void *)call->ca_file);
+    }
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);

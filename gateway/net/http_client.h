@@ -16,6 +16,9 @@ struct gw_http_call {
     long connect_timeout_ms;                 /* 0: 5 s */
     long timeout_ms;                         /* whole call; 0: 15 s */
     size_t max_answer;                       /* bytes of answer body kept; 0: 2 MiB */
+    /* PEM of extra trust anchors (and intermediates) added to the system store for https;
+     * NULL: the system store alone. */
+    const char *ca_file;
 };
 
 struct gw_http_answer {

@@ -29,6 +29,7 @@
 #define MAX_ENTRIES_LIMIT          ((size_t)4096)
 #define CERTS_PER_FILE_MAX         8 /* leaf and intermediates in one fetched PEM */
 #define CA_FILE_CERTS_MAX          1024
+#define PREFETCH_MAX               4 /* background fetches at once (lookup_prefetch) */
 
 struct entry {
     char *url;
@@ -38,7 +39,8 @@ struct entry {
 };
 
 struct gw_sns_certs {
-    pthread_mutex_t lock;   /* guards entries, n_entries, tick and stats */
+    pthread_mutex_t lock;   /* guards entries, n_entries, tick, stats and pending */
+    pthread_cond_t idle;    /* signalled when a background fetch ends */
     char *host_pattern;     /* NULL: the default */
     STACK_OF(X509) * extra; /* ca_file's certificates, also added to the TLS store */
     X509_STORE *store;      /* system defaults + extra; read-only once built */
@@ -50,6 +52,8 @@ struct gw_sns_certs {
     size_t n_entries;
     uint64_t tick;
     struct gw_sns_certs_stats stats;
+    const char *pending[PREFETCH_MAX]; /* URLs fetched in the background now */
+    size_t n_pending;
 };
 
 __attribute__((format(printf, 3, 4))) static void set_why(char *why, size_t why_len,
@@ -140,6 +144,12 @@ struct gw_sns_certs *gw_sns_certs_new(const struct gw_sns_certs_config *cfg, cha
         set_why(err, err_len, "pthread_mutex_init failed");
         return NULL;
     }
+    if (pthread_cond_init(&c->idle, NULL) != 0) {
+        pthread_mutex_destroy(&c->lock);
+        free(c);
+        set_why(err, err_len, "pthread_cond_init failed");
+        return NULL;
+    }
     bool ok = true;
     if (cfg->host_pattern != NULL && (c->host_pattern = strdup(cfg->host_pattern)) == NULL) {
         set_why(err, err_len, "out of memory");
@@ -170,6 +180,7 @@ struct gw_sns_certs *gw_sns_certs_new(const struct gw_sns_certs_config *cfg, cha
         sk_X509_pop_free(c->extra, X509_free);
         free(c->entries);
         free(c->host_pattern);
+        pthread_cond_destroy(&c->idle);
         pthread_mutex_destroy(&c->lock);
         free(c);
         return NULL;
@@ -181,6 +192,11 @@ void gw_sns_certs_free(struct gw_sns_certs *c)
 {
     if (c == NULL)
         return;
+    /* Background fetches use C until they end; each is bounded by the transfer timeout. */
+    pthread_mutex_lock(&c->lock);
+    while (c->n_pending > 0)
+        pthread_cond_wait(&c->idle, &c->lock);
+    pthread_mutex_unlock(&c->lock);
     for (size_t i = 0; i < c->n_entries; i++) {
         free(c->entries[i].url);
         X509_free(c->entries[i].cert);
@@ -189,6 +205,7 @@ void gw_sns_certs_free(struct gw_sns_certs *c)
     X509_STORE_free(c->store);
     sk_X509_pop_free(c->extra, X509_free);
     free(c->host_pattern);
+    pthread_cond_destroy(&c->idle);
     pthread_mutex_destroy(&c->lock);
     free(c);
     curl_global_cleanup();
@@ -480,6 +497,88 @@ X509 *gw_sns_certs_lookup(void *ctx, const char *url, char *why, size_t why_len)
 X509 *gw_sns_certs_lookup_cached(void *ctx, const char *url, char *why, size_t why_len)
 {
     return lookup(ctx, url, false, why, why_len);
+}
+
+/* --- fetching in the background --------------------------------------------------------- */
+
+struct prefetch {
+    struct gw_sns_certs *c;
+    char *url;
+};
+
+/* One background fetch: fills the cache (or not), then leaves the pending list. C is not
+ * touched after the lock is released: gw_sns_certs_free may free it from then on. */
+static void *prefetch_main(void *arg)
+{
+    struct prefetch *p = arg;
+    char why[160];
+    X509_free(lookup(p->c, p->url, true, why, sizeof why));
+    struct gw_sns_certs *c = p->c;
+    pthread_mutex_lock(&c->lock);
+    for (size_t i = 0; i < c->n_pending; i++) {
+        if (c->pending[i] == p->url) {
+            c->pending[i] = c->pending[--c->n_pending];
+            break;
+        }
+    }
+    pthread_cond_broadcast(&c->idle);
+    pthread_mutex_unlock(&c->lock);
+    free(p->url);
+    free(p);
+    return NULL;
+}
+
+/* Starts a background fetch of URL unless one runs for it or PREFETCH_MAX run. Caller holds
+ * the lock. */
+static void start_prefetch(struct gw_sns_certs *c, const char *url, char *why, size_t why_len)
+{
+    for (size_t i = 0; i < c->n_pending; i++) {
+        if (strcmp(c->pending[i], url) == 0) {
+            set_why(why, why_len, "the signing certificate is being fetched: retry");
+            return;
+        }
+    }
+    if (c->n_pending == PREFETCH_MAX) {
+        set_why(why, why_len, "%d signing certificates are being fetched already: retry",
+                PREFETCH_MAX);
+        return;
+    }
+    struct prefetch *p = malloc(sizeof *p);
+    char *copy = strdup(url);
+    pthread_attr_t attr;
+    bool attr_ok = pthread_attr_init(&attr) == 0;
+    pthread_t t;
+    if (p == NULL || copy == NULL || !attr_ok ||
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) != 0) {
+        set_why(why, why_len, "cannot start fetching the signing certificate");
+        free(p);
+        free(copy);
+    } else {
+        *p = (struct prefetch){.c = c, .url = copy};
+        c->pending[c->n_pending++] = copy;
+        if (pthread_create(&t, &attr, prefetch_main, p) != 0) {
+            c->n_pending--;
+            free(p);
+            free(copy);
+            set_why(why, why_len, "cannot start fetching the signing certificate");
+        } else {
+            set_why(why, why_len, "the signing certificate is being fetched: retry");
+        }
+    }
+    if (attr_ok)
+        pthread_attr_destroy(&attr);
+}
+
+X509 *gw_sns_certs_lookup_prefetch(void *ctx, const char *url, char *why, size_t why_len)
+{
+    struct gw_sns_certs *c = ctx;
+    X509 *cert = lookup(c, url, false, why, why_len);
+    if (cert != NULL || c == NULL || !gw_sns_cert_url_ok(url, c->host_pattern, NULL, 0))
+        return cert; /* cached, or refused for its URL (WHY says so) */
+    pthread_mutex_lock(&c->lock);
+    start_prefetch(c, url, why, why_len);
+    pthread_mutex_unlock(&c->lock);
+    return NULL;
 }
 
 void gw_sns_certs_stats(struct gw_sns_certs *c, struct gw_sns_certs_stats *out)

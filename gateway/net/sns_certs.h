@@ -52,6 +52,12 @@ X509 *gw_sns_certs_lookup(void *ctx, const char *url, char *why, size_t why_len)
  * event loop that hand a miss to a worker. */
 X509 *gw_sns_certs_lookup_cached(void *ctx, const char *url, char *why, size_t why_len);
 
+/* Never blocking either, for the event loop: a cached, in-date certificate; else NULL with
+ * WHY saying "retry", after starting a fetch of URL (when it passes gw_sns_cert_url_ok) on a
+ * thread of its own that fills the cache for the sender's retry — one per URL, at most four
+ * at once. gw_sns_certs_free waits for running fetches (each bounded by timeout_ms). */
+X509 *gw_sns_certs_lookup_prefetch(void *ctx, const char *url, char *why, size_t why_len);
+
 struct gw_sns_certs_stats {
     uint64_t hits;    /* lookups answered from the cache */
     uint64_t fetches; /* HTTP transfers started */

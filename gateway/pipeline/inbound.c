@@ -464,9 +464,18 @@ static bool verify(struct inbound_request *q)
     };
     gw_endpoint_auth_fill(q->h->auth[q->ep_index], &vin);
     struct gw_verify_detail detail = {.secret_index = -1};
-    enum gw_verify_result vr = gw_endpoint_verifier(q->ep)->verify(&vin, &detail);
+    const struct gw_verifier *v = gw_endpoint_verifier(q->ep);
+    enum gw_verify_result vr = v->verify(&vin, &detail);
     if (vr == GW_VERIFY_OK)
         return true;
+    if (vr == GW_VERIFY_KEY_UNUSABLE && (v->needs & GW_SCHEME_NEEDS_TOPICS)) {
+        /* The signing certificate is being fetched, or could not be: nothing the sender did
+         * wrong, and SNS gives up on a 4xx but retries a 5xx. */
+        gw_log_warn(q->r->id, "endpoint %s: not verified yet, answered unavailable: %s", q->ep->id,
+                    detail.note);
+        reply_unavailable(q);
+        return false;
+    }
     reject_signature(q->h, q->r, q->ep, vr, &detail);
     return false;
 }

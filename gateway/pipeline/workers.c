@@ -602,7 +602,10 @@ static bool fetch_claimed(struct worker *w, struct gw_db *db, uint64_t id, char 
         ep != NULL ? gw_provider_find(gw_db_rows_text(row, 0, 1, NULL)) : NULL;
     uint64_t company = ep != NULL ? (uint64_t)gw_db_rows_int(row, 0, 2, 0) : 0;
     bool go_on = true;
-    if (prov != NULL && prov == ep->provider && prov->fetch != NULL && company != 0) {
+    /* An own-routing provider's event has no company until apply finds one (mail); its
+     * fetch runs all the same (email-ses confirms an SNS subscription there). */
+    bool routed = company != 0 || (prov != NULL && (prov->flags & GW_PROVIDER_OWN_ROUTING));
+    if (prov != NULL && prov == ep->provider && prov->fetch != NULL && routed) {
         size_t body_len = 0;
         const char *body = gw_db_rows_text(row, 0, 3, &body_len);
         struct gw_fetch f = {

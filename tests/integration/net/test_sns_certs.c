@@ -8,165 +8,38 @@
 
 #include <cmocka.h>
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
 #include <openssl/err.h>
-#include <openssl/ssl.h>
 
 #include "tests/support/files.h"
+#include "tests/support/https_standin.h"
 #include "tests/support/pki.h"
 #include "verifiers/sns.h"
 #include "gateway/net/sns_certs.h"
 
-#define ROUTES_MAX   16
-#define REQUEST_MAX  8192
-#define IO_TIMEOUT_S 2
-#define TOPIC        "arn:aws:sns:eu-west-1:123456789012:ct-inbound"
+#define TOPIC "arn:aws:sns:eu-west-1:123456789012:ct-inbound"
 
-/* --- the HTTPS server -------------------------------------------------------------------- */
-
-struct route {
-    const char *path;
-    int status;
-    const char *extra_headers; /* e.g. "Location: /ok.pem\r\n" */
-    char *body;                /* owned */
-    size_t len;
-    unsigned delay_ms; /* before answering */
-    bool no_length;    /* no Content-Length: the body ends when the connection does */
-    atomic_int hits;
-};
-
-struct server {
-    int fd;
-    unsigned short port;
-    SSL_CTX *ctx;
-    pthread_t thread;
-    atomic_bool stop;
-    atomic_int requests; /* every request read, whatever its path */
-    struct route routes[ROUTES_MAX];
-    size_t n_routes;
-};
-
-static void write_all(SSL *ssl, const char *data, size_t len)
+static void add_route(struct ts_https *s, const char *path, int status, const char *body,
+                      size_t len, unsigned delay_ms, const char *extra_headers)
 {
-    while (len > 0) {
-        int n = SSL_write(ssl, data, len > INT32_MAX ? INT32_MAX : (int)len);
-        if (n <= 0)
-            return; /* the client may have given up (size bound, timeout): fine */
-        data += n;
-        len -= (size_t)n;
-    }
-}
-
-static void serve_one(struct server *s, int fd)
-{
-    struct timeval tv = {.tv_sec = IO_TIMEOUT_S};
-    if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0 ||
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) != 0)
-        return;
-    SSL *ssl = SSL_new(s->ctx);
-    if (ssl == NULL)
-        return;
-    if (SSL_set_fd(ssl, fd) != 1 || SSL_accept(ssl) != 1) {
-        SSL_free(ssl); /* e.g. a client that does not trust the test CA */
-        ERR_clear_error();
-        return;
-    }
-    char req[REQUEST_MAX + 1];
-    size_t len = 0;
-    while (len < REQUEST_MAX) {
-        int n = SSL_read(ssl, req + len, (int)(REQUEST_MAX - len));
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-        req[len] = '\0';
-        if (strstr(req, "\r\n\r\n") != NULL)
-            break;
-    }
-    req[len] = '\0';
-    char path[256] = "";
-    if (sscanf(req, "GET %255s HTTP/1.1", path) == 1) {
-        atomic_fetch_add(&s->requests, 1);
-        struct route *r = NULL;
-        for (size_t i = 0; i < s->n_routes; i++)
-            if (strcmp(s->routes[i].path, path) == 0)
-                r = &s->routes[i];
-        if (r != NULL) {
-            atomic_fetch_add(&r->hits, 1);
-            if (r->delay_ms > 0)
-                usleep(r->delay_ms * 1000u);
-        }
-        char length[64] = "";
-        if (r == NULL || !r->no_length)
-            snprintf(length, sizeof length, "Content-Length: %zu\r\n", r != NULL ? r->len : 0);
-        char head[512];
-        int n = snprintf(head, sizeof head,
-                         "HTTP/1.1 %d X\r\nContent-Type: application/x-pem-file\r\n"
-                         "%s%sConnection: close\r\n\r\n",
-                         r != NULL ? r->status : 404, length,
-                         r != NULL && r->extra_headers ? r->extra_headers : "");
-        write_all(ssl, head, (size_t)n);
-        if (r != NULL)
-            write_all(ssl, r->body, r->len);
-    }
-    SSL_shutdown(ssl);
-    SSL_free(ssl);
-    ERR_clear_error();
-}
-
-static void *server_main(void *arg)
-{
-    struct server *s = arg;
-    while (!atomic_load(&s->stop)) {
-        struct pollfd p = {.fd = s->fd, .events = POLLIN};
-        if (poll(&p, 1, 100) <= 0)
-            continue;
-        int fd = accept(s->fd, NULL, NULL);
-        if (fd < 0)
-            continue;
-        serve_one(s, fd);
-        close(fd);
-    }
-    return NULL;
-}
-
-static void add_route(struct server *s, const char *path, int status, const char *body, size_t len,
-                      unsigned delay_ms, const char *extra_headers)
-{
-    assert_true(s->n_routes < ROUTES_MAX);
-    struct route *r = &s->routes[s->n_routes++];
-    r->path = path;
-    r->status = status;
-    r->body = malloc(len + 1);
-    assert_non_null(r->body);
-    memcpy(r->body, body, len);
-    r->len = len;
+    struct ts_https_route *r = ts_https_route(s, path, status, body, len);
     r->delay_ms = delay_ms;
     r->extra_headers = extra_headers;
-    atomic_init(&r->hits, 0);
 }
 
-static int hits(struct server *s, const char *path)
+static int hits(struct ts_https *s, const char *path)
 {
-    for (size_t i = 0; i < s->n_routes; i++)
-        if (strcmp(s->routes[i].path, path) == 0)
-            return atomic_load(&s->routes[i].hits);
-    fail_msg("no route %s", path);
-    return -1;
+    return ts_https_hits(s, path);
 }
 
 /* --- fixtures ---------------------------------------------------------------------------- */
@@ -176,7 +49,7 @@ struct world {
     char *ca_file;
     EVP_PKEY *ca_key, *server_key, *sign_key, *inter_key;
     X509 *ca, *server_cert, *sign_cert, *expired_cert, *inter, *inter_leaf, *rogue, *short_cert;
-    struct server server;
+    struct ts_https server;
     char url[64][160]; /* scratch */
 };
 
@@ -207,8 +80,6 @@ static int setup(void **state)
     for (size_t i = 0; i < sizeof proxies / sizeof proxies[0]; i++)
         unsetenv(proxies[i]);
     assert_int_equal(curl_global_init(CURL_GLOBAL_DEFAULT), CURLE_OK);
-    /* The server writes to clients that gave up (size bound, timeout). */
-    signal(SIGPIPE, SIG_IGN);
 
     w.dir = test_mkdtemp();
     w.ca_key = pki_key("EC", 0);
@@ -233,20 +104,8 @@ static int setup(void **state)
     free(ca_pem);
 
     /* The server: TLS with the test CA's certificate for 127.0.0.1. */
-    struct server *s = &w.server;
-    s->ctx = SSL_CTX_new(TLS_server_method());
-    assert_non_null(s->ctx);
-    assert_int_equal(SSL_CTX_use_certificate(s->ctx, w.server_cert), 1);
-    assert_int_equal(SSL_CTX_use_PrivateKey(s->ctx, w.server_key), 1);
-    s->fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(s->fd >= 0);
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = 0};
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(s->fd, (struct sockaddr *)&addr, sizeof addr), 0);
-    assert_int_equal(listen(s->fd, 64), 0);
-    socklen_t alen = sizeof addr;
-    assert_int_equal(getsockname(s->fd, (struct sockaddr *)&addr, &alen), 0);
-    s->port = ntohs(addr.sin_port);
+    struct ts_https *s = &w.server;
+    ts_https_listen(s, w.server_cert, w.server_key);
 
     X509 *chain[2] = {w.inter_leaf, w.inter};
     route_certs("/ok.pem", &w.sign_cert, 1);
@@ -264,6 +123,8 @@ static int setup(void **state)
     s->routes[s->n_routes - 1].extra_headers = "Location: /ok.pem\r\n";
     route_certs("/slow.pem", &w.sign_cert, 1);
     s->routes[s->n_routes - 1].delay_ms = 1500;
+    route_certs("/later.pem", &w.sign_cert, 1);
+    s->routes[s->n_routes - 1].delay_ms = 300;
     add_route(s, "/garbage.pem", 200, "hello, not a certificate\n", 25, 0, NULL);
     /* A valid PEM followed by 10 KiB of padding: refused for its size alone. */
     size_t pem_len = 0;
@@ -283,21 +144,14 @@ static int setup(void **state)
     w.short_cert = pki_cert(w.sign_key, "sns.amazonaws.com", w.ca, w.ca_key, -3600, 5, false, NULL);
     route_certs("/short.pem", &w.short_cert, 1);
 
-    atomic_init(&s->stop, false);
-    atomic_init(&s->requests, 0);
-    assert_int_equal(pthread_create(&s->thread, NULL, server_main, s), 0);
+    ts_https_start(s);
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    atomic_store(&w.server.stop, true);
-    pthread_join(w.server.thread, NULL);
-    close(w.server.fd);
-    SSL_CTX_free(w.server.ctx);
-    for (size_t i = 0; i < w.server.n_routes; i++)
-        free(w.server.routes[i].body);
+    ts_https_stop(&w.server);
     EVP_PKEY *keys[] = {w.ca_key, w.server_key, w.sign_key, w.inter_key};
     X509 *certs[] = {w.ca,    w.server_cert, w.sign_cert, w.expired_cert,
                      w.inter, w.inter_leaf,  w.rogue,     w.short_cert};
@@ -433,6 +287,41 @@ static void test_url_refusals_make_no_request(void **state)
     gw_sns_certs_free(c);
 }
 
+/* The loop's lookup never waits: a miss starts one background fetch per URL (a second miss
+ * meanwhile starts none), answers "retry", and a later lookup finds the certificate cached. A
+ * refused URL starts nothing. Freeing waits for a fetch still running. */
+static void test_prefetch_never_waits(void **state)
+{
+    (void)state;
+    struct gw_sns_certs *c = source(0, 0, 0);
+    const char *u = url("/later.pem");
+    char why[160] = "";
+    assert_null(gw_sns_certs_lookup_prefetch(c, u, why, sizeof why));
+    assert_non_null(strstr(why, "being fetched: retry"));
+    assert_null(gw_sns_certs_lookup_prefetch(c, u, why, sizeof why)); /* 300 ms to answer */
+    X509 *cert = NULL;
+    for (int i = 0; i < 200 && cert == NULL; i++) {
+        usleep(20 * 1000);
+        cert = gw_sns_certs_lookup_prefetch(c, u, why, sizeof why);
+    }
+    assert_non_null(cert);
+    assert_int_equal(X509_cmp(cert, w.sign_cert), 0);
+    X509_free(cert);
+    assert_int_equal(hits(&w.server, "/later.pem"), 1);
+    int before = atomic_load(&w.server.requests);
+    char other[160];
+    snprintf(other, sizeof other, "https://localhost:%u/later.pem", (unsigned)w.server.port);
+    assert_null(gw_sns_certs_lookup_prefetch(c, other, why, sizeof why));
+    assert_non_null(strstr(why, "does not match"));
+    usleep(100 * 1000);
+    assert_int_equal(atomic_load(&w.server.requests), before);
+    gw_sns_certs_free(c);
+    /* Freed while a fetch runs: it waits for it. */
+    c = source(0, 0, 0);
+    assert_null(gw_sns_certs_lookup_prefetch(c, url("/slow.pem"), why, sizeof why));
+    gw_sns_certs_free(c);
+}
+
 static void test_certificate_refusals(void **state)
 {
     (void)state;
@@ -540,8 +429,10 @@ static void *worker(void *p)
         snprintf(u, sizeof u, "https://127.0.0.1:%u%s", (unsigned)w.server.port, paths[i % 3]);
         char why[256];
         X509 *cert = gw_sns_certs_get(a->c, u, why, sizeof why);
-        if (cert == NULL || X509_cmp(cert, w.sign_cert) != 0)
+        if (cert == NULL || X509_cmp(cert, w.sign_cert) != 0) {
             a->failures++;
+            print_message("%s: %s\n", u, cert == NULL ? why : "another certificate");
+        }
         X509_free(cert);
     }
     return NULL;
@@ -637,6 +528,7 @@ int main(void)
         cmocka_unit_test(test_cached_cert_expires), /* first: its certificate is short-lived */
         cmocka_unit_test(test_fetch_then_cache),
         cmocka_unit_test(test_url_refusals_make_no_request),
+        cmocka_unit_test(test_prefetch_never_waits),
         cmocka_unit_test(test_certificate_refusals),
         cmocka_unit_test(test_size_and_time_bounds),
         cmocka_unit_test(test_tls_needs_trust),

@@ -21,6 +21,7 @@
 #include "tests/support/verify.h"
 #include "verifiers/base64.h"
 #include "verifiers/sns.h"
+#include "verifiers/sns_sign.h"
 
 #define VECTORS  CTGW_SOURCE_ROOT "/tests/vectors/sns/"
 #define NOW      ((time_t)1767605401) /* 2026-01-05T09:30:01Z */
@@ -699,15 +700,28 @@ static void test_cert_url_in_message(void **state)
     assert_string_equal(r.lookup.last_url, "https://127.0.0.1:8443/cert.pem");
 }
 
-static void url_case(const char *url, const char *patterns, bool want)
+/* CHECK (gw_sns_cert_url_ok or gw_sns_subscribe_url_ok) of URL is WANT, with a reason when
+ * false. */
+static void check_url(bool (*check)(const char *, const char *, char *, size_t), const char *url,
+                      const char *patterns, bool want)
 {
     char why[160] = "unset";
-    bool got = gw_sns_cert_url_ok(url, patterns, why, sizeof why);
+    bool got = check(url, patterns, why, sizeof why);
     if (got != want)
         fail_msg("%s with %s: got %d (%s)", url ? url : "(null)", patterns ? patterns : "(default)",
                  got, why);
     if (!got)
         assert_true(strlen(why) > 0 && strcmp(why, "unset") != 0);
+}
+
+static void url_case(const char *url, const char *patterns, bool want)
+{
+    check_url(gw_sns_cert_url_ok, url, patterns, want);
+}
+
+static void subscribe_case(const char *url, const char *patterns, bool want)
+{
+    check_url(gw_sns_subscribe_url_ok, url, patterns, want);
 }
 
 static void test_cert_url_rules(void **state)
@@ -780,6 +794,84 @@ static void test_cert_url_rules(void **state)
     url_case(long_url, NULL, false);
     /* WHY may be NULL. */
     assert_false(gw_sns_cert_url_ok("http://x/a.pem", NULL, NULL, 0));
+}
+
+/* SubscribeURL: the host rules of SigningCertURL, any path and query, nothing unprintable. */
+static void test_subscribe_url_rules(void **state)
+{
+    (void)state;
+    subscribe_case("https://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn="
+                   "arn:aws:sns:eu-west-1:123456789012:ct-inbound&Token=2336412f37",
+                   NULL, true);
+    subscribe_case("https://sns.eu-west-1.amazonaws.com?Action=ConfirmSubscription", NULL, true);
+    subscribe_case("https://127.0.0.1:8443/?Action=ConfirmSubscription", "127.0.0.1:*", true);
+    subscribe_case("http://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription", NULL, false);
+    subscribe_case("https://sns.eu-west-1.amazonaws.com.evil.example/?x", NULL, false);
+    subscribe_case("https://evil.example/?https://sns.eu-west-1.amazonaws.com/", NULL, false);
+    subscribe_case("https://sns.eu-west-1.amazonaws.com@evil.example/", NULL, false);
+    subscribe_case("https://localhost:8443/?Action=ConfirmSubscription", "127.0.0.1:*", false);
+    subscribe_case("https://sns.eu-west-1.amazonaws.com/?a=b c", NULL, false);
+    subscribe_case("https://sns.eu-west-1.amazonaws.com/?a=b\r\nHost: x", NULL, false);
+    subscribe_case("https://sns.eu-west-1.amazonaws.com/?a=\xc3\xa9", NULL, false);
+    subscribe_case(NULL, NULL, false);
+    assert_false(gw_sns_subscribe_url_ok("ftp://x/", NULL, NULL, 0));
+}
+
+/* gw_sns_sign writes what the verifier accepts, for both versions and every Type, and
+ * refuses what it cannot sign. */
+static void test_sign_round_trip(void **state)
+{
+    (void)state;
+    const char *url = "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-x.pem";
+    struct msg msgs[] = {notification(), confirmation("SubscriptionConfirmation"),
+                         confirmation("UnsubscribeConfirmation")};
+    const char *versions[] = {"1", "2"};
+    for (size_t i = 0; i < sizeof msgs / sizeof msgs[0]; i++) {
+        for (size_t v = 0; v < 2; v++) {
+            msgs[i].signature = "placeholder"; /* replaced by the signer */
+            char *body = body_of(&msgs[i]);
+            char *out = NULL;
+            size_t len = 0;
+            char err[256] = "";
+            if (gw_sns_sign((const unsigned char *)body, strlen(body), pki.key, versions[v], url,
+                            &out, &len, err, sizeof err) != 0)
+                fail_msg("gw_sns_sign: %s", err);
+            assert_int_equal(strlen(out), len);
+            struct run r = defaults();
+            expect_body(&r, out, GW_VERIFY_OK, NULL, NULL);
+            assert_string_equal(r.lookup.last_url, url);
+            /* Signed with another key: refused. */
+            free(out);
+            assert_int_equal(gw_sns_sign((const unsigned char *)body, strlen(body), pki.other_key,
+                                         versions[v], url, &out, &len, err, sizeof err),
+                             0);
+            r = defaults();
+            expect_body(&r, out, GW_VERIFY_NO_SECRET_MATCHED, NULL, NULL);
+            free(out);
+            free(body);
+        }
+    }
+    char *out = (char *)"untouched";
+    size_t len = 7;
+    char err[256];
+    const char *ok = "{\"Type\":\"Notification\",\"Message\":\"m\",\"MessageId\":\"1\","
+                     "\"Timestamp\":\"2026-01-05T09:30:01.112Z\",\"TopicArn\":\"" TOPIC "\"}";
+    assert_int_equal(gw_sns_sign((const unsigned char *)ok, strlen(ok), pki.ec_key, "2", url, &out,
+                                 &len, err, sizeof err),
+                     -1);
+    assert_null(out);
+    assert_non_null(strstr(err, "RSA"));
+    assert_int_equal(gw_sns_sign((const unsigned char *)ok, strlen(ok), pki.key, "3", url, &out,
+                                 &len, err, sizeof err),
+                     -1);
+    assert_int_equal(gw_sns_sign((const unsigned char *)"[1]", 3, pki.key, "2", url, &out, &len,
+                                 err, sizeof err),
+                     -1);
+    const char *no_id = "{\"Type\":\"Notification\",\"Message\":\"m\"}";
+    assert_int_equal(gw_sns_sign((const unsigned char *)no_id, strlen(no_id), pki.key, "2", url,
+                                 &out, &len, err, sizeof err),
+                     -1);
+    assert_non_null(strstr(err, "MessageId"));
 }
 
 static void test_timestamps(void **state)
@@ -1154,6 +1246,8 @@ int main(void)
         cmocka_unit_test(test_topics),
         cmocka_unit_test(test_cert_url_in_message),
         cmocka_unit_test(test_cert_url_rules),
+        cmocka_unit_test(test_subscribe_url_rules),
+        cmocka_unit_test(test_sign_round_trip),
         cmocka_unit_test(test_timestamps),
         cmocka_unit_test(test_fields),
         cmocka_unit_test(test_body_forms),
