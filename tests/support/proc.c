@@ -45,19 +45,6 @@ uint16_t ts_free_port(void)
     return ntohs(a.sin_port);
 }
 
-const char *ts_db_ca_file(void)
-{
-    static char path[512];
-    const char *set = getenv("CTGW_DB_CA_FILE");
-    if (set != NULL && set[0] != '\0')
-        return set;
-    const char *dev = ts_env("CTGW_DEV");
-    const char *slash = strrchr(dev, '/');
-    snprintf(path, sizeof(path), "%.*s/.local/mariadb/tls/ca.pem",
-             (int)(slash != NULL ? slash - dev : 1), slash != NULL ? dev : ".");
-    return path;
-}
-
 void ts_server_prepare(struct ts_server *s, const struct ts_config *c)
 {
     memset(s, 0, sizeof(*s));

@@ -20,13 +20,9 @@ struct ts_config {
     const char *top_extra;    /* extra top-level YAML, appended */
     const char *db_timeout;   /* database.timeout, e.g. "2s"; NULL: 10s */
     /* The database over the private MariaDB's unix socket (for tests that replace the socket
-     * path); by default over TCP with TLS, the server verified against ts_db_ca_file(). */
+     * path); by default over TCP with TLS, the server verified against ts_db_ca_file() (db.h). */
     bool db_socket;
 };
-
-/* The CA of the private MariaDB's certificate: CTGW_DB_CA_FILE, or .local/mariadb/tls/ca.pem
- * beside CTGW_DEV. */
-const char *ts_db_ca_file(void);
 
 struct ts_server {
     char dir[256]; /* temporary directory holding config, token, log */
