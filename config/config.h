@@ -65,6 +65,14 @@ struct gw_admin_config {
     struct gw_secret token; /* required; bearer token for admin endpoints */
 };
 
+/* `database.tls:` — TLS on the TCP connection to MariaDB/MySQL (config/db_tls.h). */
+struct gw_database_tls_config {
+    bool enabled;        /* true when the `tls` mapping is present */
+    struct gw_secret ca; /* PEM text of the CA certificates (`file:PATH`), checked at load */
+    char *ca_path;       /* that file's absolute path: the connector reads it at each connect */
+    int verify;          /* 1 (default): the server's certificate and host name are verified */
+};
+
 struct gw_database_config {
     char *host;                  /* default "127.0.0.1" */
     uint16_t port;               /* default 3306 */
@@ -75,6 +83,7 @@ struct gw_database_config {
     uint32_t pool;               /* default 8, 1..256 */
     uint64_t connect_timeout_ms; /* default 5 s */
     uint64_t timeout_ms;         /* read/write timeout per query, default 30 s */
+    struct gw_database_tls_config tls;
 };
 
 struct gw_ingest_config {

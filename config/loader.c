@@ -10,6 +10,7 @@
 #include "config/config.h"
 #include "config/cidr.h"
 #include "config/config_keys.h"
+#include "config/db_tls.h"
 #include "config/mail_check.h"
 #include "config/secret_ref.h"
 #include "config/sections.h"
@@ -124,6 +125,7 @@ static void check_across(struct gw_cfg_walk *w, const struct gw_yaml_node *root,
     }
 
     gw_cfg_check_mail(w, root, cfg);
+    gw_cfg_check_db_tls(w, root, cfg);
 
     for (size_t i = 0; i < cfg->listen.n_trusted_proxies; i++) {
         struct gw_cidr net;
@@ -325,6 +327,11 @@ void gw_config_summary(const struct gw_config *cfg, char *buf, size_t len)
         snprintf(db, sizeof db, "%s", cfg->database.socket);
     else
         host_port(cfg->database.host, cfg->database.port, db, sizeof db);
+    if (cfg->database.tls.enabled) {
+        size_t used = strlen(db);
+        snprintf(db + used, sizeof db - used, " (tls%s)",
+                 cfg->database.tls.verify ? ", verified" : ", NOT verified");
+    }
     snprintf(buf, len, "ok: %zu endpoint%s, listen %s (%s), admin %s, database %s via %s",
              cfg->n_endpoints, cfg->n_endpoints == 1 ? "" : "s", listen,
              !cfg->listen.tls.enabled            ? "no tls"

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "config/config.h"
+#include "config/db_tls.h"
 #include "config/walk.h"
 
 #define KiB       (1024ull)
@@ -124,6 +125,24 @@ static const struct gw_cfg_key admin_keys[] = {
     END,
 };
 
+static const struct gw_cfg_choice booleans[] = {{"true", 1}, {"false", 0}, {NULL, 0}};
+
+/* ca is CUSTOM: its text is checked here and its path kept for the connector. */
+#define DBTLS(f) offsetof(struct gw_database_tls_config, f)
+static const struct gw_cfg_key database_tls_keys[] = {
+    {.name = "ca",
+     .type = GW_CFG_CUSTOM,
+     .offset = DBTLS(ca),
+     .walk = gw_cfg_walk_db_tls_ca,
+     .destroy = gw_cfg_release_db_tls_ca},
+    {.name = "verify",
+     .type = GW_CFG_CHOICE,
+     .offset = DBTLS(verify),
+     .def = 1,
+     .choices = booleans},
+    END,
+};
+
 /* 107: a unix socket path must fit sun_path with its NUL; 80 and 64: MariaDB's limits on
  * user and schema names. */
 #define DB(f) offsetof(struct gw_database_config, f)
@@ -162,6 +181,12 @@ static const struct gw_cfg_key database_keys[] = {
      .min = 1,
      .max = DAY_MS,
      .def = 30 * SECOND_MS},
+    {.name = "tls",
+     .type = GW_CFG_SECTION,
+     .offset = DB(tls),
+     .section = database_tls_keys,
+     .flags = GW_CFG_MARK_PRESENT,
+     .present = DB(tls.enabled)},
     END,
 };
 

@@ -116,6 +116,19 @@ static void stmt_failed(struct gw_db *db, MYSQL_STMT *stmt)
         drop_connection(db);
 }
 
+/* TLS 1.2 or later, refused when the server offers none; with verify, the server's
+ * certificate must chain to the configured CA and name the host connected to. */
+static void want_tls(MYSQL *conn, const struct gw_database_tls_config *tls)
+{
+    my_bool on = 1;
+    my_bool verify = tls->verify ? 1 : 0;
+    mysql_options(conn, MYSQL_OPT_SSL_ENFORCE, &on);
+    if (tls->ca_path != NULL)
+        mysql_options(conn, MYSQL_OPT_SSL_CA, tls->ca_path);
+    mysql_options(conn, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify);
+    mysql_options(conn, MARIADB_OPT_TLS_VERSION, "TLSv1.2,TLSv1.3");
+}
+
 static int do_connect(struct gw_db *db)
 {
     const struct gw_database_config *cfg = db->cfg;
@@ -152,10 +165,28 @@ static int do_connect(struct gw_db *db)
         unsigned int proto = MYSQL_PROTOCOL_TCP;
         mysql_options(db->conn, MYSQL_OPT_PROTOCOL, &proto);
     }
+    if (cfg->tls.enabled)
+        want_tls(db->conn, &cfg->tls);
     const char *password = cfg->password.data;
     if (mysql_real_connect(db->conn, cfg->socket ? NULL : cfg->host, cfg->user, password, cfg->name,
                            cfg->socket ? 0 : cfg->port, cfg->socket, 0) == NULL) {
-        set_error(db, mysql_errno(db->conn), mysql_error(db->conn));
+        unsigned no = mysql_errno(db->conn);
+        if (cfg->tls.enabled && no == CR_SSL_CONNECTION_ERROR) {
+            char msg[sizeof db->err];
+            snprintf(msg, sizeof msg, "TLS to the database failed (database.tls): %s",
+                     mysql_error(db->conn));
+            set_error(db, no, msg);
+        } else {
+            set_error(db, no, mysql_error(db->conn));
+        }
+        mysql_close(db->conn);
+        db->conn = NULL;
+        return -1;
+    }
+    /* Never carry on in the clear when TLS was asked for, whatever the connector did. */
+    if (cfg->tls.enabled && mysql_get_ssl_cipher(db->conn) == NULL) {
+        set_error(db, CR_SSL_CONNECTION_ERROR,
+                  "TLS to the database failed (database.tls): the connection is not encrypted");
         mysql_close(db->conn);
         db->conn = NULL;
         return -1;

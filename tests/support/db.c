@@ -22,6 +22,19 @@ const char *ts_env(const char *name)
     return v;
 }
 
+const char *ts_db_ca_file(void)
+{
+    static char path[512];
+    const char *set = getenv("CTGW_DB_CA_FILE");
+    if (set != NULL && set[0] != '\0')
+        return set;
+    const char *dev = ts_env("CTGW_DEV");
+    const char *slash = strrchr(dev, '/');
+    snprintf(path, sizeof(path), "%.*s/.local/mariadb/tls/ca.pem",
+             (int)(slash != NULL ? slash - dev : 1), slash != NULL ? dev : ".");
+    return path;
+}
+
 static char *password(void)
 {
     char *p = test_read(ts_env("CTGW_DB_PASSWORD_FILE"), NULL);
@@ -31,16 +44,24 @@ static char *password(void)
     return p;
 }
 
+/* Over TCP with TLS, the server verified, like the ctgw the tests start: MariaDB shows a
+ * user without PROCESS only the sessions of the same user@host, and tests look for ctgw's
+ * (127.0.0.1) in PROCESSLIST. */
 MYSQL *ts_db_connect(const char *name)
 {
     MYSQL *conn = mysql_init(NULL);
     char *pass = password();
-    unsigned int proto = MYSQL_PROTOCOL_SOCKET;
+    unsigned int proto = MYSQL_PROTOCOL_TCP;
+    my_bool on = 1;
     if (conn == NULL)
         fail_msg("mysql_init");
     mysql_options(conn, MYSQL_OPT_PROTOCOL, &proto);
-    if (mysql_real_connect(conn, NULL, ts_env("CTGW_DB_USER"), pass, name, 0,
-                           ts_env("CTGW_DB_SOCKET"), CLIENT_MULTI_STATEMENTS) == NULL)
+    mysql_options(conn, MYSQL_OPT_SSL_ENFORCE, &on);
+    mysql_options(conn, MYSQL_OPT_SSL_CA, ts_db_ca_file());
+    mysql_options(conn, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &on);
+    if (mysql_real_connect(conn, "127.0.0.1", ts_env("CTGW_DB_USER"), pass, name,
+                           (unsigned)atoi(ts_env("CTGW_DB_PORT")), NULL,
+                           CLIENT_MULTI_STATEMENTS) == NULL)
         fail_msg("cannot connect to the test MariaDB: %s", mysql_error(conn));
     free(pass);
     return conn;

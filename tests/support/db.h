@@ -17,6 +17,9 @@ struct ts_db {
 
 /* The value of a variable ./dev exports; fails the test with a hint when it is missing. */
 const char *ts_env(const char *name);
+/* The CA of the private MariaDB's certificate: CTGW_DB_CA_FILE, or .local/mariadb/tls/ca.pem
+ * beside CTGW_DEV. */
+const char *ts_db_ca_file(void);
 
 /* Creates database ctgw_test_<tag>_<pid>_<n> and connects to it. Fails the test on error. */
 void ts_db_create(struct ts_db *db, const char *tag);

@@ -38,7 +38,7 @@ void ts_relay_prepare(struct ts_server *srv, struct ts_db *db, const char *endpo
                  "%s",
                  endpoints) < 0)
         fail_msg("out of memory");
-    struct ts_config c = {.db_name = db->name, .top_extra = yaml};
+    struct ts_config c = {.db_name = db->name, .top_extra = yaml, .db_socket = true};
     ts_server_prepare(srv, &c);
     free(yaml);
     free(test_write_text(srv->dir, "mail.key", THREAD_KEY "\n", 0600));

@@ -57,6 +57,15 @@ void ts_server_prepare(struct ts_server *s, const struct ts_config *c)
     free(test_write_text(s->dir, "admin_token", s->token, 0600));
     snprintf(s->log, sizeof(s->log), "%s/ctgw.log", s->dir);
 
+    char conn[1024];
+    if (c->db_socket)
+        snprintf(conn, sizeof(conn), "  socket: %s\n", ts_env("CTGW_DB_SOCKET"));
+    else
+        snprintf(conn, sizeof(conn),
+                 "  host: 127.0.0.1\n"
+                 "  port: %s\n"
+                 "  tls: { ca: file:%s, verify: true }\n",
+                 ts_env("CTGW_DB_PORT"), ts_db_ca_file());
     char yaml[8192];
     snprintf(yaml, sizeof(yaml),
              "listen:\n"
@@ -68,7 +77,7 @@ void ts_server_prepare(struct ts_server *s, const struct ts_config *c)
              "  port: %u\n"
              "  token: file:admin_token\n"
              "database:\n"
-             "  socket: %s\n"
+             "%s"
              "  user: %s\n"
              "  password: file:%s\n"
              "  name: %s\n"
@@ -79,8 +88,8 @@ void ts_server_prepare(struct ts_server *s, const struct ts_config *c)
              "  level: debug\n"
              "%s",
              (unsigned)s->port, c->listen_extra ? c->listen_extra : "", (unsigned)s->admin_port,
-             ts_env("CTGW_DB_SOCKET"), ts_env("CTGW_DB_USER"), ts_env("CTGW_DB_PASSWORD_FILE"),
-             c->db_name, c->db_timeout ? c->db_timeout : "10s", c->top_extra ? c->top_extra : "");
+             conn, ts_env("CTGW_DB_USER"), ts_env("CTGW_DB_PASSWORD_FILE"), c->db_name,
+             c->db_timeout ? c->db_timeout : "10s", c->top_extra ? c->top_extra : "");
     char *path = test_write_text(s->dir, "ctgw.yaml", yaml, 0600);
     snprintf(s->config, sizeof(s->config), "%s", path);
     free(path);

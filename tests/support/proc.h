@@ -19,6 +19,9 @@ struct ts_config {
     const char *listen_extra; /* extra YAML lines under listen:, each indented 2 spaces */
     const char *top_extra;    /* extra top-level YAML, appended */
     const char *db_timeout;   /* database.timeout, e.g. "2s"; NULL: 10s */
+    /* The database over the private MariaDB's unix socket (for tests that replace the socket
+     * path); by default over TCP with TLS, the server verified against ts_db_ca_file() (db.h). */
+    bool db_socket;
 };
 
 struct ts_server {

@@ -60,7 +60,7 @@ static void prepare(struct fixture *f)
         "    provider: email-mime\n"
         "    username: " USER "\n"
         "    password: file:mail.password\n";
-    struct ts_config c = {.db_name = f->db.name, .top_extra = yaml};
+    struct ts_config c = {.db_name = f->db.name, .top_extra = yaml, .db_socket = true};
     ts_server_prepare(&f->srv, &c);
     free(test_write_text(f->srv.dir, "mail.key", KEY_HEX "\n", 0600));
     free(test_write_text(f->srv.dir, "mail.password", PASSWORD, 0600));

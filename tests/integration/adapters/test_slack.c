@@ -751,8 +751,10 @@ static void test_new_commands_created_together(void **state)
         assert_int_equal(post(f, &s, cmd[i].text, &reply), 200);
         assert_non_null(strstr(reply, "Working on it"));
     }
-    ts_expect_int(&f->db, NULL, 5, "%s",
-                  "SELECT COUNT(*) FROM webhook_events WHERE status = 'pending'");
+    /* "Working on it" may be answered before the writer's commit lands: wait for it. */
+    if (!ts_db_wait_int(&f->db, 5, 10000, "%s",
+                        "SELECT COUNT(*) FROM webhook_events WHERE status = 'pending'"))
+        fail_msg("the five commands were not all stored%s", ts_server_log_tail(&f->srv));
     /* All due when the workers start, in the order they came, so that one claim takes them
      * together and numbers them in that order. */
     ts_db_exec_ok(&f->db, "UPDATE webhook_events SET next_attempt_at = NOW(3) - INTERVAL 10 "

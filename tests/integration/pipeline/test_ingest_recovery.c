@@ -472,6 +472,19 @@ static void test_body_over_the_database_packet_is_413(void **state)
     f->packet = ts_db_intf(&f->db, "SELECT @@GLOBAL.max_allowed_packet");
     assert_int_equal(root_sql("SET GLOBAL max_allowed_packet = 1048576"), 0);
     start_server(f, &f->srv, "ingest: { writers: 1, max_body: 4MiB }\n" WORKERS_YAML);
+    /* The writer learns the limit on its first connection, which may come after /healthz
+     * answers (a TLS handshake under TSan): wait for it (bounded, 10 s) so the request
+     * below meets the lowered limit. */
+    bool learned = false;
+    for (int i = 0; i < 400 && !learned; i++) {
+        char *so_far = ts_server_log(&f->srv);
+        learned = so_far != NULL && strstr(so_far, "(max_allowed_packet)") != NULL;
+        free(so_far);
+        if (!learned)
+            ts_sleep_ms(25);
+    }
+    if (!learned)
+        fail_msg("the writer never logged the lowered limit");
     size_t n = 1300 * 1024;
     char *big = malloc(n + 128);
     assert_non_null(big);
