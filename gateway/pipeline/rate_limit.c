@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "config/cidr.h"
+#include "gateway/base/hash.h"
 
 /* Sources tracked at once. A direct-mapped table: a source whose slot holds another one
  * takes it over when that one's bucket has refilled (it has been quiet), and shares it
@@ -138,17 +139,9 @@ static unsigned wait_s(const struct bucket *b, uint32_t rate)
     return whole + ((double)whole < s ? 1u : 0u);
 }
 
-static uint64_t hash_of(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
 static struct bucket *source_bucket(struct gw_rate_limits *rl, const char *source, uint64_t now_ns)
 {
-    struct source_slot *s = &rl->sources[hash_of(source) % SOURCE_SLOTS];
+    struct source_slot *s = &rl->sources[gw_fnv1a(source) % SOURCE_SLOTS];
     if (s->b.last_ns != 0 && strcmp(s->address, source) != 0) {
         struct bucket probe = s->b;
         refill(&probe, rl->cfg->limits.per_source, rl->cfg->limits.per_source_burst, now_ns);
