@@ -112,7 +112,7 @@ static enum bufferevent_filter_result read_head(struct gw_framing *f, struct evb
     size_t plen = strcspn(h.target, "?#");
     snprintf(path, sizeof path, "%.*s", (int)(plen < sizeof path ? plen : sizeof path - 1),
              h.target);
-    struct gw_framing_head fh = {.method = h.method, .path = path};
+    struct gw_framing_head fh = {.method = h.method, .path = path, .headers = &h.headers};
     if (gw_http_body_framing(&h.headers, &fh.kind, &fh.length, &err) != 0) {
         refuse(f, src, dst, 400, buf, len, err.what, gw_headers_get(&h.headers, "X-Request-Id"));
         return BEV_OK;

@@ -17,7 +17,16 @@ struct gw_framing_head {
     const char *method;
     const char *path; /* the target up to '?' or '#' */
     enum gw_http_body_kind kind;
-    uint64_t length; /* for GW_HTTP_BODY_LENGTH */
+    uint64_t length;                  /* for GW_HTTP_BODY_LENGTH */
+    const struct gw_headers *headers; /* the head's headers, in order */
+    const char *peer;                 /* the connection's peer address (the listener's to set) */
+};
+
+/* What a decider says of an admitted or refused head besides its status. */
+struct gw_admission {
+    uint64_t reserve;       /* in: the announced length; out: body bytes of the budget to hold */
+    const char *allow;      /* the Allow header of a 405 */
+    unsigned retry_after_s; /* the Retry-After of a 429 (0: none) */
 };
 
 /* What a listener gives every connection's filter; one per listener, used on its loop only. */

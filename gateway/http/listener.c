@@ -25,6 +25,7 @@
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/listener.h>
+#include <netdb.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,12 +44,14 @@ struct conn {
     struct bufferevent *bev;
     struct evhttp_connection *evcon; /* set at the first request */
     struct gw_listener *l;
-    uint64_t mark_ms;  /* accept, or the end of the last answer */
-    bool busy;         /* a request is being handled: the handler owns the time */
-    bool cut;          /* shut down by us; evhttp frees it next */
-    bool waiting;      /* on the list of connections waiting for a head */
-    uint64_t reserved; /* bytes of the body budget held by the current request */
-    const char *allow; /* the Allow header of a 405 refusal */
+    uint64_t mark_ms;       /* accept, or the end of the last answer */
+    bool busy;              /* a request is being handled: the handler owns the time */
+    bool cut;               /* shut down by us; evhttp frees it next */
+    bool waiting;           /* on the list of connections waiting for a head */
+    uint64_t reserved;      /* bytes of the body budget held by the current request */
+    const char *allow;      /* the Allow header of a 405 refusal */
+    unsigned retry_after_s; /* the Retry-After of a 429 refusal */
+    char peer[64];          /* the peer's address, read at its first head ("" until then) */
     struct gw_framing fr;
     struct event *next_head; /* reads the next head once an answer is sent */
     struct conn *prev, *next;
@@ -68,7 +71,7 @@ struct gw_listener {
     uint64_t header_timeout_ms;
     uint64_t budget, in_flight; /* body bytes */
     struct gw_framing_ops framing;
-    int (*admit)(void *, const struct gw_framing_head *, uint64_t *, const char **);
+    int (*admit)(void *, const struct gw_framing_head *, struct gw_admission *);
     struct conn *conns;
     struct conn *waiting, *waiting_last;
     void (*cb)(struct evhttp_request *, void *);
@@ -206,22 +209,41 @@ static void read_next_head(evutil_socket_t fd, short what, void *arg)
     gw_framing_next(&c->fr, c->bev);
 }
 
+/* The numeric address of C's peer, as evhttp would give it, read once per connection: the
+ * rate limit needs it before evhttp has made the connection's first request. */
+static const char *conn_peer(struct conn *c)
+{
+    if (c->peer[0] != '\0')
+        return c->peer;
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    evutil_socket_t fd = bufferevent_getfd(c->bev);
+    if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &len) != 0 ||
+        getnameinfo((struct sockaddr *)&ss, len, c->peer, sizeof(c->peer), NULL, 0,
+                    NI_NUMERICHOST) != 0)
+        snprintf(c->peer, sizeof(c->peer), "-");
+    return c->peer;
+}
+
 /* The framing filter's question on a complete head: the app's verdict, then the budget. */
 static int on_head(void *arg, const struct gw_framing_head *h)
 {
     struct conn *c = arg;
     struct gw_listener *l = c->l;
-    uint64_t reserve = h->kind == GW_HTTP_BODY_LENGTH ? h->length : 0;
-    c->allow = NULL;
-    int status = l->admit ? l->admit(l->cb_arg, h, &reserve, &c->allow) : 0;
-    if (status == 0 && l->budget != 0 && reserve > l->budget - l->in_flight)
+    struct gw_framing_head head = *h;
+    head.peer = conn_peer(c);
+    struct gw_admission a = {.reserve = h->kind == GW_HTTP_BODY_LENGTH ? h->length : 0};
+    int status = l->admit ? l->admit(l->cb_arg, &head, &a) : 0;
+    c->allow = a.allow;
+    c->retry_after_s = a.retry_after_s;
+    if (status == 0 && l->budget != 0 && a.reserve > l->budget - l->in_flight)
         status = 503;
     wait_remove(l, c);
     accept_again(l);
     if (status != 0)
         return status;
-    c->reserved = reserve;
-    l->in_flight += reserve;
+    c->reserved = a.reserve;
+    l->in_flight += a.reserve;
     return 0;
 }
 
@@ -234,6 +256,8 @@ static const char *refusal_body(int status)
         return "{\"error\":\"method_not_allowed\"}";
     case 413:
         return "{\"error\":\"too_large\"}";
+    case 429:
+        return "{\"error\":\"rate_limited\"}";
     case 431:
         return "{\"error\":\"header_too_large\"}";
     case 503:
@@ -249,12 +273,19 @@ static void answer_refusal(struct gw_listener *l, struct conn *c, struct evhttp_
     struct gw_request r;
     gw_request_begin(&r, req, l->name);
     snprintf(r.path, sizeof(r.path), "%s", c->fr.path);
-    gw_log_warn(r.id, "%s listener: refused %d from %s before its body: %s", l->name, c->fr.refused,
-                r.peer, c->fr.reason);
+    /* A flood of 429s is what the limit is for: each is an access line, not a warning. */
+    gw_log(c->fr.refused == 429 ? GW_LOG_INFO : GW_LOG_WARN, r.id,
+           "%s listener: refused %d from %s before its body: %s", l->name, c->fr.refused, r.peer,
+           c->fr.reason);
+    char retry[16];
     const char *extra[5] = {"Connection", "close", NULL, NULL, NULL};
     if (c->fr.refused == 503) {
         extra[2] = "Retry-After";
         extra[3] = "1";
+    } else if (c->fr.refused == 429) {
+        snprintf(retry, sizeof(retry), "%u", c->retry_after_s ? c->retry_after_s : 1);
+        extra[2] = "Retry-After";
+        extra[3] = retry;
     } else if (c->fr.refused == 405 && c->allow != NULL) {
         extra[2] = "Allow";
         extra[3] = c->allow;

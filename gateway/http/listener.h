@@ -26,11 +26,12 @@ struct gw_listener_opts {
     uint64_t header_timeout_ms;  /* a head not complete this long after the accept or the
                                   * previous answer closes the connection; 0: timeout_ms */
     uint64_t max_body_in_flight; /* bytes reserved by admitted heads; 0: no limit */
-    /* Decides on a complete head before its body is read: 0 admits it with *RESERVE bytes of
-     * the budget (preset to its Content-Length), otherwise the status it is refused with
-     * (*ALLOW then the Allow header of a 405). NULL admits every well-formed head. Called
-     * with the request callback's ARG. */
-    int (*admit)(void *arg, const struct gw_framing_head *h, uint64_t *reserve, const char **allow);
+    /* Decides on a complete head before its body is read: 0 admits it with A->reserve bytes
+     * of the budget (preset to its Content-Length), otherwise the status it is refused with
+     * (A->allow the Allow header of a 405, A->retry_after_s the Retry-After of a 429). H's
+     * peer is the connection's. NULL admits every well-formed head. Called with the request
+     * callback's ARG. */
+    int (*admit)(void *arg, const struct gw_framing_head *h, struct gw_admission *a);
 };
 
 /* Binds and starts accepting. Every request goes to cb(req, arg). NULL with err set when the

@@ -91,17 +91,16 @@ static bool route_probes(struct server *s, struct gw_request *r)
 
 /* The public listener's verdict on a head: the probes and the app's paths; anything else is
  * 404 before its body is read. */
-static int admit_public(void *arg, const struct gw_framing_head *h, uint64_t *reserve,
-                        const char **allow)
+static int admit_public(void *arg, const struct gw_framing_head *h, struct gw_admission *a)
 {
     struct server *s = arg;
     if (strcmp(h->path, "/healthz") == 0 || strcmp(h->path, "/readyz") == 0) {
         if (strcmp(h->method, "GET") == 0 || strcmp(h->method, "HEAD") == 0)
-            return *reserve > 64 * 1024 ? 413 : 0;
-        *allow = "GET, HEAD";
+            return a->reserve > 64 * 1024 ? 413 : 0;
+        a->allow = "GET, HEAD";
         return 405;
     }
-    int status = s->app->admit ? s->app->admit(s->app_state, h, reserve, allow) : 0;
+    int status = s->app->admit ? s->app->admit(s->app_state, h, a) : 0;
     return status < 0 ? 404 : status;
 }
 

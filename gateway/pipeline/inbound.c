@@ -638,25 +638,36 @@ static void handle(struct inbound_request *q)
     answer_request(q->h, q->p, GW_OUTCOME_UNAVAILABLE, NULL, q->p->error, false);
 }
 
-int gw_hooks_admit(struct gw_hooks *h, const struct gw_framing_head *head, uint64_t *reserve,
-                   const char **allow)
+int gw_hooks_admit(struct gw_hooks *h, const struct gw_framing_head *head, struct gw_admission *a)
 {
     static const char prefix[] = "/hooks/";
     if (strncmp(head->path, prefix, sizeof(prefix) - 1) != 0)
         return -1;
     const struct gw_endpoint_config *ep =
         gw_config_endpoint(h->cfg, head->path + sizeof(prefix) - 1);
+    size_t i = ep != NULL ? endpoint_index(h, ep) : h->cfg->n_endpoints;
+    /* First, so that a source over its rate costs this head and nothing more: no body read,
+     * no verification, no audit row. */
+    char source[64];
+    gw_rate_limits_source(h->limits, head->peer != NULL ? head->peer : "-",
+                          gw_headers_get(head->headers, "X-Forwarded-For"), source, sizeof(source));
+    unsigned wait = gw_rate_limits_take(h->limits, source, i, gw_monotonic_ns());
+    if (wait > 0) {
+        if (ep != NULL)
+            gw_metrics_count_request(i, GW_M_RATE_LIMITED);
+        a->retry_after_s = wait;
+        return 429;
+    }
     if (ep == NULL || ep->provider->envelope == NULL)
         return 404;
-    size_t i = endpoint_index(h, ep);
     if (strcmp(head->method, "POST") != 0) {
         gw_metrics_count_request(i, GW_M_BAD_REQUEST);
-        *allow = "POST";
+        a->allow = "POST";
         return 405;
     }
     uint64_t limit = body_limit(h, ep);
     if (head->kind == GW_HTTP_BODY_CHUNKED) {
-        *reserve = limit;
+        a->reserve = limit;
     } else if (head->length > limit) {
         gw_metrics_count_request(i, GW_M_TOO_LARGE);
         return 413;
@@ -670,8 +681,8 @@ bool gw_hooks_route(struct gw_hooks *h, struct gw_request *r)
     if (strncmp(r->path, prefix, sizeof(prefix) - 1) != 0)
         return false;
     const struct gw_endpoint_config *ep = gw_config_endpoint(h->cfg, r->path + sizeof(prefix) - 1);
-    /* The source is the client behind a trusted proxy: what logs, audit rows and the
-     * per-source limit name from here on. */
+    /* The source is the client behind a trusted proxy: what logs and audit rows name from
+     * here on. Its rate was taken when the head was admitted (gw_hooks_admit). */
     char source[sizeof(r->peer)];
     gw_rate_limits_source(
         h->limits, r->peer,
@@ -679,16 +690,6 @@ bool gw_hooks_route(struct gw_hooks *h, struct gw_request *r)
         sizeof(source));
     snprintf(r->peer, sizeof(r->peer), "%s", source);
     size_t ep_index = ep != NULL ? endpoint_index(h, ep) : h->cfg->n_endpoints;
-    unsigned wait = gw_rate_limits_take(h->limits, r->peer, ep_index, gw_monotonic_ns());
-    if (wait > 0) {
-        if (ep != NULL)
-            gw_metrics_count_request(ep_index, GW_M_RATE_LIMITED);
-        struct gw_answer a = {.status = 429, .retry_after_s = wait};
-        gw_answer_set(&a, 429, "{\"error\":\"rate_limited\"}");
-        a.retry_after_s = wait;
-        send_answer(r, &a);
-        return true;
-    }
     /* A provider without an envelope is not served yet, whatever it can verify. */
     if (ep == NULL || ep->provider->envelope == NULL) {
         reply_json(r, 404, "{\"error\":\"unknown_endpoint\"}");

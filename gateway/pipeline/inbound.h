@@ -34,13 +34,13 @@ enum gw_envelope_verdict {
 enum gw_envelope_verdict gw_envelope_judge(enum gw_envelope_rc rc, size_t n, size_t max,
                                            int answer_status);
 
-/* The checks of gw_hooks_route that need no body, on a head before its body is read (see
- * gw_serve_app.admit): -1 when the path is not under /hooks/, 404 for an unknown endpoint,
- * 405 for a method other than POST (*ALLOW "POST"), 413 for a Content-Length over the
- * endpoint's max_body; else 0, with *RESERVE the bytes the body may take (its max_body when
- * chunked). */
-int gw_hooks_admit(struct gw_hooks *h, const struct gw_framing_head *head, uint64_t *reserve,
-                   const char **allow);
+/* The checks of a /hooks/ request that need no body, on its head before the body is read
+ * (see gw_serve_app.admit): -1 when the path is not under /hooks/; 429 (A->retry_after_s set)
+ * when its source (HEAD's peer, or the client a trusted proxy names) or its endpoint is over
+ * its rate (limits:), which takes one token of each; 404 for an unknown endpoint, 405 for a
+ * method other than POST (A->allow "POST"), 413 for a Content-Length over the endpoint's
+ * max_body; else 0, with A->reserve the bytes the body may take (its max_body when chunked). */
+int gw_hooks_admit(struct gw_hooks *h, const struct gw_framing_head *head, struct gw_admission *a);
 
 /* Requests accepted but not answered yet (for the graceful stop). */
 unsigned gw_hooks_in_flight(const struct gw_hooks *h);

@@ -59,11 +59,10 @@ static bool pipeline_route(void *state, struct gw_request *r)
     return gw_hooks_route(p->hooks, r);
 }
 
-static int pipeline_admit(void *state, const struct gw_framing_head *h, uint64_t *reserve,
-                          const char **allow)
+static int pipeline_admit(void *state, const struct gw_framing_head *h, struct gw_admission *a)
 {
     struct pipeline *p = state;
-    return gw_hooks_admit(p->hooks, h, reserve, allow);
+    return gw_hooks_admit(p->hooks, h, a);
 }
 
 static unsigned pipeline_in_flight(void *state)

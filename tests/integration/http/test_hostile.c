@@ -71,17 +71,24 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Starts ctgw with the generic endpoint and LISTEN_EXTRA under listen:. */
-static void start_server(struct fixture *f, const char *listen_extra)
+/* Starts ctgw with the generic endpoint, LISTEN_EXTRA under listen: and TOP_EXTRA (may be
+ * NULL) at the top level. */
+static void start_server_with(struct fixture *f, const char *listen_extra, const char *top_extra)
 {
-    struct ts_config c = {
-        .db_name = f->db.name, .top_extra = ENDPOINTS_YAML, .listen_extra = listen_extra};
+    char top[512];
+    snprintf(top, sizeof(top), "%s%s", ENDPOINTS_YAML, top_extra ? top_extra : "");
+    struct ts_config c = {.db_name = f->db.name, .top_extra = top, .listen_extra = listen_extra};
     ts_server_prepare(&f->srv, &c);
     free(test_write_text(f->srv.dir, "generic.secret", f->secret, 0600));
     ts_ctgw_ok("migrate", f->srv.config, NULL);
     ts_db_exec_ok(&f->db, "INSERT INTO companies (slug, name) VALUES ('acme', 'Acme')");
     if (!ts_server_start(&f->srv))
         fail_msg("ctgw did not start:\n%s", ts_server_log_tail(&f->srv));
+}
+
+static void start_server(struct fixture *f, const char *listen_extra)
+{
+    start_server_with(f, listen_extra, NULL);
 }
 
 /* A real signed webhook must still be stored. */
@@ -170,6 +177,43 @@ static void test_heads_are_refused_before_their_bodies(void **state)
                    "HTTP/1.1 405");
     expect_webhook_served(f);
     ts_server_stop_clean("test_heads_are_refused_before_their_bodies", &f->srv);
+}
+
+/* Item 1: limits.per_source is taken on the head. A source over its rate is answered 429
+ * with Retry-After before its body is read (none is ever sent here), and behind a trusted
+ * proxy the source is the client X-Forwarded-For names: the proxy's other clients are still
+ * served. */
+static void test_rate_limited_on_the_head(void **state)
+{
+    struct fixture *f = *state;
+    start_server_with(f, "  trusted_proxies: [ 127.0.0.1 ]\n",
+                      "limits: { per_source: 1, per_source_burst: 2 }\n");
+    const char *head = "POST /hooks/generic HTTP/1.1\r\nHost: x\r\n"
+                       "Content-Type: application/json\r\nX-Forwarded-For: 203.0.113.7\r\n"
+                       "Content-Length: 1000\r\n\r\n";
+    char buf[2048] = "";
+    bool closed = false;
+    size_t sent = 0;
+    /* A burst of 2, then one a second: a 429 comes within a few heads, however slow the
+     * machine (each head admitted waits for a body that never comes). */
+    for (; sent < 8 && strncmp(buf, "HTTP/1.1 429", 12) != 0; sent++) {
+        int fd = raw_open(f, sent);
+        send_text(fd, head);
+        read_answer(fd, buf, sizeof(buf), 300, &closed);
+    }
+    if (strncmp(buf, "HTTP/1.1 429", 12) != 0 || !closed)
+        fail_msg("%zu heads over the rate, no 429 and close; last answer:\n%s", sent, buf);
+    if (sent < 3)
+        fail_msg("429 after %zu heads, before the burst of 2 was spent:\n%s", sent, buf);
+    if (strstr(buf, "\r\nRetry-After: ") == NULL)
+        fail_msg("a 429 without Retry-After:\n%s", buf);
+    expect_webhook_served(f); /* the proxy itself (no X-Forwarded-For) is another source */
+    char *m = ts_server_metrics_ok(&f->srv);
+    bool counted = strstr(m, "outcome=\"rate_limited\"") != NULL;
+    free(m);
+    if (!counted)
+        fail_msg("no rate_limited metric");
+    ts_server_stop_clean("test_rate_limited_on_the_head", &f->srv);
 }
 
 /* A client that sends its whole body without waiting still reads the early answer. */
@@ -328,6 +372,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_heads_are_refused_before_their_bodies, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_rate_limited_on_the_head, setup, teardown),
         cmocka_unit_test_setup_teardown(test_early_refusal_reaches_a_client_still_sending, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_body_bytes_in_flight_are_bounded, setup, teardown),
