@@ -56,6 +56,7 @@ struct conn {
     struct event *next_head; /* reads the next head once an answer is sent */
     struct conn *prev, *next;
     struct conn *wprev, *wnext; /* the waiting list, oldest first */
+    struct conn *hnext;         /* the next in its by_bev bucket */
 };
 
 struct gw_listener {
@@ -73,13 +74,36 @@ struct gw_listener {
     struct gw_framing_ops framing;
     int (*admit)(void *, const struct gw_framing_head *, struct gw_admission *);
     struct conn *conns;
+    /* Every conn by its bev: evhttp hands each request with its bev only, and a list search
+     * would cost every request a walk over all open (possibly 10,000 idle) connections. */
+    struct conn **by_bev;
+    size_t by_bev_mask; /* buckets - 1, a power of two */
     struct conn *waiting, *waiting_last;
     void (*cb)(struct evhttp_request *, void *);
     void *cb_arg;
 };
 
+static size_t bev_bucket(const struct gw_listener *l, const struct bufferevent *bev)
+{
+    uint64_t k = (uint64_t)(uintptr_t)bev >> 4;
+    return (size_t)((k * 0x9E3779B97F4A7C15ull) >> 32) & l->by_bev_mask;
+}
+
+static struct conn *conn_by_bev(const struct gw_listener *l, const struct bufferevent *bev)
+{
+    struct conn *c = l->by_bev[bev_bucket(l, bev)];
+    while (c != NULL && c->bev != bev)
+        c = c->hnext;
+    return c;
+}
+
 static void conn_unlink(struct gw_listener *l, struct conn *c)
 {
+    struct conn **at = &l->by_bev[bev_bucket(l, c->bev)];
+    while (*at != NULL && *at != c)
+        at = &(*at)->hnext;
+    if (*at == c)
+        *at = c->hnext;
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -333,9 +357,8 @@ static void on_request(struct evhttp_request *req, void *arg)
     struct gw_listener *l = arg;
     struct evhttp_connection *evcon = evhttp_request_get_connection(req);
     struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
-    for (struct conn *c = l->conns; bev != NULL && c != NULL; c = c->next) {
-        if (c->bev != bev)
-            continue;
+    struct conn *c = bev != NULL ? conn_by_bev(l, bev) : NULL;
+    if (c != NULL) {
         if (c->evcon == NULL) {
             c->evcon = evcon;
             evhttp_connection_set_closecb(evcon, on_connection_close, c);
@@ -352,7 +375,6 @@ static void on_request(struct evhttp_request *req, void *arg)
             evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
             c->fr.state = GW_FRAMING_REFUSED;
         }
-        break;
     }
     l->cb(req, l->cb_arg);
 }
@@ -398,6 +420,9 @@ static struct bufferevent *make_connection(struct event_base *base, void *arg)
     if (l->conns)
         l->conns->prev = c;
     l->conns = c;
+    size_t b = bev_bucket(l, bev);
+    c->hnext = l->by_bev[b];
+    l->by_bev[b] = c;
     l->open++;
     wait_append(l, c);
     /* Past the limit, the connection that has waited longest for a head makes room. */
@@ -420,9 +445,15 @@ struct gw_listener *gw_listener_create(struct event_base *base, const struct gw_
     }
     snprintf(l->name, sizeof(l->name), "%s", o->name);
     l->max_connections = o->max_connections ? o->max_connections : 1;
-    l->http = evhttp_new(base);
+    size_t buckets = 64;
+    while (buckets < 2 * (size_t)l->max_connections && buckets < ((size_t)1 << 20))
+        buckets *= 2;
+    l->by_bev = calloc(buckets, sizeof(*l->by_bev));
+    l->by_bev_mask = buckets - 1;
+    l->http = l->by_bev != NULL ? evhttp_new(base) : NULL;
     if (l->http == NULL) {
         snprintf(err, errlen, "out of memory");
+        free(l->by_bev);
         free(l);
         return NULL;
     }
@@ -504,6 +535,7 @@ void gw_listener_destroy(struct gw_listener *l)
     SSL_CTX_free(l->ssl);
     free(l->framing.items);
     free(l->framing.storage);
+    free(l->by_bev);
     free(l);
 }
 

@@ -1255,12 +1255,13 @@ static void test_bad_row_is_refused_alone(void **state)
         jobs[i].o = (struct ts_signed){.secret = f->generic_secret, .id = ids[i], .timestamp = now};
         if (i == 5)
             jobs[i].o.user_agent = "Robot\xFF\xFE/1.0 caf\xC3\xA9";
+        /* The first (a good one) alone, until the writer waits for the lock with it: the
+         * others, the poisoned one among them, then queue for the next batch together. */
         assert_int_equal(pthread_create(&th[i], NULL, post_in_thread, &jobs[i]), 0);
+        if (i == 0 && !wait_blocked(f, "INSERT INTO webhook_events"))
+            fail_msg("ctgw's writer never waited on the held inbox");
     }
-    /* The writer is waiting for the lock with the first request; the others queue. */
-    if (!wait_blocked(f, "INSERT INTO webhook_events"))
-        fail_msg("ctgw's writer never waited on the held inbox");
-    ts_sleep_ms(300);
+    ts_sleep_ms(500);
     assert_int_equal(mysql_query(holder, "UNLOCK TABLES"), 0);
     for (size_t i = 0; i < MIXED_SENDERS; i++)
         pthread_join(th[i], NULL);
