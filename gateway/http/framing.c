@@ -10,8 +10,9 @@
  * (Content-Length bytes exactly) and later bytes wait in the socket's buffer until the answer
  * is sent, so every head of a pipelined connection is read here too. A chunked body's end is
  * evhttp's to find: its answer closes the connection, so nothing after it is ever parsed
- * unchecked. A refused head is replaced by a stand-in request that the listener answers with
- * the refusal and Connection: close; the rest of the input is dropped unread. */
+ * unchecked; its raw bytes are counted, and the connection cut past what the decider allowed. A
+ * refused head is replaced by a stand-in request that the listener answers with the refusal and
+ * Connection: close; the rest of the input is dropped unread. */
 #include "gateway/http/framing.h"
 
 #include <event2/buffer.h>
@@ -19,6 +20,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+
+#include "gateway/base/log.h"
 
 /* After a refusal, how long the client's body is still read (and dropped) before the
  * connection closes: closing with unread bytes would reset it, and a client still sending
@@ -130,7 +133,9 @@ static enum bufferevent_filter_result read_head(struct gw_framing *f, struct evb
         return BEV_OK;
     }
     evbuffer_remove_buffer(src, dst, h.head_len);
-    f->remaining = fh.length;
+    f->remaining = fh.kind != GW_HTTP_BODY_CHUNKED ? fh.length
+                   : f->chunked_max != 0           ? f->chunked_max
+                                                   : UINT64_MAX;
     f->state = fh.kind == GW_HTTP_BODY_CHUNKED ? GW_FRAMING_UNFRAMED
                : fh.length > 0                 ? GW_FRAMING_BODY
                                                : GW_FRAMING_ANSWER;
@@ -157,9 +162,25 @@ static enum bufferevent_filter_result filter_in(struct evbuffer *src, struct evb
             f->state = GW_FRAMING_ANSWER;
         return n > 0 ? BEV_OK : BEV_NEED_MORE;
     }
-    case GW_FRAMING_UNFRAMED:
+    case GW_FRAMING_UNFRAMED: {
+        /* The decoded body is never longer than the chunked bytes that carry it: bounding
+         * these bounds what evhttp buffers by the decider's word, not the listener's. */
+        size_t n = evbuffer_get_length(src);
+        if (n > f->remaining) {
+            snprintf(f->reason, sizeof f->reason, "a chunked body over its limit");
+            evbuffer_drain(src, n);
+            f->state = GW_FRAMING_REFUSED;
+            gw_log_warn(NULL, "closed a connection: a chunked body over its %llu bytes",
+                        (unsigned long long)f->chunked_max);
+            evutil_socket_t s = bufferevent_getfd(f->bev);
+            if (s >= 0)
+                shutdown(s, SHUT_RDWR); /* evhttp sees the end of the stream and frees it */
+            return BEV_NEED_MORE;
+        }
+        f->remaining -= n;
         evbuffer_add_buffer(dst, src);
         return BEV_OK;
+    }
     case GW_FRAMING_ANSWER:
         return BEV_NEED_MORE;
     case GW_FRAMING_REFUSED:

@@ -43,17 +43,18 @@ struct gw_framing_ops {
 enum gw_framing_state {
     GW_FRAMING_HEAD,     /* waiting for a head */
     GW_FRAMING_BODY,     /* passing REMAINING body bytes */
-    GW_FRAMING_UNFRAMED, /* a chunked body: passing everything; the answer closes */
+    GW_FRAMING_UNFRAMED, /* a chunked body: passing up to chunked_max; the answer closes */
     GW_FRAMING_ANSWER,   /* the request is evhttp's until answered; later bytes wait */
     GW_FRAMING_REFUSED,  /* a refusal stands in for the request; later bytes are dropped */
 };
 
 struct gw_framing {
     enum gw_framing_state state;
-    uint64_t remaining;
-    int refused;     /* the status of the refusal, 0 when none */
-    char path[128];  /* of the refused head, for the access log */
-    char reason[96]; /* why, for the log */
+    uint64_t remaining;   /* body bytes to pass: of the Content-Length, or raw chunked bytes */
+    uint64_t chunked_max; /* raw bytes a chunked body may take, set by on_head (0: no limit) */
+    int refused;          /* the status of the refusal, 0 when none */
+    char path[128];       /* of the refused head, for the access log */
+    char reason[96];      /* why, for the log */
     const struct gw_framing_ops *ops;
     void *conn;
     struct bufferevent *bev; /* the filter */

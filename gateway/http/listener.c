@@ -258,6 +258,13 @@ static int on_head(void *arg, const struct gw_framing_head *h)
     head.peer = conn_peer(c);
     struct gw_admission a = {.reserve = h->kind == GW_HTTP_BODY_LENGTH ? h->length : 0};
     int status = l->admit ? l->admit(l->cb_arg, &head, &a) : 0;
+    /* A chunked body may take its limit plus the chunks' framing (a quarter, and a little
+     * more, covers chunks of 32 bytes and up); the framing filter cuts it past that. */
+    c->fr.chunked_max = 0;
+    if (h->kind == GW_HTTP_BODY_CHUNKED && a.reserve != 0) {
+        a.reserve += a.reserve / 4 + 4096;
+        c->fr.chunked_max = a.reserve;
+    }
     c->allow = a.allow;
     c->retry_after_s = a.retry_after_s;
     if (status == 0 && l->budget != 0 && a.reserve > l->budget - l->in_flight)

@@ -216,6 +216,47 @@ static void test_rate_limited_on_the_head(void **state)
     ts_server_stop_clean("test_rate_limited_on_the_head", &f->srv);
 }
 
+/* A chunked body is bounded by its endpoint's max_body (and the chunks' framing), not by the
+ * listener's, which is the largest endpoint's: sent without end to the 2 KiB endpoint while
+ * another takes 1 MiB, it is cut and the connection closed long before the listener's limit,
+ * and its bytes go back to the budget. */
+static void test_chunked_body_is_cut_at_its_endpoint_limit(void **state)
+{
+    struct fixture *f = *state;
+    start_server_with(f, NULL,
+                      "  - id: big\n"
+                      "    provider: generic\n"
+                      "    company: acme\n"
+                      "    max_body: 1MiB\n"
+                      "    secrets: [ \"file:generic.secret\" ]\n");
+    int fd = raw_open(f, 0);
+    send_text(fd, "POST /hooks/generic HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  "Transfer-Encoding: chunked\r\n\r\n");
+    char chunk[1100];
+    int len = snprintf(chunk, sizeof(chunk), "400\r\n%1024s\r\n", "{}");
+    bool closed = false;
+    size_t sent = 0;
+    /* Up to 512 KiB, half the listener's limit; the socket buffers may take all of it. */
+    for (int i = 0; i < 512 && !closed; i++) {
+        if (send(fd, chunk, (size_t)len, MSG_NOSIGNAL) != len)
+            closed = true;
+        else
+            sent += (size_t)len;
+    }
+    char buf[256];
+    if (!closed)
+        read_answer(fd, buf, sizeof(buf), 5000, &closed);
+    if (!closed)
+        fail_msg("a chunked body of %zu bytes to a 2 KiB endpoint was not cut", sent);
+    char *log = ts_server_log(&f->srv);
+    bool logged = strstr(log, "a chunked body over its") != NULL;
+    free(log);
+    if (!logged)
+        fail_msg("the cut was not logged");
+    expect_webhook_served(f);
+    ts_server_stop_clean("test_chunked_body_is_cut_at_its_endpoint_limit", &f->srv);
+}
+
 /* A client that sends its whole body without waiting still reads the early answer. */
 static void test_early_refusal_reaches_a_client_still_sending(void **state)
 {
@@ -373,6 +414,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_heads_are_refused_before_their_bodies, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_rate_limited_on_the_head, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_chunked_body_is_cut_at_its_endpoint_limit, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_early_refusal_reaches_a_client_still_sending, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_body_bytes_in_flight_are_bounded, setup, teardown),
