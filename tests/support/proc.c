@@ -128,7 +128,8 @@ bool ts_server_start(struct ts_server *s)
             dup2(fd, STDOUT_FILENO);
             close(fd);
         }
-        execl(ts_ctgw_path(), "ctgw", "serve", "-c", s->config, (char *)NULL);
+        execl(s->binary ? s->binary : ts_ctgw_path(), "ctgw", "serve", "-c", s->config,
+              (char *)NULL);
         _exit(127);
     }
     s->pid = pid;

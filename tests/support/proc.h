@@ -31,6 +31,7 @@ struct ts_server {
     char token[128]; /* the admin token written for this server */
     uint16_t port, admin_port;
     pid_t pid;
+    const char *binary; /* the ctgw to start; NULL: this build's (ts_ctgw_path) */
 };
 
 /* Writes a config into a fresh temporary directory (admin token file included). */
