@@ -1,13 +1,20 @@
 -- ingest.lua — wrk script: POSTs each pre-signed `generic` event (bench/presign) once.
 --
 --   wrk -t2 -c64 -d15s --latency --timeout 10s -s bench/ingest.lua \
---       http://127.0.0.1:PORT/hooks/bench -- EVENTS_FILE COUNT THREADS STATS_FILE
+--       http://127.0.0.1:PORT/hooks/bench -- EVENTS_FILE COUNT THREADS STATS_FILE [SOURCES]
 --
 -- EVENTS_FILE is presign's output (id TAB timestamp TAB signature TAB body, one a line, every
 -- line the same length) with COUNT lines; THREADS must equal wrk's -t. Thread k (numbered by
 -- setup()) takes lines k*P+1 .. (k+1)*P, P = floor(COUNT/THREADS), so no event is sent twice
 -- in a run. A thread that runs out of events stops; STATS_FILE then says so and the run is
 -- invalid (give presign a larger -n).
+--
+-- SOURCES (optional, 1-508; bench/flood): every request also carries `x-forwarded-for:` one of
+-- SOURCES documentation addresses (198.51.100.1-254, then 192.0.2.1-254), each thread taking
+-- them in turn, as a load balancer in front would name many clients; ctgw must trust
+-- 127.0.0.1 as a proxy (listen.trusted_proxies) for them to count. wrk's request() does not
+-- know its connection, so the addresses rotate per request: each gets 1/SOURCES of the rate.
+-- Without it no such header is sent (bench/run).
 --
 -- wrk starts thread 0 before it runs init() of thread 1, so init() must be quick: it seeks to
 -- its slice (lines have one length) and request() reads and formats the next event (one read
@@ -41,6 +48,8 @@ local line_len = 0    -- bytes of one line, newline included
 local left = 0        -- events of this thread's slice not yet read
 local first_line = nil
 local head = nil
+local sources = nil   -- "\r\nx-forwarded-for: ADDRESS" of each simulated client, or nil
+local next_source = 0
 
 local function fields(line)
    local a = find(line, "\t", 1, true)
@@ -53,7 +62,20 @@ function init(args)
    local path, count, nthreads = args[1], tonumber(args[2]), tonumber(args[3])
    stats_file = args[4]
    if not (path and count and nthreads and stats_file) or nthreads < 1 then
-      error("usage: -- EVENTS_FILE COUNT THREADS STATS_FILE")
+      error("usage: -- EVENTS_FILE COUNT THREADS STATS_FILE [SOURCES]")
+   end
+   if args[5] then
+      local n = tonumber(args[5])
+      if not n or n < 1 or n > 508 or n ~= math.floor(n) then
+         error("SOURCES must be 1-508")
+      end
+      sources = {}
+      for i = 0, n - 1 do
+         local net, host = "198.51.100.", i + 1
+         if i >= 254 then net, host = "192.0.2.", i - 253 end
+         sources[i + 1] = "\r\nx-forwarded-for: " .. net .. host
+      end
+      next_source = tid % n
    end
    file = assert(io.open(path, "rb"))
    local line = file:read("*l")
@@ -93,7 +115,12 @@ function request()
       return spent
    end
    local a, b, c = fields(line)
-   return head .. sub(line, 1, a - 1) .. "\r\nwebhook-timestamp: " .. sub(line, a + 1, b - 1) ..
+   local xff = ""
+   if sources then
+      next_source = next_source % #sources + 1
+      xff = sources[next_source]
+   end
+   return head .. sub(line, 1, a - 1) .. xff .. "\r\nwebhook-timestamp: " .. sub(line, a + 1, b - 1) ..
       "\r\nwebhook-signature: " .. sub(line, b + 1, c - 1) .. "\r\ncontent-length: " ..
       (line_len - 1 - c) .. "\r\n\r\n" .. sub(line, c + 1, line_len - 1)
 end
