@@ -21,7 +21,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "gateway/base/clock.h"
 #include "gateway/base/log.h"
+#include "gateway/base/log_budget.h"
 
 /* After a refusal, how long the client's body is still read (and dropped) before the
  * connection closes: closing with unread bytes would reset it, and a client still sending
@@ -170,8 +172,11 @@ static enum bufferevent_filter_result filter_in(struct evbuffer *src, struct evb
             snprintf(f->reason, sizeof f->reason, "a chunked body over its limit");
             evbuffer_drain(src, n);
             f->state = GW_FRAMING_REFUSED;
-            gw_log_warn(NULL, "closed a connection: a chunked body over its %llu bytes",
-                        (unsigned long long)f->chunked_max);
+            /* Every listener's filters run on the loop thread: one budget for them all. */
+            static struct gw_log_budget cuts = {.what = "chunked bodies cut"};
+            if (gw_log_budget_take(&cuts, GW_LOG_WARN, gw_monotonic_ns() / 1000000))
+                gw_log_warn(NULL, "closed a connection: a chunked body over its %llu bytes",
+                            (unsigned long long)f->chunked_max);
             evutil_socket_t s = bufferevent_getfd(f->bev);
             if (s >= 0)
                 shutdown(s, SHUT_RDWR); /* evhttp sees the end of the stream and frees it */

@@ -35,6 +35,7 @@
 
 #include "gateway/base/clock.h"
 #include "gateway/base/log.h"
+#include "gateway/base/log_budget.h"
 #include "gateway/http/request.h"
 
 #define SWEEP_INTERVAL_MS 250
@@ -72,6 +73,7 @@ struct gw_listener {
     uint64_t header_timeout_ms;
     uint64_t budget, in_flight; /* body bytes */
     struct gw_framing_ops framing;
+    struct gw_log_budget refusals; /* the lines about heads refused (loop-owned) */
     int (*admit)(void *, const struct gw_framing_head *, struct gw_admission *);
     struct conn *conns;
     /* Every conn by its bev: evhttp hands each request with its bev only, and a list search
@@ -305,9 +307,10 @@ static void answer_refusal(struct gw_listener *l, struct conn *c, struct evhttp_
     gw_request_begin(&r, req, l->name);
     snprintf(r.path, sizeof(r.path), "%s", c->fr.path);
     /* A flood of 429s is what the limit is for: each is an access line, not a warning. */
-    gw_log(c->fr.refused == 429 ? GW_LOG_INFO : GW_LOG_WARN, r.id,
-           "%s listener: refused %d from %s before its body: %s", l->name, c->fr.refused, r.peer,
-           c->fr.reason);
+    enum gw_log_level level = c->fr.refused == 429 ? GW_LOG_INFO : GW_LOG_WARN;
+    if (gw_log_budget_take(&l->refusals, level, gw_monotonic_ns() / 1000000))
+        gw_log(level, r.id, "%s listener: refused %d from %s before its body: %s", l->name,
+               c->fr.refused, r.peer, c->fr.reason);
     char retry[16];
     const char *extra[5] = {"Connection", "close", NULL, NULL, NULL};
     if (c->fr.refused == 503) {
@@ -487,6 +490,7 @@ struct gw_listener *gw_listener_create(struct event_base *base, const struct gw_
     l->timeout_ms = o->timeout_ms ? o->timeout_ms : 30000;
     l->header_timeout_ms = o->header_timeout_ms ? o->header_timeout_ms : l->timeout_ms;
     l->budget = o->max_body_in_flight;
+    l->refusals.what = "request heads refused";
     l->admit = o->admit;
     l->framing = (struct gw_framing_ops){
         .head_max = o->max_header_size ? o->max_header_size : 16384,
@@ -534,6 +538,7 @@ void gw_listener_destroy(struct gw_listener *l)
     if (l == NULL)
         return;
     gw_listener_stop_accepting(l);
+    gw_log_budget_flush(&l->refusals, GW_LOG_WARN);
     if (l->sweep != NULL)
         event_free(l->sweep);
     evhttp_free(l->http); /* frees every connection; adopted ones report through closecb */

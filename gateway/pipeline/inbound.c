@@ -18,6 +18,7 @@
 #include "adapters/endpoint_auth.h"
 #include "adapters/provider.h"
 #include "gateway/base/log.h"
+#include "gateway/base/log_budget.h"
 #include "gateway/base/metrics.h"
 
 #define MAX_HEADERS         128
@@ -32,6 +33,9 @@ struct gw_hooks {
      * endpoints not served. */
     struct gw_endpoint_auth **auth;
     struct gw_rate_limits *limits;
+    /* The warnings about rejected and refused requests: a flood must not become one line per
+     * request (audit_log and the metrics keep the counts). */
+    struct gw_log_budget rejections;
 };
 
 static void warn_auth(void *ctx, const char *text)
@@ -44,6 +48,7 @@ void gw_hooks_destroy(struct gw_hooks *h)
 {
     if (h == NULL)
         return;
+    gw_log_budget_flush(&h->rejections, GW_LOG_WARN);
     for (size_t i = 0; h->auth != NULL && i < h->cfg->n_endpoints; i++)
         gw_endpoint_auth_destroy(h->auth[i]);
     free(h->auth);
@@ -62,6 +67,7 @@ struct gw_hooks *gw_hooks_create(const struct gw_config *cfg, struct event_base 
     h->ingest = ingest;
     h->auth = calloc(cfg->n_endpoints + 1, sizeof(*h->auth));
     h->limits = gw_rate_limits_create(cfg);
+    h->rejections.what = "rejected or refused webhook requests";
     if (h->auth == NULL || h->limits == NULL) {
         gw_hooks_destroy(h);
         return NULL;
@@ -338,7 +344,8 @@ static void reject_signature(struct gw_hooks *h, struct gw_request *r,
         GW_LOG_STR("header", d->header), GW_LOG_STR("detail", d->note),
         GW_LOG_STR("peer", r->peer),
     };
-    gw_log_fields(GW_LOG_WARN, r->id, "signature rejected", f, sizeof(f) / sizeof(f[0]));
+    if (gw_log_budget_take(&h->rejections, GW_LOG_WARN, gw_monotonic_ns() / 1000000))
+        gw_log_fields(GW_LOG_WARN, r->id, "signature rejected", f, sizeof(f) / sizeof(f[0]));
     gw_metrics_count_request(endpoint_index(h, ep), GW_M_REJECTED_SIGNATURE);
     gw_ingest_audit(h->ingest, "rejected_signature", ep->id, reason, r->peer, r->id);
     const char *body = ep->provider->rejected_body;
@@ -484,8 +491,9 @@ static bool verify(struct inbound_request *q)
 static void reply_direct(struct inbound_request *q, struct gw_answer *direct)
 {
     if (direct->audit_reason != NULL) {
-        gw_log_warn(q->r->id, "endpoint %s: refused from %s: %s", q->ep->id, q->r->peer,
-                    direct->audit_reason);
+        if (gw_log_budget_take(&q->h->rejections, GW_LOG_WARN, gw_monotonic_ns() / 1000000))
+            gw_log_warn(q->r->id, "endpoint %s: refused from %s: %s", q->ep->id, q->r->peer,
+                        direct->audit_reason);
         gw_ingest_audit(q->h->ingest, "refused", q->ep->id, direct->audit_reason, q->r->peer,
                         q->r->id);
     }

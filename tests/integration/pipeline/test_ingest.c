@@ -1152,6 +1152,13 @@ static void test_sigterm_while_audit_rows_are_written(void **state)
     if (audited < (long long)refused)
         fail_msg("%u rejections answered, %lld audited", refused, audited);
     assert_int_equal(ts_db_intf(&f->db, "SELECT COUNT(*) FROM webhook_events"), 0);
+    /* The warnings are bounded too (20 a second), the rest told as a count. */
+    char *log = ts_keep(&f->kept, ts_server_log(&f->srv));
+    unsigned warned = 0;
+    for (const char *at = log; (at = strstr(at, "\"signature rejected\"")) != NULL; at++)
+        warned++;
+    if (warned >= refused / 2 || strstr(log, "not logged one by one") == NULL)
+        fail_msg("%u signature warnings logged for %u rejections", warned, refused);
 }
 
 /* ------------------------------------------------------------------ two processes */

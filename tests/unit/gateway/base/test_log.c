@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "gateway/base/log.h"
+#include "gateway/base/log_budget.h"
 #include "tests/support/files.h"
 
 /* Runs fn with stderr sent to a file and returns what it wrote (caller frees). */
@@ -150,6 +151,39 @@ static void test_redact_and_sensitive_headers(void **state)
     assert_false(gw_log_header_is_sensitive("X-Request-Id"));
 }
 
+/* A flood of one kind of line: 20 a second are written, the rest counted, and the count is
+ * told once, before the first line of a later second. */
+static void flood_of_lines(void)
+{
+    gw_log_configure(GW_LOG_INFO, GW_LOG_FORMAT_JSON);
+    struct gw_log_budget b = {.what = "rejected requests"};
+    unsigned written = 0;
+    for (int i = 0; i < 100; i++)
+        if (gw_log_budget_take(&b, GW_LOG_WARN, 5000 + (uint64_t)i)) /* all in second 5 */
+            written++;
+    assert_int_equal(written, 20);
+    assert_true(gw_log_budget_take(&b, GW_LOG_WARN, 7000)); /* tells the 80 first */
+    assert_true(gw_log_budget_take(&b, GW_LOG_WARN, 7001));
+    b.per_second = 2;
+    assert_false(gw_log_budget_take(&b, GW_LOG_WARN, 7002));
+    assert_true(gw_log_budget_take(&b, GW_LOG_WARN, 8000)); /* tells the 1 */
+}
+
+static void test_log_budget_bounds_a_flood(void **state)
+{
+    (void)state;
+    char *out = capture(flood_of_lines);
+    const char *first = strstr(out, "80 more rejected requests not logged one by one");
+    const char *second = strstr(out, "1 more rejected requests not logged one by one");
+    if (first == NULL || second == NULL || strstr(first + 1, "80 more") != NULL)
+        fail_msg("want one line for the 80 held back and one for the 1:\n%s", out);
+    cJSON *j = cJSON_ParseWithLength(out, (size_t)(strchr(out, '\n') - out));
+    assert_non_null(j);
+    assert_string_equal(str_field(j, "level"), "warn");
+    cJSON_Delete(j);
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -158,6 +192,7 @@ int main(void)
         cmocka_unit_test(test_registered_secrets_are_redacted),
         cmocka_unit_test(test_text_format_keeps_one_line),
         cmocka_unit_test(test_redact_and_sensitive_headers),
+        cmocka_unit_test(test_log_budget_bounds_a_flood),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
