@@ -114,6 +114,9 @@ struct gw_limits_config {
      * to audit_log one by one per audit_window; the rest are counted into one summary row. */
     uint32_t audit_each;      /* default 5 */
     uint64_t audit_window_ms; /* default 60 s */
+    /* How late a source's refusals are answered once it is over its rate or past audit_each
+     * rejections of a window: its connections then wait instead of flooding; 0: never. */
+    uint64_t refusal_delay_ms; /* default 1 s */
 };
 
 /* `retention:` — what `ctgw purge`, and serve once every `interval`, remove. */

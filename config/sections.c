@@ -251,6 +251,12 @@ static const struct gw_cfg_key limits_keys[] = {
      .min = SECOND_MS,
      .max = DAY_MS,
      .def = 60 * SECOND_MS},
+    {.name = "refusal_delay",
+     .type = GW_CFG_DURATION,
+     .offset = LIMITS(refusal_delay_ms),
+     .min = 0,
+     .max = 60 * SECOND_MS,
+     .def = SECOND_MS},
     END,
 };
 

@@ -31,7 +31,8 @@ static char **endpoint_ids;
 static size_t n_endpoints;
 static atomic_uint_fast64_t *requests; /* n_endpoints * GW_M_OUTCOMES */
 static struct histogram answer_hist, batch_hist;
-static atomic_uint_fast64_t attempts, attempt_failures, dead_events, audit_dropped, deferrals;
+static atomic_uint_fast64_t attempts, attempt_failures, dead_events, audit_dropped, deferrals,
+    refusals_delayed;
 static atomic_int_fast64_t events_by_status[6];
 static atomic_int events_known;
 
@@ -103,6 +104,11 @@ void gw_metrics_count_dead(void)
 void gw_metrics_count_deferred(void)
 {
     atomic_fetch_add_explicit(&deferrals, 1, memory_order_relaxed);
+}
+
+void gw_metrics_count_refusal_delayed(void)
+{
+    atomic_fetch_add_explicit(&refusals_delayed, 1, memory_order_relaxed);
 }
 
 void gw_metrics_count_audit_dropped(void)
@@ -216,6 +222,11 @@ char *gw_metrics_render(void)
         "# HELP ctgw_audit_dropped_total Audit rows dropped because the queue was full.\n"
         "# TYPE ctgw_audit_dropped_total counter\nctgw_audit_dropped_total %llu\n",
         (unsigned long long)atomic_load(&audit_dropped));
+    put(&t,
+        "# HELP ctgw_refusals_delayed_total Refusals answered late to a source that kept being "
+        "refused (limits.refusal_delay).\n"
+        "# TYPE ctgw_refusals_delayed_total counter\nctgw_refusals_delayed_total %llu\n",
+        (unsigned long long)atomic_load(&refusals_delayed));
     if (t.failed) {
         free(t.buf);
         return NULL;

@@ -34,6 +34,8 @@ void gw_metrics_count_dead(void);
 /* An event put back for later without counting the attempt (GW_APPLY_DEFER). */
 void gw_metrics_count_deferred(void);
 void gw_metrics_count_audit_dropped(void);
+/* A refusal held to be answered late (limits.refusal_delay). */
+void gw_metrics_count_refusal_delayed(void);
 /* Inbox rows by status, as last counted (pending, processing, done, ignored, failed, dead);
  * a negative count means "not counted" and is left out of the exposition. */
 void gw_metrics_set_events_by_status(const int64_t counts[6]);

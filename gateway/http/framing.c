@@ -18,6 +18,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -74,6 +75,10 @@ static void method_and_path(const unsigned char *buf, size_t len, char *method, 
         snprintf(path, pcap, "-");
 }
 
+/* Out of memory, a refusal is still answered, with less to tell: one shared record, written
+ * and read on the loop only. */
+static struct gw_framing_refusal unknown;
+
 static void refuse(struct gw_framing *f, struct evbuffer *src, struct evbuffer *dst, int status,
                    const unsigned char *head, size_t len, const char *reason,
                    const char *request_id)
@@ -81,8 +86,18 @@ static void refuse(struct gw_framing *f, struct evbuffer *src, struct evbuffer *
     char method[GW_HTTP_METHOD_MAX + 1];
     f->refused = status;
     f->state = GW_FRAMING_REFUSED;
-    method_and_path(head, len, method, sizeof method, f->path, sizeof f->path);
-    snprintf(f->reason, sizeof f->reason, "%s", reason);
+    if (f->why == NULL) {
+        f->why = malloc(sizeof(*f->why));
+        if (f->why == NULL) {
+            snprintf(unknown.path, sizeof unknown.path, "-");
+            snprintf(unknown.reason, sizeof unknown.reason, "refused (no memory to tell why)");
+            f->why = &unknown;
+        }
+    }
+    if (f->why != &unknown) {
+        method_and_path(head, len, method, sizeof method, f->why->path, sizeof f->why->path);
+        snprintf(f->why->reason, sizeof f->why->reason, "%s", reason);
+    }
     evbuffer_drain(src, evbuffer_get_length(src));
     add_stand_in(dst, method, request_id);
 }
@@ -113,7 +128,7 @@ static enum bufferevent_filter_result read_head(struct gw_framing *f, struct evb
         refuse(f, src, dst, too_long ? 431 : 400, buf, len, err.what, NULL);
         return BEV_OK;
     }
-    char path[sizeof f->path];
+    char path[GW_FRAMING_PATH_MAX];
     size_t plen = strcspn(h.target, "?#");
     snprintf(path, sizeof path, "%.*s", (int)(plen < sizeof path ? plen : sizeof path - 1),
              h.target);
@@ -169,7 +184,6 @@ static enum bufferevent_filter_result filter_in(struct evbuffer *src, struct evb
          * these bounds what evhttp buffers by the decider's word, not the listener's. */
         size_t n = evbuffer_get_length(src);
         if (n > f->remaining) {
-            snprintf(f->reason, sizeof f->reason, "a chunked body over its limit");
             evbuffer_drain(src, n);
             f->state = GW_FRAMING_REFUSED;
             /* Every listener's filters run on the loop thread: one budget for them all. */
@@ -318,6 +332,9 @@ void gw_framing_release(struct gw_framing *f)
     if (f->written != NULL)
         event_free(f->written);
     f->write_out = f->written = NULL;
+    if (f->why != &unknown)
+        free(f->why);
+    f->why = NULL;
 }
 
 void gw_framing_next(struct gw_framing *f, struct bufferevent *bev)

@@ -40,6 +40,13 @@ struct gw_framing_ops {
     int (*on_head)(void *conn, const struct gw_framing_head *h);
 };
 
+/* What the log says of a refused head: held apart, since few connections ever have one. */
+#define GW_FRAMING_PATH_MAX 128
+struct gw_framing_refusal {
+    char path[GW_FRAMING_PATH_MAX]; /* of the refused head, for the access log */
+    char reason[96];                /* why, for the log */
+};
+
 enum gw_framing_state {
     GW_FRAMING_HEAD,     /* waiting for a head */
     GW_FRAMING_BODY,     /* passing REMAINING body bytes */
@@ -53,8 +60,7 @@ struct gw_framing {
     uint64_t remaining;   /* body bytes to pass: of the Content-Length, or raw chunked bytes */
     uint64_t chunked_max; /* raw bytes a chunked body may take, set by on_head (0: no limit) */
     int refused;          /* the status of the refusal, 0 when none */
-    char path[128];       /* of the refused head, for the access log */
-    char reason[96];      /* why, for the log */
+    struct gw_framing_refusal *why; /* of a refused head; NULL until one is */
     const struct gw_framing_ops *ops;
     void *conn;
     struct bufferevent *bev; /* the filter */

@@ -37,6 +37,7 @@
 #include "gateway/base/log.h"
 #include "gateway/base/log_budget.h"
 #include "gateway/http/request.h"
+#include "gateway/http/tarpit.h"
 
 #define SWEEP_INTERVAL_MS 250
 #define HEAD_ITEMS_MAX    128
@@ -74,6 +75,7 @@ struct gw_listener {
     uint64_t budget, in_flight; /* body bytes */
     struct gw_framing_ops framing;
     struct gw_log_budget refusals; /* the lines about heads refused (loop-owned) */
+    struct gw_tarpit *late;        /* 429s answered late (loop-owned) */
     int (*admit)(void *, const struct gw_framing_head *, struct gw_admission *);
     struct conn *conns;
     /* Every conn by its bev: evhttp hands each request with its bev only, and a list search
@@ -305,12 +307,12 @@ static void answer_refusal(struct gw_listener *l, struct conn *c, struct evhttp_
 {
     struct gw_request r;
     gw_request_begin(&r, req, l->name);
-    snprintf(r.path, sizeof(r.path), "%s", c->fr.path);
+    snprintf(r.path, sizeof(r.path), "%s", c->fr.why ? c->fr.why->path : "-");
     /* A flood of 429s is what the limit is for: each is an access line, not a warning. */
     enum gw_log_level level = c->fr.refused == 429 ? GW_LOG_INFO : GW_LOG_WARN;
     if (gw_log_budget_take(&l->refusals, level, gw_monotonic_ns() / 1000000))
         gw_log(level, r.id, "%s listener: refused %d from %s before its body: %s", l->name,
-               c->fr.refused, r.peer, c->fr.reason);
+               c->fr.refused, r.peer, c->fr.why ? c->fr.why->reason : "-");
     char retry[16];
     const char *extra[5] = {"Connection", "close", NULL, NULL, NULL};
     if (c->fr.refused == 503) {
@@ -326,8 +328,11 @@ static void answer_refusal(struct gw_listener *l, struct conn *c, struct evhttp_
     }
     const char *body = refusal_body(c->fr.refused);
     /* The webhook routes' own word for a path they do not serve (gateway/pipeline/inbound.c). */
-    if (c->fr.refused == 404 && strncmp(c->fr.path, "/hooks/", 7) == 0)
+    if (c->fr.refused == 404 && c->fr.why && strncmp(c->fr.why->path, "/hooks/", 7) == 0)
         body = "{\"error\":\"unknown_endpoint\"}";
+    /* Over its rate: the source's connection waits for the answer, and sends nothing else. */
+    if (c->fr.refused == 429 && gw_tarpit_hold(l->late, &r, 429, body, extra))
+        return;
     gw_request_reply_with(&r, c->fr.refused, body, extra);
 }
 
@@ -504,6 +509,14 @@ struct gw_listener *gw_listener_create(struct event_base *base, const struct gw_
         gw_listener_destroy(l);
         return NULL;
     }
+    /* A quarter of the connections at most wait for a late answer: the rest stay free. */
+    size_t late_cap = l->max_connections / 4 > 16 ? l->max_connections / 4 : 16;
+    l->late = gw_tarpit_create(base, late_cap, o->refusal_delay_ms);
+    if (l->late == NULL) {
+        snprintf(err, errlen, "out of memory");
+        gw_listener_destroy(l);
+        return NULL;
+    }
     l->sweep = event_new(base, -1, EV_PERSIST, sweep, l);
     struct timeval every = {0, SWEEP_INTERVAL_MS * 1000};
     if (l->sweep == NULL || event_add(l->sweep, &every) != 0) {
@@ -539,6 +552,7 @@ void gw_listener_destroy(struct gw_listener *l)
         return;
     gw_listener_stop_accepting(l);
     gw_log_budget_flush(&l->refusals, GW_LOG_WARN);
+    gw_tarpit_destroy(l->late); /* their answers go out with the rest, before the close */
     if (l->sweep != NULL)
         event_free(l->sweep);
     evhttp_free(l->http); /* frees every connection; adopted ones report through closecb */
@@ -549,6 +563,11 @@ void gw_listener_destroy(struct gw_listener *l)
     free(l->framing.storage);
     free(l->by_bev);
     free(l);
+}
+
+unsigned gw_listener_held(const struct gw_listener *l)
+{
+    return l != NULL ? (unsigned)gw_tarpit_held(l->late) : 0;
 }
 
 unsigned gw_listener_open_connections(const struct gw_listener *l)

@@ -26,6 +26,7 @@ struct gw_listener_opts {
     uint64_t header_timeout_ms;  /* a head not complete this long after the accept or the
                                   * previous answer closes the connection; 0: timeout_ms */
     uint64_t max_body_in_flight; /* bytes reserved by admitted heads; 0: no limit */
+    uint64_t refusal_delay_ms;   /* how late a 429 is answered (tarpit.h); 0: at once */
     /* Decides on a complete head before its body is read: 0 admits it with A->reserve bytes
      * of the budget (preset to its Content-Length), otherwise the status it is refused with
      * (A->allow the Allow header of a 405, A->retry_after_s the Retry-After of a 429). H's
@@ -44,5 +45,7 @@ void gw_listener_stop_accepting(struct gw_listener *l);
 /* Closes every connection and frees the listener. Accepts NULL. */
 void gw_listener_destroy(struct gw_listener *l);
 unsigned gw_listener_open_connections(const struct gw_listener *l);
+/* Refusals held to be answered late (the graceful stop waits for them too). */
+unsigned gw_listener_held(const struct gw_listener *l);
 
 #endif

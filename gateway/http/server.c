@@ -162,7 +162,8 @@ static void drain_tick(evutil_socket_t fd, short what, void *arg)
     struct server *s = arg;
     (void)fd;
     (void)what;
-    unsigned inflight = s->inflight + s->app->in_flight(s->app_state);
+    unsigned inflight =
+        s->inflight + s->app->in_flight(s->app_state) + gw_listener_held(s->public_listener);
     /* Once nothing is in flight, one more short turn of the loop writes out the answers
      * just sent before the connections are closed. */
     if (inflight == 0 && !s->flushing && s->drain_waited_ms < DRAIN_TIMEOUT_MS) {
@@ -243,6 +244,7 @@ static int start_listeners(struct server *s)
         .timeout_ms = cfg->listen.timeout_ms,
         .header_timeout_ms = cfg->listen.header_timeout_ms,
         .max_body_in_flight = cfg->listen.max_body_bytes_in_flight,
+        .refusal_delay_ms = cfg->limits.refusal_delay_ms,
         .admit = admit_public,
     };
     s->public_listener = gw_listener_create(s->base, &pub, on_public, s, err, sizeof(err));

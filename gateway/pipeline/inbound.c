@@ -3,6 +3,7 @@
  * touches the database. */
 #include "gateway/pipeline/inbound.h"
 #include "gateway/pipeline/rate_limit.h"
+#include "gateway/http/tarpit.h"
 #include "gateway/base/clock.h"
 #include "gateway/base/text.h"
 
@@ -36,6 +37,8 @@ struct gw_hooks {
     /* The warnings about rejected and refused requests: a flood must not become one line per
      * request (audit_log and the metrics keep the counts). */
     struct gw_log_budget rejections;
+    /* Refusals answered late to a source past its first rejections of a window. */
+    struct gw_tarpit *late;
 };
 
 static void warn_auth(void *ctx, const char *text)
@@ -49,6 +52,7 @@ void gw_hooks_destroy(struct gw_hooks *h)
     if (h == NULL)
         return;
     gw_log_budget_flush(&h->rejections, GW_LOG_WARN);
+    gw_tarpit_destroy(h->late);
     for (size_t i = 0; h->auth != NULL && i < h->cfg->n_endpoints; i++)
         gw_endpoint_auth_destroy(h->auth[i]);
     free(h->auth);
@@ -68,7 +72,10 @@ struct gw_hooks *gw_hooks_create(const struct gw_config *cfg, struct event_base 
     h->auth = calloc(cfg->n_endpoints + 1, sizeof(*h->auth));
     h->limits = gw_rate_limits_create(cfg);
     h->rejections.what = "rejected or refused webhook requests";
-    if (h->auth == NULL || h->limits == NULL) {
+    /* A quarter of the connections at most wait for a late answer: the rest stay free. */
+    size_t late_cap = cfg->listen.max_connections / 4 > 16 ? cfg->listen.max_connections / 4 : 16;
+    h->late = gw_tarpit_create(base, late_cap, cfg->limits.refusal_delay_ms);
+    if (h->auth == NULL || h->limits == NULL || h->late == NULL) {
         gw_hooks_destroy(h);
         return NULL;
     }
@@ -89,7 +96,7 @@ struct gw_hooks *gw_hooks_create(const struct gw_config *cfg, struct event_base 
 
 unsigned gw_hooks_in_flight(const struct gw_hooks *h)
 {
-    return h ? h->in_flight : 0;
+    return h ? h->in_flight + (unsigned)gw_tarpit_held(h->late) : 0;
 }
 
 static size_t endpoint_index(const struct gw_hooks *h, const struct gw_endpoint_config *ep)
@@ -105,24 +112,46 @@ static uint64_t body_limit(const struct gw_hooks *h, const struct gw_endpoint_co
 }
 
 /* Sends an adapter's answer and frees its body. */
-static void send_answer(struct gw_request *r, struct gw_answer *a)
+/* The headers an answer adds to those of every reply: pairs into EXTRA (5 slots), the
+ * Retry-After value written to RETRY. */
+static void answer_headers(const struct gw_answer *a, const char *extra[5], char retry[16])
 {
-    char retry[16];
-    const char *extra[5] = {NULL};
     size_t n = 0;
     if (a->retry_after_s > 0) {
-        snprintf(retry, sizeof(retry), "%u", a->retry_after_s);
+        snprintf(retry, 16, "%u", a->retry_after_s);
         extra[n++] = "Retry-After";
         extra[n++] = retry;
     }
+    /* gw_request_reply_with labels bodies application/json unless told otherwise. */
     if (a->body != NULL && a->content_type != NULL &&
         strcmp(a->content_type, "application/json") != 0) {
         extra[n++] = "Content-Type";
         extra[n++] = a->content_type;
     }
-    /* gw_request_reply_with labels bodies application/json unless told otherwise. */
+    extra[n] = NULL;
+}
+
+static void send_answer(struct gw_request *r, struct gw_answer *a)
+{
+    char retry[16];
+    const char *extra[5];
+    answer_headers(a, extra, retry);
     gw_request_reply_with(r, a->status, a->body, extra);
     gw_answer_free(a);
+}
+
+/* Sends a refusal, late when its source keeps being refused (FLOODING): one of its
+ * connections then waits limits.refusal_delay instead of sending again at once. */
+static void send_refusal(struct gw_hooks *h, struct gw_request *r, struct gw_answer *a,
+                         bool flooding)
+{
+    char retry[16];
+    const char *extra[5];
+    answer_headers(a, extra, retry);
+    if (flooding && gw_tarpit_hold(h->late, r, a->status, a->body, extra))
+        gw_answer_free(a);
+    else
+        send_answer(r, a);
 }
 
 static void reply_json(struct gw_request *r, int status, const char *json)
@@ -347,11 +376,13 @@ static void reject_signature(struct gw_hooks *h, struct gw_request *r,
     if (gw_log_budget_take(&h->rejections, GW_LOG_WARN, gw_monotonic_ns() / 1000000))
         gw_log_fields(GW_LOG_WARN, r->id, "signature rejected", f, sizeof(f) / sizeof(f[0]));
     gw_metrics_count_request(endpoint_index(h, ep), GW_M_REJECTED_SIGNATURE);
-    gw_ingest_audit(h->ingest, "rejected_signature", ep->id, reason, r->peer, r->id);
+    bool flooding =
+        !gw_ingest_audit(h->ingest, "rejected_signature", ep->id, reason, r->peer, r->id);
     const char *body = ep->provider->rejected_body;
     if (body == NULL)
         body = "{\"error\":\"invalid_signature\"}";
-    reply_json(r, 401, body[0] != '\0' ? body : NULL);
+    if (!flooding || !gw_tarpit_hold(h->late, r, 401, body[0] != '\0' ? body : NULL, NULL))
+        reply_json(r, 401, body[0] != '\0' ? body : NULL);
 }
 
 /* ------------------------------------------------------------------ one request */
@@ -490,15 +521,16 @@ static bool verify(struct inbound_request *q)
 /* A refusal or handshake the envelope answered itself. */
 static void reply_direct(struct inbound_request *q, struct gw_answer *direct)
 {
+    bool flooding = false;
     if (direct->audit_reason != NULL) {
         if (gw_log_budget_take(&q->h->rejections, GW_LOG_WARN, gw_monotonic_ns() / 1000000))
             gw_log_warn(q->r->id, "endpoint %s: refused from %s: %s", q->ep->id, q->r->peer,
                         direct->audit_reason);
-        gw_ingest_audit(q->h->ingest, "refused", q->ep->id, direct->audit_reason, q->r->peer,
-                        q->r->id);
+        flooding = !gw_ingest_audit(q->h->ingest, "refused", q->ep->id, direct->audit_reason,
+                                    q->r->peer, q->r->id);
     }
     gw_metrics_count_request(q->ep_index, direct->status >= 400 ? GW_M_BAD_REQUEST : GW_M_ACCEPTED);
-    send_answer(q->r, direct);
+    send_refusal(q->h, q->r, direct, flooding && direct->status >= 400);
 }
 
 enum gw_envelope_verdict gw_envelope_judge(enum gw_envelope_rc rc, size_t n, size_t max,

@@ -169,7 +169,7 @@ bool gw_ingest_submit(struct gw_ingest *in, struct gw_pending *p)
     return true;
 }
 
-void gw_ingest_audit(struct gw_ingest *in, const char *kind, const char *endpoint,
+bool gw_ingest_audit(struct gw_ingest *in, const char *kind, const char *endpoint,
                      const char *reason, const char *source_address, const char *request_id)
 {
     pthread_mutex_lock(&in->lock);
@@ -181,14 +181,14 @@ void gw_ingest_audit(struct gw_ingest *in, const char *kind, const char *endpoin
         if (!had_counts && in->n_audit == 0)
             pthread_cond_signal(&in->work);
         pthread_mutex_unlock(&in->lock);
-        return;
+        return false;
     }
     if (in->n_audit >= AUDIT_LIMIT || in->stopping) {
         pthread_mutex_unlock(&in->lock);
         gw_metrics_count_audit_dropped();
         gw_log_warn(request_id, "audit queue full: dropped %s for endpoint %s", kind,
                     endpoint ? endpoint : "-");
-        return;
+        return true;
     }
     struct audit_row *a = &in->audit[in->n_audit++];
     snprintf(a->kind, sizeof(a->kind), "%s", kind);
@@ -202,6 +202,7 @@ void gw_ingest_audit(struct gw_ingest *in, const char *kind, const char *endpoin
     if (in->n_audit == 1 && !had_counts)
         pthread_cond_signal(&in->work);
     pthread_mutex_unlock(&in->lock);
+    return true;
 }
 
 /* A window's summary row (gw_audit_gate_emit; lock held). */

@@ -98,8 +98,10 @@ void gw_ingest_stop(struct gw_ingest *in);
 bool gw_ingest_submit(struct gw_ingest *in, struct gw_pending *p);
 
 /* Queues an audit_log row (rejected request, admin action); written by a writer with its
- * next batch. Never blocks; dropped (and counted) when the queue is full. */
-void gw_ingest_audit(struct gw_ingest *in, const char *kind, const char *endpoint,
+ * next batch. Never blocks; dropped (and counted) when the queue is full. False when the row
+ * was only counted into its window's summary: SOURCE is past limits.audit_each rejections of
+ * this kind at ENDPOINT in the window (or all sources together past 20 times that). */
+bool gw_ingest_audit(struct gw_ingest *in, const char *kind, const char *endpoint,
                      const char *reason, const char *source_address, const char *request_id);
 
 /* Hands a pending item back to the loop thread (any thread). Never fails. */

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -189,7 +190,7 @@ static void test_rate_limited_on_the_head(void **state)
 {
     struct fixture *f = *state;
     start_server_with(f, "  trusted_proxies: [ 127.0.0.1 ]\n",
-                      "limits: { per_source: 1, per_source_burst: 2 }\n");
+                      "limits: { per_source: 1, per_source_burst: 2, refusal_delay: 0s }\n");
     const char *head = "POST /hooks/generic HTTP/1.1\r\nHost: x\r\n"
                        "Content-Type: application/json\r\nX-Forwarded-For: 203.0.113.7\r\n"
                        "Content-Length: 1000\r\n\r\n";
@@ -216,6 +217,88 @@ static void test_rate_limited_on_the_head(void **state)
     if (!counted)
         fail_msg("no rate_limited metric");
     ts_server_stop_clean("test_rate_limited_on_the_head", &f->srv);
+}
+
+/* Waits (bounded) until ctgw has held WANT refusals to answer late. */
+static void wait_delayed(struct fixture *f, unsigned want)
+{
+    char line[64];
+    snprintf(line, sizeof(line), "\nctgw_refusals_delayed_total %u\n", want);
+    for (int i = 0; i < 200; i++) {
+        char *m = ts_server_metrics_ok(&f->srv);
+        bool seen = strstr(m, line) != NULL;
+        free(m);
+        if (seen)
+            return;
+        ts_sleep_ms(50);
+    }
+    fail_msg("ctgw never held %u refusals to answer late", want);
+}
+
+/* A forged generic webhook, whole, as raw bytes. */
+static void send_forged(int fd)
+{
+    char req[512];
+    snprintf(req, sizeof(req),
+             "POST /hooks/generic HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+             "webhook-id: msg_forged\r\nwebhook-timestamp: %lld\r\n"
+             "webhook-signature: v1,bm90IGEgc2lnbmF0dXJlIGF0IGFsbCwgbm90IGF0IGFsbCE=\r\n"
+             "Content-Length: 2\r\n\r\n{}",
+             (long long)time(NULL));
+    send_text(fd, req);
+}
+
+/* limits.refusal_delay: once a source is past limits.audit_each rejections of a window, its
+ * refusals are answered late, so that a flood waiting for its answers sends one request a
+ * connection a delay; what the same source sends right is answered at once, the held
+ * answers still go out, and a client gone before its answer does no harm. */
+static void test_refusals_to_a_flooding_source_are_answered_late(void **state)
+{
+    struct fixture *f = *state;
+    start_server_with(f, NULL, "limits: { audit_each: 1, refusal_delay: 3s }\n");
+    char *wrong = ts_whsec_new();
+    struct ts_signed bad = {.secret = wrong};
+    struct ts_http r;
+    ts_post_expect(&f->srv, "generic", f->body, &bad, 401, &r); /* the window's first */
+    ts_http_free(&r);
+    free(wrong);
+    int held = raw_open(f, 0), gone = raw_open(f, 1);
+    send_forged(held);
+    send_forged(gone);
+    wait_delayed(f, 2);
+    close(gone);
+    f->fds[1] = -1;
+    expect_webhook_served(f);
+    char buf[1024];
+    bool closed;
+    read_answer(held, buf, sizeof(buf), 15000, &closed);
+    if (strncmp(buf, "HTTP/1.1 401", 12) != 0)
+        fail_msg("the held refusal: want 401, got:\n%s", buf);
+    ts_server_stop_clean("test_refusals_to_a_flooding_source_are_answered_late", &f->srv);
+}
+
+/* The same for a source over its rate: of two requests sent at once with a burst of one,
+ * one is verified (401: forged) and the other's 429 is answered late. */
+static void test_rate_limited_source_is_answered_late(void **state)
+{
+    struct fixture *f = *state;
+    start_server_with(f, NULL,
+                      "limits: { per_source: 1, per_source_burst: 1, refusal_delay: 3s }\n");
+    int fds[2] = {raw_open(f, 0), raw_open(f, 1)};
+    send_forged(fds[0]);
+    send_forged(fds[1]);
+    wait_delayed(f, 1);
+    char buf[2][1024];
+    bool closed[2];
+    for (int i = 0; i < 2; i++)
+        read_answer(fds[i], buf[i], sizeof(buf[i]), 15000, &closed[i]);
+    int late = strncmp(buf[0], "HTTP/1.1 429", 12) == 0 ? 0 : 1;
+    if (strncmp(buf[late], "HTTP/1.1 429", 12) != 0 ||
+        strstr(buf[late], "\r\nRetry-After: ") == NULL || !closed[late] ||
+        strncmp(buf[1 - late], "HTTP/1.1 401", 12) != 0)
+        fail_msg("want a 401 and a late 429 with Retry-After and the close, got:\n%s\n--\n%s",
+                 buf[0], buf[1]);
+    ts_server_stop_clean("test_rate_limited_source_is_answered_late", &f->srv);
 }
 
 /* A chunked body is bounded by its endpoint's max_body (and the chunks' framing), not by the
@@ -522,6 +605,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_heads_are_refused_before_their_bodies, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_rate_limited_on_the_head, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refusals_to_a_flooding_source_are_answered_late, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_rate_limited_source_is_answered_late, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chunked_body_is_cut_at_its_endpoint_limit, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_early_refusal_reaches_a_client_still_sending, setup,

@@ -1120,7 +1120,7 @@ static void *reject_sender(void *arg)
 static void test_sigterm_while_audit_rows_are_written(void **state)
 {
     struct fixture *f = *state;
-    start_server(f, &f->srv, WORKERS_YAML);
+    start_server(f, &f->srv, "limits: { refusal_delay: 0s }\n" WORKERS_YAML);
     struct burst *b = calloc(1, sizeof(*b));
     assert_non_null(b);
     ts_keep(&f->kept, (char *)b);
@@ -1296,7 +1296,8 @@ static void test_bad_row_is_refused_alone(void **state)
 static void test_rejections_are_audited_in_summary(void **state)
 {
     struct fixture *f = *state;
-    start_server(f, &f->srv, "limits: { audit_each: 3, audit_window: 2s }\n" WORKERS_YAML);
+    start_server(f, &f->srv,
+                 "limits: { audit_each: 3, audit_window: 2s, refusal_delay: 0s }\n" WORKERS_YAML);
     char *body = ts_keep(&f->kept, test_fixture("generic/job_create.json"));
     char *wrong = ts_keep(&f->kept, ts_whsec_new());
     enum { SENT = 30 };
@@ -1350,7 +1351,9 @@ static long post_from(struct fixture *f, const char *xff, long *retry)
 static void test_rate_limit_per_source(void **state)
 {
     struct fixture *f = *state;
-    start_server(f, &f->srv, "limits: { per_source: 1, per_source_burst: 2 }\n" WORKERS_YAML);
+    start_server(
+        f, &f->srv,
+        "limits: { per_source: 1, per_source_burst: 2, refusal_delay: 0s }\n" WORKERS_YAML);
     long retry = 0, limited = 0;
     /* Not a proxy: X-Forwarded-For is the client's to write, and ignored. */
     for (int i = 0; i < 6; i++) {
@@ -1373,8 +1376,10 @@ static void test_rate_limit_per_source(void **state)
     ts_server_stop_clean("test_rate_limit_per_source", &f->srv);
 
     /* Behind a trusted proxy: each client its own bucket. */
-    start_server_with(f, &f->srv2, "limits: { per_source: 1, per_source_burst: 2 }\n" WORKERS_YAML,
-                      "  trusted_proxies: [ 127.0.0.0/8 ]\n");
+    start_server_with(
+        f, &f->srv2,
+        "limits: { per_source: 1, per_source_burst: 2, refusal_delay: 0s }\n" WORKERS_YAML,
+        "  trusted_proxies: [ 127.0.0.0/8 ]\n");
     for (int i = 0; i < 6; i++) {
         char xff[64];
         snprintf(xff, sizeof(xff), "203.0.113.%d, 127.0.0.1", i + 1);
