@@ -145,6 +145,11 @@ static void test_example(void **state)
 
     assert_string_equal(cfg->listen.address, "0.0.0.0");
     assert_int_equal(cfg->listen.port, 8443);
+    assert_int_equal(cfg->listen.header_timeout_ms, 10000);
+    assert_int_equal(cfg->limits.per_source, 0);
+    assert_int_equal(cfg->limits.audit_each, 5);
+    assert_int_equal(cfg->limits.refusal_delay_ms, 1000);
+    assert_int_equal(cfg->retention.batch, 500);
     assert_true(cfg->listen.tls.enabled);
     assert_string_equal(cfg->listen.tls.cert.data, "-----BEGIN CERTIFICATE-----");
     assert_string_equal(cfg->listen.tls.key.data, "-----BEGIN PRIVATE KEY-----");
