@@ -540,7 +540,10 @@ struct gw_listener *gw_listener_create(struct event_base *base, const struct gw_
 
 void gw_listener_stop_accepting(struct gw_listener *l)
 {
-    if (l == NULL || l->bound == NULL)
+    if (l == NULL)
+        return;
+    gw_tarpit_release(l->late);
+    if (l->bound == NULL)
         return;
     evhttp_del_accept_socket(l->http, l->bound);
     l->bound = NULL;

@@ -40,7 +40,8 @@ struct gw_listener_opts {
 struct gw_listener *gw_listener_create(struct event_base *base, const struct gw_listener_opts *o,
                                        void (*cb)(struct evhttp_request *, void *), void *arg,
                                        char *err, size_t errlen);
-/* Closes the listening socket; open connections stay until destroy. */
+/* Closes the listening socket and sends the refusals held to be answered late; open
+ * connections stay until destroy. */
 void gw_listener_stop_accepting(struct gw_listener *l);
 /* Closes every connection and frees the listener. Accepts NULL. */
 void gw_listener_destroy(struct gw_listener *l);

@@ -198,6 +198,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
                 (int)sig);
     gw_listener_stop_accepting(s->public_listener);
     gw_listener_stop_accepting(s->admin_listener);
+    if (s->app->stopping != NULL)
+        s->app->stopping(s->app_state);
     drain_tick(-1, 0, s);
 }
 

@@ -22,6 +22,9 @@ struct gw_serve_app {
     /* Decides on a request head before its body is read (listener.h's admit): 0 admits, a
      * status refuses, -1 says the path is not the app's. NULL: everything is the app's. */
     int (*admit)(void *app, const struct gw_framing_head *h, struct gw_admission *a);
+    /* A graceful stop has begun (the listeners no longer accept): answer what can be answered
+     * now. NULL: nothing to do. */
+    void (*stopping)(void *app);
     /* Requests accepted and not answered yet, for the graceful stop. */
     unsigned (*in_flight)(void *app);
     /* After the loop ended, before the listeners close: answers whatever still waits and

@@ -95,15 +95,23 @@ struct gw_tarpit *gw_tarpit_create(struct event_base *base, size_t cap, uint64_t
     return t;
 }
 
-void gw_tarpit_destroy(struct gw_tarpit *t)
+void gw_tarpit_release(struct gw_tarpit *t)
 {
     if (t == NULL)
         return;
+    t->cap = 0;
     while (t->first != NULL) {
         struct held *h = take_first(t);
         send_held(h);
         free(h);
     }
+}
+
+void gw_tarpit_destroy(struct gw_tarpit *t)
+{
+    if (t == NULL)
+        return;
+    gw_tarpit_release(t);
     if (t->timer != NULL)
         event_free(t->timer);
     free(t);

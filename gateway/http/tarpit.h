@@ -28,6 +28,10 @@ void gw_tarpit_destroy(struct gw_tarpit *t);
 bool gw_tarpit_hold(struct gw_tarpit *t, const struct gw_request *r, int status, const char *json,
                     const char *const *headers);
 
+/* Sends every held answer now and holds none from now on: a stop has begun, and a flood
+ * going on must not hold it up. */
+void gw_tarpit_release(struct gw_tarpit *t);
+
 /* Answers held now (for the graceful stop's count of requests in flight). */
 size_t gw_tarpit_held(const struct gw_tarpit *t);
 

@@ -94,6 +94,12 @@ struct gw_hooks *gw_hooks_create(const struct gw_config *cfg, struct event_base 
     return h;
 }
 
+void gw_hooks_stopping(struct gw_hooks *h)
+{
+    if (h != NULL)
+        gw_tarpit_release(h->late);
+}
+
 unsigned gw_hooks_in_flight(const struct gw_hooks *h)
 {
     return h ? h->in_flight + (unsigned)gw_tarpit_held(h->late) : 0;

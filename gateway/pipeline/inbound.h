@@ -42,6 +42,10 @@ enum gw_envelope_verdict gw_envelope_judge(enum gw_envelope_rc rc, size_t n, siz
  * max_body; else 0, with A->reserve the bytes the body may take (its max_body when chunked). */
 int gw_hooks_admit(struct gw_hooks *h, const struct gw_framing_head *head, struct gw_admission *a);
 
+/* A graceful stop has begun: the refusals held to be answered late go now, and no more are
+ * held. */
+void gw_hooks_stopping(struct gw_hooks *h);
+
 /* Requests accepted but not answered yet (for the graceful stop). */
 unsigned gw_hooks_in_flight(const struct gw_hooks *h);
 

@@ -65,6 +65,12 @@ static int pipeline_admit(void *state, const struct gw_framing_head *h, struct g
     return gw_hooks_admit(p->hooks, h, a);
 }
 
+static void pipeline_stopping(void *state)
+{
+    struct pipeline *p = state;
+    gw_hooks_stopping(p->hooks);
+}
+
 static unsigned pipeline_in_flight(void *state)
 {
     struct pipeline *p = state;
@@ -75,6 +81,7 @@ const struct gw_serve_app gw_pipeline_app = {
     .start = pipeline_start,
     .route = pipeline_route,
     .admit = pipeline_admit,
+    .stopping = pipeline_stopping,
     .in_flight = pipeline_in_flight,
     .stop = pipeline_stop,
 };

@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -299,6 +300,32 @@ static void test_rate_limited_source_is_answered_late(void **state)
         fail_msg("want a 401 and a late 429 with Retry-After and the close, got:\n%s\n--\n%s",
                  buf[0], buf[1]);
     ts_server_stop_clean("test_rate_limited_source_is_answered_late", &f->srv);
+}
+
+/* A graceful stop sends the refusals held to be answered late at once, rather than waiting
+ * for them (or, with a long delay, giving up on them). */
+static void test_stop_sends_held_refusals(void **state)
+{
+    struct fixture *f = *state;
+    start_server_with(f, NULL, "limits: { audit_each: 1, refusal_delay: 60s }\n");
+    int first = raw_open(f, 0), held = raw_open(f, 1);
+    send_forged(first);
+    char buf[1024];
+    bool closed;
+    read_answer(first, buf, sizeof(buf), 5000, &closed);
+    if (strncmp(buf, "HTTP/1.1 401", 12) != 0)
+        fail_msg("the window's first forged request: want 401 at once, got:\n%s", buf);
+    send_forged(held);
+    wait_delayed(f, 1);
+    int rc = ts_server_stop(&f->srv, SIGTERM);
+    read_answer(held, buf, sizeof(buf), 5000, &closed);
+    if (strncmp(buf, "HTTP/1.1 401", 12) != 0)
+        fail_msg("the held refusal at the stop: want 401, got:\n%s", buf);
+    char *log = ts_server_log(&f->srv);
+    bool waited = strstr(log, "still in flight") != NULL;
+    free(log);
+    assert_int_equal(rc, 0);
+    assert_false(waited);
 }
 
 /* A chunked body is bounded by its endpoint's max_body (and the chunks' framing), not by the
@@ -608,6 +635,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refusals_to_a_flooding_source_are_answered_late, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_rate_limited_source_is_answered_late, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stop_sends_held_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chunked_body_is_cut_at_its_endpoint_limit, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_early_refusal_reaches_a_client_still_sending, setup,
