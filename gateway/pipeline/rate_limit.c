@@ -6,14 +6,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "config/cidr.h"
 #include "gateway/base/hash.h"
 
-/* Sources tracked at once. A direct-mapped table: a source whose slot holds another one
- * takes it over when that one's bucket has refilled (it has been quiet), and shares it
- * otherwise, so that a flood of many addresses can neither grow the table nor escape the
- * limit; it can only make colliding sources share one bucket. */
+/* Sources tracked at once. A two-way table: a source may sit in one of two slots, picked by
+ * a hash keyed with a random number drawn at start, so an attacker cannot choose addresses
+ * that land on a given source's slots. A new source takes a free slot of its two, or one
+ * whose bucket has refilled (its owner has been quiet), and shares the first otherwise: a
+ * flood of many addresses can neither grow the table nor escape the limit; it can only make
+ * colliding sources share one bucket, and only by chance. */
 #define SOURCE_SLOTS 8192
 
 struct bucket {
@@ -31,6 +34,7 @@ struct gw_rate_limits {
     struct gw_cidr *proxies;
     size_t n_proxies;
     struct source_slot *sources; /* SOURCE_SLOTS, or NULL without a per-source limit */
+    uint64_t key;                /* of the slots' hash */
     struct bucket *endpoints;    /* one per endpoint, or NULL without a per-endpoint limit */
 };
 
@@ -45,8 +49,12 @@ struct gw_rate_limits *gw_rate_limits_create(const struct gw_config *cfg)
     for (size_t i = 0; rl->proxies != NULL && i < n; i++)
         if (gw_cidr_parse(cfg->listen.trusted_proxies[i], &rl->proxies[rl->n_proxies]))
             rl->n_proxies++; /* the loader refused any that does not parse */
-    if (cfg->limits.per_source > 0)
+    if (cfg->limits.per_source > 0) {
         rl->sources = calloc(SOURCE_SLOTS, sizeof(*rl->sources));
+        /* Without the kernel's randomness the table still works, only with a guessable key. */
+        if (getrandom(&rl->key, sizeof(rl->key), 0) != (ssize_t)sizeof(rl->key))
+            rl->key = (uint64_t)(uintptr_t)rl ^ 0x9E3779B97F4A7C15ull;
+    }
     if (cfg->limits.per_endpoint > 0 && cfg->n_endpoints > 0)
         rl->endpoints = calloc(cfg->n_endpoints, sizeof(*rl->endpoints));
     if ((n > 0 && rl->proxies == NULL) || (cfg->limits.per_source > 0 && rl->sources == NULL) ||
@@ -139,20 +147,42 @@ static unsigned wait_s(const struct bucket *b, uint32_t rate)
     return whole + ((double)whole < s ? 1u : 0u);
 }
 
+/* splitmix64's finaliser: every bit of X moves every bit of the result. */
+static uint64_t mix(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xBF58476D1CE4E5B9ull;
+    x ^= x >> 27;
+    x *= 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
+}
+
+/* Whether slot S is free for another source at NOW_NS: never used, or its bucket full again. */
+static bool slot_idle(const struct gw_rate_limits *rl, const struct source_slot *s, uint64_t now_ns)
+{
+    if (s->b.last_ns == 0)
+        return true;
+    struct bucket probe = s->b;
+    refill(&probe, rl->cfg->limits.per_source, rl->cfg->limits.per_source_burst, now_ns);
+    double cap = rl->cfg->limits.per_source_burst > 0 ? rl->cfg->limits.per_source_burst
+                                                      : 2.0 * rl->cfg->limits.per_source;
+    return probe.tokens >= cap;
+}
+
 static struct bucket *source_bucket(struct gw_rate_limits *rl, const char *source, uint64_t now_ns)
 {
-    struct source_slot *s = &rl->sources[gw_fnv1a(source) % SOURCE_SLOTS];
-    if (s->b.last_ns != 0 && strcmp(s->address, source) != 0) {
-        struct bucket probe = s->b;
-        refill(&probe, rl->cfg->limits.per_source, rl->cfg->limits.per_source_burst, now_ns);
-        double cap = rl->cfg->limits.per_source_burst > 0 ? rl->cfg->limits.per_source_burst
-                                                          : 2.0 * rl->cfg->limits.per_source;
-        if (probe.tokens < cap)
-            return &s->b; /* its owner is busy: share */
-        s->b.last_ns = 0;
-    }
-    if (s->b.last_ns == 0)
-        snprintf(s->address, sizeof(s->address), "%s", source);
+    uint64_t h = mix(gw_fnv1a(source) ^ rl->key);
+    struct source_slot *a = &rl->sources[h % SOURCE_SLOTS];
+    struct source_slot *b = &rl->sources[(h >> 32) % SOURCE_SLOTS];
+    if (a->b.last_ns != 0 && strcmp(a->address, source) == 0)
+        return &a->b;
+    if (b->b.last_ns != 0 && strcmp(b->address, source) == 0)
+        return &b->b;
+    struct source_slot *s = slot_idle(rl, a, now_ns) ? a : slot_idle(rl, b, now_ns) ? b : NULL;
+    if (s == NULL)
+        return &a->b; /* both owners are busy: share the first */
+    snprintf(s->address, sizeof(s->address), "%s", source);
+    s->b.last_ns = 0; /* refill() starts it full */
     return &s->b;
 }
 
