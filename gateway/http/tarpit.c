@@ -59,7 +59,9 @@ static void arm(struct gw_tarpit *t)
 {
     if (t->first == NULL)
         return;
-    uint64_t due = t->first->due_ms, now = now_ms();
+    /* 10 ms after the oldest is due: under a flood one wake-up answers many, at most a
+     * hundred wake-ups a second. */
+    uint64_t due = t->first->due_ms + 10, now = now_ms();
     uint64_t wait = due > now ? due - now : 0;
     struct timeval tv = {.tv_sec = (time_t)(wait / 1000),
                          .tv_usec = (suseconds_t)(wait % 1000) * 1000};
