@@ -58,6 +58,7 @@ enum gw_framing_state {
 struct gw_framing {
     enum gw_framing_state state;
     uint64_t remaining;   /* body bytes to pass: of the Content-Length, or raw chunked bytes */
+    size_t head_scanned;  /* bytes of the arriving head searched for its end so far */
     uint64_t chunked_max; /* raw bytes a chunked body may take, set by on_head (0: no limit) */
     int refused;          /* the status of the refusal, 0 when none */
     struct gw_framing_refusal *why; /* of a refused head; NULL until one is */
