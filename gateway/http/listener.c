@@ -509,9 +509,7 @@ struct gw_listener *gw_listener_create(struct event_base *base, const struct gw_
         gw_listener_destroy(l);
         return NULL;
     }
-    /* A quarter of the connections at most wait for a late answer: the rest stay free. */
-    size_t late_cap = l->max_connections / 4 > 16 ? l->max_connections / 4 : 16;
-    l->late = gw_tarpit_create(base, late_cap, o->refusal_delay_ms);
+    l->late = gw_tarpit_create(base, l->max_connections, o->refusal_delay_ms);
     if (l->late == NULL) {
         snprintf(err, errlen, "out of memory");
         gw_listener_destroy(l);

@@ -82,8 +82,10 @@ static void on_due(evutil_socket_t fd, short what, void *arg)
     arm(t);
 }
 
-struct gw_tarpit *gw_tarpit_create(struct event_base *base, size_t cap, uint64_t delay_ms)
+struct gw_tarpit *gw_tarpit_create(struct event_base *base, uint32_t max_connections,
+                                   uint64_t delay_ms)
 {
+    size_t cap = max_connections / 4 > 16 ? max_connections / 4 : 16;
     struct gw_tarpit *t = calloc(1, sizeof(*t));
     if (t == NULL)
         return NULL;

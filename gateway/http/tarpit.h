@@ -16,9 +16,11 @@
 
 struct gw_tarpit;
 
-/* Holds at most CAP answers DELAY_MS each. NULL when out of memory; a DELAY_MS of 0 makes
+/* Holds answers DELAY_MS each, at most a quarter of MAX_CONNECTIONS (at least 16) of them,
+ * so that the other connections stay free. NULL when out of memory; a DELAY_MS of 0 makes
  * one that holds nothing. */
-struct gw_tarpit *gw_tarpit_create(struct event_base *base, size_t cap, uint64_t delay_ms);
+struct gw_tarpit *gw_tarpit_create(struct event_base *base, uint32_t max_connections,
+                                   uint64_t delay_ms);
 /* Sends every held answer now (at a stop), then frees it. Accepts NULL. */
 void gw_tarpit_destroy(struct gw_tarpit *t);
 

@@ -72,9 +72,7 @@ struct gw_hooks *gw_hooks_create(const struct gw_config *cfg, struct event_base 
     h->auth = calloc(cfg->n_endpoints + 1, sizeof(*h->auth));
     h->limits = gw_rate_limits_create(cfg);
     h->rejections.what = "rejected or refused webhook requests";
-    /* A quarter of the connections at most wait for a late answer: the rest stay free. */
-    size_t late_cap = cfg->listen.max_connections / 4 > 16 ? cfg->listen.max_connections / 4 : 16;
-    h->late = gw_tarpit_create(base, late_cap, cfg->limits.refusal_delay_ms);
+    h->late = gw_tarpit_create(base, cfg->listen.max_connections, cfg->limits.refusal_delay_ms);
     if (h->auth == NULL || h->limits == NULL || h->late == NULL) {
         gw_hooks_destroy(h);
         return NULL;
@@ -387,8 +385,9 @@ static void reject_signature(struct gw_hooks *h, struct gw_request *r,
     const char *body = ep->provider->rejected_body;
     if (body == NULL)
         body = "{\"error\":\"invalid_signature\"}";
-    if (!flooding || !gw_tarpit_hold(h->late, r, 401, body[0] != '\0' ? body : NULL, NULL))
-        reply_json(r, 401, body[0] != '\0' ? body : NULL);
+    struct gw_answer a = {0};
+    gw_answer_set(&a, 401, body[0] != '\0' ? "%s" : NULL, body);
+    send_refusal(h, r, &a, flooding);
 }
 
 /* ------------------------------------------------------------------ one request */
@@ -735,7 +734,6 @@ bool gw_hooks_route(struct gw_hooks *h, struct gw_request *r)
         evhttp_find_header(evhttp_request_get_input_headers(r->req), "X-Forwarded-For"), source,
         sizeof(source));
     snprintf(r->peer, sizeof(r->peer), "%s", source);
-    size_t ep_index = ep != NULL ? endpoint_index(h, ep) : h->cfg->n_endpoints;
     /* A provider without an envelope is not served yet, whatever it can verify. */
     if (ep == NULL || ep->provider->envelope == NULL) {
         reply_json(r, 404, "{\"error\":\"unknown_endpoint\"}");
@@ -747,7 +745,7 @@ bool gw_hooks_route(struct gw_hooks *h, struct gw_request *r)
     q.r = r;
     q.ep = ep;
     q.prov = ep->provider;
-    q.ep_index = ep_index;
+    q.ep_index = endpoint_index(h, ep);
     q.media = NULL;
     q.body = NULL;
     q.envs = q.stack_envs;
