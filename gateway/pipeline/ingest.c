@@ -715,7 +715,11 @@ static bool store_batch(struct writer *wr, bool sync_handled, char *err, size_t 
     learn_body_cap(wr->in, db);
     memset(wr->b.refused, 0, wr->b.n_items * sizeof(bool));
     bool stored = wr->b.n_rows == 0 || write_retrying(db, wr, &wr->b, sync_handled, err, err_len);
-    if (!stored && wr->b.n_items > 1 && !gw_db_error_is_connection(db) && gw_db_ok(db))
+    /* Request by request only when a row was refused: after lock waits or deadlocks (the
+     * retries are spent) each of N rows would wait as long again. */
+    unsigned no = gw_db_errno(db);
+    if (!stored && wr->b.n_items > 1 && !gw_db_error_is_connection(db) && gw_db_ok(db) &&
+        no != ER_LOCK_DEADLOCK && no != ER_LOCK_WAIT_TIMEOUT)
         stored = store_one_by_one(db, wr, sync_handled);
     write_audit(db, &wr->b);
     gw_db_pool_release(wr->in->pool, db);
