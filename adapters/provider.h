@@ -288,11 +288,14 @@ struct gw_provider {
     enum gw_apply_rc (*apply)(struct gw_apply *ctx);
 
     /* apply_many (may be NULL), on a worker: applies N (>= 2) events of this provider of
-     * one batch inside the worker's one transaction, as apply() would one after another —
-     * each ctx[i] gets its result or error, and rc[i] its rc — but free to share statements
-     * between them (jobs created together: gw_job_create_many), so that locks shared by the
-     * batch (a company's job counter) are held for a few statements, not a few per event.
-     * Same rules as apply(). */
+     * one batch inside the worker's one transaction, each with the outcome apply() would
+     * give it — ctx[i] gets its result or error, and rc[i] its rc — but free to share
+     * statements between them (jobs created together: gw_job_create_many), so that locks
+     * shared by the batch (a company's job counter) are held for a few statements, not a few
+     * per event. It may order the events' writes otherwise than one after another only where
+     * no event of the set can depend on another's: Slack creates a set's `/job new` jobs
+     * after its other commands, and no command can name a job of its own set, whose number
+     * only its answer tells. Same rules as apply(). */
     void (*apply_many)(struct gw_apply *const *ctx, size_t n, enum gw_apply_rc *rc);
 
     /* read (may be NULL), on an ingest writer, for GW_PROVIDER_SYNC providers: answers from

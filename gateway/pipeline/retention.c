@@ -28,8 +28,10 @@ struct gw_retention_task {
 static void purge_once(struct gw_retention_task *t)
 {
     struct gw_db *db = gw_db_open(&t->cfg->database);
-    if (db == NULL)
+    if (db == NULL) {
+        gw_log_warn(NULL, "retention: cannot purge now: no connection to the database");
         return;
+    }
     struct gw_db_rows *rows = gw_db_query(db, "SELECT GET_LOCK('ctgw_purge', 0)", NULL, 0, 1);
     bool mine = rows != NULL && gw_db_rows_int(rows, 0, 0, 0) == 1;
     gw_db_rows_free(rows);
