@@ -2,17 +2,20 @@
  * task becomes an internal comment on the contact's most recent open job (or a note kept on
  * the contact when it has none); an appointment sets that job's due time with a comment,
  * moves it when the appointment moves, and is noted when cancelled. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "adapters/ghl/ghl.h"
 #include "adapters/standard_webhooks_common.h"
+#include "gateway/base/text.h"
 #include "gateway/core/crm.h"
 
 #define BODY_CHARS  60000
 #define TITLE_CHARS 300
 #define TEXT_MAX    (BODY_CHARS * 4 + 1024)
+#define TEXT_CAP    4096 /* an appointment's comment: title, times and address in bytes */
 
 /* Puts TEXT on the contact's open job, or keeps it on the contact. *job_id: the job, or 0. */
 static enum gw_core_rc file_note(struct gw_apply *ctx, const char *contact, const char *text,
@@ -128,11 +131,34 @@ static enum gw_core_rc comment(struct gw_apply *ctx, uint64_t job_id, const char
     return gw_job_comment(&ctx->core, job_id, &cm, &comment_id);
 }
 
-static void describe(const struct appt *a, const char *lead, char *out, size_t len)
+/* The appointment as a comment: cut, when it must be, on a character and never into
+ * invalid UTF-8 (title and address are the sender's, up to 1,200 and 2,000 bytes). */
+static void describe(const struct appt *a, const char *lead, char *out, size_t cap)
 {
-    snprintf(out, len, "%s %s\nWhen: %s%s%s UTC%s%s", lead, a->title ? a->title : "(untitled)",
-             a->start_text, a->end_text[0] ? " to " : "", a->end_text,
-             a->address ? "\nWhere: " : "", a->address ? a->address : "");
+    char when[128];
+    snprintf(when, sizeof(when), "When: %s%s%s UTC", a->start_text, a->end_text[0] ? " to " : "",
+             a->end_text);
+    size_t len = 0, chars = 0;
+    out[0] = '\0';
+    static const char nl[] = "\n"; /* kept as a line break, where the sender's would not be */
+    const char *parts[] = {lead,
+                           " ",
+                           a->title ? a->title : "(untitled)",
+                           nl,
+                           when,
+                           a->address ? nl : NULL,
+                           a->address ? "Where: " : NULL,
+                           a->address};
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]) && parts[i] != NULL; i++) {
+        if (parts[i] == nl) {
+            if (len + 1 >= cap)
+                break;
+            out[len++] = '\n';
+            out[len] = '\0';
+        } else {
+            gw_text_append_clean(out, cap, &len, &chars, SIZE_MAX, parts[i]);
+        }
+    }
 }
 
 static char *state_json(const struct appt *a, bool is_cancelled)
@@ -150,7 +176,7 @@ static char *state_json(const struct appt *a, bool is_cancelled)
 static enum gw_core_rc first_time(struct gw_apply *ctx, const struct appt *a, int64_t updated,
                                   bool is_cancelled, uint64_t *job_id)
 {
-    char text[2048];
+    char text[TEXT_CAP];
     describe(a, is_cancelled ? "Appointment cancelled in GoHighLevel:" : "Appointment:", text,
              sizeof(text));
     uint64_t contact_id = 0, client_id = 0;
@@ -184,7 +210,7 @@ static enum gw_core_rc again(struct gw_apply *ctx, const struct appt *a,
     bool moved =
         a->start > 0 && !(cJSON_IsString(start) && strcmp(start->valuestring, a->start_text) == 0);
     cJSON_Delete(was);
-    char text[2048];
+    char text[TEXT_CAP];
     enum gw_core_rc rc = GW_CORE_OK;
     if (is_cancelled && !was_cancelled) {
         describe(a, "Appointment cancelled in GoHighLevel:", text, sizeof(text));

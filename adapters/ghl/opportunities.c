@@ -111,7 +111,7 @@ static enum gw_apply_rc open_job(struct gw_apply *ctx, const cJSON *root, const 
                                  const struct opp_state *s, int64_t updated)
 {
     struct gw_job_new job = {.title = gw_ghl_text(root, "name", TITLE_CHARS)};
-    char title[64], description[256];
+    char title[80], description[256]; /* "Opportunity " and an id of up to 64 */
     if (job.title == NULL) {
         snprintf(title, sizeof(title), "Opportunity %s", id);
         job.title = title;

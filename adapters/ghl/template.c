@@ -38,33 +38,6 @@ static const char *field(const cJSON *root, const char *name, char num[32])
     return NULL;
 }
 
-/* Appends S to OUT (used bytes *len of cap): whole, well-formed UTF-8 sequences only (a
- * malformed byte is dropped), control characters as spaces; stops at max_chars characters. */
-static void append(char *out, size_t cap, size_t *len, size_t *chars, size_t max_chars,
-                   const char *s)
-{
-    size_t n = strlen(s);
-    for (size_t i = 0; i < n && *chars < max_chars;) {
-        uint32_t cp = 0;
-        size_t k = gw_text_utf8_next((const unsigned char *)s + i, n - i, &cp);
-        if (k == 0) {
-            i++;
-            continue;
-        }
-        if (*len + k + 1 > cap)
-            return;
-        if (cp < 0x20 || cp == 0x7F) {
-            out[(*len)++] = ' ';
-        } else {
-            memcpy(out + *len, s + i, k);
-            *len += k;
-        }
-        out[*len] = '\0';
-        i += k;
-        (*chars)++;
-    }
-}
-
 size_t gw_ghl_template(const char *tmpl, const cJSON *root, size_t max_chars, char *out, size_t cap)
 {
     size_t len = 0, chars = 0;
@@ -75,14 +48,14 @@ size_t gw_ghl_template(const char *tmpl, const cJSON *root, size_t max_chars, ch
         const char *open = strstr(p, "{{");
         const char *close = open != NULL ? strstr(open + 2, "}}") : NULL;
         if (open == NULL || close == NULL) {
-            append(out, cap, &len, &chars, max_chars, p);
+            gw_text_append_clean(out, cap, &len, &chars, max_chars, p);
             break;
         }
         char lit[512];
         size_t n = (size_t)(open - p) < sizeof(lit) - 1 ? (size_t)(open - p) : sizeof(lit) - 1;
         memcpy(lit, p, n);
         lit[n] = '\0';
-        append(out, cap, &len, &chars, max_chars, lit);
+        gw_text_append_clean(out, cap, &len, &chars, max_chars, lit);
         char name[NAME_MAX_LEN + 1], num[32];
         size_t name_len = (size_t)(close - open - 2);
         if (name_len > 0 && name_len <= NAME_MAX_LEN) {
@@ -90,7 +63,7 @@ size_t gw_ghl_template(const char *tmpl, const cJSON *root, size_t max_chars, ch
             name[name_len] = '\0';
             const char *v = field(root, name, num);
             if (v != NULL)
-                append(out, cap, &len, &chars, max_chars, v);
+                gw_text_append_clean(out, cap, &len, &chars, max_chars, v);
         }
         p = close + 2;
     }

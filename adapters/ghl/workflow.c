@@ -6,6 +6,7 @@
  * template the title. Stored keyed by a hash of the body (the action sends no id); the
  * company is the one the location is connected to (integrations, provider ghl). */
 #include <cjson/cJSON.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "adapters/standard_webhooks_common.h"
 #include "config/config.h"
 #include "gateway/base/hash.h"
+#include "gateway/base/text.h"
 #include "gateway/core/crm.h"
 #include "gateway/db/inbox.h"
 #include "verifiers/basic_auth.h"
@@ -61,7 +63,7 @@ static enum gw_envelope_rc envelope(const struct gw_inbound *in, struct gw_envel
 /* customData as "key: value" lines (strings and numbers), bounded. */
 static void describe(const cJSON *root, char *out, size_t cap)
 {
-    size_t len = 0;
+    size_t len = 0, chars = 0;
     out[0] = '\0';
     const cJSON *it;
     cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(root, "customData"))
@@ -72,14 +74,16 @@ static void describe(const cJSON *root, char *out, size_t cap)
             snprintf(num, sizeof(num), "%.15g", it->valuedouble);
             v = num;
         }
-        if (v == NULL || it->string == NULL)
+        if (v == NULL || it->string == NULL || len + 2 >= cap)
             continue;
-        int k = snprintf(out + len, cap - len, "%s%s: %s", len ? "\n" : "", it->string, v);
-        if (k < 0 || (size_t)k >= cap - len) {
+        if (len > 0) {
+            out[len++] = '\n';
             out[len] = '\0';
-            break;
         }
-        len += (size_t)k;
+        /* Keys and values are the sender's: cleaned, and cut on a character. */
+        gw_text_append_clean(out, cap, &len, &chars, SIZE_MAX, it->string);
+        gw_text_append_clean(out, cap, &len, &chars, SIZE_MAX, ": ");
+        gw_text_append_clean(out, cap, &len, &chars, SIZE_MAX, v);
     }
 }
 

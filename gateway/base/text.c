@@ -97,3 +97,28 @@ char *gw_text_utf8_escaped(const char *s, size_t len)
     out[o] = '\0';
     return out;
 }
+
+void gw_text_append_clean(char *out, size_t cap, size_t *len, size_t *chars, size_t max_chars,
+                          const char *s)
+{
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n && *chars < max_chars;) {
+        uint32_t cp = 0;
+        size_t k = gw_text_utf8_next((const unsigned char *)s + i, n - i, &cp);
+        if (k == 0) {
+            i++;
+            continue;
+        }
+        if (*len + k + 1 > cap)
+            return;
+        if (cp < 0x20 || cp == 0x7F) {
+            out[(*len)++] = ' ';
+        } else {
+            memcpy(out + *len, s + i, k);
+            *len += k;
+        }
+        out[*len] = '\0';
+        i += k;
+        (*chars)++;
+    }
+}

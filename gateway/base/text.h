@@ -22,6 +22,13 @@ bool gw_text_utf8_chars(const char *s, size_t len, size_t *chars);
  * out of memory. */
 char *gw_text_utf8_escaped(const char *s, size_t len);
 
+/* Appends S to OUT (used bytes *LEN of CAP, NUL-terminated after): whole, well-formed UTF-8
+ * sequences only (a malformed byte is dropped), control characters as spaces; stops at
+ * MAX_CHARS characters in all (counted in *CHARS) or before a character that would not fit,
+ * so that what comes from outside can be cut anywhere and still be stored. */
+void gw_text_append_clean(char *out, size_t cap, size_t *len, size_t *chars, size_t max_chars,
+                          const char *s);
+
 /* Basic shape only: one '@' with something on both sides, no white space or control
  * characters, valid UTF-8, at most 254 bytes. Deliverability is not ours to judge. */
 bool gw_text_email_valid(const char *s, size_t len);
