@@ -72,10 +72,6 @@ enum gw_core_rc gw_job_link_add(struct gw_core_ctx *c, const char *kind, const c
 enum gw_core_rc gw_job_link_update(struct gw_core_ctx *c, const char *kind, const char *external_id,
                                    const char *state_json, int64_t updated_ms);
 
-/* Sets the job's due_at ("YYYY-MM-DD HH:MM:SS" UTC; NULL clears it) and writes a job_events
- * "due_changed" row {from, to}; a change to the same time writes nothing. */
-enum gw_core_rc gw_job_set_due(struct gw_core_ctx *c, uint64_t job_id, const char *due_at);
-
 /* Who holds the integration (PROVIDER, EXTERNAL_ID): its company, row id and status, the
  * row locked until the transaction ends; NOT_FOUND when nobody does. Not scoped by the
  * context's company (only its db is used): an app install asks exactly which company, if

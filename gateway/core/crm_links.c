@@ -121,67 +121,6 @@ enum gw_core_rc gw_job_link_update(struct gw_core_ctx *c, const char *kind, cons
     return GW_CORE_OK;
 }
 
-/* "YYYY-MM-DD HH:MM:SS" in shape (MariaDB refuses a time that does not exist). */
-static bool datetime_shape(const char *s)
-{
-    static const char shape[] = "dddd-dd-dd dd:dd:dd";
-    if (strlen(s) != sizeof(shape) - 1)
-        return false;
-    for (size_t i = 0; i < sizeof(shape) - 1; i++)
-        if (shape[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != shape[i])
-            return false;
-    return true;
-}
-
-enum gw_core_rc gw_job_set_due(struct gw_core_ctx *c, uint64_t job_id, const char *due_at)
-{
-    if (!ready(c))
-        return GW_CORE_INVALID;
-    if (due_at != NULL && !datetime_shape(due_at))
-        return gw_core_fail(c, GW_CORE_INVALID, "due_at must be YYYY-MM-DD HH:MM:SS (UTC)");
-    struct gw_db_value p[] = {GW_DB_INT(c->company_id), GW_DB_INT(job_id)};
-    struct gw_db_rows *rows =
-        gw_db_query(c->db,
-                    "SELECT DATE_FORMAT(due_at, '%Y-%m-%d %H:%i:%s') FROM jobs WHERE company_id = "
-                    "? AND id = ? FOR UPDATE",
-                    p, 2, 1);
-    if (rows == NULL)
-        return gw_core_db_fail(c, "reading the job's due time");
-    if (gw_db_rows_count(rows) == 0) {
-        gw_db_rows_free(rows);
-        return gw_core_fail(c, GW_CORE_NOT_FOUND, "no such job in this company");
-    }
-    const char *old = gw_db_rows_text(rows, 0, 0, NULL);
-    char from[24] = "";
-    if (old != NULL)
-        snprintf(from, sizeof(from), "%s", old);
-    gw_db_rows_free(rows);
-    if ((old == NULL && due_at == NULL) || (old != NULL && due_at != NULL && !strcmp(from, due_at)))
-        return GW_CORE_OK;
-    struct gw_db_value u[] = {due_at ? GW_DB_TEXT(due_at) : GW_DB_NULL, GW_DB_INT(c->company_id),
-                              GW_DB_INT(job_id)};
-    if (gw_db_exec(c->db, "UPDATE jobs SET due_at = ? WHERE company_id = ? AND id = ?", u, 3) < 0)
-        return gw_core_db_fail(c, "setting the job's due time");
-    cJSON *d = cJSON_CreateObject();
-    if (d == NULL)
-        return gw_core_fail(c, GW_CORE_DB_ERROR, "out of memory");
-    if (old != NULL)
-        cJSON_AddStringToObject(d, "from", from);
-    else
-        cJSON_AddNullToObject(d, "from");
-    if (due_at != NULL)
-        cJSON_AddStringToObject(d, "to", due_at);
-    else
-        cJSON_AddNullToObject(d, "to");
-    char *text = cJSON_PrintUnformatted(d);
-    cJSON_Delete(d);
-    if (text == NULL)
-        return gw_core_fail(c, GW_CORE_DB_ERROR, "out of memory");
-    enum gw_core_rc rc = gw_job_event(c, job_id, "due_changed", text);
-    free(text);
-    return rc;
-}
-
 enum gw_core_rc gw_crm_integration_owner(struct gw_core_ctx *c, const char *provider,
                                          const char *external_id, uint64_t *company_id,
                                          uint64_t *id, char status[16])

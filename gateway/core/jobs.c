@@ -509,6 +509,7 @@ struct job_state {
     char status[16];
     char priority[16];
     uint64_t assignee;
+    char due_at[20]; /* "YYYY-MM-DD HH:MM:SS", "" when none */
 };
 
 /* Reads a job of this company and locks it until the caller's transaction ends, so that the
@@ -520,8 +521,8 @@ static enum gw_core_rc lock_job(struct gw_core_ctx *c, uint64_t job_id, struct j
     struct gw_db_value p[] = {GW_DB_INT(c->company_id), GW_DB_INT(job_id)};
     struct gw_db_rows *rows =
         gw_db_query(c->db,
-                    "SELECT status, priority, assignee_user_id FROM jobs WHERE company_id = ? "
-                    "AND id = ? FOR UPDATE",
+                    "SELECT status, priority, assignee_user_id, DATE_FORMAT(due_at, "
+                    "'%Y-%m-%d %H:%i:%s') FROM jobs WHERE company_id = ? AND id = ? FOR UPDATE",
                     p, 2, 1);
     if (rows == NULL)
         return gw_core_db_fail(c, "reading the job");
@@ -535,6 +536,8 @@ static enum gw_core_rc lock_job(struct gw_core_ctx *c, uint64_t job_id, struct j
     snprintf(st->status, sizeof(st->status), "%s", status ? status : "");
     snprintf(st->priority, sizeof(st->priority), "%s", priority ? priority : "");
     st->assignee = (uint64_t)gw_db_rows_int(rows, 0, 2, 0);
+    const char *due = gw_db_rows_text(rows, 0, 3, NULL);
+    snprintf(st->due_at, sizeof(st->due_at), "%s", due ? due : "");
     gw_db_rows_free(rows);
     return GW_CORE_OK;
 }
@@ -1128,13 +1131,37 @@ enum gw_core_rc gw_job_comment(struct gw_core_ctx *c, uint64_t job_id,
 
 /* ---- status, assignment, priority ----------------------------------------------------- */
 
+/* A {from, to} history row; NULL is written as JSON null (no due time, say). */
 static enum gw_core_rc emit_change(struct gw_core_ctx *c, uint64_t job_id, const char *kind,
                                    const char *from, const char *to)
 {
     cJSON *d = cJSON_CreateObject();
-    bool ok = d != NULL && cJSON_AddStringToObject(d, "from", from) != NULL &&
-              cJSON_AddStringToObject(d, "to", to) != NULL;
+    bool ok = d != NULL &&
+              (from ? cJSON_AddStringToObject(d, "from", from)
+                    : cJSON_AddNullToObject(d, "from")) != NULL &&
+              (to ? cJSON_AddStringToObject(d, "to", to) : cJSON_AddNullToObject(d, "to")) != NULL;
     return emit(c, job_id, kind, d, ok);
+}
+
+enum gw_core_rc gw_job_set_due(struct gw_core_ctx *c, uint64_t job_id, const char *due_at)
+{
+    enum gw_core_rc rc = check_ctx(c, true);
+    if (rc != GW_CORE_OK)
+        return rc;
+    if (due_at != NULL && !valid_datetime(due_at))
+        return gw_core_fail(c, GW_CORE_INVALID,
+                            "due_at must be a real UTC time YYYY-MM-DD HH:MM:SS");
+    struct job_state st;
+    if ((rc = check_ctx_refs(c)) != GW_CORE_OK || (rc = lock_job(c, job_id, &st)) != GW_CORE_OK)
+        return rc;
+    const char *from = st.due_at[0] != '\0' ? st.due_at : NULL;
+    if (from == NULL ? due_at == NULL : due_at != NULL && strcmp(from, due_at) == 0)
+        return GW_CORE_OK;
+    struct gw_db_value p[] = {due_at ? GW_DB_TEXT(due_at) : GW_DB_NULL, GW_DB_INT(c->company_id),
+                              GW_DB_INT(job_id)};
+    if (gw_db_exec(c->db, "UPDATE jobs SET due_at = ? WHERE company_id = ? AND id = ?", p, 3) < 0)
+        return gw_core_db_fail(c, "setting the job's due time");
+    return emit_change(c, job_id, "due_changed", from, due_at);
 }
 
 enum gw_core_rc gw_job_set_status(struct gw_core_ctx *c, uint64_t job_id, const char *status)

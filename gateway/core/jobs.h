@@ -89,6 +89,10 @@ enum gw_core_rc gw_job_comment(struct gw_core_ctx *c, uint64_t job_id,
 /* Changes status (new, open, in_progress, on_hold, done, closed); sets closed_at when
  * closing and clears it when reopening. A change to the same status writes nothing. */
 enum gw_core_rc gw_job_set_status(struct gw_core_ctx *c, uint64_t job_id, const char *status);
+
+/* Sets the job's due_at ("YYYY-MM-DD HH:MM:SS" UTC, a real time; NULL clears it) and writes a
+ * job_events "due_changed" row {from, to} (null for none); the same time writes nothing. */
+enum gw_core_rc gw_job_set_due(struct gw_core_ctx *c, uint64_t job_id, const char *due_at);
 /* Assigns to a user of this company (0 unassigns). */
 enum gw_core_rc gw_job_assign(struct gw_core_ctx *c, uint64_t job_id, uint64_t user_id);
 enum gw_core_rc gw_job_set_priority(struct gw_core_ctx *c, uint64_t job_id, const char *priority);
