@@ -119,6 +119,15 @@ static void append_unfolded(GString *out, const char *value)
     }
 }
 
+bool gw_mail_compose_field_name_ok(const char *name)
+{
+    size_t name_len = name != NULL ? strnlen(name, GW_MAIL_COMPOSE_NAME_MAX + 1) : 0;
+    bool ok = name_len > 0 && name_len <= GW_MAIL_COMPOSE_NAME_MAX;
+    for (size_t k = 0; ok && k < name_len; k++)
+        ok = (unsigned char)name[k] > 32 && (unsigned char)name[k] < 127 && name[k] != ':';
+    return ok;
+}
+
 static int add_pairs(struct fields *f, const char *const *pairs, size_t n, char *err, size_t errlen)
 {
     if (n > GW_MAIL_COMPOSE_HEADERS_MAX)
@@ -126,13 +135,9 @@ static int add_pairs(struct fields *f, const char *const *pairs, size_t n, char 
     for (size_t i = 0; i < n; i++) {
         const char *name = pairs[2 * i];
         const char *value = pairs[2 * i + 1] != NULL ? pairs[2 * i + 1] : "";
-        size_t name_len = name != NULL ? strnlen(name, GW_MAIL_COMPOSE_NAME_MAX + 1) : 0;
-        /* The whole name must be the field name: "X: y" as a name would smuggle a value. */
-        bool ok = name_len > 0 && name_len <= GW_MAIL_COMPOSE_NAME_MAX;
-        for (size_t k = 0; ok && k < name_len; k++)
-            ok = (unsigned char)name[k] > 32 && (unsigned char)name[k] < 127 && name[k] != ':';
-        if (!ok)
+        if (!gw_mail_compose_field_name_ok(name))
             return fail(err, errlen, "a header field name is not one");
+        size_t name_len = strlen(name);
         if (body_field(name, name_len))
             continue;
         if (++f->count > GW_MAIL_COMPOSE_HEADERS_MAX)

@@ -61,6 +61,12 @@ struct gw_mail_compose {
 /* The longest header field name taken (RFC 5322 lines are at most 998 bytes). */
 #define GW_MAIL_COMPOSE_NAME_MAX 200u
 
+/* Whether NAME can be a header field name in gw_mail_compose's header_pairs: 1 to
+ * GW_MAIL_COMPOSE_NAME_MAX printable ASCII bytes, no space or ':' ("X: y" as a name would
+ * smuggle a value). A relay drops a pair whose name is not one before composing, since
+ * gw_mail_compose refuses the whole message for it. */
+bool gw_mail_compose_field_name_ok(const char *name);
+
 /* Composes IN. 0 and a malloc'd message (free it) in *RAW and its length in *LEN, or -1 with
  * *RAW NULL and the reason in ERR (when ERRLEN > 0): over a limit, a header name that is not
  * one, a header block that is not header fields, a charset that is not a charset name, or

@@ -38,18 +38,6 @@ static void recipient_of(const struct gw_form_data *form, char rcpt[GW_MAIL_RECI
         rcpt[0] = '\0';
 }
 
-/* A header field name Mailgun may send: 1..76 printable ASCII bytes but ':' and space. */
-static bool header_name_ok(const char *s)
-{
-    size_t n = strnlen(s, 77);
-    if (n == 0 || n > 76)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] <= 32 || (unsigned char)s[i] >= 127 || s[i] == ':')
-            return false;
-    return true;
-}
-
 /* The header pairs of message-headers: name0, value0, ... pointing into JSON (kept alive by
  * the caller), at most HEADERS_MAX pairs; a pair that could break a header line (a bad name,
  * a CR, LF or NUL in the value) is left out. False when the field is there but not a JSON
@@ -84,7 +72,8 @@ static bool header_pairs(const struct gw_form_data *form, cJSON **json, const ch
         if (!cJSON_IsArray(pair) || cJSON_GetArraySize(pair) != 2 || !cJSON_IsString(name) ||
             !cJSON_IsString(value))
             return false;
-        if (!header_name_ok(name->valuestring) || strpbrk(value->valuestring, "\r\n") != NULL)
+        if (!gw_mail_compose_field_name_ok(name->valuestring) ||
+            strpbrk(value->valuestring, "\r\n") != NULL)
             continue;
         (*pairs)[2 * *n] = name->valuestring;
         (*pairs)[2 * *n + 1] = value->valuestring;
@@ -138,11 +127,46 @@ static enum gw_envelope_rc parsed_key(const struct gw_form_data *form, const cha
         gw_answer_set(answer, REFUSED, "{\"error\":\"not_a_message\"}");
         return GW_ENVELOPE_ANSWER;
     }
+    /* Without message-headers, the top-level fields Mailgun also sends for them, and the
+     * bodies: else every such post to one recipient would have one key, and all but the
+     * first be dropped as repeats. */
+    static const char *const fields[] = {"Message-Id", "Message-Id", "From", "from",
+                                         "Subject",    "subject",    "Date", "Date"};
+    const char *top[sizeof(fields) / sizeof(fields[0])];
+    size_t n_top = 0;
+    for (size_t i = 0; json == NULL && i < sizeof(fields) / sizeof(fields[0]); i += 2) {
+        const char *v = gw_form_data_text(form, fields[i + 1]);
+        if (v != NULL && strpbrk(v, "\r\n") == NULL) {
+            top[2 * n_top] = fields[i];
+            top[2 * n_top + 1] = v;
+            n_top++;
+        }
+    }
     size_t len = 0;
-    char *block = header_block(pairs, n, &len);
+    bool had_headers = json != NULL;
+    char *block = had_headers ? header_block(pairs, n, &len) : header_block(top, n_top, &len);
     pairs_free(json, pairs);
     if (block == NULL)
         return GW_ENVELOPE_UNAVAILABLE;
+    const struct gw_form_data_field *plain = gw_form_data_get(form, "body-plain");
+    const struct gw_form_data_field *html = gw_form_data_get(form, "body-html");
+    if (!had_headers) {
+        size_t extra = (plain ? plain->len : 0) + (html ? html->len : 0);
+        char *whole = realloc(block, len + extra + 1);
+        if (whole == NULL) {
+            free(block);
+            return GW_ENVELOPE_UNAVAILABLE;
+        }
+        block = whole;
+        if (plain != NULL) {
+            memcpy(block + len, plain->data, plain->len);
+            len += plain->len;
+        }
+        if (html != NULL) {
+            memcpy(block + len, html->data, html->len);
+            len += html->len;
+        }
+    }
     gw_mail_dedupe_key((const unsigned char *)block, len, rcpt, key);
     free(block);
     return GW_ENVELOPE_STORE;

@@ -15,6 +15,7 @@
 
 #include "adapters/mail/apply.h"
 #include "adapters/mail/compose.h"
+#include "adapters/mail/relay.h"
 #include "adapters/endpoint_keys.h"
 #include "adapters/mail/envelope.h"
 #include "adapters/provider.h"
@@ -110,6 +111,10 @@ static bool read_headers(struct post *p, const cJSON *headers)
         if (!cJSON_IsObject(h) || !text_of(h, "Name", &name) || name == NULL ||
             !text_of(h, "Value", &value))
             return false;
+        /* A name compose would refuse the whole message for is left out here, before the
+         * post is acknowledged, instead of failing it after. */
+        if (!gw_mail_compose_field_name_ok(name))
+            continue;
         p->pairs[2 * i] = name;
         p->pairs[2 * i + 1] = value != NULL ? value : "";
         i++;
@@ -361,12 +366,6 @@ static enum gw_apply_rc apply(struct gw_apply *ctx)
     return ar;
 }
 
-static void answer(enum gw_outcome outcome, const struct gw_stored *stored, struct gw_answer *a)
-{
-    (void)outcome; /* stored, a repeat, or no company: Postmark has nothing to do again */
-    gw_answer_set(a, 200, "{\"id\":\"%llu\"}", (unsigned long long)stored->event_id);
-}
-
 static const struct gw_cfg_key endpoint_keys[] = {
     {.name = "company", .type = GW_CFG_SLUG, .offset = EP(company)},
     GW_KEY_USERNAME_REQUIRED,
@@ -385,5 +384,5 @@ const struct gw_provider gw_provider_email_postmark = {
     .verifier = &gw_verifier_basic_auth,
     .envelope = envelope,
     .apply = apply,
-    .answer = answer,
+    .answer = gw_relay_answer, /* 200 and the event id, whatever the outcome */
 };

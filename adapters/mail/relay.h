@@ -1,8 +1,9 @@
-/* relay.h — what the relays that POST a form share (Mailgun routes, SendGrid Inbound Parse):
- * the request read into its fields on the loop (to refuse it or find its dedupe key) and again
- * on the worker from the stored body and Content-Type, and the message handed to the mail
- * core (apply.h) either as the relay gave it (raw) or composed from its parsed fields
- * (compose.h). Each relay's own file says which fields mean what. */
+/* relay.h — what the mail relays share. Those that POST a form (Mailgun routes, SendGrid
+ * Inbound Parse): the request read into its fields on the loop (to refuse it or find its
+ * dedupe key) and again on the worker from the stored body and Content-Type, and the message
+ * handed to the mail core (apply.h) either as the relay gave it (raw) or composed from its
+ * parsed fields (compose.h). All four, Postmark and SES included: the answer. Each relay's
+ * own file says which fields mean what. */
 #ifndef CTGW_MAIL_RELAY_H
 #define CTGW_MAIL_RELAY_H
 

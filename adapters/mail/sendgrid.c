@@ -136,9 +136,10 @@ static size_t files_of(const struct gw_form_data *form, const cJSON *info, const
     size_t n = 0;
     for (size_t i = 0; i < form->n && n < FILES_MAX; i++) {
         const struct gw_form_data_field *f = &form->fields[i];
-        const char *digits = f->name + strlen("attachment");
-        if (strncmp(f->name, "attachment", 10) != 0 || *digits < '0' || *digits > '9' ||
-            strspn(digits, "0123456789") != strlen(digits))
+        if (strncmp(f->name, "attachment", 10) != 0)
+            continue;
+        const char *digits = f->name + 10;
+        if (*digits < '0' || *digits > '9' || strspn(digits, "0123456789") != strlen(digits))
             continue;
         gw_relay_file(f, &files[n]);
         const cJSON *about = cJSON_GetObjectItemCaseSensitive(info, f->name);

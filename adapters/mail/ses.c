@@ -17,6 +17,7 @@
 #include "adapters/endpoint_keys.h"
 #include "adapters/mail/apply.h"
 #include "adapters/mail/envelope.h"
+#include "adapters/mail/relay.h"
 #include "adapters/provider.h"
 #include "config/config.h"
 #include "gateway/base/log.h"
@@ -403,12 +404,6 @@ static enum gw_apply_rc apply(struct gw_apply *ctx)
     return rc;
 }
 
-static void answer(enum gw_outcome outcome, const struct gw_stored *stored, struct gw_answer *a)
-{
-    (void)outcome; /* stored or a repeat: SNS must not deliver it again (any 2xx will do) */
-    gw_answer_set(a, 200, "{\"id\":\"%llu\"}", (unsigned long long)stored->event_id);
-}
-
 static const struct gw_cfg_key endpoint_keys[] = {
     {.name = "company", .type = GW_CFG_SLUG, .offset = EP(company)},
     {.name = "topics",
@@ -443,5 +438,5 @@ const struct gw_provider gw_provider_email_ses = {
     .envelope = envelope,
     .fetch = fetch,
     .apply = apply,
-    .answer = answer,
+    .answer = gw_relay_answer, /* 200 and the event id, whatever the outcome */
 };

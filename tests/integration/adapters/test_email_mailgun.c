@@ -245,6 +245,45 @@ static void test_refused_for_good_is_406(void **state)
     assert_int_equal(events(f), 0);
 }
 
+/* FORM (urlencoded, malloc'd, freed) without its field NAME. */
+static char *drop_field(char *form, const char *name)
+{
+    char at[64];
+    snprintf(at, sizeof(at), "%s=", name);
+    char *start = strstr(form, at);
+    assert_non_null(start);
+    char *end = strchr(start, '&');
+    size_t keep = (size_t)(start - form);
+    char *out = malloc(strlen(form) + 1);
+    assert_non_null(out);
+    memcpy(out, form, keep);
+    strcpy(out + keep, end != NULL ? end + 1 : "");
+    free(form);
+    return out;
+}
+
+/* Posts without message-headers or a Message-Id (Mailgun sends the headers as fields too):
+ * two different mails to one recipient are two events, not one and a repeat. */
+static void test_posts_without_message_headers_are_not_repeats(void **state)
+{
+    struct fixture *f = *state;
+    start(f);
+    for (int i = 0; i < 2; i++) {
+        struct ts_bytes b =
+            request(f, "email-mailgun/parsed.urlencoded", new_mid(f), NULL, SIGNING_KEY);
+        char *form = drop_field(drop_field(b.p, "message-headers"), "Message-Id");
+        char body[32];
+        snprintf(body, sizeof(body), "body-plain=Mail+%d+", i);
+        char *changed = test_replace(form, "body-plain=", body);
+        free(form);
+        b = (struct ts_bytes){.p = changed, .len = strlen(changed)};
+        struct ts_relay_sent s = ts_relay_post(&f->srv, "mailgun", URLENCODED, NULL, &b);
+        ts_bytes_free(&b);
+        assert_int_equal(s.status, 200);
+    }
+    assert_int_equal(events(f), 2);
+}
+
 static void test_database_down_is_503(void **state)
 {
     struct fixture *f = *state;
@@ -270,6 +309,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_parsed_urlencoded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_signature_and_replayed_token, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused_for_good_is_406, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_posts_without_message_headers_are_not_repeats, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_database_down_is_503, setup, teardown),
     };
     return ts_run_group(tests);
