@@ -33,3 +33,10 @@ void gw_answer_free(struct gw_answer *a)
     free(a->body);
     a->body = NULL;
 }
+
+void gw_answer_stored_200(enum gw_outcome outcome, const struct gw_stored *stored,
+                          struct gw_answer *a)
+{
+    (void)outcome;
+    gw_answer_set(a, 200, "{\"id\":\"%llu\"}", (unsigned long long)stored->event_id);
+}

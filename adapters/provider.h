@@ -96,6 +96,11 @@ struct gw_stored {
     const char *error;  /* FAILED, IGNORED: the reason */
 };
 
+/* The answer of a provider that is done with a delivery once it is stored, whatever the
+ * outcome (a repeat, no company): 200 {"id": "<event id>"}. Relays and HighLevel use it. */
+void gw_answer_stored_200(enum gw_outcome outcome, const struct gw_stored *stored,
+                          struct gw_answer *a);
+
 enum gw_apply_rc {
     GW_APPLY_DONE,    /* applied: the event is marked done with the result */
     GW_APPLY_IGNORED, /* nothing to do (e.g. an event type we do not handle) */

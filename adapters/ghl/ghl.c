@@ -123,12 +123,6 @@ done:
 }
 
 /* HighLevel reads only the status: 200 for whatever was stored, repeated or ignored. */
-static void answer(enum gw_outcome outcome, const struct gw_stored *stored, struct gw_answer *a)
-{
-    (void)outcome;
-    gw_answer_set(a, 200, "{\"id\":\"%llu\"}", (unsigned long long)stored->event_id);
-}
-
 static const struct {
     const char *prefix; /* the type, or its family's prefix */
     bool exact;
@@ -247,5 +241,5 @@ const struct gw_provider gw_provider_ghl = {
     .verifier = &gw_verifier_ghl,
     .envelope = envelope,
     .apply = apply,
-    .answer = answer,
+    .answer = gw_answer_stored_200,
 };

@@ -173,12 +173,6 @@ done:
     return gw_sw_core_result(ctx, rc);
 }
 
-static void answer(enum gw_outcome outcome, const struct gw_stored *stored, struct gw_answer *a)
-{
-    (void)outcome;
-    gw_answer_set(a, 200, "{\"id\":\"%llu\"}", (unsigned long long)stored->event_id);
-}
-
 /* Exactly one way to authenticate, and a header only for a token. */
 static void setup(struct gw_endpoint_config *ep, struct gw_cfg_setup *s)
 {
@@ -219,5 +213,5 @@ const struct gw_provider gw_provider_ghl_workflow = {
     .verifier_for = gw_credential_verifier_for,
     .envelope = envelope,
     .apply = apply,
-    .answer = answer,
+    .answer = gw_answer_stored_200,
 };

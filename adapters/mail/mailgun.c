@@ -323,5 +323,5 @@ const struct gw_provider gw_provider_email_mailgun = {
     .verifier = &gw_verifier_mailgun,
     .envelope = envelope,
     .apply = apply,
-    .answer = gw_relay_answer,
+    .answer = gw_answer_stored_200,
 };

@@ -15,7 +15,6 @@
 
 #include "adapters/mail/apply.h"
 #include "adapters/mail/compose.h"
-#include "adapters/mail/relay.h"
 #include "adapters/endpoint_keys.h"
 #include "adapters/mail/envelope.h"
 #include "adapters/provider.h"
@@ -384,5 +383,5 @@ const struct gw_provider gw_provider_email_postmark = {
     .verifier = &gw_verifier_basic_auth,
     .envelope = envelope,
     .apply = apply,
-    .answer = gw_relay_answer, /* 200 and the event id, whatever the outcome */
+    .answer = gw_answer_stored_200,
 };

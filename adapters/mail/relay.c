@@ -89,10 +89,3 @@ void gw_relay_file(const struct gw_form_data_field *field, struct gw_mail_compos
         .len = field->len,
     };
 }
-
-void gw_relay_answer(enum gw_outcome outcome, const struct gw_stored *stored,
-                     struct gw_answer *answer)
-{
-    (void)outcome;
-    gw_answer_set(answer, 200, "{\"id\":\"%llu\"}", (unsigned long long)stored->event_id);
-}

@@ -2,8 +2,7 @@
  * Inbound Parse): the request read into its fields on the loop (to refuse it or find its
  * dedupe key) and again on the worker from the stored body and Content-Type, and the message
  * handed to the mail core (apply.h) either as the relay gave it (raw) or composed from its
- * parsed fields (compose.h). All four, Postmark and SES included: the answer. Each relay's
- * own file says which fields mean what. */
+ * parsed fields (compose.h). Each relay's own file says which fields mean what. */
 #ifndef CTGW_MAIL_RELAY_H
 #define CTGW_MAIL_RELAY_H
 
@@ -37,11 +36,6 @@ enum gw_apply_rc gw_relay_apply_raw(struct gw_apply *ctx, const unsigned char *r
  * cannot be composed, GW_APPLY_RETRY when memory ran out. */
 enum gw_apply_rc gw_relay_apply_composed(struct gw_apply *ctx, const struct gw_mail_compose *c,
                                          const char *recipient);
-
-/* Their answer once stored (a repeat and no company included): 200 {"id": "<event id>"},
- * after which neither relay sends the message again. */
-void gw_relay_answer(enum gw_outcome outcome, const struct gw_stored *stored,
-                     struct gw_answer *answer);
 
 /* The file of FIELD (a form field holding an attachment) as compose takes it: its bytes,
  * its file name (or the field's name), its type and Content-ID (NULL when it has none). */

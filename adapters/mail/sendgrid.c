@@ -289,5 +289,5 @@ const struct gw_provider gw_provider_email_sendgrid = {
     .verifier_for = verifier_for,
     .envelope = envelope,
     .apply = apply,
-    .answer = gw_relay_answer,
+    .answer = gw_answer_stored_200,
 };

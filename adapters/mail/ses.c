@@ -17,7 +17,6 @@
 #include "adapters/endpoint_keys.h"
 #include "adapters/mail/apply.h"
 #include "adapters/mail/envelope.h"
-#include "adapters/mail/relay.h"
 #include "adapters/provider.h"
 #include "config/config.h"
 #include "gateway/base/log.h"
@@ -438,5 +437,5 @@ const struct gw_provider gw_provider_email_ses = {
     .envelope = envelope,
     .fetch = fetch,
     .apply = apply,
-    .answer = gw_relay_answer, /* 200 and the event id, whatever the outcome */
+    .answer = gw_answer_stored_200,
 };
